@@ -1,0 +1,129 @@
+package sqlstore
+
+import (
+	"context"
+
+	"tuango/internal/tuango"
+)
+
+const dealSelect = `SELECT id, product_id, city_id, title, price_fen, list_price_fen, stock, reserved, limit_per_customer,
+	sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at FROM deals`
+
+func scanDeal(sc scanner, d *tuango.Deal) error {
+	var starts, ends, created, updated int64
+	err := sc.Scan(&d.ID, &d.ProductID, &d.CityID, &d.Title, &d.PriceFen, &d.ListPriceFen, &d.Stock, &d.Reserved,
+		&d.LimitPerCustomer, &starts, &ends, &d.DeliveryDate, &created, &updated)
+	d.SaleStartsAt, d.SaleEndsAt = fromMicros(starts), fromMicros(ends)
+	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return err
+}
+
+// CreateDeal inserts a deal with nothing reserved.
+func (s *Store) CreateDeal(ctx context.Context, d *tuango.Deal) error {
+	_, err := s.exec(ctx, `INSERT INTO deals (id, product_id, city_id, title, price_fen, list_price_fen, stock, reserved,
+		limit_per_customer, sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer,
+		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.CreatedAt), micros(d.UpdatedAt))
+	return wrap(err, "create deal %s", d.ID)
+}
+
+// UpdateDeal changes a deal's terms, never its reserved count, and refuses
+// stock below what is reserved.
+func (s *Store) UpdateDeal(ctx context.Context, d *tuango.Deal) error {
+	ok, err := s.execOne(ctx, `UPDATE deals SET product_id = ?, city_id = ?, title = ?, price_fen = ?, list_price_fen = ?, stock = ?,
+		limit_per_customer = ?, sale_starts_at = ?, sale_ends_at = ?, delivery_date = ?, updated_at = ?
+		WHERE id = ? AND reserved <= ?`,
+		d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer,
+		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.UpdatedAt), d.ID, d.Stock)
+	if err != nil {
+		return wrap(err, "update deal %s", d.ID)
+	}
+	if !ok {
+		if _, err := s.FindDealByID(ctx, d.ID); err != nil {
+			return err
+		}
+		return &tuango.Error{Code: tuango.CodeConflict, Field: "stock", Message: "is below the units already ordered"}
+	}
+	return nil
+}
+
+// FindDealByID finds a deal.
+func (s *Store) FindDealByID(ctx context.Context, id string) (*tuango.Deal, error) {
+	var d tuango.Deal
+	if err := scanDeal(s.queryRow(ctx, dealSelect+` WHERE id = ?`, id), &d); err != nil {
+		return nil, wrap(notFound(err), "find deal %s", id)
+	}
+	return &d, nil
+}
+
+// FindDeals lists deals, by city and time on sale.
+func (s *Store) FindDeals(ctx context.Context, f tuango.DealFilter) ([]tuango.Deal, error) {
+	var where []string
+	var args []any
+	if f.CityID != "" {
+		where, args = append(where, "city_id = ?"), append(args, f.CityID)
+	}
+	if !f.LiveAt.IsZero() {
+		where, args = append(where, "sale_starts_at <= ? AND sale_ends_at > ?"), append(args, micros(f.LiveAt), micros(f.LiveAt))
+	}
+	q := dealSelect + whereClause(where) + ` ORDER BY sale_ends_at, id`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	return queryAll(s, ctx, scanDeal, q, args...)
+}
+
+// AddDealPrice appends to a deal's price history.
+func (s *Store) AddDealPrice(ctx context.Context, p *tuango.DealPrice) error {
+	_, err := s.exec(ctx, `INSERT INTO deal_prices (deal_id, effective_at, price_fen, list_price_fen) VALUES (?, ?, ?, ?)`,
+		p.DealID, micros(p.EffectiveAt), p.PriceFen, p.ListPriceFen)
+	return wrap(err, "add price of deal %s", p.DealID)
+}
+
+// FindDealPrices returns a deal's price history, oldest first.
+func (s *Store) FindDealPrices(ctx context.Context, dealID string) ([]tuango.DealPrice, error) {
+	return queryAll(s, ctx, func(sc scanner, p *tuango.DealPrice) error {
+		var at int64
+		err := sc.Scan(&p.DealID, &at, &p.PriceFen, &p.ListPriceFen)
+		p.EffectiveAt = fromMicros(at)
+		return err
+	}, `SELECT deal_id, effective_at, price_fen, list_price_fen FROM deal_prices WHERE deal_id = ? ORDER BY effective_at`, dealID)
+}
+
+// ReserveStock takes qty units if that many remain: one guarded update.
+func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE deals SET reserved = reserved + ? WHERE id = ? AND reserved + ? <= stock`, qty, dealID, qty)
+	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
+}
+
+// ReleaseStock gives qty units back.
+func (s *Store) ReleaseStock(ctx context.Context, dealID string, qty int) error {
+	ok, err := s.execOne(ctx, `UPDATE deals SET reserved = reserved - ? WHERE id = ? AND reserved >= ?`, qty, dealID, qty)
+	if err == nil && !ok {
+		err = tuango.Errorf(tuango.CodeInternal, "deal %s has fewer than %d units reserved", dealID, qty)
+	}
+	return wrap(err, "release %d of deal %s", qty, dealID)
+}
+
+// ReserveLimit counts qty more units against a customer's limit.
+func (s *Store) ReserveLimit(ctx context.Context, userID, dealID string, qty, limit int) (bool, error) {
+	if qty > limit {
+		return false, nil
+	}
+	ok, err := s.execOne(ctx, `INSERT INTO customer_deal_units (user_id, deal_id, units) VALUES (?, ?, ?)
+		ON CONFLICT (user_id, deal_id) DO UPDATE SET units = customer_deal_units.units + excluded.units
+		WHERE customer_deal_units.units + excluded.units <= ?`, userID, dealID, qty, limit)
+	return ok, wrap(err, "reserve limit of deal %s", dealID)
+}
+
+// ReleaseLimit uncounts qty units.
+func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int) error {
+	ok, err := s.execOne(ctx, `UPDATE customer_deal_units SET units = units - ? WHERE user_id = ? AND deal_id = ? AND units >= ?`,
+		qty, userID, dealID, qty)
+	if err == nil && !ok {
+		err = tuango.Errorf(tuango.CodeInternal, "customer %s has fewer than %d units of deal %s counted", userID, qty, dealID)
+	}
+	return wrap(err, "release limit of deal %s", dealID)
+}

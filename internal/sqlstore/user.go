@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+const userSelect = `SELECT id, phone, name, role, password_hash, home_pickup_point_id, supplier_id, created_at FROM users`
+
+func scanUser(sc scanner, u *tuango.User) error {
+	var home, sup sql.NullString
+	var created int64
+	err := sc.Scan(&u.ID, &u.Phone, &u.Name, &u.Role, &u.PasswordHash, &home, &sup, &created)
+	u.HomePickupPointID, u.SupplierID, u.CreatedAt = home.String, sup.String, fromMicros(created)
+	return err
+}
+
+// CreateUser inserts a user; a taken phone number is a conflict.
+func (s *Store) CreateUser(ctx context.Context, u *tuango.User) error {
+	_, err := s.exec(ctx, `INSERT INTO users (id, phone, name, role, password_hash, home_pickup_point_id, supplier_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Phone, u.Name, string(u.Role), u.PasswordHash, nullable(u.HomePickupPointID), nullable(u.SupplierID), micros(u.CreatedAt))
+	return wrap(err, "create user %s", u.ID)
+}
+
+// UpdateUser changes a user's name, role, password and home pickup point.
+func (s *Store) UpdateUser(ctx context.Context, u *tuango.User) error {
+	ok, err := s.execOne(ctx, `UPDATE users SET name = ?, role = ?, password_hash = ?, home_pickup_point_id = ?, supplier_id = ? WHERE id = ?`,
+		u.Name, string(u.Role), u.PasswordHash, nullable(u.HomePickupPointID), nullable(u.SupplierID), u.ID)
+	return wrap(mustChange(ok, err), "update user %s", u.ID)
+}
+
+// FindUserByID finds a user.
+func (s *Store) FindUserByID(ctx context.Context, id string) (*tuango.User, error) {
+	var u tuango.User
+	if err := scanUser(s.queryRow(ctx, userSelect+` WHERE id = ?`, id), &u); err != nil {
+		return nil, wrap(notFound(err), "find user %s", id)
+	}
+	return &u, nil
+}
+
+// FindUserByPhone finds a user by phone number.
+func (s *Store) FindUserByPhone(ctx context.Context, phone string) (*tuango.User, error) {
+	var u tuango.User
+	if err := scanUser(s.queryRow(ctx, userSelect+` WHERE phone = ?`, phone), &u); err != nil {
+		return nil, wrap(notFound(err), "find user by phone")
+	}
+	return &u, nil
+}
+
+// CreateSession inserts a session.
+func (s *Store) CreateSession(ctx context.Context, sess *tuango.Session) error {
+	_, err := s.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		sess.TokenHash, sess.UserID, micros(sess.CreatedAt), micros(sess.ExpiresAt))
+	return wrap(err, "create session")
+}
+
+// FindSession finds a session that has not expired at now.
+func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time) (*tuango.Session, error) {
+	var sess tuango.Session
+	var created, expires int64
+	err := s.queryRow(ctx, `SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?`,
+		tokenHash, micros(now)).Scan(&sess.TokenHash, &sess.UserID, &created, &expires)
+	if err != nil {
+		return nil, wrap(notFound(err), "find session")
+	}
+	sess.CreatedAt, sess.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return &sess, nil
+}
+
+// DeleteSession ends a session.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
+	return wrap(err, "delete session")
+}

@@ -1,0 +1,164 @@
+package tuango
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// NewAccount is what a person gives to register.
+type NewAccount struct {
+	Phone    string
+	Password string
+	Name     string
+	Role     Role
+}
+
+func (a *NewAccount) validate() error {
+	if err := CheckPhone(a.Phone); err != nil {
+		return err
+	}
+	if err := CheckPassword(a.Password); err != nil {
+		return err
+	}
+	var err error
+	if a.Name, err = checkText("name", a.Name, true, 50); err != nil {
+		return err
+	}
+	if !a.Role.Valid() {
+		return FieldError("role", "must be one of customer, leader, supplier, operator, admin")
+	}
+	return nil
+}
+
+// Register creates a customer account and logs it in.
+func (s *Service) Register(ctx context.Context, phone, password, name string) (*User, string, error) {
+	u, err := s.CreateUser(ctx, NewAccount{Phone: phone, Password: password, Name: name, Role: RoleCustomer})
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := s.newSession(ctx, u.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, token, nil
+}
+
+// CreateUser creates an account with any role; callers check who may.
+func (s *Service) CreateUser(ctx context.Context, a NewAccount) (*User, error) {
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(a.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{ID: s.newID("usr"), Phone: a.Phone, Name: a.Name, Role: a.Role, PasswordHash: hash, CreatedAt: s.clock.Now()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if ErrorCode(err) == CodeConflict {
+			return nil, &Error{Code: CodePhoneTaken, Field: "phone", Message: "an account with this phone number already exists"}
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// Login checks a phone and password and starts a session.
+func (s *Service) Login(ctx context.Context, phone, password string) (*User, string, error) {
+	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
+	if CheckPhone(phone) != nil || password == "" || len(password) > 128 {
+		return nil, "", bad
+	}
+	u, err := s.store.FindUserByPhone(ctx, phone)
+	if IsNotFound(err) {
+		// Spend the same time as a real check, so that timing does not
+		// tell which phone numbers have accounts.
+		s.hasher.Verify(dummyHash(s.hasher), password)
+		return nil, "", bad
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ok, err := s.hasher.Verify(u.PasswordHash, password)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", bad
+	}
+	token, err := s.newSession(ctx, u.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, token, nil
+}
+
+func dummyHash(h PasswordHasher) string {
+	if d, ok := h.(interface{ Dummy() string }); ok {
+		return d.Dummy()
+	}
+	return ""
+}
+
+func (s *Service) newSession(ctx context.Context, userID string) (string, error) {
+	var b [32]byte
+	rand.Read(b[:])
+	token := "tg_" + base64.RawURLEncoding.EncodeToString(b[:])
+	now := s.clock.Now()
+	err := s.store.CreateSession(ctx, &Session{TokenHash: hashToken(token), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate finds the user of a session token.
+func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
+	unauth := Errorf(CodeUnauthorized, "log in first: the session token is missing, wrong or expired")
+	if token == "" || len(token) > 100 {
+		return nil, unauth
+	}
+	sess, err := s.store.FindSession(ctx, hashToken(token), s.clock.Now())
+	if IsNotFound(err) {
+		return nil, unauth
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindUserByID(ctx, sess.UserID)
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteSession(ctx, hashToken(token))
+}
+
+// SetHomePickupPoint sets where a customer collects orders by default.
+func (s *Service) SetHomePickupPoint(ctx context.Context, a Actor, pickupPointID string) (*User, error) {
+	if err := checkID("pickup_point_id", pickupPointID); err != nil {
+		return nil, err
+	}
+	var u *User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		pp, err := tx.FindPickupPointByID(ctx, pickupPointID)
+		if IsNotFound(err) || (err == nil && !pp.Active) {
+			return FieldError("pickup_point_id", "no open pickup point has this id")
+		}
+		if err != nil {
+			return err
+		}
+		if u, err = tx.FindUserByID(ctx, a.UserID); err != nil {
+			return err
+		}
+		u.HomePickupPointID = pp.ID
+		return tx.UpdateUser(ctx, u)
+	})
+	return u, err
+}

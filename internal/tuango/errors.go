@@ -1,0 +1,80 @@
+// Package tuango holds the business of community group buying: the domain
+// types, the rules that must always hold, the store and provider interfaces,
+// and the use cases as methods on Service. It imports only the standard
+// library.
+package tuango
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are stable: clients match on them.
+const (
+	CodeInvalid               = "validation_failed"
+	CodeUnauthorized          = "unauthorized"
+	CodeInvalidCredentials    = "invalid_credentials"
+	CodeForbidden             = "forbidden"
+	CodeNotFound              = "not_found"
+	CodeConflict              = "conflict"
+	CodeUnavailable           = "unavailable"
+	CodeInternal              = "internal"
+	CodePhoneTaken            = "phone_taken"
+	CodeSoldOut               = "sold_out"
+	CodeLimitExceeded         = "limit_exceeded"
+	CodeDealNotLive           = "deal_not_live"
+	CodeOrderNotCancellable   = "order_not_cancellable"
+	CodeOrderNotPayable       = "order_not_payable"
+	CodeIdemKeyMissing        = "idempotency_key_missing"
+	CodeIdemKeyReused         = "idempotency_key_reused"
+	CodeIdemKeyInFlight       = "idempotency_key_in_flight"
+	CodeBadSignature          = "bad_signature"
+	CodeStaleNotification     = "stale_notification"
+	CodeAmountMismatch        = "amount_mismatch"
+	CodePaymentNotConfirmable = "payment_not_confirmable"
+)
+
+// Error is the one error type of tuango: a stable code, a message written
+// for the person who caused it, and the input field at fault, if any.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Message)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns a validation error naming the field at fault.
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or
+// CodeInternal for any other error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return CodeInternal
+}
+
+// ErrNotFound is returned by stores for a missing row; it carries the
+// not_found code so that it reaches the client as 404.
+var ErrNotFound = &Error{Code: CodeNotFound, Message: "not found"}
+
+// IsNotFound reports whether err is, or wraps, a not_found error.
+func IsNotFound(err error) bool { return ErrorCode(err) == CodeNotFound }

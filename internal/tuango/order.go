@@ -1,0 +1,133 @@
+package tuango
+
+import (
+	"time"
+)
+
+// OrderStatus is where an order is in its life.
+type OrderStatus string
+
+// Order states. Later issues add the fulfilment states.
+const (
+	OrderPendingPayment OrderStatus = "pending_payment"
+	OrderPaid           OrderStatus = "paid"
+	OrderCancelled      OrderStatus = "cancelled"
+)
+
+// Live reports whether an order in status s holds stock.
+func (s OrderStatus) Live() bool { return s == OrderPendingPayment || s == OrderPaid }
+
+// Cancel reasons.
+const (
+	CancelByCustomer = "customer"
+	CancelExpired    = "expired"
+)
+
+// DefaultOrderTimeout is how long an order may stay unpaid.
+const DefaultOrderTimeout = 15 * time.Minute
+
+// MaxOrderLines bounds how many lines one order may have.
+const MaxOrderLines = 50
+
+// Order is a customer's order, collected at one pickup point.
+type Order struct {
+	ID            string
+	UserID        string
+	PickupPointID string
+	CityID        string
+	Status        OrderStatus
+	TotalFen      Fen
+	Lines         []OrderLine
+	CreatedAt     time.Time
+	ExpiresAt     time.Time // payment deadline while pending_payment
+	PaidAt        time.Time
+	CancelledAt   time.Time
+	CancelReason  string
+	// IdempotencyKey is the key of the request that placed the order.
+	IdempotencyKey string
+}
+
+// OrderLine is one deal in an order, with price and commission rate
+// snapshotted when the order was placed.
+type OrderLine struct {
+	OrderID       string
+	LineNo        int
+	DealID        string
+	Title         string
+	Quantity      int
+	UnitPriceFen  Fen
+	AmountFen     Fen
+	CommissionBps int
+}
+
+// OrderItem is one requested line of a new order.
+type OrderItem struct {
+	DealID   string
+	Quantity int
+}
+
+// PlaceOrderRequest asks for a new order.
+type PlaceOrderRequest struct {
+	UserID        string
+	PickupPointID string
+	Items         []OrderItem
+	// Idem makes the placement exactly-once; required.
+	Idem *Idempotency
+}
+
+// Validate checks the request's shape: ids present, quantities sensible,
+// no deal twice.
+func (r *PlaceOrderRequest) Validate() error {
+	if err := checkID("pickup_point_id", r.PickupPointID); err != nil {
+		return err
+	}
+	if len(r.Items) == 0 {
+		return FieldError("items", "must name at least one deal")
+	}
+	if len(r.Items) > MaxOrderLines {
+		return FieldError("items", "has %d lines; at most %d are allowed", len(r.Items), MaxOrderLines)
+	}
+	seen := make(map[string]bool, len(r.Items))
+	for i, it := range r.Items {
+		if err := checkID(itemField(i, "deal_id"), it.DealID); err != nil {
+			return err
+		}
+		if seen[it.DealID] {
+			return FieldError(itemField(i, "deal_id"), "names the same deal twice; put the whole quantity on one line")
+		}
+		seen[it.DealID] = true
+		if it.Quantity < 1 {
+			return FieldError(itemField(i, "quantity"), "must be at least 1")
+		}
+		if it.Quantity > MaxQuantity {
+			return FieldError(itemField(i, "quantity"), "must be at most %d", MaxQuantity)
+		}
+	}
+	return nil
+}
+
+func itemField(i int, name string) string {
+	return "items[" + itoa(i) + "]." + name
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	for ; i > 0; i /= 10 {
+		n--
+		b[n] = byte('0' + i%10)
+	}
+	return string(b[n:])
+}
+
+// OrderFilter selects orders.
+type OrderFilter struct {
+	UserID string
+	Status OrderStatus
+	// ExpiresBefore, with Status pending_payment, finds overdue orders.
+	ExpiresBefore time.Time
+	Limit         int
+}

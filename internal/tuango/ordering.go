@@ -1,0 +1,219 @@
+package tuango
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// PlaceOrder places an order: every order goes through here. Stock and the
+// customer's limit are taken atomically with the order and its idempotency
+// record; either every line is accepted or none is.
+func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest) (*Order, error) {
+	req.UserID = a.UserID
+	if a.UserID == "" {
+		return nil, Errorf(CodeUnauthorized, "log in to place an order")
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if req.Idem == nil {
+		return nil, Errorf(CodeIdemKeyMissing, "placing an order needs an Idempotency-Key header")
+	}
+	res, err := s.idempotent(ctx, req.Idem, func(tx Store, now time.Time) (any, error) {
+		return s.placeOrder(ctx, tx, req, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.(*Order), nil
+}
+
+// placeOrder applies one validated order request in tx.
+func (s *Service) placeOrder(ctx context.Context, tx Store, req PlaceOrderRequest, now time.Time) (*Order, error) {
+	pp, err := tx.FindPickupPointByID(ctx, req.PickupPointID)
+	if IsNotFound(err) || (err == nil && !pp.Active) {
+		return nil, FieldError("pickup_point_id", "no open pickup point has this id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	o := &Order{
+		ID:             s.newID("ord"),
+		UserID:         req.UserID,
+		PickupPointID:  pp.ID,
+		CityID:         pp.CityID,
+		Status:         OrderPendingPayment,
+		CreatedAt:      now,
+		ExpiresAt:      now.Add(s.cfg.OrderTimeout),
+		IdempotencyKey: req.Idem.Key,
+	}
+	// Take rows in one order everywhere, so that concurrent transactions on
+	// PostgreSQL cannot deadlock.
+	items := append([]OrderItem(nil), req.Items...)
+	sort.Slice(items, func(i, j int) bool { return items[i].DealID < items[j].DealID })
+	lineNo := map[string]int{}
+	for i, it := range req.Items {
+		lineNo[it.DealID] = i + 1
+	}
+	for _, it := range items {
+		field := itemField(lineNo[it.DealID]-1, "deal_id")
+		d, err := tx.FindDealByID(ctx, it.DealID)
+		if IsNotFound(err) {
+			return nil, FieldError(field, "no deal has this id")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.CityID != pp.CityID {
+			return nil, FieldError(field, "this deal is not sold at pickup point %s", pp.ID)
+		}
+		if !d.LiveAt(now) {
+			return nil, &Error{Code: CodeDealNotLive, Field: field, Message: fmt.Sprintf("%s is not on sale now (on sale %s to %s)", d.Title, d.SaleStartsAt.Format(time.RFC3339), d.SaleEndsAt.Format(time.RFC3339))}
+		}
+		ok, err := tx.ReserveLimit(ctx, req.UserID, d.ID, it.Quantity, d.LimitPerCustomer)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}
+		}
+		ok, err = tx.ReserveStock(ctx, d.ID, it.Quantity)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}
+		}
+		amount := d.PriceFen * Fen(it.Quantity)
+		o.Lines = append(o.Lines, OrderLine{
+			OrderID: o.ID, LineNo: lineNo[d.ID], DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
+			UnitPriceFen: d.PriceFen, AmountFen: amount, CommissionBps: pp.CommissionBps,
+		})
+		o.TotalFen += amount
+		// An order unpaid when its deal's sale ends is not shipped.
+		if d.SaleEndsAt.Before(o.ExpiresAt) {
+			o.ExpiresAt = d.SaleEndsAt
+		}
+	}
+	sort.Slice(o.Lines, func(i, j int) bool { return o.Lines[i].LineNo < o.Lines[j].LineNo })
+	if err := tx.CreateOrder(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// GetOrder returns an order to its owner; anyone else gets not_found, the
+// same as for a missing id.
+func (s *Service) GetOrder(ctx context.Context, a Actor, id string) (*Order, error) {
+	o, err := s.store.FindOrderByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.canSee(o) {
+		return nil, ErrNotFound
+	}
+	return o, nil
+}
+
+func (a Actor) canSee(o *Order) bool { return o.UserID == a.UserID || a.Role.IsStaff() }
+
+// ListOrders returns the caller's own orders, newest first.
+func (s *Service) ListOrders(ctx context.Context, a Actor, limit int) ([]Order, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 200
+	}
+	return s.store.FindOrders(ctx, OrderFilter{UserID: a.UserID, Limit: limit})
+}
+
+// CancelOrder cancels the caller's order and returns its stock. A paid
+// order can be cancelled until its deals' sale ends, and is refunded.
+func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, error) {
+	var o *Order
+	err := s.store.InTx(ctx, func(tx Store) error {
+		now := s.clock.Now()
+		var err error
+		if o, err = tx.FindOrderByID(ctx, id); err != nil {
+			return err
+		}
+		if o.UserID != a.UserID {
+			return ErrNotFound
+		}
+		switch o.Status {
+		case OrderPendingPayment:
+		case OrderPaid:
+			if !now.Before(o.ExpiresAt) {
+				return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
+			}
+		default:
+			return Errorf(CodeOrderNotCancellable, "this order is %s and cannot be cancelled", o.Status)
+		}
+		return s.cancel(ctx, tx, o, CancelByCustomer, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// cancel moves a live order to cancelled, gives its stock and limit back,
+// and refunds its payment if it was paid. It does nothing if the order
+// changed status meanwhile.
+func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string, now time.Time) error {
+	from := o.Status
+	ok, err := tx.SetOrderStatus(ctx, o.ID, from, OrderCancelled, now, reason)
+	if err != nil || !ok {
+		return err
+	}
+	for _, l := range o.Lines {
+		if err := tx.ReleaseStock(ctx, l.DealID, l.Quantity); err != nil {
+			return err
+		}
+		if err := tx.ReleaseLimit(ctx, o.UserID, l.DealID, l.Quantity); err != nil {
+			return err
+		}
+	}
+	o.Status, o.CancelledAt, o.CancelReason = OrderCancelled, now, reason
+	if from != OrderPaid {
+		return nil
+	}
+	pays, err := tx.FindPayments(ctx, PaymentFilter{OrderID: o.ID, Status: PaymentSucceeded})
+	if err != nil {
+		return err
+	}
+	for _, p := range pays {
+		if err := s.refund(ctx, tx, &p, RefundOrderCancelled, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireOrders cancels unpaid orders whose payment deadline has passed and
+// returns their stock; it reports how many it cancelled. It is idempotent:
+// each order expires once, however often and wherever it runs.
+func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
+	now := s.clock.Now()
+	due, err := s.store.FindOrders(ctx, OrderFilter{Status: OrderPendingPayment, ExpiresBefore: now, Limit: limit})
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = s.store.InTx(ctx, func(tx Store) error {
+		for i := range due {
+			o := &due[i]
+			if err := s.cancel(ctx, tx, o, CancelExpired, now); err != nil {
+				return err
+			}
+			if o.Status == OrderCancelled {
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

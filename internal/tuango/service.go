@@ -1,0 +1,155 @@
+package tuango
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Config holds the business settings of a Service.
+type Config struct {
+	// OrderTimeout is how long an order may stay unpaid.
+	OrderTimeout time.Duration
+	// NotifyURL is where the payment provider sends notifications.
+	NotifyURL string
+}
+
+// Service is tuango's use cases. It is safe for concurrent use; it holds no
+// state that another node needs.
+type Service struct {
+	store    Store
+	clock    Clock
+	newID    IDGen
+	hasher   PasswordHasher
+	provider PaymentProvider
+	cfg      Config
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	inflight map[string]bool // idempotency keys being executed on this node
+}
+
+// NewService returns a Service. newID may be nil for RandomID.
+func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, provider PaymentProvider, cfg Config, log *slog.Logger) *Service {
+	if newID == nil {
+		newID = RandomID
+	}
+	if cfg.OrderTimeout <= 0 {
+		cfg.OrderTimeout = DefaultOrderTimeout
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[string]bool{}}
+}
+
+// Store returns the service's store, for jobs and tools that read it.
+func (s *Service) Store() Store { return s.store }
+
+// Clock returns the service's clock.
+func (s *Service) Clock() Clock { return s.clock }
+
+// Actor is who is asking: a logged-in user and their role.
+type Actor struct {
+	UserID string
+	Role   Role
+}
+
+func (a Actor) requireStaff() error {
+	if !a.Role.IsStaff() {
+		return Errorf(CodeForbidden, "this needs the operator or admin role")
+	}
+	return nil
+}
+
+// idempotent runs fn, which makes a state change in tx, exactly once per
+// key: the response is rendered and stored in the same transaction, a reused
+// key with the same fingerprint returns *Replay, with another fingerprint
+// fails with idempotency_key_reused.
+func (s *Service) idempotent(ctx context.Context, idem *Idempotency, fn func(tx Store, now time.Time) (any, error)) (any, error) {
+	if idem == nil || idem.Key == "" {
+		return nil, Errorf(CodeIdemKeyMissing, "this request needs an Idempotency-Key header")
+	}
+	if rec, err := s.findReplay(ctx, idem); err != nil || rec != nil {
+		if err == nil {
+			err = &Replay{Record: rec}
+		}
+		return nil, err
+	}
+	slot := idem.Scope + "\x00" + idem.Key
+	s.mu.Lock()
+	if s.inflight[slot] {
+		s.mu.Unlock()
+		return nil, Errorf(CodeIdemKeyInFlight, "a request with this Idempotency-Key is still being processed; retry shortly")
+	}
+	s.inflight[slot] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.inflight, slot)
+		s.mu.Unlock()
+	}()
+
+	var result any
+	err := s.store.InTx(ctx, func(tx Store) error {
+		now := s.clock.Now()
+		res, err := fn(tx, now)
+		if err != nil {
+			return err
+		}
+		status, body, err := idem.Render(res)
+		if err != nil {
+			return fmt.Errorf("render response: %w", err)
+		}
+		rec := &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Status: status, Body: body, CreatedAt: now}
+		if err := tx.SaveIdempotency(ctx, rec); err != nil {
+			return err
+		}
+		result = res
+		return nil
+	})
+	if ErrorCode(err) == CodeConflict {
+		// Another node committed the same key first.
+		if rec, ferr := s.findReplay(ctx, idem); ferr != nil || rec != nil {
+			if ferr == nil {
+				ferr = &Replay{Record: rec}
+			}
+			return nil, ferr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func (s *Service) findReplay(ctx context.Context, idem *Idempotency) (*IdempotencyRecord, error) {
+	rec, err := s.store.FindIdempotency(ctx, idem.Scope, idem.Key)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Fingerprint != idem.Fingerprint {
+		return nil, Errorf(CodeIdemKeyReused, "this Idempotency-Key was already used for a different request")
+	}
+	return rec, nil
+}
+
+// AsReplay returns the stored record if err is a *Replay.
+func AsReplay(err error) (*IdempotencyRecord, bool) {
+	var r *Replay
+	if errors.As(err, &r) {
+		return r.Record, true
+	}
+	return nil, false
+}
+
+// PurgeIdempotency deletes idempotency records older than IdempotencyTTL.
+func (s *Service) PurgeIdempotency(ctx context.Context) (int, error) {
+	return s.store.DeleteIdempotencyBefore(ctx, s.clock.Now().Add(-IdempotencyTTL))
+}

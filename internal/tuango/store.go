@@ -1,0 +1,105 @@
+package tuango
+
+import (
+	"context"
+	"time"
+)
+
+// Store is tuango's storage. Methods called on the Store given to InTx's
+// function run in that transaction; elsewhere each call stands alone.
+// Finders return an error with code not_found for a missing row, never nil
+// and nil.
+type Store interface {
+	// InTx runs fn in one transaction, committed if fn returns nil. A nested
+	// InTx joins the outer transaction.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping checks that the database answers and its migrations are current.
+	Ping(ctx context.Context) error
+
+	CreateCity(ctx context.Context, c *City) error
+	FindCityByID(ctx context.Context, id string) (*City, error)
+	FindCities(ctx context.Context) ([]City, error)
+	CreateWarehouse(ctx context.Context, w *Warehouse) error
+	FindWarehouses(ctx context.Context, cityID string) ([]Warehouse, error)
+	CreateRoute(ctx context.Context, r *Route) error
+	FindRouteByID(ctx context.Context, id string) (*Route, error)
+	FindRoutes(ctx context.Context, cityID string) ([]Route, error)
+
+	CreatePickupPoint(ctx context.Context, p *PickupPoint) error
+	UpdatePickupPoint(ctx context.Context, p *PickupPoint) error
+	FindPickupPointByID(ctx context.Context, id string) (*PickupPoint, error)
+	FindPickupPoints(ctx context.Context, f PickupPointFilter) ([]PickupPoint, error)
+
+	CreateSupplier(ctx context.Context, s *Supplier) error
+	UpdateSupplier(ctx context.Context, s *Supplier) error
+	FindSupplierByID(ctx context.Context, id string) (*Supplier, error)
+	FindSuppliers(ctx context.Context) ([]Supplier, error)
+
+	CreateProduct(ctx context.Context, p *Product) error
+	UpdateProduct(ctx context.Context, p *Product) error
+	FindProductByID(ctx context.Context, id string) (*Product, error)
+	FindProducts(ctx context.Context, supplierID string) ([]Product, error)
+
+	CreateDeal(ctx context.Context, d *Deal) error
+	// UpdateDeal changes a deal's terms; it fails with conflict if the new
+	// stock is below the units already reserved.
+	UpdateDeal(ctx context.Context, d *Deal) error
+	FindDealByID(ctx context.Context, id string) (*Deal, error)
+	FindDeals(ctx context.Context, f DealFilter) ([]Deal, error)
+	AddDealPrice(ctx context.Context, p *DealPrice) error
+	FindDealPrices(ctx context.Context, dealID string) ([]DealPrice, error)
+	// ReserveStock takes qty units of a deal if that many remain, and
+	// reports whether it did. It never takes part of qty.
+	ReserveStock(ctx context.Context, dealID string, qty int) (bool, error)
+	// ReleaseStock gives qty units back.
+	ReleaseStock(ctx context.Context, dealID string, qty int) error
+	// ReserveLimit counts qty more units of a deal against a customer's
+	// limit if the total stays within limit, and reports whether it did.
+	ReserveLimit(ctx context.Context, userID, dealID string, qty, limit int) (bool, error)
+	// ReleaseLimit uncounts qty units.
+	ReleaseLimit(ctx context.Context, userID, dealID string, qty int) error
+
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	FindUserByPhone(ctx context.Context, phone string) (*User, error)
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession finds a session that has not expired at now.
+	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	CreateOrder(ctx context.Context, o *Order) error
+	FindOrderByID(ctx context.Context, id string) (*Order, error)
+	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	// SetOrderStatus moves an order from one status to another and reports
+	// whether it was in status from.
+	SetOrderStatus(ctx context.Context, id string, from, to OrderStatus, at time.Time, reason string) (bool, error)
+	// CountLiveUnits counts the units of a deal in a user's live orders.
+	CountLiveUnits(ctx context.Context, userID, dealID string) (int, error)
+
+	CreatePayment(ctx context.Context, p *Payment) error
+	// UpdatePayment records provider details; SetPaymentStatus moves status.
+	UpdatePayment(ctx context.Context, p *Payment) error
+	SetPaymentStatus(ctx context.Context, id string, from, to PaymentStatus, txnID string, at time.Time) (bool, error)
+	FindPaymentByID(ctx context.Context, id string) (*Payment, error)
+	FindPayments(ctx context.Context, f PaymentFilter) ([]Payment, error)
+	// RecordProviderEvent stores a notification's event id and reports
+	// whether it was new.
+	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
+	CreateRefund(ctx context.Context, r *Refund) error
+	FindRefunds(ctx context.Context, paymentID string, status RefundStatus, limit int) ([]Refund, error)
+	SetRefundStatus(ctx context.Context, id string, from, to RefundStatus, at time.Time) (bool, error)
+
+	// FindIdempotency finds the record of a key.
+	FindIdempotency(ctx context.Context, scope, key string) (*IdempotencyRecord, error)
+	// SaveIdempotency stores a record; a second record for the same scope
+	// and key fails with code conflict.
+	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
+	DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, error)
+
+	// AcquireLease takes or renews the named lease for owner until the given
+	// time, if it is free or expired at now, and reports whether it did.
+	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
+	// Setting returns a named setting, storing def first if it has none.
+	Setting(ctx context.Context, name, def string) (string, error)
+}
