@@ -6,7 +6,7 @@ import (
 
 // ListCities returns every city.
 func (s *Service) ListCities(ctx context.Context, a Actor) ([]City, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	return s.store.FindCities(ctx)
@@ -14,7 +14,7 @@ func (s *Service) ListCities(ctx context.Context, a Actor) ([]City, error) {
 
 // ListSuppliers returns every supplier.
 func (s *Service) ListSuppliers(ctx context.Context, a Actor) ([]Supplier, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	return s.store.FindSuppliers(ctx)
@@ -22,7 +22,7 @@ func (s *Service) ListSuppliers(ctx context.Context, a Actor) ([]Supplier, error
 
 // GetSupplier returns one supplier.
 func (s *Service) GetSupplier(ctx context.Context, a Actor, id string) (*Supplier, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	return s.store.FindSupplierByID(ctx, id)
@@ -30,7 +30,7 @@ func (s *Service) GetSupplier(ctx context.Context, a Actor, id string) (*Supplie
 
 // SaveSupplier creates a supplier (empty ID) or updates one.
 func (s *Service) SaveSupplier(ctx context.Context, a Actor, sup *Supplier) error {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	if err := sup.Validate(); err != nil {
@@ -45,7 +45,7 @@ func (s *Service) SaveSupplier(ctx context.Context, a Actor, sup *Supplier) erro
 
 // GetProduct returns one product.
 func (s *Service) GetProduct(ctx context.Context, a Actor, id string) (*Product, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	return s.store.FindProductByID(ctx, id)
@@ -53,7 +53,7 @@ func (s *Service) GetProduct(ctx context.Context, a Actor, id string) (*Product,
 
 // SaveProduct creates a product (empty ID) or updates one.
 func (s *Service) SaveProduct(ctx context.Context, a Actor, p *Product) error {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {
@@ -75,7 +75,7 @@ func (s *Service) SaveProduct(ctx context.Context, a Actor, p *Product) error {
 
 // GetDeal returns one deal, for operators.
 func (s *Service) GetDeal(ctx context.Context, a Actor, id string) (*Deal, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	return s.store.FindDealByID(ctx, id)
@@ -84,7 +84,7 @@ func (s *Service) GetDeal(ctx context.Context, a Actor, id string) (*Deal, error
 // SaveDeal creates a deal (empty ID) or updates one, recording its price
 // history whenever the price changes.
 func (s *Service) SaveDeal(ctx context.Context, a Actor, d *Deal) error {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	if err := d.Validate(); err != nil {
@@ -156,7 +156,7 @@ func (s *Service) ListPickupPoints(ctx context.Context, cityID string) ([]Pickup
 
 // SavePickupPoint creates a pickup point (empty ID) or updates one.
 func (s *Service) SavePickupPoint(ctx context.Context, a Actor, p *PickupPoint) error {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {
@@ -196,7 +196,7 @@ func (s *Service) SavePickupPoint(ctx context.Context, a Actor, p *PickupPoint) 
 
 // CreateLeader creates a group leader's account.
 func (s *Service) CreateLeader(ctx context.Context, a Actor, acc NewAccount) (*User, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	acc.Role = RoleLeader
@@ -205,7 +205,7 @@ func (s *Service) CreateLeader(ctx context.Context, a Actor, acc NewAccount) (*U
 
 // GetLeader returns a group leader's account.
 func (s *Service) GetLeader(ctx context.Context, a Actor, id string) (*User, error) {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
 	u, err := s.store.FindUserByID(ctx, id)
@@ -220,7 +220,7 @@ func (s *Service) GetLeader(ctx context.Context, a Actor, id string) (*User, err
 
 // UpdateLeader changes a group leader's name.
 func (s *Service) UpdateLeader(ctx context.Context, a Actor, u *User) error {
-	if err := a.requireStaff(); err != nil {
+	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	var err error

@@ -58,7 +58,8 @@ type Actor struct {
 	Role   Role
 }
 
-func (a Actor) requireStaff() error {
+// RequireStaff fails with forbidden unless the actor is an operator or admin.
+func (a Actor) RequireStaff() error {
 	if !a.Role.IsStaff() {
 		return Errorf(CodeForbidden, "this needs the operator or admin role")
 	}

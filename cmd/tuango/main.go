@@ -1,0 +1,59 @@
+// Command tuango is the community group-buying platform: one binary that
+// serves, migrates, seeds demo data and administers.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // city time zones work on machines without a zone database
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tuango:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `tuango — community group buying that does not go missing
+
+Usage: tuango <command> [flags]
+
+Commands:
+  demo      start on embedded SQLite with demo data (seeded on first start)
+  serve     serve on existing data, without seeding
+  migrate   apply database migrations and exit
+  admin     manage accounts: tuango admin create --phone P --password-file F
+
+Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
+Run tuango <command> --help for a command's flags.
+`
+
+// run is the whole program, with its dependencies passed in for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "demo":
+		return runServe(ctx, args[1:], getenv, stdout, stderr, true)
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr, false)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"tuango/internal/demo"
+	"tuango/internal/jobs"
+	"tuango/internal/payment"
+	"tuango/internal/sqlstore"
+	"tuango/internal/tuango"
+	"tuango/internal/web"
+)
+
+const serveHelp = `serve runs tuango on existing data; demo does the same and seeds demo data
+on first start (and a fresh day of deals when the old ones have ended).`
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, withDemo bool) error {
+	name := "serve"
+	if withDemo {
+		name = "demo"
+	}
+	fs := newFlags(name, serveHelp, stderr)
+	var sf storeFlags
+	var hf hashFlags
+	sf.register(fs)
+	hf.register(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on (port 0 picks a free one)")
+	publicURL := fs.String("public-url", "", "the URL customers and the payment provider reach this node at (default http://ADDR)")
+	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
+	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run")
+	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
+	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
+	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
+	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	fcfg, err := payment.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *nodeID == "" {
+		host, _ := os.Hostname()
+		*nodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+
+	db, err := sqlstore.Open(ctx, sf.dsn())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := db.Store()
+	clock := tuango.SystemClock{}
+	hasher := hf.hasher()
+
+	if withDemo {
+		if err := seedDemo(ctx, store, hasher, clock.Now(), *seed, stdout); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := *publicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	sandboxKey, err := store.Setting(ctx, "sandbox_api_key", randomHex(32))
+	if err != nil {
+		return err
+	}
+	csrfKey, err := store.Setting(ctx, "csrf_key", randomHex(32))
+	if err != nil {
+		return err
+	}
+	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
+	sandbox.SetFaults(fcfg)
+	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout}, log)
+	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
+
+	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
+	jobsDone := make(chan struct{})
+	go func() { runner.Run(jobCtx); close(jobsDone) }()
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "tuango %s listening on %s (database: %s, node %s)\n", name, base, db.Engine(), *nodeID)
+
+	select {
+	case err := <-served:
+		stopJobs()
+		return err
+	case <-ctx.Done():
+	}
+	// Drain: readiness fails at once so balancers stop sending, requests
+	// under way finish, then background work stops.
+	log.Info("draining", "timeout", drain.String())
+	srv.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	stopJobs()
+	<-jobsDone
+	sandbox.Close()
+	fmt.Fprintln(stdout, "tuango stopped")
+	return err
+}
+
+func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHasher, now time.Time, seed int64, stdout io.Writer) error {
+	seeded, err := demo.Seeded(ctx, store)
+	if err != nil {
+		return err
+	}
+	if !seeded {
+		sum, err := demo.Seed(ctx, store, hasher, now, seed)
+		if err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+		fmt.Fprintf(stdout, "seeded demo data: 1 city, %d warehouses, %d routes, %d pickup points, %d suppliers, %d products, %d deals (%d flash), %d customers\n",
+			sum.Warehouses, sum.Routes, sum.PickupPoints, sum.Suppliers, sum.Products, sum.Deals, sum.FlashDeals, sum.Customers)
+	} else if n, err := demo.Refresh(ctx, store, now, seed); err != nil {
+		return fmt.Errorf("refresh demo deals: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(stdout, "the demo deals had ended: put %d new deals on sale\n", n)
+	}
+	fmt.Fprint(stdout, demoAccounts)
+	return nil
+}
+
+const demoAccounts = `Demo accounts, all with password tuango-demo:
+  operator   13900000001
+  customers  13900001001 … 13900001500
+  leaders    13900002001 … 13900002060
+`
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

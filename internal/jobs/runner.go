@@ -1,0 +1,116 @@
+// Package jobs runs tuango's background work. Deadlines are data (an
+// order's expires_at, a payment's created_at, a refund's status) and each
+// job is a periodic sweep that acts on whatever is due, so a job needs no
+// row of its own, survives any restart, and is idempotent by construction.
+// A lease in the database lets one node at a time run each sweep.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+// Task is a periodic sweep.
+type Task struct {
+	Name  string
+	Every time.Duration
+	// Run does one sweep and reports how many things it acted on.
+	Run func(ctx context.Context) (int, error)
+}
+
+// Runner runs tasks on their schedule, each under a lease so that across a
+// cluster one node runs a sweep at a time.
+type Runner struct {
+	store tuango.Store
+	clock tuango.Clock
+	owner string
+	tasks []Task
+	log   *slog.Logger
+	tick  time.Duration
+}
+
+// NewRunner returns a Runner; owner names this node in leases.
+func NewRunner(store tuango.Store, clock tuango.Clock, owner string, log *slog.Logger, tasks ...Task) *Runner {
+	tick := time.Second
+	for _, t := range tasks {
+		if t.Every < tick {
+			tick = t.Every
+		}
+	}
+	return &Runner{store: store, clock: clock, owner: owner, tasks: tasks, log: log, tick: tick}
+}
+
+// Run runs the tasks until ctx is done.
+func (r *Runner) Run(ctx context.Context) {
+	next := make([]time.Time, len(r.tasks))
+	t := time.NewTicker(r.tick)
+	defer t.Stop()
+	for {
+		for i, task := range r.tasks {
+			now := r.clock.Now()
+			if now.Before(next[i]) {
+				continue
+			}
+			next[i] = now.Add(task.Every)
+			r.RunOnce(ctx, task)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce runs one task now if this node gets its lease.
+func (r *Runner) RunOnce(ctx context.Context, task Task) {
+	now := r.clock.Now()
+	// The lease lasts a little less than the interval, so that the holder
+	// renews it each time and a dead holder's sweep moves on within one.
+	ok, err := r.store.AcquireLease(ctx, task.Name, r.owner, now, now.Add(task.Every*9/10))
+	if err != nil {
+		r.log.Warn("job lease", "job", task.Name, "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	n, err := task.Run(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.log.Error("job failed; it runs again at its next interval", "job", task.Name, "err", err)
+		return
+	}
+	if n > 0 {
+		r.log.Info("job done", "job", task.Name, "count", n)
+	}
+}
+
+// Sweeps returns tuango's standard sweeps over a service.
+func Sweeps(svc *tuango.Service, every time.Duration) []Task {
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	return []Task{
+		{Name: "expire_orders", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ExpireOrders) }},
+		{Name: "reconcile_payments", Every: 5 * every, Run: func(ctx context.Context) (int, error) { return svc.Reconcile(ctx, 200) }},
+		{Name: "send_refunds", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendRefunds(ctx, 200) }},
+		{Name: "purge_idempotency", Every: time.Hour, Run: svc.PurgeIdempotency},
+	}
+}
+
+// drain runs a batch sweep until a batch comes back short.
+func drain(ctx context.Context, sweep func(context.Context, int) (int, error)) (int, error) {
+	const batch = 500
+	total := 0
+	for ctx.Err() == nil {
+		n, err := sweep(ctx, batch)
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
+}

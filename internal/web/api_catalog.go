@@ -1,0 +1,46 @@
+package web
+
+import (
+	"net/http"
+
+	"tuango/internal/tuango"
+)
+
+func (s *Server) handlePickupPoints(w http.ResponseWriter, r *http.Request) {
+	pps, err := s.svc.ListPickupPoints(r.Context(), r.URL.Query().Get("city_id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listOf(pps, viewPickupPoint))
+}
+
+func (s *Server) handlePickupPoint(w http.ResponseWriter, r *http.Request) {
+	pp, err := s.svc.GetPickupPoint(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewPickupPoint(pp))
+}
+
+// handleDeals lists the live deals at a pickup point: the one asked for, or
+// the logged-in customer's home pickup point.
+func (s *Server) handleDeals(w http.ResponseWriter, r *http.Request) {
+	ppID := r.URL.Query().Get("pickup_point_id")
+	u := s.optionalUser(r)
+	if ppID == "" && u != nil {
+		ppID = u.HomePickupPointID
+	}
+	if ppID == "" {
+		s.writeError(w, r, tuango.FieldError("pickup_point_id", "is required: deals depend on the pickup point's city"))
+		return
+	}
+	deals, err := s.svc.LiveDeals(r.Context(), ppID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	staff := u != nil && u.Role.IsStaff()
+	writeJSON(w, http.StatusOK, listOf(deals, func(d *tuango.Deal) dealView { return viewDeal(d, staff) }))
+}

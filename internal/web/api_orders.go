@@ -1,0 +1,78 @@
+package web
+
+import (
+	"net/http"
+
+	"tuango/internal/tuango"
+)
+
+type orderRequest struct {
+	PickupPointID string `json:"pickup_point_id"`
+	Items         []struct {
+		DealID   string `json:"deal_id"`
+		Quantity int    `json:"quantity"`
+	} `json:"items"`
+}
+
+// decodeOrderRequest reads and checks the body of POST /api/v1/orders.
+func decodeOrderRequest(body []byte) (tuango.PlaceOrderRequest, error) {
+	var in orderRequest
+	if err := decodeBytes(body, &in); err != nil {
+		return tuango.PlaceOrderRequest{}, err
+	}
+	req := tuango.PlaceOrderRequest{PickupPointID: in.PickupPointID}
+	for _, it := range in.Items {
+		req.Items = append(req.Items, tuango.OrderItem{DealID: it.DealID, Quantity: it.Quantity})
+	}
+	return req, req.Validate()
+}
+
+func orderBody(res any) any { return viewOrder(res.(*tuango.Order)) }
+
+func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ip, err := newIdempotency(r, a, body, http.StatusCreated, orderBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req, err := decodeOrderRequest(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req.Idem = ip.idem
+	_, err = s.svc.PlaceOrder(r.Context(), a, req)
+	s.writeIdempotent(w, r, ip, err)
+}
+
+func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	orders, err := s.svc.ListOrders(r.Context(), a, 200)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, listOf(orders, viewOrder))
+}
+
+func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	o, err := s.svc.GetOrder(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOrder(o))
+}
+
+func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	o, err := s.svc.CancelOrder(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewOrder(o))
+}

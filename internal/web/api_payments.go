@@ -1,0 +1,114 @@
+package web
+
+import (
+	"net/http"
+
+	"tuango/internal/payment"
+	"tuango/internal/tuango"
+)
+
+func paymentBody(res any) any { return viewPayment(res.(*tuango.Payment)) }
+
+func (s *Server) handleCreatePayment(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ip, err := newIdempotency(r, a, body, http.StatusCreated, paymentBody)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	_, err = s.svc.CreatePayment(r.Context(), a, r.PathValue("id"), ip.idem)
+	s.writeIdempotent(w, r, ip, err)
+}
+
+func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	p, err := s.svc.GetPayment(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewPayment(p))
+}
+
+// handleSandboxNotify receives the sandbox provider's notifications. Like
+// WeChat Pay, the provider wants a 2xx to stop retrying.
+func (s *Server) handleSandboxNotify(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n := tuango.Notification{
+		Timestamp: r.Header.Get("Wechatpay-Timestamp"),
+		Nonce:     r.Header.Get("Wechatpay-Nonce"),
+		Signature: r.Header.Get("Wechatpay-Signature"),
+		Serial:    r.Header.Get("Wechatpay-Serial"),
+		Body:      body,
+	}
+	if err := s.svc.HandleNotification(r.Context(), n); err != nil {
+		if tuango.ErrorCode(err) != tuango.CodeInternal {
+			s.log.Warn("payment notification refused", "request_id", requestID(r.Context()), "err", err)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleSandboxConfirm(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	if err := s.sandbox.Confirm(r.Context(), r.PathValue("id"), a.UserID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sp, err := s.sandbox.Payment(r.Context(), r.PathValue("id"), a.UserID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": sp.PaymentID, "status": sp.Status, "transaction_id": sp.TxnID, "amount_fen": sp.AmountFen})
+}
+
+type faultsView struct {
+	Drop         float64 `json:"drop"`
+	Duplicate    float64 `json:"duplicate"`
+	DelayMS      int64   `json:"delay_ms"`
+	BadSignature float64 `json:"bad_signature"`
+	FailCreate   float64 `json:"fail_create"`
+}
+
+func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	if a.Role != tuango.RoleAdmin && a.Role != tuango.RoleOperator {
+		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "only operators and admins may see the sandbox's faults"))
+		return
+	}
+	f := s.sandbox.Faults()
+	writeJSON(w, http.StatusOK, faultsView{f.Drop, f.Duplicate, f.Delay.Milliseconds(), f.BadSignature, f.FailCreate})
+}
+
+// handleSetFaults switches the sandbox's faults, for fault tests.
+func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	if a.Role != tuango.RoleAdmin && a.Role != tuango.RoleOperator {
+		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "only operators and admins may switch the sandbox's faults"))
+		return
+	}
+	var in faultsView
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for name, p := range map[string]float64{"drop": in.Drop, "duplicate": in.Duplicate, "bad_signature": in.BadSignature, "fail_create": in.FailCreate} {
+		if p < 0 || p > 1 {
+			s.writeError(w, r, tuango.FieldError(name, "must be a probability between 0 and 1"))
+			return
+		}
+	}
+	if in.DelayMS < 0 || in.DelayMS > 600_000 {
+		s.writeError(w, r, tuango.FieldError("delay_ms", "must be between 0 and 600000"))
+		return
+	}
+	s.sandbox.SetFaults(payment.Faults{Drop: in.Drop, Duplicate: in.Duplicate, Delay: msDuration(in.DelayMS), BadSignature: in.BadSignature, FailCreate: in.FailCreate})
+	writeJSON(w, http.StatusOK, in)
+}

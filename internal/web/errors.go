@@ -1,0 +1,110 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"tuango/internal/tuango"
+)
+
+// Codes the web layer adds to the domain's.
+const (
+	codeBodyTooLarge     = "body_too_large"
+	codeUnsupportedMedia = "unsupported_media_type"
+	codeMethodNotAllowed = "method_not_allowed"
+)
+
+var statusByCode = map[string]int{
+	tuango.CodeInvalid:               http.StatusBadRequest,
+	tuango.CodeIdemKeyMissing:        http.StatusBadRequest,
+	tuango.CodeStaleNotification:     http.StatusBadRequest,
+	tuango.CodeAmountMismatch:        http.StatusBadRequest,
+	tuango.CodeUnauthorized:          http.StatusUnauthorized,
+	tuango.CodeInvalidCredentials:    http.StatusUnauthorized,
+	tuango.CodeBadSignature:          http.StatusUnauthorized,
+	tuango.CodeForbidden:             http.StatusForbidden,
+	tuango.CodeNotFound:              http.StatusNotFound,
+	codeMethodNotAllowed:             http.StatusMethodNotAllowed,
+	tuango.CodeConflict:              http.StatusConflict,
+	tuango.CodePhoneTaken:            http.StatusConflict,
+	tuango.CodeSoldOut:               http.StatusConflict,
+	tuango.CodeLimitExceeded:         http.StatusConflict,
+	tuango.CodeDealNotLive:           http.StatusConflict,
+	tuango.CodeOrderNotCancellable:   http.StatusConflict,
+	tuango.CodeOrderNotPayable:       http.StatusConflict,
+	tuango.CodeIdemKeyInFlight:       http.StatusConflict,
+	tuango.CodePaymentNotConfirmable: http.StatusConflict,
+	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
+	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
+	tuango.CodeUnavailable:           http.StatusServiceUnavailable,
+	tuango.CodeInternal:              http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status for an error code.
+func Status(code string) int {
+	if s, ok := statusByCode[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// problem is an RFC 9457 problem detail with tuango's stable code.
+type problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Code      string `json:"code"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// writeError writes err as problem+json. Internal errors are logged with
+// the request id and shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *tuango.Error
+	if !errors.As(err, &e) {
+		e = &tuango.Error{Code: tuango.CodeInternal}
+	}
+	p := problem{Code: e.Code, Field: e.Field, Detail: e.Message, RequestID: requestID(r.Context())}
+	if e.Field != "" {
+		p.Detail = e.Field + ": " + e.Message
+	}
+	p.Status = Status(e.Code)
+	if p.Status >= 500 {
+		s.log.Error("request failed", "request_id", p.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		if e.Code == tuango.CodeInternal {
+			p.Detail = "internal error; quote request id " + p.RequestID + " if you report it"
+		}
+		w.Header().Set("Retry-After", "2")
+	}
+	p.Type = "urn:tuango:problem:" + p.Code
+	p.Title = strings.ReplaceAll(p.Code, "_", " ")
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	writeRaw(w, status, body)
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(body)
+	w.Write([]byte("\n"))
+}

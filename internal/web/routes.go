@@ -1,0 +1,66 @@
+package web
+
+import "net/http"
+
+// Route is one URL tuango serves.
+type Route struct {
+	Method  string
+	Pattern string
+	Handler http.Handler
+}
+
+// Routes lists every URL the server serves, for documentation and the test
+// that keeps the OpenAPI document in step.
+func (s *Server) Routes() []Route { return s.routes() }
+
+func (s *Server) routes() []Route {
+	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
+	return []Route{
+		h("GET", "/healthz", s.handleHealthz),
+		h("GET", "/readyz", s.handleReadyz),
+		h("GET", "/api/v1/openapi.json", s.handleOpenAPI),
+
+		h("POST", "/api/v1/auth/register", s.handleRegister),
+		h("POST", "/api/v1/auth/login", s.handleLogin),
+		h("POST", "/api/v1/auth/logout", s.authed(s.handleLogout)),
+		h("GET", "/api/v1/me", s.authed(s.handleMe)),
+		h("PUT", "/api/v1/me/pickup-point", s.authed(s.handleSetPickupPoint)),
+
+		h("GET", "/api/v1/pickup-points", s.handlePickupPoints),
+		h("GET", "/api/v1/pickup-points/{id}", s.handlePickupPoint),
+		h("GET", "/api/v1/deals", s.handleDeals),
+
+		h("POST", "/api/v1/orders", s.authed(s.handlePlaceOrder)),
+		h("GET", "/api/v1/orders", s.authed(s.handleOrders)),
+		h("GET", "/api/v1/orders/{id}", s.authed(s.handleOrder)),
+		h("POST", "/api/v1/orders/{id}/cancel", s.authed(s.handleCancelOrder)),
+		h("POST", "/api/v1/orders/{id}/payments", s.authed(s.handleCreatePayment)),
+		h("GET", "/api/v1/payments/{id}", s.authed(s.handlePayment)),
+		h("POST", "/api/v1/payments/notify/sandbox", s.handleSandboxNotify),
+
+		h("POST", "/api/v1/sandbox/payments/{id}/confirm", s.authed(s.handleSandboxConfirm)),
+		h("GET", "/api/v1/sandbox/faults", s.authed(s.handleGetFaults)),
+		h("PUT", "/api/v1/sandbox/faults", s.authed(s.handleSetFaults)),
+
+		h("GET", "/api/v1/admin/cities", s.authed(s.handleAdminCities)),
+		h("GET", "/api/v1/admin/suppliers", s.authed(s.handleAdminSuppliers)),
+		h("POST", "/api/v1/admin/suppliers", s.authed(s.handleAdminCreateSupplier)),
+		h("PATCH", "/api/v1/admin/suppliers/{id}", s.authed(s.handleAdminUpdateSupplier)),
+		h("POST", "/api/v1/admin/products", s.authed(s.handleAdminCreateProduct)),
+		h("PATCH", "/api/v1/admin/products/{id}", s.authed(s.handleAdminUpdateProduct)),
+		h("POST", "/api/v1/admin/deals", s.authed(s.handleAdminCreateDeal)),
+		h("GET", "/api/v1/admin/deals/{id}", s.authed(s.handleAdminDeal)),
+		h("PATCH", "/api/v1/admin/deals/{id}", s.authed(s.handleAdminUpdateDeal)),
+		h("POST", "/api/v1/admin/pickup-points", s.authed(s.handleAdminCreatePickupPoint)),
+		h("PATCH", "/api/v1/admin/pickup-points/{id}", s.authed(s.handleAdminUpdatePickupPoint)),
+		h("POST", "/api/v1/admin/leaders", s.authed(s.handleAdminCreateLeader)),
+		h("PATCH", "/api/v1/admin/leaders/{id}", s.authed(s.handleAdminUpdateLeader)),
+
+		h("GET", "/{$}", s.handleHome),
+		h("GET", "/login", s.handleLoginPage),
+		h("POST", "/login", s.handleLoginForm),
+		h("GET", "/sandbox/pay/{id}", s.handleSandboxPage),
+		h("POST", "/sandbox/pay/{id}", s.handleSandboxPageConfirm),
+		h("", "/", s.handleNotFound),
+	}
+}

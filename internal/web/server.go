@@ -1,0 +1,76 @@
+// Package web is tuango's HTTP transport: routing, authentication,
+// idempotency, errors and pages. Handlers decode, authorise, call one
+// service method and encode; the rules live in the domain.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"tuango/internal/payment"
+	"tuango/internal/tuango"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Service *tuango.Service
+	Sandbox *payment.Sandbox
+	Logger  *slog.Logger
+	// SecureCookies marks session cookies Secure (behind HTTPS).
+	SecureCookies bool
+	// CSRFKey signs the forms of cookie-authenticated pages.
+	CSRFKey []byte
+}
+
+// Server is tuango's HTTP handler.
+type Server struct {
+	svc     *tuango.Service
+	sandbox *payment.Sandbox
+	log     *slog.Logger
+	cfg     Config
+	mux     *http.ServeMux
+
+	draining atomic.Bool
+}
+
+// NewServer returns the HTTP handler for the API, pages and operations.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
+	}
+	return s
+}
+
+// ServeHTTP serves a request through the middleware and the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.middleware(s.mux).ServeHTTP(w, r)
+}
+
+// Drain makes /readyz answer 503 so that load balancers stop sending
+// traffic while in-flight requests finish.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
+	defer cancel()
+	if err := s.svc.Store().Ping(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "detail": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

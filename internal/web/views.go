@@ -1,0 +1,150 @@
+package web
+
+import "tuango/internal/tuango"
+
+// The JSON shapes of the API: snake_case, ids as strings, money in fen,
+// times in RFC 3339.
+
+type userView struct {
+	ID                string `json:"id"`
+	Phone             string `json:"phone"`
+	Name              string `json:"name"`
+	Role              string `json:"role"`
+	HomePickupPointID string `json:"home_pickup_point_id,omitempty"`
+	CreatedAt         string `json:"created_at"`
+}
+
+func viewUser(u *tuango.User) userView {
+	return userView{ID: u.ID, Phone: u.Phone, Name: u.Name, Role: string(u.Role), HomePickupPointID: u.HomePickupPointID, CreatedAt: formatTime(u.CreatedAt)}
+}
+
+type pickupPointView struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Address       string `json:"address"`
+	CityID        string `json:"city_id"`
+	RouteID       string `json:"route_id,omitempty"`
+	LeaderID      string `json:"leader_id,omitempty"`
+	CommissionBps int    `json:"commission_bps"`
+	Active        bool   `json:"active"`
+}
+
+func viewPickupPoint(p *tuango.PickupPoint) pickupPointView {
+	return pickupPointView{ID: p.ID, Name: p.Name, Address: p.Address, CityID: p.CityID, RouteID: p.RouteID,
+		LeaderID: p.LeaderID, CommissionBps: p.CommissionBps, Active: p.Active}
+}
+
+type dealView struct {
+	ID               string     `json:"id"`
+	Title            string     `json:"title"`
+	ProductID        string     `json:"product_id"`
+	CityID           string     `json:"city_id"`
+	PriceFen         tuango.Fen `json:"price_fen"`
+	ListPriceFen     tuango.Fen `json:"list_price_fen"`
+	StockRemaining   int        `json:"stock_remaining"`
+	SoldOut          bool       `json:"sold_out"`
+	LimitPerCustomer int        `json:"limit_per_customer"`
+	SaleStartsAt     string     `json:"sale_starts_at"`
+	SaleEndsAt       string     `json:"sale_ends_at"`
+	DeliveryDate     string     `json:"delivery_date"`
+	// Operators also see the stock and what is reserved.
+	Stock    *int `json:"stock,omitempty"`
+	Reserved *int `json:"reserved,omitempty"`
+}
+
+func viewDeal(d *tuango.Deal, staff bool) dealView {
+	v := dealView{ID: d.ID, Title: d.Title, ProductID: d.ProductID, CityID: d.CityID, PriceFen: d.PriceFen, ListPriceFen: d.ListPriceFen,
+		StockRemaining: d.Remaining(), SoldOut: d.Remaining() <= 0, LimitPerCustomer: d.LimitPerCustomer,
+		SaleStartsAt: formatTime(d.SaleStartsAt), SaleEndsAt: formatTime(d.SaleEndsAt), DeliveryDate: d.DeliveryDate}
+	if staff {
+		v.Stock, v.Reserved = &d.Stock, &d.Reserved
+	}
+	return v
+}
+
+type orderLineView struct {
+	LineNo        int        `json:"line_no"`
+	DealID        string     `json:"deal_id"`
+	Title         string     `json:"title"`
+	Quantity      int        `json:"quantity"`
+	UnitPriceFen  tuango.Fen `json:"unit_price_fen"`
+	AmountFen     tuango.Fen `json:"amount_fen"`
+	CommissionBps int        `json:"commission_bps"`
+}
+
+type orderView struct {
+	ID            string          `json:"id"`
+	Status        string          `json:"status"`
+	UserID        string          `json:"user_id"`
+	PickupPointID string          `json:"pickup_point_id"`
+	CityID        string          `json:"city_id"`
+	TotalFen      tuango.Fen      `json:"total_fen"`
+	Items         []orderLineView `json:"items"`
+	CreatedAt     string          `json:"created_at"`
+	ExpiresAt     string          `json:"expires_at"`
+	PaidAt        string          `json:"paid_at,omitempty"`
+	CancelledAt   string          `json:"cancelled_at,omitempty"`
+	CancelReason  string          `json:"cancel_reason,omitempty"`
+}
+
+func viewOrder(o *tuango.Order) orderView {
+	v := orderView{ID: o.ID, Status: string(o.Status), UserID: o.UserID, PickupPointID: o.PickupPointID, CityID: o.CityID, TotalFen: o.TotalFen,
+		Items: make([]orderLineView, 0, len(o.Lines)), CreatedAt: formatTime(o.CreatedAt), ExpiresAt: formatTime(o.ExpiresAt),
+		PaidAt: formatTime(o.PaidAt), CancelledAt: formatTime(o.CancelledAt), CancelReason: o.CancelReason}
+	for _, l := range o.Lines {
+		v.Items = append(v.Items, orderLineView{LineNo: l.LineNo, DealID: l.DealID, Title: l.Title, Quantity: l.Quantity,
+			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps})
+	}
+	return v
+}
+
+type paymentView struct {
+	ID            string     `json:"id"`
+	OrderID       string     `json:"order_id"`
+	Provider      string     `json:"provider"`
+	Status        string     `json:"status"`
+	AmountFen     tuango.Fen `json:"amount_fen"`
+	PayURL        string     `json:"pay_url,omitempty"`
+	ProviderTxnID string     `json:"provider_txn_id,omitempty"`
+	CreatedAt     string     `json:"created_at"`
+	SucceededAt   string     `json:"succeeded_at,omitempty"`
+}
+
+func viewPayment(p *tuango.Payment) paymentView {
+	return paymentView{ID: p.ID, OrderID: p.OrderID, Provider: p.Provider, Status: string(p.Status), AmountFen: p.AmountFen,
+		PayURL: p.PayURL, ProviderTxnID: p.ProviderTxnID, CreatedAt: formatTime(p.CreatedAt), SucceededAt: formatTime(p.SucceededAt)}
+}
+
+type supplierView struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Contact string `json:"contact"`
+}
+
+type productView struct {
+	ID         string     `json:"id"`
+	SupplierID string     `json:"supplier_id"`
+	Name       string     `json:"name"`
+	Category   string     `json:"category"`
+	Unit       string     `json:"unit"`
+	CostFen    tuango.Fen `json:"cost_fen"`
+}
+
+type cityView struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"`
+	Cutoff   string `json:"cutoff"`
+}
+
+type list[T any] struct {
+	Items []T `json:"items"`
+}
+
+func listOf[S any, T any](items []S, view func(*S) T) list[T] {
+	out := list[T]{Items: make([]T, 0, len(items))}
+	for i := range items {
+		out.Items = append(out.Items, view(&items[i]))
+	}
+	return out
+}
