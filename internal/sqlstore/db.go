@@ -198,24 +198,24 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 	}
 }
 
-func (s *Store) inTx(ctx context.Context, fn func(tx tuango.Store) error) (err error) {
+func (s *Store) inTx(ctx context.Context, fn func(tx tuango.Store) error) error {
 	tx, err := s.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", s.db.engine.translate(err))
 	}
+	committed := false
+	// Roll back on error, panic or runtime.Goexit (t.Fatal in a test):
+	// on SQLite an open transaction holds the only writer.
 	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
+		if !committed {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&Store{db: s.db, tx: tx}); err != nil {
+	if err := fn(&Store{db: s.db, tx: tx}); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
+	committed = true
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", s.db.engine.translate(err))
 	}
 	return nil

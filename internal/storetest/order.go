@@ -1,0 +1,146 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+func testOrder(t *testing.T, s tuango.Store) {
+	t.Run("order round-trips with lines in line_no order", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		a, b, c := w.createDeal(t, 10, 5), w.createDeal(t, 10, 5), w.createDeal(t, 10, 5)
+		o := w.orderOf(u.ID, tuango.OrderPendingPayment, t0(), item{a, 1}, item{b, 2}, item{c, 3})
+		stored := *o
+		stored.Lines = []tuango.OrderLine{o.Lines[2], o.Lines[0], o.Lines[1]}
+		must(t, s.CreateOrder(t.Context(), &stored), "CreateOrder(%s)", o.ID)
+		got, err := s.FindOrderByID(t.Context(), o.ID)
+		must(t, err, "FindOrderByID(%s)", o.ID)
+		wantEqual(t, got, o, "FindOrderByID(%s)", o.ID)
+	})
+
+	t.Run("missing order is not found", func(t *testing.T) {
+		id := newID("missing")
+		_, err := s.FindOrderByID(t.Context(), id)
+		wantNotFound(t, err, "FindOrderByID(%s)", id)
+	})
+
+	t.Run("second order with one id is conflict", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		o := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{w.createDeal(t, 10, 5), 1})
+		wantCode(t, s.CreateOrder(t.Context(), o), tuango.CodeConflict, "CreateOrder(%s) again", o.ID)
+	})
+
+	t.Run("a user's orders are listed newest first with their lines", func(t *testing.T) {
+		w := newWorld(t, s)
+		u, other := createUser(t, s, tuango.RoleCustomer), createUser(t, s, tuango.RoleCustomer)
+		d := w.createDeal(t, 100, 50)
+		middle := w.createOrder(t, u.ID, tuango.OrderPaid, t0().Add(time.Minute), item{d, 2})
+		oldest := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{d, 1})
+		newest := w.createOrder(t, u.ID, tuango.OrderCancelled, t0().Add(2*time.Minute), item{d, 3}, item{w.createDeal(t, 5, 5), 1})
+		w.createOrder(t, other.ID, tuango.OrderPendingPayment, t0().Add(time.Minute), item{d, 1})
+
+		got, err := s.FindOrders(t.Context(), tuango.OrderFilter{UserID: u.ID})
+		must(t, err, "FindOrders(user)")
+		wantEqual(t, got, []tuango.Order{*newest, *middle, *oldest}, "FindOrders(user)")
+
+		got, err = s.FindOrders(t.Context(), tuango.OrderFilter{UserID: u.ID, Limit: 2})
+		must(t, err, "FindOrders(user, limit 2)")
+		wantIDs(t, ids(got, orderID), []string{newest.ID, middle.ID}, "FindOrders(user, limit 2)")
+
+		got, err = s.FindOrders(t.Context(), tuango.OrderFilter{UserID: u.ID, Status: tuango.OrderPaid})
+		must(t, err, "FindOrders(user, paid)")
+		wantIDs(t, ids(got, orderID), []string{middle.ID}, "FindOrders(user, paid)")
+	})
+
+	t.Run("overdue orders are listed by payment deadline", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		d := w.createDeal(t, 100, 50)
+		due := func(status tuango.OrderStatus, created, expires time.Time) *tuango.Order {
+			o := w.orderOf(u.ID, status, created, item{d, 1})
+			o.ExpiresAt = expires
+			must(t, s.CreateOrder(t.Context(), o), "CreateOrder(%s)", o.ID)
+			return o
+		}
+		now := t0()
+		late := due(tuango.OrderPendingPayment, now.Add(-20*time.Minute), now.Add(-time.Minute))
+		later := due(tuango.OrderPendingPayment, now.Add(-30*time.Minute), now.Add(-time.Second))
+		earliest := due(tuango.OrderPendingPayment, now.Add(-10*time.Minute), now.Add(-10*time.Minute))
+		due(tuango.OrderPendingPayment, now.Add(-time.Minute), now.Add(time.Minute))
+		due(tuango.OrderPaid, now.Add(-time.Hour), now.Add(-time.Hour))
+
+		f := tuango.OrderFilter{Status: tuango.OrderPendingPayment, ExpiresBefore: now}
+		got, err := s.FindOrders(t.Context(), f)
+		must(t, err, "FindOrders(pending, expires before now)")
+		mine := only(ids(got, orderID), earliest.ID, late.ID, later.ID)
+		wantIDs(t, mine, []string{earliest.ID, late.ID, later.ID}, "FindOrders(pending, expires before now)")
+		for _, o := range got {
+			if o.Status != tuango.OrderPendingPayment || o.ExpiresAt.After(now) {
+				t.Errorf("FindOrders(pending, expires before now) returned %s, %s, due %v", o.ID, o.Status, o.ExpiresAt)
+			}
+		}
+	})
+
+	t.Run("SetOrderStatus moves only from the given status", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		o := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{w.createDeal(t, 10, 5), 1})
+		paidAt, cancelledAt := t0().Add(time.Minute), t0().Add(time.Hour)
+		steps := []struct {
+			from, to tuango.OrderStatus
+			at       time.Time
+			want     bool
+		}{
+			{tuango.OrderPendingPayment, tuango.OrderPaid, paidAt, true},
+			{tuango.OrderPendingPayment, tuango.OrderPaid, paidAt.Add(time.Second), false},
+			{tuango.OrderPendingPayment, tuango.OrderCancelled, cancelledAt, false},
+			{tuango.OrderPaid, tuango.OrderCancelled, cancelledAt, true},
+			{tuango.OrderPaid, tuango.OrderCancelled, cancelledAt.Add(time.Second), false},
+		}
+		for _, st := range steps {
+			ok, err := s.SetOrderStatus(t.Context(), o.ID, st.from, st.to, st.at, tuango.CancelByCustomer)
+			wantOK(t, ok, err, st.want, "SetOrderStatus(%s → %s)", st.from, st.to)
+		}
+		o.Status, o.PaidAt, o.CancelledAt, o.CancelReason = tuango.OrderCancelled, paidAt, cancelledAt, tuango.CancelByCustomer
+		got, err := s.FindOrderByID(t.Context(), o.ID)
+		must(t, err, "FindOrderByID(%s)", o.ID)
+		wantEqual(t, got, o, "FindOrderByID(%s) after the moves", o.ID)
+
+		ok, err := s.SetOrderStatus(t.Context(), newID("missing"), tuango.OrderPendingPayment, tuango.OrderPaid, paidAt, "")
+		wantOK(t, ok, err, false, "SetOrderStatus(missing order)")
+	})
+
+	t.Run("CountLiveUnits counts only pending and paid orders", func(t *testing.T) {
+		w := newWorld(t, s)
+		u, other := createUser(t, s, tuango.RoleCustomer), createUser(t, s, tuango.RoleCustomer)
+		d, otherDeal := w.createDeal(t, 100, 50), w.createDeal(t, 100, 50)
+		pending := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{d, 2}, item{otherDeal, 5})
+		w.createOrder(t, u.ID, tuango.OrderPaid, t0(), item{otherDeal, 1}, item{d, 3})
+		w.createOrder(t, u.ID, tuango.OrderCancelled, t0(), item{d, 4})
+		w.createOrder(t, other.ID, tuango.OrderPaid, t0(), item{d, 7})
+
+		n, err := s.CountLiveUnits(t.Context(), u.ID, d.ID)
+		must(t, err, "CountLiveUnits")
+		if n != 5 {
+			t.Errorf("CountLiveUnits(user, deal) = %d, want 5 (2 pending + 3 paid)", n)
+		}
+		ok, err := s.SetOrderStatus(t.Context(), pending.ID, tuango.OrderPendingPayment, tuango.OrderCancelled, t0(), tuango.CancelExpired)
+		wantOK(t, ok, err, true, "SetOrderStatus(pending → cancelled)")
+		n, err = s.CountLiveUnits(t.Context(), u.ID, d.ID)
+		must(t, err, "CountLiveUnits")
+		if n != 3 {
+			t.Errorf("CountLiveUnits(user, deal) after cancelling the pending order = %d, want 3", n)
+		}
+		n, err = s.CountLiveUnits(t.Context(), createUser(t, s, tuango.RoleCustomer).ID, d.ID)
+		must(t, err, "CountLiveUnits")
+		if n != 0 {
+			t.Errorf("CountLiveUnits(user without orders, deal) = %d, want 0", n)
+		}
+	})
+}
+
+func orderID(o tuango.Order) string { return o.ID }

@@ -1,0 +1,172 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+func testPayment(t *testing.T, s tuango.Store) {
+	// orderToPay makes a world, a customer and an order to pay for.
+	orderToPay := func(t *testing.T) (*world, *tuango.Order) {
+		t.Helper()
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		return w, w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{w.createDeal(t, 10, 5), 2})
+	}
+
+	t.Run("payment round-trips and records its pay URL", func(t *testing.T) {
+		w, o := orderToPay(t)
+		p := w.createPayment(t, o, t0())
+		got, err := s.FindPaymentByID(t.Context(), p.ID)
+		must(t, err, "FindPaymentByID(%s)", p.ID)
+		wantEqual(t, got, p, "FindPaymentByID(%s)", p.ID)
+
+		p.PayURL = "https://pay.example/" + p.ID
+		must(t, s.UpdatePayment(t.Context(), p), "UpdatePayment(%s)", p.ID)
+		got, err = s.FindPaymentByID(t.Context(), p.ID)
+		must(t, err, "FindPaymentByID(%s)", p.ID)
+		wantEqual(t, got, p, "FindPaymentByID(%s) after UpdatePayment", p.ID)
+	})
+
+	t.Run("missing payment is not found", func(t *testing.T) {
+		p := &tuango.Payment{ID: newID("missing"), PayURL: "https://pay.example/x"}
+		_, err := s.FindPaymentByID(t.Context(), p.ID)
+		wantNotFound(t, err, "FindPaymentByID(%s)", p.ID)
+		wantNotFound(t, s.UpdatePayment(t.Context(), p), "UpdatePayment(%s)", p.ID)
+	})
+
+	t.Run("payments are listed oldest first by order, status and age", func(t *testing.T) {
+		w, o := orderToPay(t)
+		second := w.createPayment(t, o, t0().Add(time.Minute))
+		first := w.createPayment(t, o, t0())
+		_, otherOrder := orderToPay(t)
+		other := w.createPayment(t, otherOrder, t0())
+		ok, err := s.SetPaymentStatus(t.Context(), first.ID, tuango.PaymentPending, tuango.PaymentFailed, "", t0())
+		wantOK(t, ok, err, true, "SetPaymentStatus(pending → failed)")
+
+		tests := []struct {
+			name string
+			f    tuango.PaymentFilter
+			want []string
+		}{
+			{"by order", tuango.PaymentFilter{OrderID: o.ID}, []string{first.ID, second.ID}},
+			{"by order, limit 1", tuango.PaymentFilter{OrderID: o.ID, Limit: 1}, []string{first.ID}},
+			{"by order and status", tuango.PaymentFilter{OrderID: o.ID, Status: tuango.PaymentPending}, []string{second.ID}},
+			{"pending created before t0+1m", tuango.PaymentFilter{Status: tuango.PaymentPending, CreatedBefore: t0().Add(time.Minute)}, []string{other.ID}},
+		}
+		for _, tt := range tests {
+			got, err := s.FindPayments(t.Context(), tt.f)
+			must(t, err, "FindPayments(%s)", tt.name)
+			gotIDs := ids(got, paymentID)
+			if tt.f.OrderID == "" {
+				gotIDs = only(gotIDs, first.ID, second.ID, other.ID)
+			}
+			wantIDs(t, gotIDs, tt.want, "FindPayments(%s)", tt.name)
+		}
+	})
+
+	t.Run("SetPaymentStatus moves only from the given status", func(t *testing.T) {
+		w, o := orderToPay(t)
+		p := w.createPayment(t, o, t0())
+		at := t0().Add(time.Minute)
+		ok, err := s.SetPaymentStatus(t.Context(), p.ID, tuango.PaymentPending, tuango.PaymentSucceeded, "wx_txn_1", at)
+		wantOK(t, ok, err, true, "SetPaymentStatus(pending → succeeded)")
+		ok, err = s.SetPaymentStatus(t.Context(), p.ID, tuango.PaymentPending, tuango.PaymentSucceeded, "wx_txn_2", at.Add(time.Second))
+		wantOK(t, ok, err, false, "SetPaymentStatus(pending → succeeded) again")
+		ok, err = s.SetPaymentStatus(t.Context(), p.ID, tuango.PaymentPending, tuango.PaymentFailed, "", at)
+		wantOK(t, ok, err, false, "SetPaymentStatus(pending → failed) of a succeeded payment")
+
+		p.Status, p.ProviderTxnID, p.SucceededAt = tuango.PaymentSucceeded, "wx_txn_1", at
+		got, err := s.FindPaymentByID(t.Context(), p.ID)
+		must(t, err, "FindPaymentByID(%s)", p.ID)
+		wantEqual(t, got, p, "FindPaymentByID(%s) after the moves", p.ID)
+	})
+
+	t.Run("RecordProviderEvent is new once", func(t *testing.T) {
+		event := newID("evt")
+		steps := []struct {
+			provider string
+			want     bool
+		}{
+			{"sandbox", true},
+			{"sandbox", false},
+			{"wechat", true},
+			{"wechat", false},
+		}
+		for _, st := range steps {
+			ok, err := s.RecordProviderEvent(t.Context(), st.provider, event, t0())
+			wantOK(t, ok, err, st.want, "RecordProviderEvent(%s, %s)", st.provider, event)
+		}
+	})
+
+	t.Run("second refund of a payment is conflict and the transaction still commits", func(t *testing.T) {
+		for _, sameTx := range []bool{false, true} {
+			w, o := orderToPay(t)
+			p := w.createPayment(t, o, t0())
+			first, second := refundOf(p, t0()), refundOf(p, t0().Add(time.Second))
+			if !sameTx {
+				must(t, s.CreateRefund(t.Context(), first), "CreateRefund(%s)", first.ID)
+			}
+			city := &tuango.City{ID: newID("cty"), Name: "岳阳", TimeZone: "Asia/Shanghai", Cutoff: "23:00"}
+			err := s.InTx(t.Context(), func(tx tuango.Store) error {
+				if sameTx {
+					if err := tx.CreateRefund(t.Context(), first); err != nil {
+						return err
+					}
+				}
+				wantCode(t, tx.CreateRefund(t.Context(), second), tuango.CodeConflict, "CreateRefund(%s) of refunded payment (same tx %v)", second.ID, sameTx)
+				return tx.CreateCity(t.Context(), city)
+			})
+			if err != nil {
+				t.Errorf("InTx(refund twice, then create city) (same tx %v) = %v, want nil", sameTx, err)
+			}
+			if _, err := s.FindCityByID(t.Context(), city.ID); err != nil {
+				t.Errorf("FindCityByID(%s) written after the refused refund (same tx %v) = %v, want it committed", city.ID, sameTx, err)
+			}
+			got, err := s.FindRefunds(t.Context(), p.ID, "", 0)
+			must(t, err, "FindRefunds(%s)", p.ID)
+			wantEqual(t, got, []tuango.Refund{*first}, "FindRefunds(%s) (same tx %v)", p.ID, sameTx)
+		}
+	})
+
+	t.Run("refunds are listed by payment and status and move once", func(t *testing.T) {
+		w, o := orderToPay(t)
+		p1, p2 := w.createPayment(t, o, t0()), w.createPayment(t, o, t0())
+		r2, r1 := refundOf(p2, t0().Add(time.Minute)), refundOf(p1, t0())
+		must(t, s.CreateRefund(t.Context(), r2), "CreateRefund(%s)", r2.ID)
+		must(t, s.CreateRefund(t.Context(), r1), "CreateRefund(%s)", r1.ID)
+
+		pending, err := s.FindRefunds(t.Context(), "", tuango.RefundPending, 0)
+		must(t, err, "FindRefunds(pending)")
+		wantIDs(t, only(ids(pending, refundID), r1.ID, r2.ID), []string{r1.ID, r2.ID}, "FindRefunds(pending)")
+		limited, err := s.FindRefunds(t.Context(), "", tuango.RefundPending, 1)
+		must(t, err, "FindRefunds(pending, limit 1)")
+		if len(limited) != 1 {
+			t.Errorf("FindRefunds(pending, limit 1) = %d refunds, want 1", len(limited))
+		}
+
+		done := t0().Add(time.Hour)
+		ok, err := s.SetRefundStatus(t.Context(), r1.ID, tuango.RefundPending, tuango.RefundSucceeded, done)
+		wantOK(t, ok, err, true, "SetRefundStatus(pending → succeeded)")
+		ok, err = s.SetRefundStatus(t.Context(), r1.ID, tuango.RefundPending, tuango.RefundSucceeded, done.Add(time.Second))
+		wantOK(t, ok, err, false, "SetRefundStatus(pending → succeeded) again")
+		ok, err = s.SetRefundStatus(t.Context(), newID("missing"), tuango.RefundPending, tuango.RefundSucceeded, done)
+		wantOK(t, ok, err, false, "SetRefundStatus(missing refund)")
+
+		r1.Status, r1.CompletedAt = tuango.RefundSucceeded, done
+		got, err := s.FindRefunds(t.Context(), p1.ID, "", 0)
+		must(t, err, "FindRefunds(%s)", p1.ID)
+		wantEqual(t, got, []tuango.Refund{*r1}, "FindRefunds(%s) after success", p1.ID)
+		got, err = s.FindRefunds(t.Context(), p1.ID, tuango.RefundPending, 0)
+		must(t, err, "FindRefunds(%s, pending)", p1.ID)
+		wantIDs(t, ids(got, refundID), nil, "FindRefunds(%s, pending) after success", p1.ID)
+		pending, err = s.FindRefunds(t.Context(), "", tuango.RefundPending, 0)
+		must(t, err, "FindRefunds(pending)")
+		wantIDs(t, only(ids(pending, refundID), r1.ID, r2.ID), []string{r2.ID}, "FindRefunds(pending) after success")
+	})
+}
+
+func paymentID(p tuango.Payment) string { return p.ID }
+func refundID(r tuango.Refund) string   { return r.ID }

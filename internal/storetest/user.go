@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+func testUser(t *testing.T, s tuango.Store) {
+	t.Run("user is found by id and by phone", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := &tuango.User{ID: newID("usr"), Phone: newPhone(t), Name: "王五", Role: tuango.RoleCustomer, PasswordHash: "$argon2id$x",
+			HomePickupPointID: w.point.ID, CreatedAt: t0()}
+		must(t, s.CreateUser(t.Context(), u), "CreateUser(%s)", u.ID)
+		got, err := s.FindUserByID(t.Context(), u.ID)
+		must(t, err, "FindUserByID(%s)", u.ID)
+		wantEqual(t, got, u, "FindUserByID(%s)", u.ID)
+		got, err = s.FindUserByPhone(t.Context(), u.Phone)
+		must(t, err, "FindUserByPhone(%s)", u.Phone)
+		wantEqual(t, got, u, "FindUserByPhone(%s)", u.Phone)
+	})
+
+	t.Run("taken phone is conflict", func(t *testing.T) {
+		first := createUser(t, s, tuango.RoleCustomer)
+		second := &tuango.User{ID: newID("usr"), Phone: first.Phone, Name: "重复", Role: tuango.RoleCustomer, PasswordHash: "h", CreatedAt: t0()}
+		wantCode(t, s.CreateUser(t.Context(), second), tuango.CodeConflict, "CreateUser(%s) with the phone of %s", second.ID, first.ID)
+		_, err := s.FindUserByID(t.Context(), second.ID)
+		wantNotFound(t, err, "FindUserByID(%s) after the refused create", second.ID)
+		got, err := s.FindUserByPhone(t.Context(), first.Phone)
+		must(t, err, "FindUserByPhone(%s)", first.Phone)
+		wantEqual(t, got, first, "FindUserByPhone(%s) after the refused create", first.Phone)
+	})
+
+	t.Run("UpdateUser changes name, role, password and home", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		sup := createSupplier(t, s)
+		u.Name, u.Role, u.PasswordHash, u.HomePickupPointID, u.SupplierID = "赵六", tuango.RoleSupplier, "new-hash", w.point.ID, sup.ID
+		must(t, s.UpdateUser(t.Context(), u), "UpdateUser(%s)", u.ID)
+		got, err := s.FindUserByID(t.Context(), u.ID)
+		must(t, err, "FindUserByID(%s)", u.ID)
+		wantEqual(t, got, u, "FindUserByID(%s) after update", u.ID)
+	})
+
+	t.Run("missing user is not found", func(t *testing.T) {
+		missing := &tuango.User{ID: newID("missing"), Phone: newPhone(t), Name: "无", Role: tuango.RoleCustomer, PasswordHash: "h"}
+		_, err := s.FindUserByID(t.Context(), missing.ID)
+		wantNotFound(t, err, "FindUserByID(%s)", missing.ID)
+		_, err = s.FindUserByPhone(t.Context(), missing.Phone)
+		wantNotFound(t, err, "FindUserByPhone(%s)", missing.Phone)
+		wantNotFound(t, s.UpdateUser(t.Context(), missing), "UpdateUser(%s)", missing.ID)
+	})
+
+	t.Run("session is found until it expires", func(t *testing.T) {
+		u := createUser(t, s, tuango.RoleCustomer)
+		sess := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(tuango.SessionTTL)}
+		must(t, s.CreateSession(t.Context(), sess), "CreateSession(%s)", u.ID)
+		for _, at := range []time.Time{sess.CreatedAt, sess.ExpiresAt.Add(-time.Microsecond)} {
+			got, err := s.FindSession(t.Context(), sess.TokenHash, at)
+			if err != nil {
+				t.Errorf("FindSession(now %v) = %v, want the session", at, err)
+				continue
+			}
+			wantEqual(t, got, sess, "FindSession(now %v)", at)
+		}
+		for _, at := range []time.Time{sess.ExpiresAt.Add(time.Microsecond), sess.ExpiresAt.Add(time.Hour)} {
+			_, err := s.FindSession(t.Context(), sess.TokenHash, at)
+			wantNotFound(t, err, "FindSession(now %v, after expiry %v)", at, sess.ExpiresAt)
+		}
+		_, err := s.FindSession(t.Context(), newID("tok"), t0())
+		wantNotFound(t, err, "FindSession(unknown token)")
+	})
+
+	t.Run("deleted session is not found", func(t *testing.T) {
+		u := createUser(t, s, tuango.RoleCustomer)
+		sess := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(time.Hour)}
+		kept := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(time.Hour)}
+		must(t, s.CreateSession(t.Context(), sess), "CreateSession(%s)", sess.TokenHash)
+		must(t, s.CreateSession(t.Context(), kept), "CreateSession(%s)", kept.TokenHash)
+		must(t, s.DeleteSession(t.Context(), sess.TokenHash), "DeleteSession(%s)", sess.TokenHash)
+		_, err := s.FindSession(t.Context(), sess.TokenHash, t0())
+		wantNotFound(t, err, "FindSession(%s) after DeleteSession", sess.TokenHash)
+		if _, err := s.FindSession(t.Context(), kept.TokenHash, t0()); err != nil {
+			t.Errorf("FindSession(%s) of the user's other session = %v, want it", kept.TokenHash, err)
+		}
+		if err := s.DeleteSession(t.Context(), sess.TokenHash); err != nil {
+			t.Errorf("DeleteSession(%s) again = %v, want nil", sess.TokenHash, err)
+		}
+	})
+}
