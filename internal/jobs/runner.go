@@ -34,6 +34,9 @@ type Runner struct {
 
 // NewRunner returns a Runner; owner names this node in leases.
 func NewRunner(store tuango.Store, clock tuango.Clock, owner string, log *slog.Logger, tasks ...Task) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tick := time.Second
 	for _, t := range tasks {
 		if t.Every < tick {
