@@ -128,7 +128,7 @@ func (s *Service) ListOrders(ctx context.Context, a Actor, limit int) ([]Order, 
 }
 
 // CancelOrder cancels the caller's order and returns its stock. A paid
-// order can be cancelled until its deals' sale ends, and is refunded.
+// order can be cancelled until its deals' cutoff, and is refunded.
 func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, error) {
 	var o *Order
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -143,7 +143,11 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 		switch o.Status {
 		case OrderPendingPayment:
 		case OrderPaid:
-			if !now.Before(o.ExpiresAt) {
+			cutoff, err := s.cutoff(ctx, tx, o)
+			if err != nil {
+				return err
+			}
+			if !now.Before(cutoff) {
 				return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
 			}
 		default:
@@ -155,6 +159,22 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 		return nil, err
 	}
 	return o, nil
+}
+
+// cutoff is when the earliest of an order's deals stops selling: after it,
+// the order is bought from suppliers and can no longer be cancelled.
+func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, error) {
+	var cutoff time.Time
+	for _, l := range o.Lines {
+		d, err := tx.FindDealByID(ctx, l.DealID)
+		if err != nil {
+			return cutoff, err
+		}
+		if cutoff.IsZero() || d.SaleEndsAt.Before(cutoff) {
+			cutoff = d.SaleEndsAt
+		}
+	}
+	return cutoff, nil
 }
 
 // cancel moves a live order to cancelled, gives its stock and limit back,

@@ -235,3 +235,29 @@ func TestValidation(t *testing.T) {
 		}
 	}
 }
+
+// A paid order can be cancelled until its deal's cutoff, not only within
+// the payment window.
+func TestPaidOrderCancellableUntilCutoff(t *testing.T) {
+	w := newWorld(t, t.TempDir(), 10)
+	ctx := context.Background()
+	a := w.customer(t, "13800000004")
+	s := w.db.Store()
+	pay := func(o *tuango.Order) {
+		ok, err := s.SetOrderStatus(ctx, o.ID, tuango.OrderPendingPayment, tuango.OrderPaid, w.clock.Now(), "")
+		if err != nil || !ok {
+			t.Fatalf("mark paid: %v %v", ok, err)
+		}
+	}
+	early, late := w.order(t, a, "e", 1), w.order(t, a, "l", 1)
+	pay(early)
+	pay(late)
+	w.clock.Advance(2 * time.Hour) // past the 15-minute payment window, before the cutoff
+	if _, err := w.svc.CancelOrder(ctx, a, early.ID); err != nil {
+		t.Errorf("cancel a paid order before the cutoff = %v, want success", err)
+	}
+	w.clock.Advance(12 * time.Hour) // past the cutoff
+	if _, err := w.svc.CancelOrder(ctx, a, late.ID); tuango.ErrorCode(err) != tuango.CodeOrderNotCancellable {
+		t.Errorf("cancel after the cutoff = %v, want order_not_cancellable", err)
+	}
+}

@@ -213,6 +213,10 @@ func (s *Server) savePickupPoint(w http.ResponseWriter, r *http.Request, a tuang
 }
 
 func (s *Server) handleAdminCreateLeader(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	if err := a.RequireStaff(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var in credentials
 	if _, err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)

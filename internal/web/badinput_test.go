@@ -134,3 +134,11 @@ func dealBody(e *env, override string) string {
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	e := newEnv(t)
+	r := (&client{e: e}).do("DELETE", "/api/v1/deals", nil)
+	if r.status != 405 || r.problem().Code != codeMethodNotAllowed || r.header.Get("Allow") != "GET" {
+		t.Errorf("DELETE /api/v1/deals = %d %s (Allow %q), want 405 with Allow: GET", r.status, r.body, r.header.Get("Allow"))
+	}
+}

@@ -43,7 +43,22 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", pageData{Title: "首页", User: u})
 }
 
+// handleNotFound answers every URL no route matches: 405 with Allow when
+// the path exists for other methods, else 404, both as problem+json.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, &tuango.Error{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here; use " + strings.Join(allow, " or ")})
+		return
+	}
 	s.writeError(w, r, &tuango.Error{Code: tuango.CodeNotFound, Message: "nothing is at " + r.URL.Path})
 }
 

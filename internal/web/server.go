@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"tuango/internal/payment"
@@ -42,7 +43,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
+		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
 	return s
 }
@@ -69,7 +70,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Store().Ping(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "detail": err.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "detail": "the database is unreachable or its schema is not current; see the node's log"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
