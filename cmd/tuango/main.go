@@ -30,6 +30,8 @@ Commands:
   serve     serve on existing data, without seeding
   migrate   apply database migrations and exit
   admin     manage accounts: tuango admin create --phone P --password-file F
+  bench     load generators: tuango bench flash
+  chaos     the fault test: kill nodes during a flash sale, then check every rule
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "chaos":
+		return runChaos(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

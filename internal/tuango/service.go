@@ -13,8 +13,12 @@ import (
 type Config struct {
 	// OrderTimeout is how long an order may stay unpaid.
 	OrderTimeout time.Duration
-	// NotifyURL is where the payment provider sends notifications.
-	NotifyURL string
+	// BatchMax is the most orders group commit puts in one transaction;
+	// 1 places each order in its own transaction.
+	BatchMax int
+	// BatchWindow is how long a batch waits for more orders after its
+	// first; 0 takes whatever is queued when the writer is free.
+	BatchWindow time.Duration
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
