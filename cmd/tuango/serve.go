@@ -39,7 +39,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on (port 0 picks a free one)")
 	publicURL := fs.String("public-url", "", "the URL customers and the payment provider reach this node at (default http://ADDR)")
 	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
-	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run")
+	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run (reconciliation runs every 5)")
+	reconcileAfter := fs.Duration("reconcile-after", tuango.ReconcileAfter, "how long to wait for a payment notification before asking the provider")
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
@@ -100,7 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow}, log)
+	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter}, log)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// ReconcileAfter is how long tuango waits for a notification before it asks
-// the provider about a pending payment; ReconcileGiveUp is when it stops.
+// ReconcileAfter is how long tuango waits by default for a notification
+// before it asks the provider about a pending payment; ReconcileGiveUp is
+// when it stops asking.
 const (
 	ReconcileAfter  = 30 * time.Second
 	ReconcileGiveUp = 24 * time.Hour
@@ -146,7 +147,7 @@ func (s *Service) refund(ctx context.Context, tx Store, p *Payment, reason strin
 // while, and applies what it says. It reports how many it applied.
 func (s *Service) Reconcile(ctx context.Context, limit int) (int, error) {
 	now := s.clock.Now()
-	pending, err := s.store.FindPayments(ctx, PaymentFilter{Status: PaymentPending, CreatedBefore: now.Add(-ReconcileAfter), Limit: limit})
+	pending, err := s.store.FindPayments(ctx, PaymentFilter{Status: PaymentPending, CreatedBefore: now.Add(-s.cfg.ReconcileAfter), Limit: limit})
 	if err != nil {
 		return 0, err
 	}

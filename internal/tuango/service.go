@@ -19,6 +19,9 @@ type Config struct {
 	// BatchWindow is how long a batch waits for more orders after its
 	// first; 0 takes whatever is queued when the writer is free.
 	BatchWindow time.Duration
+	// ReconcileAfter is how long to wait for a payment's notification
+	// before asking the provider.
+	ReconcileAfter time.Duration
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
@@ -43,6 +46,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	}
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = DefaultOrderTimeout
+	}
+	if cfg.ReconcileAfter <= 0 {
+		cfg.ReconcileAfter = ReconcileAfter
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
