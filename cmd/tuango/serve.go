@@ -46,7 +46,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
-	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM, how long to go on serving with /readyz answering 503 before the listener closes, so that load balancers stop sending first")
+	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish once the listener has closed")
 	batchMax := fs.Int("order-batch-max", 512, "group commit: most orders committed in one transaction (1 turns group commit off)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -120,13 +121,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	case <-ctx.Done():
 	}
-	// Drain: readiness fails at once so balancers stop sending, requests
-	// under way finish, then background work stops.
-	log.Info("draining", "timeout", drain.String())
+	// Drain: readiness fails at once, but the node goes on serving for the
+	// drain delay, because Shutdown closes the listener at once and a
+	// balancer that polls /readyz would otherwise see refused connections
+	// instead of a node going out of service. Then the listener closes,
+	// requests under way finish, and background work stops.
+	log.Info("draining", "delay", drainDelay.String(), "timeout", drain.String())
 	srv.Drain()
+	time.Sleep(*drainDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	err = hs.Shutdown(sctx)
+	svc.Close()
 	stopJobs()
 	<-jobsDone
 	sandbox.Close()

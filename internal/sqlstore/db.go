@@ -23,10 +23,23 @@ type DB struct {
 	engine engine
 	write  *sql.DB
 	read   *sql.DB
+	reader queryer // reads outside a transaction
 
 	mu      sync.Mutex
 	rebound map[string]string
+
+	// SQLite: the one writer connection, held for the life of the DB and
+	// used only under wmu, with its prepared statements. Parsing SQL was a
+	// third of the flash-sale profile before statements were cached.
+	wmu    sync.Mutex
+	wconn  *sql.Conn
+	wstmts map[string]*sql.Stmt
+	rstmts map[string]*sql.Stmt // guarded by mu
 }
+
+// maxCachedStmts bounds each statement cache; queries past it (such as
+// IN lists of many lengths) are parsed each time.
+const maxCachedStmts = 256
 
 // Open opens the database named by dsn — a postgres:// URL, or else the path
 // of a folder for embedded SQLite — and applies pending migrations.
@@ -41,9 +54,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.migrate(ctx); err != nil {
+	if _, err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if db.engine.name() == "sqlite" {
+		if db.wconn, err = db.write.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: take the writer connection: %w", err)
+		}
+		db.reader = cachedReader{db}
 	}
 	return db, nil
 }
@@ -80,11 +100,17 @@ func openSQLite(dir string) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{}}, nil
+	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{},
+		wstmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.wconn != nil {
+		db.wmu.Lock()
+		db.wconn.Close()
+		db.wmu.Unlock()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
@@ -143,27 +169,25 @@ type queryer interface {
 // reader pool and each write stands alone on the writer.
 type Store struct {
 	db *DB
-	tx *sql.Tx
+	tx queryer // the open transaction, nil outside one
 }
 
 var _ tuango.Store = (*Store)(nil)
 
-func (s *Store) reader() queryer {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.db.read
-}
-
-func (s *Store) writer() queryer {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.db.write
-}
-
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.writer().ExecContext(ctx, s.db.q(query), args...)
+	q := s.db.q(query)
+	var res sql.Result
+	var err error
+	switch {
+	case s.tx != nil:
+		res, err = s.tx.ExecContext(ctx, q, args...)
+	case s.db.wconn != nil:
+		s.db.wmu.Lock()
+		res, err = sqliteWriter{s.db}.ExecContext(ctx, q, args...)
+		s.db.wmu.Unlock()
+	default:
+		res, err = s.db.write.ExecContext(ctx, q, args...)
+	}
 	return res, s.db.engine.translate(err)
 }
 
@@ -177,12 +201,22 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) (bool, e
 	return n > 0, err
 }
 
+func (s *Store) readerQ() queryer {
+	switch {
+	case s.tx != nil:
+		return s.tx
+	case s.db.reader != nil:
+		return s.db.reader
+	}
+	return s.db.read
+}
+
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.reader().QueryContext(ctx, s.db.q(query), args...)
+	return s.readerQ().QueryContext(ctx, s.db.q(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.reader().QueryRowContext(ctx, s.db.q(query), args...)
+	return s.readerQ().QueryRowContext(ctx, s.db.q(query), args...)
 }
 
 // InTx runs fn in one transaction on the writer; a nested call joins it.
@@ -191,32 +225,167 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 		return fn(s)
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.inTx(ctx, fn)
+		var err error
+		if s.db.wconn != nil {
+			err = s.db.inSQLiteTx(ctx, fn)
+		} else {
+			err = s.db.inSQLTx(ctx, fn)
+		}
 		if err == nil || !s.db.engine.retryable(err) || attempt == 5 {
 			return err
 		}
 	}
 }
 
-func (s *Store) inTx(ctx context.Context, fn func(tx tuango.Store) error) error {
-	tx, err := s.db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlstore: begin: %w", s.db.engine.translate(err))
+// inSQLiteTx runs fn in BEGIN IMMEDIATE ... COMMIT on the one writer
+// connection, holding it for the whole transaction.
+func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	w := sqliteWriter{db}
+	// BEGIN, COMMIT and ROLLBACK must not be cut short by a caller leaving.
+	bg := context.WithoutCancel(ctx)
+	if _, err := w.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", db.engine.translate(err))
 	}
 	committed := false
 	// Roll back on error, panic or runtime.Goexit (t.Fatal in a test):
-	// on SQLite an open transaction holds the only writer.
+	// an open transaction holds the only writer.
+	defer func() {
+		if !committed {
+			w.ExecContext(bg, "ROLLBACK")
+		}
+	}()
+	if err := fn(&Store{db: db, tx: w}); err != nil {
+		return err
+	}
+	if _, err := w.ExecContext(bg, "COMMIT"); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+	}
+	committed = true
+	return nil
+}
+
+// inSQLTx runs fn in a database/sql transaction (PostgreSQL).
+func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", db.engine.translate(err))
+	}
+	committed := false
 	defer func() {
 		if !committed {
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&Store{db: s.db, tx: tx}); err != nil {
+	if err := fn(&Store{db: db, tx: tx}); err != nil {
 		return err
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", s.db.engine.translate(err))
+		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+	}
+	return nil
+}
+
+// sqliteWriter runs statements on the writer connection with cached
+// prepared statements; the caller holds wmu.
+type sqliteWriter struct{ db *DB }
+
+func (w sqliteWriter) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := w.db.wstmts[q]; ok {
+		return st
+	}
+	if len(w.db.wstmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := w.db.wconn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the direct call reports the error
+	}
+	w.db.wstmts[q] = st
+	return st
+}
+
+func (w sqliteWriter) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := w.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return w.db.wconn.ExecContext(ctx, q, args...)
+}
+
+func (w sqliteWriter) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := w.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return w.db.wconn.QueryContext(ctx, q, args...)
+}
+
+func (w sqliteWriter) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := w.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return w.db.wconn.QueryRowContext(ctx, q, args...)
+}
+
+// cachedReader runs reads on the reader pool with cached prepared
+// statements (SQLite; pgx caches its own).
+type cachedReader struct{ db *DB }
+
+func (r cachedReader) stmt(ctx context.Context, q string) *sql.Stmt {
+	r.db.mu.Lock()
+	defer r.db.mu.Unlock()
+	if st, ok := r.db.rstmts[q]; ok {
+		return st
+	}
+	if len(r.db.rstmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := r.db.read.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	r.db.rstmts[q] = st
+	return st
+}
+
+func (r cachedReader) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return nil, errors.New("sqlstore: write on the reader pool")
+}
+
+func (r cachedReader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := r.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.db.read.QueryContext(ctx, q, args...)
+}
+
+func (r cachedReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := r.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.db.read.QueryRowContext(ctx, q, args...)
+}
+
+// Savepoint runs fn under a savepoint of the current transaction.
+func (s *Store) Savepoint(ctx context.Context, fn func(tx tuango.Store) error) error {
+	if s.tx == nil {
+		return errors.New("sqlstore: Savepoint outside a transaction")
+	}
+	if _, err := s.tx.ExecContext(ctx, `SAVEPOINT order_sp`); err != nil {
+		return fmt.Errorf("sqlstore: savepoint: %w", err)
+	}
+	if err := fn(s); err != nil {
+		if _, rerr := s.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT order_sp`); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sqlstore: roll back to savepoint: %w", rerr))
+		}
+		if _, rerr := s.tx.ExecContext(ctx, `RELEASE SAVEPOINT order_sp`); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sqlstore: release savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := s.tx.ExecContext(ctx, `RELEASE SAVEPOINT order_sp`); err != nil {
+		return fmt.Errorf("sqlstore: release savepoint: %w", err)
 	}
 	return nil
 }

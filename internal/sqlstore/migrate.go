@@ -73,14 +73,8 @@ func MigrationNames(engineName string) ([]string, error) {
 }
 
 // migrate applies pending migrations, each in its own transaction, and
-// returns how many it applied.
-func (db *DB) migrate(ctx context.Context) error {
-	_, err := db.Migrate(ctx)
-	return err
-}
-
-// Migrate applies pending migrations and reports how many it applied.
-func (db *DB) Migrate(ctx context.Context) (int, error) {
+// reports how many it applied. Open calls it before it takes the writer.
+func (db *DB) migrate(ctx context.Context) (int, error) {
 	ms, err := migrations(db.engine)
 	if err != nil {
 		return 0, err

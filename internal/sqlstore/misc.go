@@ -51,6 +51,6 @@ func (s *Store) Setting(ctx context.Context, name, def string) (string, error) {
 		return "", wrap(err, "store setting %s", name)
 	}
 	var v string
-	err := s.writer().QueryRowContext(ctx, s.db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	err := s.queryRow(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	return v, wrap(err, "read setting %s", name)
 }

@@ -18,19 +18,15 @@ func (s *Store) CreateSandboxPayment(ctx context.Context, p *payment.SandboxPaym
 	if err != nil {
 		return nil, wrap(err, "create sandbox payment %s", p.PaymentID)
 	}
-	return s.findSandboxPayment(ctx, s.writer(), p.PaymentID)
+	return s.FindSandboxPayment(ctx, p.PaymentID)
 }
 
 // FindSandboxPayment finds a sandbox payment.
 func (s *Store) FindSandboxPayment(ctx context.Context, paymentID string) (*payment.SandboxPayment, error) {
-	return s.findSandboxPayment(ctx, s.reader(), paymentID)
-}
-
-func (s *Store) findSandboxPayment(ctx context.Context, q queryer, paymentID string) (*payment.SandboxPayment, error) {
 	var p payment.SandboxPayment
 	var created, paid int64
-	err := q.QueryRowContext(ctx, s.db.q(`SELECT payment_id, txn_id, payer_id, amount_fen, notify_url, status, created_at, paid_at
-		FROM sandbox_payments WHERE payment_id = ?`), paymentID).
+	err := s.queryRow(ctx, `SELECT payment_id, txn_id, payer_id, amount_fen, notify_url, status, created_at, paid_at
+		FROM sandbox_payments WHERE payment_id = ?`, paymentID).
 		Scan(&p.PaymentID, &p.TxnID, &p.PayerID, &p.AmountFen, &p.NotifyURL, &p.Status, &created, &paid)
 	if err != nil {
 		return nil, wrap(notFound(err), "find sandbox payment %s", paymentID)
@@ -55,6 +51,6 @@ func (s *Store) CreateSandboxRefund(ctx context.Context, refundID, paymentID str
 // SandboxRefunded sums what was refunded of a payment.
 func (s *Store) SandboxRefunded(ctx context.Context, paymentID string) (tuango.Fen, error) {
 	var n tuango.Fen
-	err := s.writer().QueryRowContext(ctx, s.db.q(`SELECT COALESCE(SUM(amount_fen), 0) FROM sandbox_refunds WHERE payment_id = ?`), paymentID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COALESCE(SUM(amount_fen), 0) FROM sandbox_refunds WHERE payment_id = ?`, paymentID).Scan(&n)
 	return n, wrap(err, "sum sandbox refunds of %s", paymentID)
 }

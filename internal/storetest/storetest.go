@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Payment", testPayment},
 		{"Misc", testMisc},
 		{"Tx", testTx},
+		{"Savepoint", testSavepoint},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -127,6 +127,7 @@ func (s *Service) SaveDeal(ctx context.Context, a Actor, d *Deal) error {
 				return err
 			}
 		}
+		s.soldOut.clear(d.ID) // the stock may have grown
 		if !priceChanged {
 			return nil
 		}

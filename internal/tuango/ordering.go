@@ -21,13 +21,24 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	if req.Idem == nil {
 		return nil, Errorf(CodeIdemKeyMissing, "placing an order needs an Idempotency-Key header")
 	}
-	res, err := s.idempotent(ctx, req.Idem, func(tx Store, now time.Time) (any, error) {
-		return s.placeOrder(ctx, tx, req, now)
-	})
+	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
+		return nil, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}
+	}
+	if s.batch == nil {
+		res, err := s.idempotent(ctx, req.Idem, func(tx Store, now time.Time) (any, error) {
+			return s.placeOrder(ctx, tx, req, now)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res.(*Order), nil
+	}
+	release, err := s.claimKey(ctx, req.Idem)
 	if err != nil {
 		return nil, err
 	}
-	return res.(*Order), nil
+	defer release()
+	return s.batch.place(ctx, req)
 }
 
 // placeOrder applies one validated order request in tx.
@@ -84,6 +95,9 @@ func (s *Service) placeOrder(ctx context.Context, tx Store, req PlaceOrderReques
 			return nil, err
 		}
 		if !ok {
+			if d.Remaining() <= 0 {
+				s.soldOut.mark(d.ID, now)
+			}
 			return nil, &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}
 		}
 		amount := d.PriceFen * Fen(it.Quantity)
@@ -190,6 +204,7 @@ func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string,
 		if err := tx.ReleaseStock(ctx, l.DealID, l.Quantity); err != nil {
 			return err
 		}
+		s.soldOut.clear(l.DealID)
 		if err := tx.ReleaseLimit(ctx, o.UserID, l.DealID, l.Quantity); err != nil {
 			return err
 		}

@@ -37,6 +37,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool // idempotency keys being executed on this node
+	batch    *batcher        // nil when group commit is off
+	soldOut  soldOut
 }
 
 // NewService returns a Service. newID may be nil for RandomID.
@@ -53,7 +55,21 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[string]bool{}}
+	if cfg.BatchMax == 0 {
+		cfg.BatchMax = DefaultBatchMax
+	}
+	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[string]bool{}}
+	if cfg.BatchMax > 1 {
+		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
+	}
+	return s
+}
+
+// Close stops the group-commit batcher after the batch under way.
+func (s *Service) Close() {
+	if s.batch != nil {
+		s.batch.close()
+	}
 }
 
 // Store returns the service's store, for jobs and tools that read it.
@@ -81,6 +97,27 @@ func (a Actor) RequireStaff() error {
 // key with the same fingerprint returns *Replay, with another fingerprint
 // fails with idempotency_key_reused.
 func (s *Service) idempotent(ctx context.Context, idem *Idempotency, fn func(tx Store, now time.Time) (any, error)) (any, error) {
+	release, err := s.claimKey(ctx, idem)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var result any
+	err = s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		result, err = s.applyOnce(ctx, tx, idem, s.clock.Now(), fn)
+		return err
+	})
+	if err != nil {
+		return nil, s.settleConflict(ctx, idem, err)
+	}
+	return result, nil
+}
+
+// claimKey returns the stored response of a used key as *Replay, refuses a
+// reused key with another fingerprint, and marks the key in flight on this
+// node until release is called.
+func (s *Service) claimKey(ctx context.Context, idem *Idempotency) (release func(), err error) {
 	if idem == nil || idem.Key == "" {
 		return nil, Errorf(CodeIdemKeyMissing, "this request needs an Idempotency-Key header")
 	}
@@ -92,49 +129,48 @@ func (s *Service) idempotent(ctx context.Context, idem *Idempotency, fn func(tx 
 	}
 	slot := idem.Scope + "\x00" + idem.Key
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.inflight[slot] {
-		s.mu.Unlock()
 		return nil, Errorf(CodeIdemKeyInFlight, "a request with this Idempotency-Key is still being processed; retry shortly")
 	}
 	s.inflight[slot] = true
-	s.mu.Unlock()
-	defer func() {
+	return func() {
 		s.mu.Lock()
 		delete(s.inflight, slot)
 		s.mu.Unlock()
-	}()
+	}, nil
+}
 
-	var result any
-	err := s.store.InTx(ctx, func(tx Store) error {
-		now := s.clock.Now()
-		res, err := fn(tx, now)
-		if err != nil {
-			return err
-		}
-		status, body, err := idem.Render(res)
-		if err != nil {
-			return fmt.Errorf("render response: %w", err)
-		}
-		rec := &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Status: status, Body: body, CreatedAt: now}
-		if err := tx.SaveIdempotency(ctx, rec); err != nil {
-			return err
-		}
-		result = res
-		return nil
-	})
-	if ErrorCode(err) == CodeConflict {
-		// Another node committed the same key first.
-		if rec, ferr := s.findReplay(ctx, idem); ferr != nil || rec != nil {
-			if ferr == nil {
-				ferr = &Replay{Record: rec}
-			}
-			return nil, ferr
-		}
-	}
+// applyOnce runs fn in tx and stores its rendered response with the key.
+func (s *Service) applyOnce(ctx context.Context, tx Store, idem *Idempotency, now time.Time, fn func(tx Store, now time.Time) (any, error)) (any, error) {
+	res, err := fn(tx, now)
 	if err != nil {
 		return nil, err
 	}
-	return result, nil
+	status, body, err := idem.Render(res)
+	if err != nil {
+		return nil, fmt.Errorf("render response: %w", err)
+	}
+	rec := &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Status: status, Body: body, CreatedAt: now}
+	if err := tx.SaveIdempotency(ctx, rec); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// settleConflict turns a failed effect whose key another node committed
+// first into that node's response.
+func (s *Service) settleConflict(ctx context.Context, idem *Idempotency, err error) error {
+	if ErrorCode(err) != CodeConflict {
+		return err
+	}
+	if rec, ferr := s.findReplay(ctx, idem); ferr != nil || rec != nil {
+		if ferr == nil {
+			ferr = &Replay{Record: rec}
+		}
+		return ferr
+	}
+	return err
 }
 
 func (s *Service) findReplay(ctx context.Context, idem *Idempotency) (*IdempotencyRecord, error) {

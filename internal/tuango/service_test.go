@@ -9,6 +9,7 @@ import (
 	"tuango/internal/auth"
 	"tuango/internal/payment"
 	"tuango/internal/sqlstore"
+	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
 
@@ -23,11 +24,13 @@ type world struct {
 	deal  string
 }
 
-// newWorld opens a real SQLite store in dir with one live deal of stock.
-func newWorld(t *testing.T, dir string, stock int) *world {
+// newWorld opens the real store named by dsn (see storetest.DSN) with one
+// live deal of stock; opening the same dsn again is a restart or a second
+// node on the same data.
+func newWorld(t *testing.T, dsn string, stock int) *world {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dir)
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +94,8 @@ func must(t *testing.T, err error) {
 // Rule 5: unpaid orders expire once and give their stock back once, even
 // when sweeps run at the same time on two nodes and again after a restart.
 func TestExpiryReleasesStockExactlyOnce(t *testing.T) {
-	dir := t.TempDir()
-	w := newWorld(t, dir, 100)
+	dsn := storetest.DSN(t)
+	w := newWorld(t, dsn, 100)
 	a := w.customer(t, "13800000001")
 	for i := range 10 {
 		w.order(t, a, "k"+string(rune('a'+i)), 2)
@@ -106,10 +109,10 @@ func TestExpiryReleasesStockExactlyOnce(t *testing.T) {
 	}
 	w.db.Close()
 
-	// A restart: a new process on the same folder, and a second node.
-	w = newWorld(t, dir, 100)
+	// A restart: a new process on the same data, and a second node.
+	w = newWorld(t, dsn, 100)
 	w.clock.Advance(tuango.DefaultOrderTimeout)
-	other := newWorld(t, dir, 100)
+	other := newWorld(t, dsn, 100)
 	other.clock.Advance(tuango.DefaultOrderTimeout)
 	var wg sync.WaitGroup
 	counts := make([]int, 6)
@@ -149,7 +152,7 @@ func TestExpiryReleasesStockExactlyOnce(t *testing.T) {
 }
 
 func TestPaymentDeadlineIsTheEarlierOfTimeoutAndCutoff(t *testing.T) {
-	w := newWorld(t, t.TempDir(), 10)
+	w := newWorld(t, storetest.DSN(t), 10)
 	a := w.customer(t, "13800000002")
 	w.clock.Advance(13*time.Hour - 5*time.Minute) // five minutes before the sale ends
 	o := w.order(t, a, "late", 1)
@@ -159,7 +162,7 @@ func TestPaymentDeadlineIsTheEarlierOfTimeoutAndCutoff(t *testing.T) {
 }
 
 func TestCancellingAPaidOrderRefundsIt(t *testing.T) {
-	w := newWorld(t, t.TempDir(), 10)
+	w := newWorld(t, storetest.DSN(t), 10)
 	ctx := context.Background()
 	a := w.customer(t, "13800000003")
 	o := w.order(t, a, "k", 3)
@@ -239,7 +242,7 @@ func TestValidation(t *testing.T) {
 // A paid order can be cancelled until its deal's cutoff, not only within
 // the payment window.
 func TestPaidOrderCancellableUntilCutoff(t *testing.T) {
-	w := newWorld(t, t.TempDir(), 10)
+	w := newWorld(t, storetest.DSN(t), 10)
 	ctx := context.Background()
 	a := w.customer(t, "13800000004")
 	s := w.db.Store()

@@ -13,6 +13,10 @@ type Store interface {
 	// InTx runs fn in one transaction, committed if fn returns nil. A nested
 	// InTx joins the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Savepoint runs fn within the current transaction so that, if fn
+	// fails, what fn wrote is undone and the transaction goes on. It is
+	// only valid on the Store given to InTx's function.
+	Savepoint(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks that the database answers and its migrations are current.
 	Ping(ctx context.Context) error
 

@@ -1,0 +1,185 @@
+package tuango_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"tuango/internal/auth"
+	"tuango/internal/tuango"
+)
+
+// node returns another Service on the same store: a second node of a
+// cluster, or the same node with other settings.
+func (w *world) node(cfg tuango.Config) *tuango.Service {
+	svc := tuango.NewService(w.db.Store(), w.clock, nil, auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 2), nil, cfg, nil)
+	return svc
+}
+
+func idem(scope, key string) *tuango.Idempotency {
+	return &tuango.Idempotency{Scope: scope, Key: key, Fingerprint: key, Render: func(any) (int, []byte, error) { return 201, []byte(`{"k":"` + key + `"}`), nil }}
+}
+
+// Group commit on and off, on one node and on two: stock, limits and keys
+// hold whatever shares a transaction.
+func TestGroupCommitKeepsEveryRule(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   tuango.Config
+		nodes int
+	}{
+		{"plain path (batch of one)", tuango.Config{BatchMax: 1}, 1},
+		{"group commit", tuango.Config{BatchMax: 64}, 1},
+		{"group commit with a window", tuango.Config{BatchMax: 64, BatchWindow: 2 * time.Millisecond}, 1},
+		{"group commit on two nodes", tuango.Config{BatchMax: 64}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, t.TempDir(), 50)
+			ctx := context.Background()
+			nodes := make([]*tuango.Service, tc.nodes)
+			for i := range nodes {
+				nodes[i] = w.node(tc.cfg)
+				defer nodes[i].Close()
+			}
+			buyers := make([]tuango.Actor, 120)
+			for i := range buyers {
+				buyers[i] = w.customer(t, fmt.Sprintf("1370000%04d", i))
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			codes := map[string]int{}
+			orders := map[string]string{} // user+key → order id
+			for i, b := range buyers {
+				for k := range 3 { // each buyer asks three times; one key is sent twice, once to each node
+					key := fmt.Sprintf("k%d", k%2)
+					svc := nodes[(i+k/2)%len(nodes)]
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						o, err := svc.PlaceOrder(ctx, b, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+							Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(b.UserID, key)})
+						mu.Lock()
+						defer mu.Unlock()
+						if _, ok := tuango.AsReplay(err); ok {
+							codes["replay"]++
+							return
+						}
+						codes[tuango.ErrorCode(err)]++
+						if err == nil {
+							if prev, dup := orders[b.UserID+key]; dup && prev != o.ID {
+								t.Errorf("key %s of %s made two orders: %s and %s", key, b.UserID, prev, o.ID)
+							}
+							orders[b.UserID+key] = o.ID
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			for code := range codes {
+				switch code {
+				case "", "replay", tuango.CodeSoldOut, tuango.CodeIdemKeyInFlight:
+				default:
+					t.Errorf("unexpected outcome %q (%d times)", code, codes[code])
+				}
+			}
+			if codes[""] != 50 || len(orders) != 50 {
+				t.Errorf("placed %d orders (%d distinct), want exactly the 50 in stock; outcomes %v", codes[""], len(orders), codes)
+			}
+			if r := w.reserved(t); r != 50 {
+				t.Errorf("reserved = %d, want 50", r)
+			}
+			var units int
+			for _, b := range buyers {
+				n, err := w.db.Store().CountLiveUnits(ctx, b.UserID, w.deal)
+				must(t, err)
+				units += n
+				if n > 50 {
+					t.Errorf("%s has %d units", b.UserID, n)
+				}
+			}
+			if units != 50 {
+				t.Errorf("units in live orders = %d, want 50", units)
+			}
+		})
+	}
+}
+
+// In one batch, an order refused for its limit leaves the others alone.
+func TestGroupCommitRefusesOrdersOneByOne(t *testing.T) {
+	w := newWorld(t, t.TempDir(), 1000)
+	svc := w.node(tuango.Config{BatchMax: 256, BatchWindow: 20 * time.Millisecond})
+	defer svc.Close()
+	ctx := context.Background()
+	a := w.customer(t, "13600000001")
+	var wg sync.WaitGroup
+	results := make([]error, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qty := 1 + i%2*40 // 1 or 41 units; the limit is 50
+			_, results[i] = svc.PlaceOrder(ctx, a, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+				Items: []tuango.OrderItem{{DealID: w.deal, Quantity: qty}}, Idem: idem(a.UserID, fmt.Sprint(i))})
+		}()
+	}
+	wg.Wait()
+	n, err := w.db.Store().CountLiveUnits(ctx, a.UserID, w.deal)
+	must(t, err)
+	accepted, limited := 0, 0
+	for _, err := range results {
+		switch tuango.ErrorCode(err) {
+		case "":
+			accepted++
+		case tuango.CodeLimitExceeded:
+			limited++
+		default:
+			t.Errorf("outcome %v", err)
+		}
+	}
+	if n > 50 || accepted == 0 || limited == 0 || accepted+limited != 20 {
+		t.Errorf("units %d (limit 50), accepted %d, limited %d", n, accepted, limited)
+	}
+	if r := w.reserved(t); r != n {
+		t.Errorf("reserved %d, units in orders %d; want equal", r, n)
+	}
+}
+
+// Once a deal sells out, refusals come from memory; a cancellation on this
+// node brings the deal back at once.
+func TestSoldOutIsRememberedAndForgotten(t *testing.T) {
+	w := newWorld(t, t.TempDir(), 1)
+	svc := w.node(tuango.Config{BatchMax: 8})
+	defer svc.Close()
+	ctx := context.Background()
+	a, b := w.customer(t, "13500000001"), w.customer(t, "13500000002")
+	place := func(who tuango.Actor, key string) (*tuango.Order, error) {
+		return svc.PlaceOrder(ctx, who, tuango.PlaceOrderRequest{PickupPointID: w.pp, Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(who.UserID, key)})
+	}
+	o, err := place(a, "1")
+	must(t, err)
+	if _, err := place(b, "1"); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+		t.Fatalf("second order = %v, want sold_out", err)
+	}
+	// The database now says there is stock, but this node remembers.
+	must(t, w.db.Store().ReleaseStock(ctx, w.deal, 1))
+	if _, err := place(b, "2"); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+		t.Errorf("order within the TTL = %v, want sold_out from memory", err)
+	}
+	must(t, w.db.Store().InTx(ctx, func(tx tuango.Store) error { _, err := tx.ReserveStock(ctx, w.deal, 1); return err }))
+	if _, err := svc.CancelOrder(ctx, a, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := place(b, "3"); err != nil {
+		t.Errorf("order after a cancellation on this node = %v, want success", err)
+	}
+	if _, err := place(a, "4"); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+		t.Errorf("order after it sold out again = %v, want sold_out", err)
+	}
+	w.clock.Advance(tuango.SoldOutTTL)
+	must(t, w.db.Store().ReleaseStock(ctx, w.deal, 1))
+	if _, err := place(a, "5"); err != nil {
+		t.Errorf("order after the TTL, with stock back = %v, want success", err)
+	}
+}
