@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -32,38 +31,59 @@ func buildBinary(t *testing.T) string {
 type node struct {
 	cmd *exec.Cmd
 	url string
+	out *output // stdout, whole once cmd.Wait has returned
+}
+
+// output keeps a process's stdout and reports the URL of its listening line.
+type output struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	urls chan string
+	sent bool
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(p)
+	if o.sent {
+		return len(p), nil
+	}
+	for _, line := range strings.SplitAfter(o.buf.String(), "\n") {
+		if _, after, ok := strings.Cut(line, " listening on "); ok && strings.HasSuffix(line, "\n") {
+			o.sent = true
+			o.urls <- strings.Fields(after)[0]
+			break
+		}
+	}
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
 }
 
 // start runs the binary and waits until /readyz answers 200.
 func start(t *testing.T, bin string, args ...string) *node {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := &output{urls: make(chan string, 1)}
+	cmd.Stdout = out
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if _, after, ok := strings.Cut(sc.Text(), " listening on "); ok {
-				urls <- strings.Fields(after)[0]
-			}
-		}
-	}()
 	select {
-	case u := <-urls:
+	case u := <-out.urls:
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if resp, err := http.Get(u + "/readyz"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
-					return &node{cmd: cmd, url: u}
+					return &node{cmd: cmd, url: u, out: out}
 				}
 			}
 		}
@@ -151,20 +171,7 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 	n := start(t, bin, append([]string{"demo"}, flags...)...)
 
 	op := n.login(t, "13900000001")
-	var pps struct {
-		Items []struct {
-			ID     string `json:"id"`
-			CityID string `json:"city_id"`
-		}
-	}
-	n.mustCall(t, "GET", "/api/v1/pickup-points", "", nil, 200, &pps)
-	now := time.Now().UTC()
-	var d deal
-	n.mustCall(t, "POST", "/api/v1/admin/deals", op, map[string]any{
-		"product_id": firstProduct(t, n, pps.Items[0].ID), "city_id": pps.Items[0].CityID, "price_fen": 990, "list_price_fen": 1990,
-		"stock": 100000, "limit_per_customer": 999, "sale_starts_at": now.Add(-time.Hour).Format(time.RFC3339),
-		"sale_ends_at": now.Add(2 * time.Hour).Format(time.RFC3339), "delivery_date": now.Add(26 * time.Hour).Format(time.DateOnly),
-	}, 201, &d)
+	ppID, d := n.newDeal(t, op, 100000)
 
 	const buyers = 16
 	tokens := make([]string, buyers)
@@ -180,7 +187,7 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for k := 0; !stop.Load(); k++ {
-				body := map[string]any{"pickup_point_id": pps.Items[0].ID, "items": []map[string]any{{"deal_id": d.ID, "quantity": 1 + k%3}}}
+				body := map[string]any{"pickup_point_id": ppID, "items": []map[string]any{{"deal_id": d.ID, "quantity": 1 + k%3}}}
 				status, b, err := n.call(t, "POST", "/api/v1/orders", tokens[i], body, "Idempotency-Key", fmt.Sprintf("b%d-%d", i, k))
 				if err != nil {
 					return // the process is gone
@@ -248,6 +255,26 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 // op2 logs the operator in again: sessions survive restarts, but a fresh
 // login also proves the accounts did.
 func op2(t *testing.T, n *node) string { return n.login(t, "13900000001") }
+
+// newDeal publishes a deal of stock units on sale now, for two hours, at
+// the demo's first pickup point's city, and returns that pickup point too.
+func (n *node) newDeal(t *testing.T, op string, stock int) (ppID string, d deal) {
+	t.Helper()
+	var pps struct {
+		Items []struct {
+			ID     string `json:"id"`
+			CityID string `json:"city_id"`
+		}
+	}
+	n.mustCall(t, "GET", "/api/v1/pickup-points", "", nil, 200, &pps)
+	now := time.Now().UTC()
+	n.mustCall(t, "POST", "/api/v1/admin/deals", op, map[string]any{
+		"product_id": firstProduct(t, n, pps.Items[0].ID), "city_id": pps.Items[0].CityID, "price_fen": 990, "list_price_fen": 1990,
+		"stock": stock, "limit_per_customer": 999, "sale_starts_at": now.Add(-time.Hour).Format(time.RFC3339),
+		"sale_ends_at": now.Add(2 * time.Hour).Format(time.RFC3339), "delivery_date": now.Add(26 * time.Hour).Format(time.DateOnly),
+	}, 201, &d)
+	return pps.Items[0].ID, d
+}
 
 func firstProduct(t *testing.T, n *node, ppID string) string {
 	t.Helper()

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
 	}
+	defer armCPUProfile(getenv, stderr)()
 	switch args[0] {
 	case "demo":
 		return runServe(ctx, args[1:], getenv, stdout, stderr, true)

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"tuango/internal/sqlstore"
+	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
 
 // Two nodes share one lease: only the holder runs a sweep, and when the
 // holder stops renewing, the other takes over after the lease lapses.
 func TestLeaseRunsEachSweepOnOneNode(t *testing.T) {
-	db, err := sqlstore.Open(context.Background(), t.TempDir())
+	db, err := sqlstore.Open(context.Background(), storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
 )
 
 // QueryRowForTest runs a read-only query outside any transaction, so that
@@ -11,6 +14,20 @@ func (db *DB) QueryRowForTest(query string, args ...any) *sql.Row {
 	return db.Store().queryRow(context.Background(), query, args...)
 }
 
-// SQL returns the writer pool, so that the fault checker can read the raw
-// tables and its tests can break them.
-func (db *DB) SQL() *sql.DB { return db.write }
+// OpenRaw opens a plain pool on the database named by dsn, read as Open
+// reads it, without migrating and outside any store: the fault checker reads
+// the raw tables through it and its tests break them. It also returns the
+// engine's name. The caller closes the pool.
+func OpenRaw(dsn string) (*sql.DB, string, error) {
+	name, src := "sqlite", "file:"+filepath.Join(dsn, "tuango.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		name, src = "postgres", dsn
+	}
+	driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[name]
+	db, err := sql.Open(driver, src)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqlstore: open %s raw: %w", name, err)
+	}
+	db.SetMaxOpenConns(2)
+	return db, name, nil
+}

@@ -15,11 +15,13 @@ import (
 	"tuango/internal/auth"
 	"tuango/internal/payment"
 	"tuango/internal/sqlstore"
+	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
 
-// env is a real tuango over HTTP: a SQLite file, the sandbox provider,
-// the real handler on 127.0.0.1, and a clock the test moves.
+// env is a real tuango over HTTP: a real database (a SQLite file, or a
+// PostgreSQL schema when TUANGO_TEST_DB=postgres), the sandbox provider, the
+// real handler on 127.0.0.1, and a clock the test moves.
 type env struct {
 	t       *testing.T
 	db      *sqlstore.DB
@@ -38,13 +40,15 @@ var testStart = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 in 长沙
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvAt(t, t.TempDir())
+	return newEnvAt(t, storetest.DSN(t))
 }
 
-func newEnvAt(t *testing.T, dir string) *env {
+// newEnvAt opens the database named by dsn (see storetest.DSN); opening
+// the same dsn again is a restart on the same data.
+func newEnvAt(t *testing.T, dsn string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dir)
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
