@@ -71,6 +71,17 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time
 	return &sess, nil
 }
 
+// FindSessionUser finds the user of a live session.
+func (s *Store) FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*tuango.User, error) {
+	var u tuango.User
+	err := scanUser(s.queryRow(ctx, `SELECT u.id, u.phone, u.name, u.role, u.password_hash, u.home_pickup_point_id, u.supplier_id, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`, tokenHash, micros(now)), &u)
+	if err != nil {
+		return nil, wrap(notFound(err), "find session user")
+	}
+	return &u, nil
+}
+
 // DeleteSession ends a session.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	_, err := s.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)

@@ -70,6 +70,14 @@ func testUser(t *testing.T, s tuango.Store) {
 		}
 		_, err := s.FindSession(t.Context(), newID("tok"), t0())
 		wantNotFound(t, err, "FindSession(unknown token)")
+		got, err := s.FindSessionUser(t.Context(), sess.TokenHash, sess.CreatedAt)
+		if err != nil {
+			t.Errorf("FindSessionUser = %v, want the user", err)
+		} else {
+			wantEqual(t, got, u, "FindSessionUser")
+		}
+		_, err = s.FindSessionUser(t.Context(), sess.TokenHash, sess.ExpiresAt)
+		wantNotFound(t, err, "FindSessionUser(at expiry)")
 	})
 
 	t.Run("deleted session is not found", func(t *testing.T) {

@@ -125,14 +125,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if token == "" || len(token) > 100 {
 		return nil, unauth
 	}
-	sess, err := s.store.FindSession(ctx, hashToken(token), s.clock.Now())
+	u, err := s.store.FindSessionUser(ctx, hashToken(token), s.clock.Now())
 	if IsNotFound(err) {
 		return nil, unauth
 	}
-	if err != nil {
-		return nil, err
-	}
-	return s.store.FindUserByID(ctx, sess.UserID)
+	return u, err
 }
 
 // Logout ends a session.
