@@ -83,14 +83,11 @@ func (s *Service) placeOrder(ctx context.Context, tx Store, req PlaceOrderReques
 		if !d.LiveAt(now) {
 			return nil, &Error{Code: CodeDealNotLive, Field: field, Message: fmt.Sprintf("%s is not on sale now (on sale %s to %s)", d.Title, d.SaleStartsAt.Format(time.RFC3339), d.SaleEndsAt.Format(time.RFC3339))}
 		}
-		ok, err := tx.ReserveLimit(ctx, req.UserID, d.ID, it.Quantity, d.LimitPerCustomer)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}
-		}
-		ok, err = tx.ReserveStock(ctx, d.ID, it.Quantity)
+		// The deal's row first, then the customer's counter for that deal:
+		// every transaction touches a counter only while holding its deal,
+		// so two group-commit batches on PostgreSQL cannot wait on each
+		// other through counters.
+		ok, err := tx.ReserveStock(ctx, d.ID, it.Quantity)
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +96,13 @@ func (s *Service) placeOrder(ctx context.Context, tx Store, req PlaceOrderReques
 				s.soldOut.mark(d.ID, now)
 			}
 			return nil, &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}
+		}
+		ok, err = tx.ReserveLimit(ctx, req.UserID, d.ID, it.Quantity, d.LimitPerCustomer)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}
 		}
 		amount := d.PriceFen * Fen(it.Quantity)
 		o.Lines = append(o.Lines, OrderLine{
