@@ -174,10 +174,7 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 	ppID, d := n.newDeal(t, op, 100000)
 
 	const buyers = 16
-	tokens := make([]string, buyers)
-	for i := range tokens {
-		tokens[i] = n.login(t, fmt.Sprintf("139000%05d", 1001+i))
-	}
+	tokens := n.customers(t, buyers)
 	var mu sync.Mutex
 	var acked []ackOrder
 	var stop atomic.Bool
@@ -203,14 +200,7 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 			}
 		}()
 	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		mu.Lock()
-		got := len(acked)
-		mu.Unlock()
-		if got >= 300 {
-			break
-		}
-	}
+	waitForAcks(&mu, &acked, 300)
 	// Kill while requests are still in flight.
 	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -248,6 +238,28 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 		n.mustCall(t, "GET", "/api/v1/orders/"+o.ID, o.token, nil, 200, &got)
 		if got.Status != "cancelled" {
 			t.Errorf("order %s = %s after its deadline, want cancelled", o.ID, got.Status)
+		}
+	}
+}
+
+// customers logs in the first k demo customers and returns their tokens.
+func (n *node) customers(t *testing.T, k int) []string {
+	t.Helper()
+	tokens := make([]string, k)
+	for i := range tokens {
+		tokens[i] = n.login(t, fmt.Sprintf("139000%05d", 1001+i))
+	}
+	return tokens
+}
+
+// waitForAcks waits up to 20 s until at least want orders are acknowledged.
+func waitForAcks(mu *sync.Mutex, acked *[]ackOrder, want int) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		got := len(*acked)
+		mu.Unlock()
+		if got >= want {
+			return
 		}
 	}
 }

@@ -170,6 +170,9 @@ type queryer interface {
 type Store struct {
 	db *DB
 	tx queryer // the open transaction, nil outside one
+	// abort, once a savepoint inside the transaction has deadlocked, makes
+	// the whole transaction roll back and run again (see Savepoint).
+	abort error
 }
 
 var _ tuango.Store = (*Store)(nil)
@@ -256,8 +259,12 @@ func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) er
 			w.ExecContext(bg, "ROLLBACK")
 		}
 	}()
-	if err := fn(&Store{db: db, tx: w}); err != nil {
+	st := &Store{db: db, tx: w}
+	if err := fn(st); err != nil {
 		return err
+	}
+	if st.abort != nil {
+		return st.abort
 	}
 	if _, err := w.ExecContext(bg, "COMMIT"); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
@@ -278,8 +285,12 @@ func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&Store{db: db, tx: tx}); err != nil {
+	st := &Store{db: db, tx: tx}
+	if err := fn(st); err != nil {
 		return err
+	}
+	if st.abort != nil {
+		return st.abort
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
@@ -368,14 +379,26 @@ func (r cachedReader) QueryRowContext(ctx context.Context, q string, args ...any
 }
 
 // Savepoint runs fn under a savepoint of the current transaction.
+//
+// A deadlock (or serialization failure) inside fn dooms the whole
+// transaction: rolling back to the savepoint would keep the locks taken
+// before it, so the deadlock would come back. Savepoint returns the error,
+// later savepoints fail at once with it, and InTx rolls back and runs the
+// whole transaction again, as it does for a deadlock outside a savepoint.
 func (s *Store) Savepoint(ctx context.Context, fn func(tx tuango.Store) error) error {
 	if s.tx == nil {
 		return errors.New("sqlstore: Savepoint outside a transaction")
+	}
+	if s.abort != nil {
+		return s.abort
 	}
 	if _, err := s.tx.ExecContext(ctx, `SAVEPOINT order_sp`); err != nil {
 		return fmt.Errorf("sqlstore: savepoint: %w", err)
 	}
 	if err := fn(s); err != nil {
+		if s.db.engine.retryable(err) {
+			s.abort = err
+		}
 		if _, rerr := s.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT order_sp`); rerr != nil {
 			return errors.Join(err, fmt.Errorf("sqlstore: roll back to savepoint: %w", rerr))
 		}

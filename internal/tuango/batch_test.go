@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tuango/internal/auth"
+	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
 
@@ -36,7 +37,7 @@ func TestGroupCommitKeepsEveryRule(t *testing.T) {
 		{"group commit on two nodes", tuango.Config{BatchMax: 64}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t, t.TempDir(), 50)
+			w := newWorld(t, storetest.DSN(t), 50)
 			ctx := context.Background()
 			nodes := make([]*tuango.Service, tc.nodes)
 			for i := range nodes {
@@ -108,7 +109,7 @@ func TestGroupCommitKeepsEveryRule(t *testing.T) {
 
 // In one batch, an order refused for its limit leaves the others alone.
 func TestGroupCommitRefusesOrdersOneByOne(t *testing.T) {
-	w := newWorld(t, t.TempDir(), 1000)
+	w := newWorld(t, storetest.DSN(t), 1000)
 	svc := w.node(tuango.Config{BatchMax: 256, BatchWindow: 20 * time.Millisecond})
 	defer svc.Close()
 	ctx := context.Background()
@@ -149,7 +150,7 @@ func TestGroupCommitRefusesOrdersOneByOne(t *testing.T) {
 // Once a deal sells out, refusals come from memory; a cancellation on this
 // node brings the deal back at once.
 func TestSoldOutIsRememberedAndForgotten(t *testing.T) {
-	w := newWorld(t, t.TempDir(), 1)
+	w := newWorld(t, storetest.DSN(t), 1)
 	svc := w.node(tuango.Config{BatchMax: 8})
 	defer svc.Close()
 	ctx := context.Background()
