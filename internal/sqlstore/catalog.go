@@ -234,9 +234,15 @@ func mustChange(ok bool, err error) error {
 }
 
 // wrap names where an error came from, keeping its chain for codes.
+// An error that means the database cannot be reached (rather than that the
+// request was wrong) becomes unavailable, which clients see as 503 with
+// Retry-After.
 func wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
+	}
+	if unreachable(err) {
+		return fmt.Errorf("sqlstore: "+format+": %w (%v)", append(args, errUnavailable, err)...)
 	}
 	return fmt.Errorf("sqlstore: "+format+": %w", append(args, err)...)
 }

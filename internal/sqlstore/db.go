@@ -191,6 +191,9 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	default:
 		res, err = s.db.write.ExecContext(ctx, q, args...)
 	}
+	if unreachable(err) {
+		return nil, fmt.Errorf("%w (%v)", errUnavailable, err)
+	}
 	return res, s.db.engine.translate(err)
 }
 

@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -50,6 +53,21 @@ func (sqliteEngine) retryable(err error) bool {
 
 func (sqliteEngine) lockMigrations(context.Context, *sql.Tx) error {
 	return nil // BEGIN IMMEDIATE already holds the one write lock
+}
+
+var errUnavailable = &tuango.Error{Code: tuango.CodeUnavailable, Message: "the database cannot be reached right now; try again in a moment"}
+
+// unreachable reports whether err says the database could not be reached
+// or refused the connection, as opposed to refusing the statement.
+func unreachable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// 08: connection exception; 53: insufficient resources (too many
+		// connections); 57P: the server is shutting down or starting.
+		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "53") || strings.HasPrefix(pg.Code, "57P")
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
 
 // micros stores a time as microseconds since the epoch; zero stays zero.
