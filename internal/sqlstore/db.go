@@ -416,13 +416,18 @@ func (s *Store) Savepoint(ctx context.Context, fn func(tx tuango.Store) error) e
 	return nil
 }
 
-// Ping checks that the database answers and its migrations are current.
+// Ping checks that the database answers and its schema is at least the
+// version this binary needs.
 func (s *Store) Ping(ctx context.Context) error {
 	var v int
 	if err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
 		return fmt.Errorf("sqlstore: ping: %w", err)
 	}
-	if want := latestMigration(s.db.engine); v != want {
+	// A newer schema is fine: during a rolling upgrade the new release
+	// migrates first and the old nodes keep serving, so every migration
+	// must stay compatible with the release before it (add, never drop or
+	// rename, in the same release).
+	if want := latestMigration(s.db.engine); v < want {
 		return fmt.Errorf("sqlstore: schema is at version %d, this binary needs %d: run tuango migrate", v, want)
 	}
 	return nil
