@@ -33,12 +33,10 @@ type DB struct {
 	// third of the flash-sale profile before statements were cached.
 	wmu    sync.Mutex
 	wconn  *sql.Conn
-	wstmts map[string]*sql.Stmt
-	rstmts map[string]*sql.Stmt // guarded by mu
+	writer queryer // statements on wconn; hold wmu
 }
 
-// maxCachedStmts bounds each statement cache; queries past it (such as
-// IN lists of many lengths) are parsed each time.
+// maxCachedStmts bounds each statement cache.
 const maxCachedStmts = 256
 
 // Open opens the database named by dsn — a postgres:// URL, or else the path
@@ -63,7 +61,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("sqlstore: take the writer connection: %w", err)
 		}
-		db.reader = cachedReader{db}
+		db.writer = &cached{direct: db.wconn, prepare: db.wconn.PrepareContext}
+		db.reader = &cached{direct: db.read, prepare: db.read.PrepareContext}
 	}
 	return db, nil
 }
@@ -100,8 +99,7 @@ func openSQLite(dir string) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{},
-		wstmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}}, nil
+	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{}}, nil
 }
 
 // Close closes the database.
@@ -186,7 +184,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		res, err = s.tx.ExecContext(ctx, q, args...)
 	case s.db.wconn != nil:
 		s.db.wmu.Lock()
-		res, err = sqliteWriter{s.db}.ExecContext(ctx, q, args...)
+		res, err = s.db.writer.ExecContext(ctx, q, args...)
 		s.db.wmu.Unlock()
 	default:
 		res, err = s.db.write.ExecContext(ctx, q, args...)
@@ -248,7 +246,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	w := sqliteWriter{db}
+	w := db.writer
 	// BEGIN, COMMIT and ROLLBACK must not be cut short by a caller leaving.
 	bg := context.WithoutCancel(ctx)
 	if _, err := w.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
@@ -302,83 +300,56 @@ func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error
 	return nil
 }
 
-// sqliteWriter runs statements on the writer connection with cached
-// prepared statements; the caller holds wmu.
-type sqliteWriter struct{ db *DB }
+// cached runs statements through prepared statements kept by query text
+// (SQLite; pgx caches its own). Past maxCachedStmts, queries such as IN
+// lists of many lengths are parsed each time.
+type cached struct {
+	direct  queryer
+	prepare func(ctx context.Context, query string) (*sql.Stmt, error)
 
-func (w sqliteWriter) stmt(ctx context.Context, q string) *sql.Stmt {
-	if st, ok := w.db.wstmts[q]; ok {
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func (c *cached) stmt(ctx context.Context, q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[q]; ok {
 		return st
 	}
-	if len(w.db.wstmts) >= maxCachedStmts {
+	if len(c.stmts) >= maxCachedStmts {
 		return nil
 	}
-	st, err := w.db.wconn.PrepareContext(ctx, q)
+	st, err := c.prepare(ctx, q)
 	if err != nil {
 		return nil // the direct call reports the error
 	}
-	w.db.wstmts[q] = st
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
+	c.stmts[q] = st
 	return st
 }
 
-func (w sqliteWriter) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := w.stmt(ctx, q); st != nil {
+func (c *cached) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return w.db.wconn.ExecContext(ctx, q, args...)
+	return c.direct.ExecContext(ctx, q, args...)
 }
 
-func (w sqliteWriter) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := w.stmt(ctx, q); st != nil {
+func (c *cached) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return w.db.wconn.QueryContext(ctx, q, args...)
+	return c.direct.QueryContext(ctx, q, args...)
 }
 
-func (w sqliteWriter) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := w.stmt(ctx, q); st != nil {
+func (c *cached) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return w.db.wconn.QueryRowContext(ctx, q, args...)
-}
-
-// cachedReader runs reads on the reader pool with cached prepared
-// statements (SQLite; pgx caches its own).
-type cachedReader struct{ db *DB }
-
-func (r cachedReader) stmt(ctx context.Context, q string) *sql.Stmt {
-	r.db.mu.Lock()
-	defer r.db.mu.Unlock()
-	if st, ok := r.db.rstmts[q]; ok {
-		return st
-	}
-	if len(r.db.rstmts) >= maxCachedStmts {
-		return nil
-	}
-	st, err := r.db.read.PrepareContext(ctx, q)
-	if err != nil {
-		return nil
-	}
-	r.db.rstmts[q] = st
-	return st
-}
-
-func (r cachedReader) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return nil, errors.New("sqlstore: write on the reader pool")
-}
-
-func (r cachedReader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := r.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return r.db.read.QueryContext(ctx, q, args...)
-}
-
-func (r cachedReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := r.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return r.db.read.QueryRowContext(ctx, q, args...)
+	return c.direct.QueryRowContext(ctx, q, args...)
 }
 
 // Savepoint runs fn under a savepoint of the current transaction.

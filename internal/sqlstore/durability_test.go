@@ -20,7 +20,7 @@ func TestSQLiteWriterIsDurable(t *testing.T) {
 		db.wmu.Lock()
 		defer db.wmu.Unlock()
 		var v string
-		if err := (sqliteWriter{db}).QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+		if err := db.writer.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
 			t.Fatalf("PRAGMA %s: %v", name, err)
 		}
 		return v
