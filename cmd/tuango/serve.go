@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
 	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM, how long to go on serving with /readyz answering 503 before the listener closes, so that load balancers stop sending first")
 	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish once the listener has closed")
+	maxConns := fs.Int("db-max-conns", sqlstore.DefaultMaxConns, "PostgreSQL connections per node at most (keep nodes × this under the server's max_connections)")
 	batchMax := fs.Int("order-batch-max", 512, "group commit: most orders committed in one transaction (1 turns group commit off)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -74,6 +75,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	db.SetMaxConns(*maxConns)
 	store := db.Store()
 	clock := tuango.SystemClock{}
 	hasher := hf.hasher()

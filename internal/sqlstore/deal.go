@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"sort"
 
 	"tuango/internal/tuango"
 )
@@ -96,6 +97,25 @@ func (s *Store) FindDealPrices(ctx context.Context, dealID string) ([]tuango.Dea
 func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool, error) {
 	ok, err := s.execOne(ctx, `UPDATE deals SET reserved = reserved + ? WHERE id = ? AND reserved + ? <= stock`, qty, dealID, qty)
 	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
+}
+
+// LockDeals locks deal rows in id order with a no-op update, which both
+// engines accept; SQLite's one writer already excludes everyone else.
+func (s *Store) LockDeals(ctx context.Context, ids []string) error {
+	if s.db.wconn != nil {
+		return nil
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	for i, id := range sorted {
+		if i > 0 && id == sorted[i-1] {
+			continue
+		}
+		if _, err := s.exec(ctx, `UPDATE deals SET reserved = reserved WHERE id = ?`, id); err != nil {
+			return wrap(err, "lock deal %s", id)
+		}
+	}
+	return nil
 }
 
 // ReleaseStock gives qty units back.

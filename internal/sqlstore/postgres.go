@@ -17,13 +17,28 @@ func openPostgres(dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
-	pool.SetMaxOpenConns(32)
-	pool.SetMaxIdleConns(32)
+	pool.SetMaxOpenConns(DefaultMaxConns)
+	pool.SetMaxIdleConns(DefaultMaxConns)
 	if err := pool.Ping(); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("sqlstore: connect to postgres: %w", err)
 	}
 	return &DB{engine: postgresEngine{}, write: pool, read: pool, rebound: map[string]string{}}, nil
+}
+
+// DefaultMaxConns is each node's PostgreSQL pool size by default: three
+// nodes stay well inside PostgreSQL's default max_connections of 100, and
+// more connections only queue on the hot rows (FIELD-NOTES).
+const DefaultMaxConns = 16
+
+// SetMaxConns sets the PostgreSQL pool size; it does nothing on SQLite,
+// whose writer is one connection.
+func (db *DB) SetMaxConns(n int) {
+	if db.wconn != nil || n <= 0 {
+		return
+	}
+	db.write.SetMaxOpenConns(n)
+	db.write.SetMaxIdleConns(n)
 }
 
 type postgresEngine struct{}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Misc", testMisc},
 		{"Tx", testTx},
 		{"Savepoint", testSavepoint},
+		{"LockDeals", testLockDeals},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

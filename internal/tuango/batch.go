@@ -116,8 +116,18 @@ func (b *batcher) commit(batch []*placement) {
 	s := b.svc
 	results := make([]placed, len(batch))
 	ctx := context.Background()
+	var deals []string
+	for _, p := range batch {
+		for _, it := range p.req.Items {
+			deals = append(deals, it.DealID)
+		}
+	}
 	err := s.store.InTx(ctx, func(tx Store) error {
 		now := s.clock.Now()
+		// All the batch's deal rows first, in id order (see LockDeals).
+		if err := tx.LockDeals(ctx, deals); err != nil {
+			return err
+		}
 		for i, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				results[i] = placed{err: err} // its caller is gone; nothing written

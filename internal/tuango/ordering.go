@@ -151,32 +151,55 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 	var o *Order
 	err := s.store.InTx(ctx, func(tx Store) error {
 		now := s.clock.Now()
-		var err error
-		if o, err = tx.FindOrderByID(ctx, id); err != nil {
-			return err
-		}
-		if o.UserID != a.UserID {
-			return ErrNotFound
-		}
-		switch o.Status {
-		case OrderPendingPayment:
-		case OrderPaid:
-			cutoff, err := s.cutoff(ctx, tx, o)
-			if err != nil {
+		// A payment may land between reading the order and moving it: then
+		// the guarded move changes nothing, and the order is read again and
+		// judged as it now is (paid orders are refunded), never answered
+		// as cancelled when it is not.
+		for attempt := 0; attempt < 3; attempt++ {
+			var err error
+			if o, err = tx.FindOrderByID(ctx, id); err != nil {
 				return err
 			}
-			if !now.Before(cutoff) {
-				return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
+			if o.UserID != a.UserID {
+				return ErrNotFound
 			}
-		default:
-			return Errorf(CodeOrderNotCancellable, "this order is %s and cannot be cancelled", o.Status)
+			switch o.Status {
+			case OrderPendingPayment:
+			case OrderPaid:
+				cutoff, err := s.cutoff(ctx, tx, o)
+				if err != nil {
+					return err
+				}
+				if !now.Before(cutoff) {
+					return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
+				}
+			default:
+				return Errorf(CodeOrderNotCancellable, "this order is %s and cannot be cancelled", o.Status)
+			}
+			if err := tx.LockDeals(ctx, o.dealIDs()); err != nil {
+				return err
+			}
+			done, err := s.cancel(ctx, tx, o, CancelByCustomer, now)
+			if err != nil || done {
+				return err
+			}
 		}
-		return s.cancel(ctx, tx, o, CancelByCustomer, now)
+		return Errorf(CodeUnavailable, "this order kept changing while it was being cancelled; try again")
 	})
 	if err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// dealIDs returns the ids of an order's deals, sorted.
+func (o *Order) dealIDs() []string {
+	ids := make([]string, 0, len(o.Lines))
+	for _, l := range o.Lines {
+		ids = append(ids, l.DealID)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 // cutoff is when the earliest of an order's deals stops selling: after it,
@@ -196,37 +219,39 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 }
 
 // cancel moves a live order to cancelled, gives its stock and limit back,
-// and refunds its payment if it was paid. It does nothing if the order
-// changed status meanwhile.
-func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string, now time.Time) error {
+// and refunds its payment if it was paid. It reports false, and does
+// nothing, if the order changed status meanwhile. The caller holds the
+// order's deals (LockDeals) first, so that every transaction takes deal
+// rows before order rows and none waits on another in a cycle.
+func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string, now time.Time) (bool, error) {
 	from := o.Status
 	ok, err := tx.SetOrderStatus(ctx, o.ID, from, OrderCancelled, now, reason)
 	if err != nil || !ok {
-		return err
+		return false, err
 	}
 	for _, l := range o.Lines {
 		if err := tx.ReleaseStock(ctx, l.DealID, l.Quantity); err != nil {
-			return err
+			return false, err
 		}
 		s.soldOut.clear(l.DealID)
 		if err := tx.ReleaseLimit(ctx, o.UserID, l.DealID, l.Quantity); err != nil {
-			return err
+			return false, err
 		}
 	}
 	o.Status, o.CancelledAt, o.CancelReason = OrderCancelled, now, reason
 	if from != OrderPaid {
-		return nil
+		return true, nil
 	}
 	pays, err := tx.FindPayments(ctx, PaymentFilter{OrderID: o.ID, Status: PaymentSucceeded})
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, p := range pays {
 		if err := s.refund(ctx, tx, &p, RefundOrderCancelled, now); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // ExpireOrders cancels unpaid orders whose payment deadline has passed and
@@ -239,13 +264,21 @@ func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	n := 0
+	var deals []string
+	for i := range due {
+		deals = append(deals, due[i].dealIDs()...)
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
+		n = 0 // the transaction may run again after a deadlock
+		if err := tx.LockDeals(ctx, deals); err != nil {
+			return err
+		}
 		for i := range due {
-			o := &due[i]
-			if err := s.cancel(ctx, tx, o, CancelExpired, now); err != nil {
+			done, err := s.cancel(ctx, tx, &due[i], CancelExpired, now)
+			if err != nil {
 				return err
 			}
-			if o.Status == OrderCancelled {
+			if done {
 				n++
 			}
 		}

@@ -55,6 +55,11 @@ type Store interface {
 	// ReserveStock takes qty units of a deal if that many remain, and
 	// reports whether it did. It never takes part of qty.
 	ReserveStock(ctx context.Context, dealID string, qty int) (bool, error)
+	// LockDeals takes the write locks of the given deals' rows, in id order,
+	// for the rest of the transaction. Every transaction that changes deals
+	// takes them first, so that none waits on another in a cycle. (SQLite's
+	// one writer needs no row locks.)
+	LockDeals(ctx context.Context, ids []string) error
 	// ReleaseStock gives qty units back.
 	ReleaseStock(ctx context.Context, dealID string, qty int) error
 	// ReserveLimit counts qty more units of a deal against a customer's
