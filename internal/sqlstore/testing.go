@@ -19,11 +19,10 @@ func (db *DB) QueryRowForTest(query string, args ...any) *sql.Row {
 // the raw tables through it and its tests break them. It also returns the
 // engine's name. The caller closes the pool.
 func OpenRaw(dsn string) (*sql.DB, string, error) {
-	name, src := "sqlite", "file:"+filepath.Join(dsn, "tuango.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	name, driver, src := "sqlite", "sqlite", "file:"+filepath.Join(dsn, "tuango.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		name, src = "postgres", dsn
+		name, driver, src = "postgres", "pgx", dsn
 	}
-	driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[name]
 	db, err := sql.Open(driver, src)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlstore: open %s raw: %w", name, err)

@@ -1,0 +1,201 @@
+package chaos
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckPassesAConsistentRun(t *testing.T) {
+	f := newFixture(t)
+	f.play()
+	r := f.check(f.rec.History(), f.setup)
+	var out bytes.Buffer
+	r.Print(&out)
+	t.Log(out.String())
+	if !r.Ok() {
+		t.Fatalf("Check() found violations in a consistent run:\n%s", out.String())
+	}
+	for _, c := range r.Checks {
+		if c.Checked == 0 {
+			t.Errorf("check %s checked nothing; the fixture should give every check something to check", c.Name)
+		}
+	}
+	if got := *r.Settled[PlaceOrder]; got != (Settled{Happened: 1, NotHappened: 1}) {
+		t.Errorf("Settled[place_order] = %+v, want one that happened and one that did not", got)
+	}
+	if got := r.Requests[PlaceOrder]; got.Invoked != 9 || got.OK != 6 || got.Fail != 1 || got.Info != 2 || got.Refused["limit_exceeded"] != 1 {
+		t.Errorf("Requests[place_order] = %+v, want 9 sent, 6 acknowledged, 1 refused (limit_exceeded), 2 unknown", got)
+	}
+	if want := (OrderCounts{Total: 7, Paid: 1, Cancelled: 2, Expired: 4, Payments: 4, Refunds: 2}); r.Orders != want {
+		t.Errorf("Orders = %+v, want %+v", r.Orders, want)
+	}
+	if !strings.Contains(out.String(), "result: OK") {
+		t.Errorf("Print() does not say OK:\n%s", out.String())
+	}
+}
+
+// Each case breaks what a real run left behind — the tables, the history or
+// the setup — and names the check that must catch it.
+func TestCheckCatchesBrokenRuns(t *testing.T) {
+	tests := []struct {
+		name   string
+		want   string
+		mutate func(f *fixture, h *History, s *Setup)
+	}{
+		{"an acknowledged order is missing", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM order_lines WHERE order_id = ?`, f.orders["B"])
+			f.exec(`DELETE FROM orders WHERE id = ?`, f.orders["B"])
+		}},
+		{"an acknowledged order's total changed", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET total_fen = total_fen + 1 WHERE id = ?`, f.orders["A"])
+		}},
+		{"an order whose key no request carried", "no_phantom_orders", func(f *fixture, h *History, s *Setup) {
+			f.insertOrder("ord_ghost", s.Customers[1], "ghost", f.d1, 1)
+		}},
+		{"an order for a key whose every request was refused", "no_phantom_orders", func(f *fixture, h *History, s *Setup) {
+			f.insertOrder("ord_refused", s.Customers[2], "x", f.d2, 4)
+		}},
+		{"an order cancelled by a customer who never asked", "no_phantom_orders", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET cancel_reason = 'customer' WHERE id = ?`, f.orders["B"])
+		}},
+		{"two orders for one key", "one_order_per_key", func(f *fixture, h *History, s *Setup) {
+			f.insertOrder("ord_twice", s.Customers[0], "a", f.d1, 2)
+		}},
+		{"a replay acknowledged another order", "one_order_per_key", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: 0, F: PlaceOrder, Key: "a", OrderID: f.orders["B"], Items: []Item{{f.d1, 2}}})
+		}},
+		{"reserved differs from the units in live orders", "no_oversell", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE deals SET reserved = reserved + 1 WHERE id = ?`, f.d2)
+		}},
+		{"live orders hold more than the stock", "no_oversell", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE order_lines SET quantity = 20, amount_fen = 20 * unit_price_fen WHERE order_id = ?`, f.orders["A"])
+		}},
+		{"the history witnessed more units held than the stock", "no_oversell", func(f *fixture, h *History, s *Setup) {
+			s.Deals[f.d1] = DealSetup{Stock: 3, Limit: 3} // A, B, E and G held 5 units of d1 at once
+		}},
+		{"a deal's stock changed", "stock_conserved", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE deals SET stock = stock + 5 WHERE id = ?`, f.d1)
+		}},
+		{"stock released twice", "stock_conserved", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE deals SET reserved = reserved - 1 WHERE id = ?`, f.d1)
+		}},
+		{"an unpaid order holds stock past its deadline", "no_stock_leaked", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET status = 'pending_payment', cancelled_at = 0, cancel_reason = '' WHERE id = ?`, f.orders["G"])
+			f.exec(`UPDATE deals SET reserved = reserved + 1 WHERE id = ?`, f.d1)
+		}},
+		{"a customer over the limit", "customer_limits", func(f *fixture, h *History, s *Setup) {
+			s.Deals[f.d1] = DealSetup{Stock: 10, Limit: 1}
+		}},
+		{"the limit counter disagrees with the orders", "customer_limits", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE customer_deal_units SET units = units + 1 WHERE user_id = ? AND deal_id = ?`, s.Customers[0], f.d1)
+		}},
+		{"a capture on a cancelled order is not refunded", "payments_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM refunds WHERE payment_id = ?`, f.payments["D"])
+		}},
+		{"a paid order captured twice", "payments_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO payments (id, order_id, user_id, provider, amount_fen, status, provider_txn_id, pay_url, created_at, succeeded_at)
+				SELECT 'pay_twice', order_id, user_id, provider, amount_fen, status, 'txn-twice', pay_url, created_at, succeeded_at FROM payments WHERE id = ?`, f.payments["A"])
+		}},
+		{"a refund larger than the capture", "payments_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE refunds SET amount_fen = amount_fen + 100 WHERE payment_id = ?`, f.payments["D"])
+		}},
+		{"the provider took money tuango never recorded", "reconciliation_closes", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE sandbox_payments SET status = 'paid', paid_at = 1 WHERE payment_id = ?`, f.payments["G"])
+		}},
+		{"a refund never reached the provider", "reconciliation_closes", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM sandbox_refunds WHERE payment_id = ?`, f.payments["D"])
+		}},
+		{"an acknowledged payment is missing", "acknowledged_payments_reflected", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM sandbox_payments WHERE payment_id = ?`, f.payments["G"])
+			f.exec(`DELETE FROM payments WHERE id = ?`, f.payments["G"])
+		}},
+		{"an acknowledged confirmation never applied", "acknowledged_payments_reflected", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: 2, F: ConfirmPayment, PaymentID: f.payments["G"], State: "paid"})
+		}},
+		{"an acknowledged cancellation undone", "acknowledged_payments_reflected", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: 0, F: CancelOrder, OrderID: f.orders["A"], State: "cancelled"})
+		}},
+		{"an order expired before its deadline", "every_order_ends", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET cancelled_at = expires_at - 1000000 WHERE id = ?`, f.orders["B"])
+		}},
+		{"an unpaid order left past its deadline", "every_order_ends", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET status = 'pending_payment', cancelled_at = 0, cancel_reason = '' WHERE id = ?`, f.orders["G"])
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.play()
+			h, s := f.rec.History(), f.setup
+			s.Deals = map[string]DealSetup{f.d1: s.Deals[f.d1], f.d2: s.Deals[f.d2]}
+			tt.mutate(f, &h, &s)
+			r := f.check(h, s)
+			var out bytes.Buffer
+			r.Print(&out)
+			if r.Ok() {
+				t.Fatalf("Check() passed a broken run; want a %s violation:\n%s", tt.want, out.String())
+			}
+			for _, c := range r.Checks {
+				if c.Name == tt.want {
+					if c.Violations == 0 {
+						t.Errorf("check %s found no violation; the report:\n%s", tt.want, out.String())
+					}
+					if !strings.Contains(out.String(), "VIOLATION "+tt.want) || !strings.Contains(out.String(), "result: FAILED") {
+						t.Errorf("Print() does not describe the %s violation:\n%s", tt.want, out.String())
+					}
+					return
+				}
+			}
+			t.Errorf("no check named %s", tt.want)
+		})
+	}
+}
+
+// insertOrder adds a cancelled (expired) order of one line behind the
+// service's back; stock and limits stay consistent.
+func (f *fixture) insertOrder(id, user, key, deal string, qty int) {
+	f.t.Helper()
+	now := f.clock.Now().UnixMicro()
+	f.exec(`INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, cancelled_at, cancel_reason)
+		VALUES (?, ?, ?, ?, 'cancelled', ?, ?, ?, ?, ?, 'expired')`, id, user, f.pp, f.city, 990*qty, key, now-2e6, now-1e6, now)
+	f.exec(`INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps)
+		VALUES (?, 1, ?, '草莓', ?, 990, ?, 1000)`, id, deal, qty, 990*qty)
+}
+
+// appendAck adds an invocation and its acknowledgement to a history.
+func (f *fixture) appendAck(h *History, op Op) {
+	op.ID, op.Type, op.Time = int64(len(*h)+1000), Invoke, time.Now()
+	*h = append(*h, op)
+	op.Type = OK
+	*h = append(*h, op)
+}
+
+func TestHistoryRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	f.play()
+	f.rec.Nemesis(Kill, "n2", "SIGKILL")
+	want := f.rec.History()
+	if err := f.rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(f.dir + "/history.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Load() read %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if !w.Time.Equal(g.Time) || itemsString(w.Items) != itemsString(g.Items) {
+			t.Errorf("event %d = %+v after Load, want %+v", i, g, w)
+		}
+		w.Time, g.Time, w.Items, g.Items = time.Time{}, time.Time{}, nil, nil
+		if !reflect.DeepEqual(w, g) {
+			t.Errorf("event %d = %+v after Load, want %+v", i, g, w)
+		}
+	}
+}

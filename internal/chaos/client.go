@@ -1,0 +1,191 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client limits: each attempt is bounded in time, each logical request in
+// attempts.
+const (
+	requestTimeout = 2 * time.Second
+	maxAttempts    = 6
+)
+
+// client sends the virtual customers' requests to the nodes and records
+// every attempt in the history.
+type client struct {
+	http  *http.Client
+	nodes []*node
+	rec   *Recorder
+}
+
+func newClient(nodes []*node, rec *Recorder) *client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: time.Second}).DialContext,
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	return &client{http: &http.Client{Transport: tr}, nodes: nodes, rec: rec}
+}
+
+// response is the part of tuango's answers the history keeps.
+type response struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	TotalFen  int64  `json:"total_fen"`
+	AmountFen int64  `json:"amount_fen"`
+	Items     []Item `json:"items"`
+	Code      string `json:"code"` // problem+json
+}
+
+// do sends one logical request: inv says what it is. While the outcome is
+// unknown (info) or the key is still in flight elsewhere, it retries with
+// the same key and body on another node, a bounded number of times. Every
+// attempt is its own operation in the history; do returns the last.
+func (c *client) do(ctx context.Context, rng *rand.Rand, inv Op, method, path, token string, body []byte) Op {
+	first := rng.IntN(len(c.nodes))
+	var res Op
+	for attempt := 0; attempt < maxAttempts && ctx.Err() == nil; attempt++ {
+		n := c.nodes[(first+attempt)%len(c.nodes)]
+		res = c.attempt(ctx, n, inv, method, path, token, body)
+		if res.Type == OK || (res.Type == Fail && res.Code != "idempotency_key_in_flight") {
+			return res
+		}
+		sleep(ctx, time.Duration(100+rng.IntN(200))*time.Millisecond*time.Duration(attempt+1))
+	}
+	return res
+}
+
+// attempt sends one request to one node and records it.
+func (c *client) attempt(ctx context.Context, n *node, inv Op, method, path, token string, body []byte) Op {
+	inv.Node = n.name
+	op := c.rec.Invoke(inv)
+	actx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, n.url()+path, rd)
+	if err != nil {
+		return c.rec.Complete(op, Op{Type: Info, Error: err.Error()})
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if inv.Key != "" {
+		req.Header.Set("Idempotency-Key", inv.Key)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.rec.Complete(op, Op{Type: Info, Error: shortError(err)})
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return c.rec.Complete(op, Op{Type: Info, Status: resp.StatusCode, Error: "reading the response: " + shortError(err)})
+	}
+	var r response
+	jerr := json.Unmarshal(b, &r)
+	switch {
+	case resp.StatusCode >= 500:
+		return c.rec.Complete(op, Op{Type: Info, Status: resp.StatusCode, Code: r.Code, Error: "server error"})
+	case resp.StatusCode >= 400:
+		code := r.Code
+		if code == "" {
+			code = fmt.Sprintf("http_%d", resp.StatusCode)
+		}
+		return c.rec.Complete(op, Op{Type: Fail, Status: resp.StatusCode, Code: code})
+	case resp.StatusCode < 200 || resp.StatusCode > 299 || jerr != nil:
+		// A 2xx whose body did not arrive whole acknowledges nothing we can name.
+		return c.rec.Complete(op, Op{Type: Info, Status: resp.StatusCode, Error: fmt.Sprintf("unreadable answer: %v", jerr)})
+	}
+	ack := Op{Type: OK, Status: resp.StatusCode, State: r.Status}
+	switch inv.F {
+	case PlaceOrder:
+		ack.OrderID, ack.TotalFen, ack.Items = r.ID, r.TotalFen, r.Items
+	case CreatePayment:
+		ack.PaymentID, ack.AmountFen = r.ID, r.AmountFen
+	case ConfirmPayment:
+		ack.AmountFen = r.AmountFen
+	}
+	return c.rec.Complete(op, ack)
+}
+
+// call is a plain request outside the history (setup and logins), retried
+// on errors; out receives the JSON answer.
+func (c *client) call(ctx context.Context, n *node, method, path, token string, in, out any) error {
+	var last error
+	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
+		var rd io.Reader
+		if in != nil {
+			b, _ := json.Marshal(in)
+			rd = bytes.NewReader(b)
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		req, _ := http.NewRequestWithContext(actx, method, n.url()+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := c.http.Do(req)
+		if err == nil {
+			var b []byte
+			b, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode/100 == 2 {
+				cancel()
+				return json.Unmarshal(b, out)
+			}
+			if err == nil {
+				err = fmt.Errorf("%s %s = %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+			}
+			if resp.StatusCode/100 == 4 {
+				cancel()
+				return err
+			}
+		}
+		cancel()
+		last = err
+		sleep(ctx, 200*time.Millisecond)
+	}
+	return fmt.Errorf("chaos: %s %s on %s: %w", method, path, n.name, errors.Join(last, ctx.Err()))
+}
+
+func shortError(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled at the end of the run"
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
