@@ -18,6 +18,9 @@ func TestChaosShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the fault test for a minute")
 	}
+	if os.Getenv("TUANGO_TEST_DB") == "postgres" {
+		t.Skip("runs both engines itself; the PostgreSQL pass of the suite need not run it again")
+	}
 	bin := filepath.Join(t.TempDir(), "tuango")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tuango")
 	build.Dir = filepath.Join("..", "..") // the module root, from internal/chaos
