@@ -118,7 +118,16 @@ func (s *Store) FindPickupPoints(ctx context.Context, f tuango.PickupPointFilter
 	if f.LeaderID != "" {
 		where, args = append(where, "leader_id = ?"), append(args, f.LeaderID)
 	}
-	return queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(where)+` ORDER BY id`, args...)
+	if f.IDs == nil {
+		return queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(where)+` ORDER BY id`, args...)
+	}
+	var out []tuango.PickupPoint
+	err := inChunks(f.IDs, func(marks string, ids []any) error {
+		pps, err := queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(append(where, "id IN ("+marks+")"))+` ORDER BY id`, append(args, ids...)...)
+		out = append(out, pps...)
+		return err
+	})
+	return out, err
 }
 
 // CreateSupplier inserts a supplier.

@@ -168,9 +168,6 @@ type queryer interface {
 type Store struct {
 	db *DB
 	tx queryer // the open transaction, nil outside one
-	// abort, once a savepoint inside the transaction has deadlocked, makes
-	// the whole transaction roll back and run again (see Savepoint).
-	abort error
 }
 
 var _ tuango.Store = (*Store)(nil)
@@ -260,12 +257,8 @@ func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) er
 			w.ExecContext(bg, "ROLLBACK")
 		}
 	}()
-	st := &Store{db: db, tx: w}
-	if err := fn(st); err != nil {
+	if err := fn(&Store{db: db, tx: w}); err != nil {
 		return err
-	}
-	if st.abort != nil {
-		return st.abort
 	}
 	if _, err := w.ExecContext(bg, "COMMIT"); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
@@ -286,12 +279,8 @@ func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error
 			tx.Rollback()
 		}
 	}()
-	st := &Store{db: db, tx: tx}
-	if err := fn(st); err != nil {
+	if err := fn(&Store{db: db, tx: tx}); err != nil {
 		return err
-	}
-	if st.abort != nil {
-		return st.abort
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
@@ -350,41 +339,6 @@ func (c *cached) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 		return st.QueryRowContext(ctx, args...)
 	}
 	return c.direct.QueryRowContext(ctx, q, args...)
-}
-
-// Savepoint runs fn under a savepoint of the current transaction.
-//
-// A deadlock (or serialization failure) inside fn dooms the whole
-// transaction: rolling back to the savepoint would keep the locks taken
-// before it, so the deadlock would come back. Savepoint returns the error,
-// later savepoints fail at once with it, and InTx rolls back and runs the
-// whole transaction again, as it does for a deadlock outside a savepoint.
-func (s *Store) Savepoint(ctx context.Context, fn func(tx tuango.Store) error) error {
-	if s.tx == nil {
-		return errors.New("sqlstore: Savepoint outside a transaction")
-	}
-	if s.abort != nil {
-		return s.abort
-	}
-	if _, err := s.tx.ExecContext(ctx, `SAVEPOINT order_sp`); err != nil {
-		return fmt.Errorf("sqlstore: savepoint: %w", err)
-	}
-	if err := fn(s); err != nil {
-		if s.db.engine.retryable(err) {
-			s.abort = err
-		}
-		if _, rerr := s.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT order_sp`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("sqlstore: roll back to savepoint: %w", rerr))
-		}
-		if _, rerr := s.tx.ExecContext(ctx, `RELEASE SAVEPOINT order_sp`); rerr != nil {
-			return errors.Join(err, fmt.Errorf("sqlstore: release savepoint: %w", rerr))
-		}
-		return err
-	}
-	if _, err := s.tx.ExecContext(ctx, `RELEASE SAVEPOINT order_sp`); err != nil {
-		return fmt.Errorf("sqlstore: release savepoint: %w", err)
-	}
-	return nil
 }
 
 // Ping checks that the database answers and its schema is at least the

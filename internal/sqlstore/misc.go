@@ -22,9 +22,7 @@ func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango
 
 // SaveIdempotency stores a key's response; a second one is a conflict.
 func (s *Store) SaveIdempotency(ctx context.Context, r *tuango.IdempotencyRecord) error {
-	_, err := s.exec(ctx, `INSERT INTO idempotency_records (scope, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.Scope, r.Key, r.Fingerprint, r.Status, r.Body, micros(r.CreatedAt))
-	return wrap(err, "save idempotency key")
+	return s.SaveIdempotencies(ctx, []*tuango.IdempotencyRecord{r})
 }
 
 // DeleteIdempotencyBefore deletes records created before t.

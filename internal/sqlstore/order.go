@@ -9,21 +9,7 @@ import (
 
 // CreateOrder inserts an order and its lines.
 func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
-	_, err := s.exec(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt))
-	if err != nil {
-		return wrap(err, "create order %s", o.ID)
-	}
-	for _, l := range o.Lines {
-		_, err := s.exec(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps)
-		if err != nil {
-			return wrap(err, "create line %d of order %s", l.LineNo, o.ID)
-		}
-	}
-	return nil
+	return s.CreateOrders(ctx, []*tuango.Order{o})
 }
 
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,

@@ -27,8 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Payment", testPayment},
 		{"Misc", testMisc},
 		{"Tx", testTx},
-		{"Savepoint", testSavepoint},
 		{"LockDeals", testLockDeals},
+		{"Batch", testBatch},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -2,16 +2,20 @@ package tuango
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
 
 // Group commit. Placing an order is validated by the caller, then queued
 // here; one goroutine takes everything queued (up to BatchMax, waiting up to
-// BatchWindow after the first), applies each order under its own savepoint
-// in ONE transaction, in arrival order, commits once and only then answers
-// each caller. One fsync carries the whole batch; each order is still
-// accepted or refused on its own.
+// BatchWindow after the first), decides each order in arrival order against
+// the stock and limits it read under the deals' locks, writes the accepted
+// ones as sets in ONE transaction, commits once and only then answers each
+// caller. One fsync carries the whole batch; each order is still accepted or
+// refused on its own. With BatchMax 1 the caller's goroutine does the same
+// for its one order: the plain path.
 
 // DefaultBatchMax is the most orders in one transaction by default.
 const DefaultBatchMax = 512
@@ -111,51 +115,119 @@ func (b *batcher) fill(batch []*placement) []*placement {
 	return batch
 }
 
-// commit applies a batch in one transaction and answers every caller.
-func (b *batcher) commit(batch []*placement) {
-	s := b.svc
-	results := make([]placed, len(batch))
+// commit applies a batch in one transaction and answers every caller. A
+// key that another node committed after this one claimed it makes the
+// transaction fail whole; those callers get that node's response and the
+// rest of the batch runs again.
+func (b *batcher) commit(batch []*placement) { b.svc.commitPlacements(batch) }
+
+func (s *Service) commitPlacements(batch []*placement) {
 	ctx := context.Background()
-	var deals []string
-	for _, p := range batch {
-		for _, it := range p.req.Items {
-			deals = append(deals, it.DealID)
-		}
-	}
-	err := s.store.InTx(ctx, func(tx Store) error {
-		now := s.clock.Now()
-		// All the batch's deal rows first, in id order (see LockDeals).
-		if err := tx.LockDeals(ctx, deals); err != nil {
-			return err
-		}
-		for i, p := range batch {
+	for attempt := 0; len(batch) > 0; attempt++ {
+		live := batch[:0:0]
+		for _, p := range batch {
 			if err := p.ctx.Err(); err != nil {
-				results[i] = placed{err: err} // its caller is gone; nothing written
+				p.done <- placed{err: err} // its caller is gone; nothing written
 				continue
 			}
-			var o *Order
-			err := tx.Savepoint(ctx, func(tx Store) error {
-				res, err := s.applyOnce(ctx, tx, p.req.Idem, now, func(tx Store, now time.Time) (any, error) {
-					return s.placeOrder(ctx, tx, p.req, now)
-				})
-				if err == nil {
-					o = res.(*Order)
-				}
-				return err
-			})
-			results[i] = placed{order: o, err: err}
+			live = append(live, p)
 		}
-		return nil
-	})
-	for i, p := range batch {
-		r := results[i]
-		if err != nil {
-			// The commit failed: nothing in the batch happened.
-			r = placed{err: err}
+		batch = live
+		var results []placed
+		err := s.store.InTx(ctx, func(tx Store) error {
+			var err error
+			results, err = s.applyOrders(ctx, tx, batch, s.clock.Now())
+			return err
+		})
+		if err == nil {
+			for i, p := range batch {
+				p.done <- results[i]
+			}
+			return
 		}
-		if r.err != nil {
-			r.err = s.settleConflict(p.ctx, p.req.Idem, r.err)
+		if ErrorCode(err) != CodeConflict || attempt == 2 {
+			for _, p := range batch { // nothing in the batch happened
+				p.done <- placed{err: err}
+			}
+			return
 		}
-		p.done <- r
+		rest := batch[:0:0]
+		for _, p := range batch {
+			if rerr := s.settleConflict(ctx, p.req.Idem, err); ErrorCode(rerr) != CodeConflict {
+				p.done <- placed{err: rerr}
+				continue
+			}
+			rest = append(rest, p)
+		}
+		batch = rest
 	}
+}
+
+// applyOrders decides and writes a batch of placements in tx: each order
+// accepted or refused on its own, in arrival order, against the deals'
+// stock and the customers' limits as they stand in tx, then every accepted
+// order, its stock, its limit units and its idempotency record written in
+// a few set statements. It returns one result per placement; an error
+// means the transaction must not commit.
+func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement, now time.Time) ([]placed, error) {
+	st, err := s.loadOrderState(ctx, tx, batch)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]placed, len(batch))
+	var orders []*Order
+	var recs []*IdempotencyRecord
+	for i, p := range batch {
+		o, err := s.decide(st, p.req, now)
+		if err == nil {
+			var rec *IdempotencyRecord
+			if rec, err = render(p.req.Idem, o, now); err == nil {
+				st.take(o)
+				orders, recs = append(orders, o), append(recs, rec)
+			}
+		}
+		results[i] = placed{order: o, err: err}
+		if err != nil {
+			results[i].order = nil
+		}
+	}
+	if len(orders) == 0 {
+		return results, nil
+	}
+	for _, id := range sortedKeys(st.taken) {
+		ok, err := tx.ReserveStock(ctx, id, st.taken[id])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, Errorf(CodeInternal, "deal %s changed under its lock", id)
+		}
+	}
+	if err := tx.AddLimitUnits(ctx, st.addedUnits()); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateOrders(ctx, orders); err != nil {
+		return nil, err
+	}
+	if err := tx.SaveIdempotencies(ctx, recs); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func render(idem *Idempotency, o *Order, now time.Time) (*IdempotencyRecord, error) {
+	status, body, err := idem.Render(o)
+	if err != nil {
+		return nil, fmt.Errorf("render response: %w", err)
+	}
+	return &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Status: status, Body: body, CreatedAt: now}, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -227,6 +227,7 @@ type DealPrice struct {
 
 // DealFilter selects deals.
 type DealFilter struct {
+	IDs    []string // when set, only these deals
 	CityID string
 	LiveAt time.Time // when set, only deals on sale at this time
 	Limit  int
@@ -234,6 +235,7 @@ type DealFilter struct {
 
 // PickupPointFilter selects pickup points.
 type PickupPointFilter struct {
+	IDs      []string // when set, only these pickup points
 	CityID   string
 	LeaderID string
 }

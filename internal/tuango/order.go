@@ -123,6 +123,14 @@ func itoa(i int) string {
 	return string(b[n:])
 }
 
+// LimitUnits is a number of units of a deal counted against a customer's
+// limit.
+type LimitUnits struct {
+	UserID string
+	DealID string
+	Units  int
+}
+
 // OrderFilter selects orders.
 type OrderFilter struct {
 	UserID string

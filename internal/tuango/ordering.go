@@ -2,7 +2,6 @@ package tuango
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"time"
 )
@@ -24,102 +23,19 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
 		return nil, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}
 	}
-	if s.batch == nil {
-		res, err := s.idempotent(ctx, req.Idem, func(tx Store, now time.Time) (any, error) {
-			return s.placeOrder(ctx, tx, req, now)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return res.(*Order), nil
-	}
 	release, err := s.claimKey(ctx, req.Idem)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return s.batch.place(ctx, req)
-}
-
-// placeOrder applies one validated order request in tx.
-func (s *Service) placeOrder(ctx context.Context, tx Store, req PlaceOrderRequest, now time.Time) (*Order, error) {
-	pp, err := tx.FindPickupPointByID(ctx, req.PickupPointID)
-	if IsNotFound(err) || (err == nil && !pp.Active) {
-		return nil, FieldError("pickup_point_id", "no open pickup point has this id")
+	if s.batch != nil {
+		return s.batch.place(ctx, req)
 	}
-	if err != nil {
-		return nil, err
-	}
-	o := &Order{
-		ID:             s.newID("ord"),
-		UserID:         req.UserID,
-		PickupPointID:  pp.ID,
-		CityID:         pp.CityID,
-		Status:         OrderPendingPayment,
-		CreatedAt:      now,
-		ExpiresAt:      now.Add(s.cfg.OrderTimeout),
-		IdempotencyKey: req.Idem.Key,
-	}
-	// Take rows in one order everywhere, so that concurrent transactions on
-	// PostgreSQL cannot deadlock.
-	items := append([]OrderItem(nil), req.Items...)
-	sort.Slice(items, func(i, j int) bool { return items[i].DealID < items[j].DealID })
-	lineNo := map[string]int{}
-	for i, it := range req.Items {
-		lineNo[it.DealID] = i + 1
-	}
-	for _, it := range items {
-		field := itemField(lineNo[it.DealID]-1, "deal_id")
-		d, err := tx.FindDealByID(ctx, it.DealID)
-		if IsNotFound(err) {
-			return nil, FieldError(field, "no deal has this id")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if d.CityID != pp.CityID {
-			return nil, FieldError(field, "this deal is not sold at pickup point %s", pp.ID)
-		}
-		if !d.LiveAt(now) {
-			return nil, &Error{Code: CodeDealNotLive, Field: field, Message: fmt.Sprintf("%s is not on sale now (on sale %s to %s)", d.Title, d.SaleStartsAt.Format(time.RFC3339), d.SaleEndsAt.Format(time.RFC3339))}
-		}
-		// The deal's row first, then the customer's counter for that deal:
-		// every transaction touches a counter only while holding its deal,
-		// so two group-commit batches on PostgreSQL cannot wait on each
-		// other through counters.
-		ok, err := tx.ReserveStock(ctx, d.ID, it.Quantity)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			if d.Remaining() <= 0 {
-				s.soldOut.mark(d.ID, now)
-			}
-			return nil, &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}
-		}
-		ok, err = tx.ReserveLimit(ctx, req.UserID, d.ID, it.Quantity, d.LimitPerCustomer)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}
-		}
-		amount := d.PriceFen * Fen(it.Quantity)
-		o.Lines = append(o.Lines, OrderLine{
-			OrderID: o.ID, LineNo: lineNo[d.ID], DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
-			UnitPriceFen: d.PriceFen, AmountFen: amount, CommissionBps: pp.CommissionBps,
-		})
-		o.TotalFen += amount
-		// An order unpaid when its deal's sale ends is not shipped.
-		if d.SaleEndsAt.Before(o.ExpiresAt) {
-			o.ExpiresAt = d.SaleEndsAt
-		}
-	}
-	sort.Slice(o.Lines, func(i, j int) bool { return o.Lines[i].LineNo < o.Lines[j].LineNo })
-	if err := tx.CreateOrder(ctx, o); err != nil {
-		return nil, err
-	}
-	return o, nil
+	// The plain path: this order alone, in its own transaction.
+	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
+	s.commitPlacements([]*placement{p})
+	r := <-p.done
+	return r.order, r.err
 }
 
 // GetOrder returns an order to its owner; anyone else gets not_found, the

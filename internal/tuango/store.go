@@ -13,10 +13,6 @@ type Store interface {
 	// InTx runs fn in one transaction, committed if fn returns nil. A nested
 	// InTx joins the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
-	// Savepoint runs fn within the current transaction so that, if fn
-	// fails, what fn wrote is undone and the transaction goes on. It is
-	// only valid on the Store given to InTx's function.
-	Savepoint(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks that the database answers and its migrations are current.
 	Ping(ctx context.Context) error
 
@@ -65,6 +61,13 @@ type Store interface {
 	// ReserveLimit counts qty more units of a deal against a customer's
 	// limit if the total stays within limit, and reports whether it did.
 	ReserveLimit(ctx context.Context, userID, dealID string, qty, limit int) (bool, error)
+	// FindLimitUnits returns the units of a deal counted against each of
+	// the given customers' limits (customers with none are absent).
+	FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error)
+	// AddLimitUnits counts more units against customers' limits, without
+	// a guard: the caller holds the deals (LockDeals) and has checked the
+	// limits. At most one row per (customer, deal).
+	AddLimitUnits(ctx context.Context, rows []LimitUnits) error
 	// ReleaseLimit uncounts qty units.
 	ReleaseLimit(ctx context.Context, userID, dealID string, qty int) error
 
@@ -81,6 +84,8 @@ type Store interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 
 	CreateOrder(ctx context.Context, o *Order) error
+	// CreateOrders inserts many orders and their lines in few statements.
+	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
 	// SetOrderStatus moves an order from one status to another and reports
@@ -107,6 +112,9 @@ type Store interface {
 	// SaveIdempotency stores a record; a second record for the same scope
 	// and key fails with code conflict.
 	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
+	// SaveIdempotencies stores many records; if any key exists, it fails
+	// with code conflict and stores none.
+	SaveIdempotencies(ctx context.Context, rs []*IdempotencyRecord) error
 	DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, error)
 
 	// AcquireLease takes or renews the named lease for owner until the given
