@@ -1,0 +1,271 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// load is one flash-sale run's traffic: who buys what, how hard, and for
+// how long at most.
+type load struct {
+	url         string // the server's base URL
+	hc          *http.Client
+	concurrency int           // workers, and so requests in flight at most
+	rate        float64       // orders per second in open loop; 0 for a closed loop
+	duration    time.Duration // the longest the run may last
+	tail        time.Duration // how long to go on after the first sold_out, measuring refusals
+	maxRequests int           // the most orders sent
+	tokens      []string      // bearer tokens of the virtual customers
+	bodies      [][]byte      // order bodies, one per pickup point
+	keyPrefix   string        // makes Idempotency-Keys unique across runs
+}
+
+// tally is what a run saw. Each worker keeps its own; they are merged at
+// the end.
+type tally struct {
+	sent        int
+	acked       []string // ids of acknowledged orders
+	ackLat      []time.Duration
+	refusedLat  []time.Duration
+	afterLat    []time.Duration // refusals sent after the deal was seen sold out
+	errLat      []time.Duration
+	byStatus    map[string]int // "201", "409", ..., "transport"
+	byCode      map[string]int // problem codes of refusals and errors
+	lastAck     time.Time
+	firstSoldAt time.Time
+}
+
+func newTally() *tally { return &tally{byStatus: map[string]int{}, byCode: map[string]int{}} }
+
+func (t *tally) merge(o *tally) {
+	t.sent += o.sent
+	t.acked = append(t.acked, o.acked...)
+	t.ackLat = append(t.ackLat, o.ackLat...)
+	t.refusedLat = append(t.refusedLat, o.refusedLat...)
+	t.afterLat = append(t.afterLat, o.afterLat...)
+	t.errLat = append(t.errLat, o.errLat...)
+	for k, v := range o.byStatus {
+		t.byStatus[k] += v
+	}
+	for k, v := range o.byCode {
+		t.byCode[k] += v
+	}
+	if o.lastAck.After(t.lastAck) {
+		t.lastAck = o.lastAck
+	}
+}
+
+// flashRun is the outcome of driving orders.
+type flashRun struct {
+	*tally
+	start    time.Time
+	soldOut  time.Time // the first sold_out answer; zero if none
+	finished time.Time
+}
+
+// run drives orders until the deal sells out (and tail more), the
+// duration passes, maxRequests are sent, or ctx ends.
+func (l *load) run(ctx context.Context) *flashRun {
+	warm(ctx, l.hc, l.url, l.concurrency)
+	var (
+		sent     atomic.Int64
+		soldOut  atomic.Int64 // unix nanoseconds of the first sold_out
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		total    = newTally()
+		start    = time.Now()
+		deadline = start.Add(l.duration)
+	)
+	stopped := func(now time.Time) bool {
+		if ctx.Err() != nil || now.After(deadline) {
+			return true
+		}
+		s := soldOut.Load()
+		return s != 0 && now.Sub(time.Unix(0, s)) > l.tail
+	}
+	// In open loop a dispatcher hands out intended send times; latency is
+	// measured from them, so a slow server cannot hide its queue
+	// (coordinated omission).
+	var sched chan time.Time
+	if l.rate > 0 {
+		sched = make(chan time.Time, 4*l.concurrency)
+		go func() {
+			defer close(sched)
+			interval := time.Duration(float64(time.Second) / l.rate)
+			for i := 0; i < l.maxRequests; i++ {
+				at := start.Add(time.Duration(i) * interval)
+				if d := time.Until(at); d > 0 {
+					time.Sleep(d)
+				}
+				if stopped(time.Now()) {
+					return
+				}
+				select {
+				case sched <- at:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	for range l.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := newTally()
+			var buf bytes.Buffer
+			for {
+				intended := time.Now()
+				if sched != nil {
+					at, ok := <-sched
+					if !ok {
+						break
+					}
+					intended = at
+				}
+				if stopped(time.Now()) {
+					break
+				}
+				n := int(sent.Add(1)) - 1
+				if n >= l.maxRequests {
+					break
+				}
+				code := l.order(ctx, n, t, &buf, intended, soldOut.Load() != 0)
+				if code == "sold_out" {
+					soldOut.CompareAndSwap(0, time.Now().UnixNano())
+				}
+			}
+			mu.Lock()
+			total.merge(t)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	r := &flashRun{tally: total, start: start, finished: time.Now()}
+	if s := soldOut.Load(); s != 0 {
+		r.soldOut = time.Unix(0, s)
+	}
+	return r
+}
+
+// order places order number n for 1 unit and records its answer; it
+// returns the problem code of a refusal. afterSellOut says the deal had
+// already been seen sold out when the order was sent.
+func (l *load) order(ctx context.Context, n int, t *tally, buf *bytes.Buffer, intended time.Time, afterSellOut bool) string {
+	t.sent++
+	body := l.bodies[n%len(l.bodies)]
+	req, err := http.NewRequestWithContext(ctx, "POST", l.url+"/api/v1/orders", bytes.NewReader(body))
+	if err != nil {
+		panic(err) // the URL was checked before the run
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+l.tokens[n%len(l.tokens)])
+	req.Header.Set("Idempotency-Key", l.keyPrefix+strconv.Itoa(n))
+	resp, err := l.hc.Do(req)
+	if err != nil {
+		t.errLat = append(t.errLat, time.Since(intended))
+		t.byStatus["transport"]++
+		return ""
+	}
+	buf.Reset()
+	_, err = io.Copy(buf, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	done := time.Now()
+	lat := done.Sub(intended)
+	t.byStatus[strconv.Itoa(resp.StatusCode)]++
+	if err != nil {
+		t.errLat = append(t.errLat, lat)
+		t.byCode["read_error"]++
+		return ""
+	}
+	var ans struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	}
+	json.Unmarshal(buf.Bytes(), &ans)
+	switch {
+	case resp.StatusCode == http.StatusCreated:
+		t.ackLat = append(t.ackLat, lat)
+		t.acked = append(t.acked, ans.ID)
+		t.lastAck = done
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		t.refusedLat = append(t.refusedLat, lat)
+		if afterSellOut {
+			t.afterLat = append(t.afterLat, lat)
+		}
+		t.byCode[ans.Code]++
+	default:
+		t.errLat = append(t.errLat, lat)
+		if ans.Code == "" {
+			ans.Code = "status_" + strconv.Itoa(resp.StatusCode)
+		}
+		t.byCode[ans.Code]++
+	}
+	return ans.Code
+}
+
+// warm opens one keep-alive connection per worker before the clock starts.
+func warm(ctx context.Context, hc *http.Client, url string, conns int) {
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			get(ctx, hc, url+"/healthz")
+		}()
+	}
+	wg.Wait()
+}
+
+func get(ctx context.Context, hc *http.Client, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// ceiling is the same client at the same concurrency against GET /healthz
+// for d: what the HTTP path alone can do on this machine, in requests per
+// second, and the latency of those requests.
+func ceiling(ctx context.Context, hc *http.Client, url string, conns int, d time.Duration, maxRequests int) (float64, Latency) {
+	warm(ctx, hc, url, conns)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var all []time.Duration
+	start := time.Now()
+	deadline := start.Add(d)
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lats []time.Duration
+			for ctx.Err() == nil && time.Now().Before(deadline) && done.Load() < int64(maxRequests) {
+				t := time.Now()
+				if get(ctx, hc, url+"/healthz") {
+					lats = append(lats, time.Since(t))
+					done.Add(1)
+				}
+			}
+			mu.Lock()
+			all = append(all, lats...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return Rate(int(done.Load()), time.Since(start)), Summarize(all)
+}
