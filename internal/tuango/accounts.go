@@ -125,15 +125,24 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if token == "" || len(token) > 100 {
 		return nil, unauth
 	}
-	u, err := s.store.FindSessionUser(ctx, hashToken(token), s.clock.Now())
+	hash, now := hashToken(token), s.clock.Now()
+	if u, ok := s.sessions.get(hash, now); ok {
+		return u, nil
+	}
+	u, err := s.store.FindSessionUser(ctx, hash, now)
 	if IsNotFound(err) {
 		return nil, unauth
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	s.sessions.put(hash, u, now)
+	return u, nil
 }
 
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	s.sessions.forgetToken(hashToken(token))
 	return s.store.DeleteSession(ctx, hashToken(token))
 }
 
@@ -157,5 +166,6 @@ func (s *Service) SetHomePickupPoint(ctx context.Context, a Actor, pickupPointID
 		u.HomePickupPointID = pp.ID
 		return tx.UpdateUser(ctx, u)
 	})
+	s.sessions.forgetUser(a.UserID)
 	return u, err
 }

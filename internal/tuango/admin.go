@@ -231,6 +231,7 @@ func (s *Service) UpdateLeader(ctx context.Context, a Actor, u *User) error {
 	if u.Role != RoleLeader {
 		return ErrNotFound
 	}
+	s.sessions.forgetUser(u.ID)
 	return s.store.UpdateUser(ctx, u)
 }
 

@@ -39,6 +39,7 @@ type Service struct {
 	inflight map[string]bool // idempotency keys being executed on this node
 	batch    *batcher        // nil when group commit is off
 	soldOut  soldOut
+	sessions sessionCache
 }
 
 // NewService returns a Service. newID may be nil for RandomID.
