@@ -118,16 +118,10 @@ func (s *Store) FindPickupPoints(ctx context.Context, f tuango.PickupPointFilter
 	if f.LeaderID != "" {
 		where, args = append(where, "leader_id = ?"), append(args, f.LeaderID)
 	}
-	if f.IDs == nil {
-		return queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(where)+` ORDER BY id`, args...)
+	if f.IDs != nil {
+		return queryByIDs(s, ctx, scanPickupPoint, pickupPointSelect, where, args, f.IDs)
 	}
-	var out []tuango.PickupPoint
-	err := inChunks(f.IDs, func(marks string, ids []any) error {
-		pps, err := queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(append(where, "id IN ("+marks+")"))+` ORDER BY id`, append(args, ids...)...)
-		out = append(out, pps...)
-		return err
-	})
-	return out, err
+	return queryAll(s, ctx, scanPickupPoint, pickupPointSelect+whereClause(where)+` ORDER BY id`, args...)
 }
 
 // CreateSupplier inserts a supplier.
@@ -217,6 +211,18 @@ func queryAll[T any](s *Store, ctx context.Context, scan func(scanner, *T) error
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	return out, nil
+}
+
+// queryByIDs runs a select with its conditions plus "id IN (...)" over ids
+// in chunks, and returns every row found.
+func queryByIDs[T any](s *Store, ctx context.Context, scan func(scanner, *T) error, sel string, where []string, args []any, ids []string) ([]T, error) {
+	var out []T
+	err := inChunks(ids, func(marks string, idArgs []any) error {
+		rows, err := queryAll(s, ctx, scan, sel+whereClause(append(where, "id IN ("+marks+")"))+` ORDER BY id`, append(args, idArgs...)...)
+		out = append(out, rows...)
+		return err
+	})
+	return out, err
 }
 
 func whereClause(conds []string) string {

@@ -69,13 +69,7 @@ func (s *Store) FindDeals(ctx context.Context, f tuango.DealFilter) ([]tuango.De
 		where, args = append(where, "sale_starts_at <= ? AND sale_ends_at > ?"), append(args, micros(f.LiveAt), micros(f.LiveAt))
 	}
 	if f.IDs != nil {
-		var out []tuango.Deal
-		err := inChunks(f.IDs, func(marks string, ids []any) error {
-			ds, err := queryAll(s, ctx, scanDeal, dealSelect+whereClause(append(where, "id IN ("+marks+")"))+` ORDER BY id`, append(args, ids...)...)
-			out = append(out, ds...)
-			return err
-		})
-		return out, err
+		return queryByIDs(s, ctx, scanDeal, dealSelect, where, args, f.IDs)
 	}
 	q := dealSelect + whereClause(where) + ` ORDER BY sale_ends_at, id`
 	if f.Limit > 0 {
