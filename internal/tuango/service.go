@@ -45,7 +45,7 @@ type Service struct {
 // NewService returns a Service. newID may be nil for RandomID.
 func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, provider PaymentProvider, cfg Config, log *slog.Logger) *Service {
 	if newID == nil {
-		newID = RandomID
+		newID = SortableIDs(clock)
 	}
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = DefaultOrderTimeout
@@ -122,12 +122,43 @@ func (s *Service) claimKey(ctx context.Context, idem *Idempotency) (release func
 	if idem == nil || idem.Key == "" {
 		return nil, Errorf(CodeIdemKeyMissing, "this request needs an Idempotency-Key header")
 	}
-	if rec, err := s.findReplay(ctx, idem); err != nil || rec != nil {
-		if err == nil {
-			err = &Replay{Record: rec}
-		}
+	if err := s.replayed(ctx, idem); err != nil {
 		return nil, err
 	}
+	return s.markInFlight(idem)
+}
+
+// replayed returns the stored response of a used key as *Replay, or
+// idempotency_key_reused for another fingerprint; nil for a new key.
+func (s *Service) replayed(ctx context.Context, idem *Idempotency) error {
+	rec, err := s.store.FindIdempotency(ctx, idem.Scope, idem.Key)
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return answerOf(rec, idem)
+}
+
+// answerOf is the answer to a request whose key has the record rec: its
+// stored response as *Replay, or idempotency_key_reused when the request
+// differs from the one that stored it; nil when rec is nil.
+func answerOf(rec *IdempotencyRecord, idem *Idempotency) error {
+	switch {
+	case rec == nil:
+		return nil
+	case rec.Fingerprint != idem.Fingerprint:
+		return Errorf(CodeIdemKeyReused, "this Idempotency-Key was already used for a different request")
+	default:
+		return &Replay{Record: rec}
+	}
+}
+
+// markInFlight marks a key in flight on this node until release is
+// called; a second request with the key meanwhile gets
+// idempotency_key_in_flight.
+func (s *Service) markInFlight(idem *Idempotency) (release func(), err error) {
 	slot := idem.Scope + "\x00" + idem.Key
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,27 +196,10 @@ func (s *Service) settleConflict(ctx context.Context, idem *Idempotency, err err
 	if ErrorCode(err) != CodeConflict {
 		return err
 	}
-	if rec, ferr := s.findReplay(ctx, idem); ferr != nil || rec != nil {
-		if ferr == nil {
-			ferr = &Replay{Record: rec}
-		}
-		return ferr
+	if rerr := s.replayed(ctx, idem); rerr != nil {
+		return rerr
 	}
 	return err
-}
-
-func (s *Service) findReplay(ctx context.Context, idem *Idempotency) (*IdempotencyRecord, error) {
-	rec, err := s.store.FindIdempotency(ctx, idem.Scope, idem.Key)
-	if IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if rec.Fingerprint != idem.Fingerprint {
-		return nil, Errorf(CodeIdemKeyReused, "this Idempotency-Key was already used for a different request")
-	}
-	return rec, nil
 }
 
 // AsReplay returns the stored record if err is a *Replay.

@@ -2,6 +2,7 @@ package tuango_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +263,29 @@ func TestPaidOrderCancellableUntilCutoff(t *testing.T) {
 	w.clock.Advance(12 * time.Hour) // past the cutoff
 	if _, err := w.svc.CancelOrder(ctx, a, late.ID); tuango.ErrorCode(err) != tuango.CodeOrderNotCancellable {
 		t.Errorf("cancel after the cutoff = %v, want order_not_cancellable", err)
+	}
+}
+
+// Ids from SortableIDs sort in the order they were made, across
+// milliseconds, and do not repeat within one.
+func TestSortableIDs(t *testing.T) {
+	clock := tuango.NewManualClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))
+	gen := tuango.SortableIDs(clock)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 2000 {
+		if i%100 == 0 {
+			clock.Advance(time.Millisecond)
+			id := gen("ord")
+			if id <= prev {
+				t.Fatalf("id %s made after %s sorts before it", id, prev)
+			}
+			prev = id
+		}
+		id := gen("ord")
+		if seen[id] || !strings.HasPrefix(id, "ord_") || len(id) != len("ord_")+20 {
+			t.Fatalf("id %q: repeated %v, or not ord_ and 20 characters", id, seen[id])
+		}
+		seen[id] = true
 	}
 }
