@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"tuango/internal/tuango"
@@ -18,6 +19,45 @@ func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango
 	}
 	r.CreatedAt = fromMicros(created)
 	return &r, nil
+}
+
+// FindIdempotencies finds the records of many keys, a chunk of (scope,
+// key) pairs per statement, each pair looked up by the primary key.
+func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([]tuango.IdempotencyRecord, error) {
+	var out []tuango.IdempotencyRecord
+	for len(keys) > 0 {
+		n := chunk(len(keys))
+		args := make([]any, 0, 2*n)
+		for _, k := range keys[:n] {
+			args = append(args, k.Scope, k.Key)
+		}
+		// A join from the pairs, not "(scope, key) IN (VALUES ...)": for
+		// that, SQLite scans the whole table.
+		rows, err := s.query(ctx, `WITH k(scope, key) AS (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")+`)
+			SELECT r.scope, r.key, r.fingerprint, r.status, r.body, r.created_at
+			FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key`, args...)
+		if err != nil {
+			return nil, wrap(err, "find %d idempotency keys", len(keys))
+		}
+		for rows.Next() {
+			var r tuango.IdempotencyRecord
+			var created int64
+			if err := rows.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created); err != nil {
+				rows.Close()
+				return nil, wrap(err, "find idempotency keys")
+			}
+			r.CreatedAt = fromMicros(created)
+			out = append(out, r)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, wrap(err, "find idempotency keys")
+		}
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "find idempotency keys")
+		}
+		keys = keys[n:]
+	}
+	return out, nil
 }
 
 // SaveIdempotency stores a key's response; a second one is a conflict.

@@ -55,6 +55,44 @@ func testBatch(t *testing.T, s tuango.Store) {
 		wantNotFound(t, err, "FindIdempotency(%s) after a failed batch", recs[20].Key)
 	})
 
+	t.Run("FindIdempotencies finds exactly the stored keys of each scope", func(t *testing.T) {
+		// 90 keys in 3 scopes, every other one stored; the same key text
+		// is used in every scope, so a match on the key alone shows up.
+		scopes := []string{newID("usr"), newID("usr"), newID("usr")}
+		var keys []tuango.IdemKey
+		want := map[tuango.IdemKey]*tuango.IdempotencyRecord{}
+		var recs []*tuango.IdempotencyRecord
+		for i := range 90 {
+			k := tuango.IdemKey{Scope: scopes[i%3], Key: fmt.Sprint("key-", i/3)}
+			keys = append(keys, k)
+			if (i/3)%2 == 0 && i%3 != 2 {
+				r := &tuango.IdempotencyRecord{Scope: k.Scope, Key: k.Key, Fingerprint: fmt.Sprint("fp", i), Status: 201, Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0()}
+				recs = append(recs, r)
+				want[k] = r
+			}
+		}
+		must(t, s.SaveIdempotencies(t.Context(), recs), "SaveIdempotencies")
+		got, err := s.FindIdempotencies(t.Context(), keys)
+		must(t, err, "FindIdempotencies(90)")
+		if len(got) != len(want) {
+			t.Errorf("FindIdempotencies found %d records, want %d", len(got), len(want))
+		}
+		for i := range got {
+			r := &got[i]
+			w := want[tuango.IdemKey{Scope: r.Scope, Key: r.Key}]
+			if w == nil {
+				t.Errorf("FindIdempotencies found %s/%s, which was never stored", r.Scope, r.Key)
+				continue
+			}
+			wantEqual(t, r, w, "FindIdempotencies(%s/%s)", r.Scope, r.Key)
+		}
+		none, err := s.FindIdempotencies(t.Context(), nil)
+		must(t, err, "FindIdempotencies(nil)")
+		if len(none) != 0 {
+			t.Errorf("FindIdempotencies(nil) = %d records", len(none))
+		}
+	})
+
 	t.Run("limit units are added and found per customer", func(t *testing.T) {
 		var rows []tuango.LimitUnits
 		var users []string

@@ -178,6 +178,10 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	var orders []*Order
 	var recs []*IdempotencyRecord
 	for i, p := range batch {
+		if err := st.replay(p.req.Idem); err != nil {
+			results[i] = placed{err: err}
+			continue
+		}
 		o, err := s.decide(st, p.req, now)
 		if err == nil {
 			var rec *IdempotencyRecord

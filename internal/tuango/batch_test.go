@@ -184,3 +184,73 @@ func TestSoldOutIsRememberedAndForgotten(t *testing.T) {
 		t.Errorf("order after the TTL, with stock back = %v, want success", err)
 	}
 }
+
+// A key that already has an answer gets that answer again, whether its
+// retry shares a batch with new orders or arrives after the deal sold out
+// (when refusals come from memory): never sold_out for an order it placed.
+func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
+	for _, cfg := range []tuango.Config{{BatchMax: 1}, {BatchMax: 64, BatchWindow: 20 * time.Millisecond}} {
+		t.Run(fmt.Sprint("batch max ", cfg.BatchMax), func(t *testing.T) {
+			w := newWorld(t, storetest.DSN(t), 6)
+			svc := w.node(cfg)
+			defer svc.Close()
+			ctx := context.Background()
+			a := w.customer(t, "13400000001")
+			place := func(who tuango.Actor, idem *tuango.Idempotency) (*tuango.Order, error) {
+				return svc.PlaceOrder(ctx, who, tuango.PlaceOrderRequest{PickupPointID: w.pp, Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem})
+			}
+			first, err := place(a, idem(a.UserID, "first"))
+			must(t, err)
+			wantReplay := func(err error, what string) {
+				t.Helper()
+				rec, ok := tuango.AsReplay(err)
+				if !ok || string(rec.Body) != `{"k":"first"}` {
+					t.Errorf("%s = %v, want the first answer replayed", what, err)
+				}
+			}
+			// The retry and four new orders together; with a window they
+			// share one batch.
+			var wg sync.WaitGroup
+			errs := make([]error, 5)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if i == 0 {
+						_, errs[i] = place(a, idem(a.UserID, "first"))
+						return
+					}
+					b := w.customer(t, fmt.Sprintf("1340000100%d", i))
+					_, errs[i] = place(b, idem(b.UserID, "new"))
+				}()
+			}
+			wg.Wait()
+			wantReplay(errs[0], "a retry beside new orders")
+			for i, err := range errs[1:] {
+				if err != nil {
+					t.Errorf("new order %d beside a retry = %v", i+1, err)
+				}
+			}
+			// One unit is left: the next order takes it and the one after
+			// sells out, which this node now remembers.
+			c := w.customer(t, "13400000002")
+			_, err = place(c, idem(c.UserID, "last"))
+			must(t, err)
+			if _, err := place(c, idem(c.UserID, "late")); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+				t.Fatalf("order after the last unit = %v, want sold_out", err)
+			}
+			wantReplay(func() error { _, err := place(a, idem(a.UserID, "first")); return err }(), "a retry after the sell-out")
+			other := idem(a.UserID, "first")
+			other.Fingerprint = "another request"
+			if _, err := place(a, other); tuango.ErrorCode(err) != tuango.CodeIdemKeyReused {
+				t.Errorf("the key with another request after the sell-out = %v, want idempotency_key_reused", err)
+			}
+			if r := w.reserved(t); r != 6 {
+				t.Errorf("reserved = %d, want 6", r)
+			}
+			if o, err := w.db.Store().FindOrderByID(ctx, first.ID); err != nil || o.Status != tuango.OrderPendingPayment {
+				t.Errorf("the first order = %v, %v; want it pending payment", o, err)
+			}
+		})
+	}
+}

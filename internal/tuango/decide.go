@@ -13,21 +13,25 @@ import (
 type orderState struct {
 	pps   map[string]*PickupPoint
 	deals map[string]*Deal
-	units map[unitKey]int // live units per (customer, deal)
-	taken map[string]int  // units this batch takes, per deal
-	added map[unitKey]int // units this batch counts, per (customer, deal)
+	units map[unitKey]int                // live units per (customer, deal)
+	taken map[string]int                 // units this batch takes, per deal
+	added map[unitKey]int                // units this batch counts, per (customer, deal)
+	used  map[IdemKey]*IdempotencyRecord // the batch's keys that already have an answer
 }
 
 type unitKey struct{ user, deal string }
 
 // loadOrderState locks the batch's deals and reads the deals, pickup points
-// and limit counters its orders touch.
+// and limit counters its orders touch, and the answers already stored for
+// its idempotency keys.
 func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
 	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, units: map[unitKey]int{},
-		taken: map[string]int{}, added: map[unitKey]int{}}
+		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{}}
 	dealSet, ppSet := map[string]bool{}, map[string]bool{}
 	usersOf := map[string]map[string]bool{}
+	keys := make([]IdemKey, 0, len(batch))
 	for _, p := range batch {
+		keys = append(keys, IdemKey{p.req.Idem.Scope, p.req.Idem.Key})
 		ppSet[p.req.PickupPointID] = true
 		for _, it := range p.req.Items {
 			dealSet[it.DealID] = true
@@ -67,6 +71,13 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 		for u, n := range units {
 			st.units[unitKey{u, id}] = n
 		}
+	}
+	recs, err := tx.FindIdempotencies(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
 	}
 	return st, nil
 }
@@ -152,4 +163,10 @@ func (st *orderState) addedUnits() []LimitUnits {
 		return rows[i].UserID < rows[j].UserID
 	})
 	return rows
+}
+
+// replay is the answer to a key of the batch that already has one (see
+// answerOf); nil for a new key, which is then decided.
+func (st *orderState) replay(idem *Idempotency) error {
+	return answerOf(st.used[IdemKey{idem.Scope, idem.Key}], idem)
 }

@@ -26,6 +26,10 @@ type IdempotencyRecord struct {
 	CreatedAt   time.Time
 }
 
+// IdemKey names one idempotency record: the key within its scope (the
+// user who sent it).
+type IdemKey struct{ Scope, Key string }
+
 // Replay is returned (as an error) when a request's key was already used:
 // the caller sends Record's response unchanged.
 type Replay struct{ Record *IdempotencyRecord }

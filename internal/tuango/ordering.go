@@ -17,13 +17,22 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	if req.Idem == nil {
+	if req.Idem == nil || req.Idem.Key == "" {
 		return nil, Errorf(CodeIdemKeyMissing, "placing an order needs an Idempotency-Key header")
 	}
 	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
+		// A retry of an order this key already placed still gets its first
+		// answer, not sold_out: that costs one read of the key by primary
+		// key, never the deal's row or the writer.
+		if err := s.replayed(ctx, req.Idem); err != nil {
+			return nil, err
+		}
 		return nil, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}
 	}
-	release, err := s.claimKey(ctx, req.Idem)
+	// The key's stored answer, if any, is looked up with the rest of the
+	// batch in its transaction (see applyOrders); here it is only marked
+	// in flight, so that this node never decides one key twice at once.
+	release, err := s.markInFlight(req.Idem)
 	if err != nil {
 		return nil, err
 	}

@@ -20,10 +20,7 @@ func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, id
 	if idem == nil || idem.Key == "" {
 		return nil, Errorf(CodeIdemKeyMissing, "paying needs an Idempotency-Key header")
 	}
-	if rec, err := s.findReplay(ctx, idem); err != nil || rec != nil {
-		if err == nil {
-			err = &Replay{Record: rec}
-		}
+	if err := s.replayed(ctx, idem); err != nil {
 		return nil, err
 	}
 	// First make (or find) the payment, then register it with the provider

@@ -109,6 +109,9 @@ type Store interface {
 
 	// FindIdempotency finds the record of a key.
 	FindIdempotency(ctx context.Context, scope, key string) (*IdempotencyRecord, error)
+	// FindIdempotencies finds the records of many keys at once; keys
+	// without a record are simply absent from the result.
+	FindIdempotencies(ctx context.Context, keys []IdemKey) ([]IdempotencyRecord, error)
 	// SaveIdempotency stores a record; a second record for the same scope
 	// and key fails with code conflict.
 	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
