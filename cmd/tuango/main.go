@@ -46,14 +46,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer armCPUProfile(getenv, stderr)()
 	switch args[0] {
 	case "demo":
+		tuneGC(getenv)
 		return runServe(ctx, args[1:], getenv, stdout, stderr, true)
 	case "serve":
+		tuneGC(getenv)
 		return runServe(ctx, args[1:], getenv, stdout, stderr, false)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
+		tuneGC(getenv) // the load generator shares the server's cores
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "chaos":
 		return runChaos(ctx, args[1:], getenv, stdout, stderr)
