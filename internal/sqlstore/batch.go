@@ -9,9 +9,10 @@ import (
 
 // Group commit writes a batch of orders as sets: a few multi-row
 // statements instead of several statements per order. Rows go in chunks of
-// 64, 16, 4 and 1, so that the statement texts stay few and their prepared
-// statements are reused.
-var chunkSizes = []int{64, 16, 4, 1}
+// powers of two up to 128, so that the statement texts stay few (eight per
+// kind of statement) and their prepared statements are reused, while a
+// batch of n rows takes at most log2(n)+1 statements.
+var chunkSizes = []int{128, 64, 32, 16, 8, 4, 2, 1}
 
 func chunk(n int) int {
 	for _, c := range chunkSizes {

@@ -8,21 +8,21 @@ import (
 )
 
 // testBatch: the set statements group commit writes with. Sizes cross the
-// chunks the store writes in (64, 16, 4, 1).
+// chunks the store writes in (powers of two up to 128).
 func testBatch(t *testing.T, s tuango.Store) {
 	w := newWorld(t, s)
 	d1, d2 := w.createDeal(t, 1000, 50), w.createDeal(t, 1000, 50)
 
 	t.Run("CreateOrders writes every order and line", func(t *testing.T) {
 		var orders []*tuango.Order
-		for i := range 87 {
+		for i := range 150 {
 			items := []item{{d1, 1 + i%3}}
 			if i%5 == 0 {
 				items = append(items, item{d2, 2})
 			}
 			orders = append(orders, w.orderOf(createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderPendingPayment, t0(), items...))
 		}
-		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(87)")
+		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(150)")
 		for _, o := range orders {
 			got, err := s.FindOrderByID(t.Context(), o.ID)
 			if err != nil {
