@@ -34,6 +34,8 @@ type DB struct {
 	wmu    sync.Mutex
 	wconn  *sql.Conn
 	writer queryer // statements on wconn; hold wmu
+
+	ckpt *checkpointer // SQLite: checkpoints beside the writer
 }
 
 // maxCachedStmts bounds each statement cache.
@@ -82,7 +84,8 @@ func openSQLite(dir string) (*DB, error) {
 	// multi-row insert of a batch otherwise spills its journal to a temp
 	// file, one pwrite per page. Its page cache is 32 MiB, so that a
 	// batch's index pages stay cached between batches.
-	write, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)&_txlock=immediate")
+	write, err := sql.Open("sqlite", base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
@@ -103,7 +106,14 @@ func openSQLite(dir string) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{}}, nil
+	ckpt, err := sql.Open("sqlite", base)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	return &DB{engine: sqliteEngine{}, write: write, read: read, rebound: map[string]string{}, ckpt: startCheckpointer(ckpt)}, nil
 }
 
 // Close closes the database.
@@ -114,6 +124,9 @@ func (db *DB) Close() error {
 		db.wmu.Unlock()
 	}
 	err := db.write.Close()
+	if db.ckpt != nil {
+		db.ckpt.close()
+	}
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
