@@ -111,6 +111,12 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 		return nil, err
 	}
 	res.DealID = dealID
+	lc, err := newLoadClient(base, cfg.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer lc.close()
+	l.hc = lc
 	m, err := startMeter(srv, profile != "")
 	if err != nil {
 		return nil, err
@@ -136,9 +142,13 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 	}
 	res.Verify = *verify
 	if cfg.Ceiling > 0 {
-		res.CeilingRPS, res.CeilingLatency = ceiling(ctx, a.hc, base, cfg.Concurrency, cfg.Ceiling, cfg.MaxRequests)
+		res.CeilingRPS, res.CeilingLatency = ceiling(ctx, lc, cfg.Concurrency, cfg.Ceiling, cfg.MaxRequests)
 		res.OfCeiling = Ratio(res.OrdersPerSec, res.CeilingRPS)
 	}
+	// Close the connections before the server drains: it waits up to 5 s
+	// for one that was opened but never used.
+	lc.close()
+	a.close()
 	if srv != nil {
 		srv.shutdown()
 		if err := verifyDB(ctx, srv, dealID, fr.acked, &res.Verify); err != nil {
@@ -188,7 +198,7 @@ func setUp(ctx context.Context, cfg *Config, a *api) (*load, string, string, err
 	if err != nil {
 		return nil, "", "", err
 	}
-	l := &load{url: a.base, hc: a.hc, concurrency: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration, tail: cfg.Tail,
+	l := &load{url: a.base, concurrency: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration, tail: cfg.Tail,
 		maxRequests: cfg.MaxRequests, tokens: tokens, bodies: orderBodies(deal.ID, pps), keyPrefix: "bench-" + randomHex(6) + "-"}
 	return l, opToken, deal.ID, nil
 }

@@ -16,7 +16,7 @@ import (
 // how long at most.
 type load struct {
 	url         string // the server's base URL
-	hc          *http.Client
+	hc          *loadClient
 	concurrency int           // workers, and so requests in flight at most
 	rate        float64       // orders per second in open loop; 0 for a closed loop
 	duration    time.Duration // the longest the run may last
@@ -73,7 +73,7 @@ type flashRun struct {
 // run drives orders until the deal sells out (and tail more), the
 // duration passes, maxRequests are sent, or ctx ends.
 func (l *load) run(ctx context.Context) *flashRun {
-	warm(ctx, l.hc, l.url, l.concurrency)
+	warm(l.hc, l.concurrency)
 	var (
 		sent     atomic.Int64
 		soldOut  atomic.Int64 // unix nanoseconds of the first sold_out
@@ -120,7 +120,7 @@ func (l *load) run(ctx context.Context) *flashRun {
 		go func() {
 			defer wg.Done()
 			t := newTally()
-			var buf bytes.Buffer
+			var buf []byte
 			for {
 				intended := time.Now()
 				if sched != nil {
@@ -158,40 +158,25 @@ func (l *load) run(ctx context.Context) *flashRun {
 // order places order number n for 1 unit and records its answer; it
 // returns the problem code of a refusal. afterSellOut says the deal had
 // already been seen sold out when the order was sent.
-func (l *load) order(ctx context.Context, n int, t *tally, buf *bytes.Buffer, intended time.Time, afterSellOut bool) string {
+func (l *load) order(ctx context.Context, n int, t *tally, buf *[]byte, intended time.Time, afterSellOut bool) string {
 	t.sent++
-	body := l.bodies[n%len(l.bodies)]
-	req, err := http.NewRequestWithContext(ctx, "POST", l.url+"/api/v1/orders", bytes.NewReader(body))
+	status, body, err := l.hc.postOrder(l.bodies[n%len(l.bodies)], l.tokens[n%len(l.tokens)], l.keyPrefix+strconv.Itoa(n), *buf)
+	*buf = body
+	done := time.Now()
+	lat := done.Sub(intended)
 	if err != nil {
-		panic(err) // the URL was checked before the run
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+l.tokens[n%len(l.tokens)])
-	req.Header.Set("Idempotency-Key", l.keyPrefix+strconv.Itoa(n))
-	resp, err := l.hc.Do(req)
-	if err != nil {
-		t.errLat = append(t.errLat, time.Since(intended))
+		t.errLat = append(t.errLat, lat)
 		t.byStatus["transport"]++
 		return ""
 	}
-	buf.Reset()
-	_, err = io.Copy(buf, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	done := time.Now()
-	lat := done.Sub(intended)
-	t.byStatus[strconv.Itoa(resp.StatusCode)]++
-	if err != nil {
-		t.errLat = append(t.errLat, lat)
-		t.byCode["read_error"]++
-		return ""
-	}
-	ans := answerOf(buf.Bytes())
+	t.byStatus[strconv.Itoa(status)]++
+	ans := answerOf(body)
 	switch {
-	case resp.StatusCode == http.StatusCreated:
+	case status == http.StatusCreated:
 		t.ackLat = append(t.ackLat, lat)
 		t.acked = append(t.acked, ans.ID)
 		t.lastAck = done
-	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+	case status >= 400 && status < 500:
 		t.refusedLat = append(t.refusedLat, lat)
 		if afterSellOut {
 			t.afterLat = append(t.afterLat, lat)
@@ -200,7 +185,7 @@ func (l *load) order(ctx context.Context, n int, t *tally, buf *bytes.Buffer, in
 	default:
 		t.errLat = append(t.errLat, lat)
 		if ans.Code == "" {
-			ans.Code = "status_" + strconv.Itoa(resp.StatusCode)
+			ans.Code = "status_" + strconv.Itoa(status)
 		}
 		t.byCode[ans.Code]++
 	}
@@ -208,18 +193,19 @@ func (l *load) order(ctx context.Context, n int, t *tally, buf *bytes.Buffer, in
 }
 
 // warm opens one keep-alive connection per worker before the clock starts.
-func warm(ctx context.Context, hc *http.Client, url string, conns int) {
+func warm(hc *loadClient, conns int) {
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			get(ctx, hc, url+"/healthz")
+			hc.healthz()
 		}()
 	}
 	wg.Wait()
 }
 
+// get reports whether GET url answered 200.
 func get(ctx context.Context, hc *http.Client, url string) bool {
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
@@ -237,8 +223,8 @@ func get(ctx context.Context, hc *http.Client, url string) bool {
 // ceiling is the same client at the same concurrency against GET /healthz
 // for d: what the HTTP path alone can do on this machine, in requests per
 // second, and the latency of those requests.
-func ceiling(ctx context.Context, hc *http.Client, url string, conns int, d time.Duration, maxRequests int) (float64, Latency) {
-	warm(ctx, hc, url, conns)
+func ceiling(ctx context.Context, hc *loadClient, conns int, d time.Duration, maxRequests int) (float64, Latency) {
+	warm(hc, conns)
 	var done atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -252,7 +238,7 @@ func ceiling(ctx context.Context, hc *http.Client, url string, conns int, d time
 			var lats []time.Duration
 			for ctx.Err() == nil && time.Now().Before(deadline) && done.Load() < int64(maxRequests) {
 				t := time.Now()
-				if get(ctx, hc, url+"/healthz") {
+				if hc.healthz() {
 					lats = append(lats, time.Since(t))
 					done.Add(1)
 				}
