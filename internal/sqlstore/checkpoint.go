@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,8 @@ type checkpointer struct {
 	db   *sql.DB
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
+	err  error
 }
 
 func startCheckpointer(db *sql.DB) *checkpointer {
@@ -51,8 +54,13 @@ func (c *checkpointer) run() {
 	}
 }
 
+// close stops the checkpoints and closes their connection; closing again
+// does nothing.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.db.Close()
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.err = c.db.Close()
+	})
+	return c.err
 }

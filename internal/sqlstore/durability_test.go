@@ -74,3 +74,28 @@ func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
 		t.Errorf("database file is %d bytes after 1,500 commits of 2 kB (was %d): the WAL was not checkpointed", got, before)
 	}
 }
+
+// Closing a database twice is harmless: nothing panics, and the data
+// opens again afterwards.
+func TestSQLiteClosesTwice(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &tuango.IdempotencyRecord{Scope: "s", Key: "k", Fingerprint: "f", Status: 201, Body: []byte("{}"), CreatedAt: time.Unix(1, 0)}
+	if err := db.Store().SaveIdempotency(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db.Close()
+	db, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("open after closing twice: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Store().FindIdempotency(ctx, "s", "k"); err != nil {
+		t.Errorf("the record after closing twice and opening again: %v", err)
+	}
+}
