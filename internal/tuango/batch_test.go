@@ -254,3 +254,53 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 		})
 	}
 }
+
+// After a sell-out, many refusals at once share key reads: each retried
+// key still gets its own first answer, and each new key gets sold_out.
+func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 40)
+	svc := w.node(tuango.Config{BatchMax: 64})
+	defer svc.Close()
+	ctx := context.Background()
+	buyers := make([]tuango.Actor, 40)
+	for i := range buyers {
+		buyers[i] = w.customer(t, fmt.Sprintf("1330000%04d", i))
+		if _, err := svc.PlaceOrder(ctx, buyers[i], tuango.PlaceOrderRequest{PickupPointID: w.pp,
+			Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(buyers[i].UserID, fmt.Sprint("first-", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late := w.customer(t, "13300009999")
+	if _, err := svc.PlaceOrder(ctx, late, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(late.UserID, "late")}); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+		t.Fatalf("order after the sell-out = %v, want sold_out", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2*len(buyers))
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := buyers[i/2]
+			key := fmt.Sprint("first-", i/2) // a retry
+			if i%2 == 1 {
+				key = fmt.Sprint("new-", i/2)
+			}
+			_, errs[i] = svc.PlaceOrder(ctx, b, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+				Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(b.UserID, key)})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i%2 == 1 {
+			if tuango.ErrorCode(err) != tuango.CodeSoldOut {
+				t.Errorf("new order %d after the sell-out = %v, want sold_out", i/2, err)
+			}
+			continue
+		}
+		rec, ok := tuango.AsReplay(err)
+		if want := fmt.Sprintf(`{"k":"first-%d"}`, i/2); !ok || string(rec.Body) != want {
+			t.Errorf("retry %d after the sell-out = %v, want its own first answer %s", i/2, err, want)
+		}
+	}
+}

@@ -22,9 +22,13 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	}
 	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
 		// A retry of an order this key already placed still gets its first
-		// answer, not sold_out: that costs one read of the key by primary
-		// key, never the deal's row or the writer.
-		if err := s.replayed(ctx, req.Idem); err != nil {
+		// answer, not sold_out: that costs a read of the key (grouped with
+		// other refusals' keys), never the deal's row or the writer.
+		rec, err := s.keys.find(ctx, IdemKey{req.Idem.Scope, req.Idem.Key})
+		if err != nil {
+			return nil, err
+		}
+		if err := answerOf(rec, req.Idem); err != nil {
 			return nil, err
 		}
 		return nil, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}

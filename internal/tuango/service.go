@@ -39,6 +39,7 @@ type Service struct {
 	inflight map[string]bool // idempotency keys being executed on this node
 	batch    *batcher        // nil when group commit is off
 	soldOut  soldOut
+	keys     *keyReader // the keys of refusals from memory
 	sessions sessionCache
 }
 
@@ -63,14 +64,17 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	if cfg.BatchMax > 1 {
 		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
 	}
+	s.keys = newKeyReader(store)
 	return s
 }
 
-// Close stops the group-commit batcher after the batch under way.
+// Close stops the group-commit batcher after the batch under way, and
+// the key reader.
 func (s *Service) Close() {
 	if s.batch != nil {
 		s.batch.close()
 	}
+	s.keys.close()
 }
 
 // Store returns the service's store, for jobs and tools that read it.
