@@ -48,15 +48,30 @@ func (s *Store) insertRows(ctx context.Context, head, tail string, width int, ro
 	return nil
 }
 
-// inChunks calls fn with the ids in chunks, each with "?, ?, ..." for it.
+// readChunk is how many of n values one lookup statement takes: n rounded
+// up to a power of two, at most the largest chunk. A lookup pads its list
+// by repeating its last value, which finds nothing more, so that up to 128
+// values take ONE statement (a read transaction of its own on SQLite)
+// from eight prepared texts.
+func readChunk(n int) int {
+	c := 1
+	for c < n && c < chunkSizes[0] {
+		c *= 2
+	}
+	return c
+}
+
+// inChunks calls fn with the ids in padded chunks (see readChunk), each
+// with "?, ?, ..." for it; ids may repeat in a chunk.
 func inChunks(ids []string, fn func(marks string, args []any) error) error {
 	for len(ids) > 0 {
-		n := chunk(len(ids))
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
+		n := min(len(ids), chunkSizes[0])
+		c := readChunk(n)
+		args := make([]any, c)
+		for i := range args {
+			args[i] = ids[min(i, n-1)]
 		}
-		if err := fn(placeholders(n), args); err != nil {
+		if err := fn(placeholders(c), args); err != nil {
 			return err
 		}
 		ids = ids[n:]

@@ -21,19 +21,23 @@ func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango
 	return &r, nil
 }
 
-// FindIdempotencies finds the records of many keys, a chunk of (scope,
-// key) pairs per statement, each pair looked up by the primary key.
+// FindIdempotencies finds the records of many keys, up to 128 pairs per
+// statement (padded as inChunks pads), each pair looked up by the primary
+// key.
 func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([]tuango.IdempotencyRecord, error) {
 	var out []tuango.IdempotencyRecord
+	seen := map[tuango.IdemKey]bool{}
 	for len(keys) > 0 {
-		n := chunk(len(keys))
-		args := make([]any, 0, 2*n)
-		for _, k := range keys[:n] {
+		n := min(len(keys), chunkSizes[0])
+		c := readChunk(n)
+		args := make([]any, 0, 2*c)
+		for i := range c {
+			k := keys[min(i, n-1)]
 			args = append(args, k.Scope, k.Key)
 		}
 		// A join from the pairs, not "(scope, key) IN (VALUES ...)": for
 		// that, SQLite scans the whole table.
-		rows, err := s.query(ctx, `WITH k(scope, key) AS (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")+`)
+		rows, err := s.query(ctx, `WITH k(scope, key) AS (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", c), ", ")+`)
 			SELECT r.scope, r.key, r.fingerprint, r.status, r.body, r.created_at
 			FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key`, args...)
 		if err != nil {
@@ -46,8 +50,11 @@ func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([
 				rows.Close()
 				return nil, wrap(err, "find idempotency keys")
 			}
-			r.CreatedAt = fromMicros(created)
-			out = append(out, r)
+			if k := (tuango.IdemKey{Scope: r.Scope, Key: r.Key}); !seen[k] { // a padded or repeated key
+				seen[k] = true
+				r.CreatedAt = fromMicros(created)
+				out = append(out, r)
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return nil, wrap(err, "find idempotency keys")

@@ -56,13 +56,14 @@ func testBatch(t *testing.T, s tuango.Store) {
 	})
 
 	t.Run("FindIdempotencies finds exactly the stored keys of each scope", func(t *testing.T) {
-		// 90 keys in 3 scopes, every other one stored; the same key text
-		// is used in every scope, so a match on the key alone shows up.
+		// 150 keys in 3 scopes (more than one statement's 128), every
+		// other one stored, and some asked twice; the same key text is used
+		// in every scope, so a match on the key alone shows up.
 		scopes := []string{newID("usr"), newID("usr"), newID("usr")}
 		var keys []tuango.IdemKey
 		want := map[tuango.IdemKey]*tuango.IdempotencyRecord{}
 		var recs []*tuango.IdempotencyRecord
-		for i := range 90 {
+		for i := range 150 {
 			k := tuango.IdemKey{Scope: scopes[i%3], Key: fmt.Sprint("key-", i/3)}
 			keys = append(keys, k)
 			if (i/3)%2 == 0 && i%3 != 2 {
@@ -72,8 +73,9 @@ func testBatch(t *testing.T, s tuango.Store) {
 			}
 		}
 		must(t, s.SaveIdempotencies(t.Context(), recs), "SaveIdempotencies")
+		keys = append(keys, keys[0], keys[3], keys[149])
 		got, err := s.FindIdempotencies(t.Context(), keys)
-		must(t, err, "FindIdempotencies(90)")
+		must(t, err, "FindIdempotencies(153)")
 		if len(got) != len(want) {
 			t.Errorf("FindIdempotencies found %d records, want %d", len(got), len(want))
 		}
