@@ -19,6 +19,12 @@ func (w *world) node(cfg tuango.Config) *tuango.Service {
 	return svc
 }
 
+// placeOne places an order for one unit of the world's deal on svc.
+func (w *world) placeOne(svc *tuango.Service, who tuango.Actor, idem *tuango.Idempotency) (*tuango.Order, error) {
+	return svc.PlaceOrder(context.Background(), who, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem})
+}
+
 func idem(scope, key string) *tuango.Idempotency {
 	return &tuango.Idempotency{Scope: scope, Key: key, Fingerprint: key, Render: func(any) (int, []byte, error) { return 201, []byte(`{"k":"` + key + `"}`), nil }}
 }
@@ -156,7 +162,7 @@ func TestSoldOutIsRememberedAndForgotten(t *testing.T) {
 	ctx := context.Background()
 	a, b := w.customer(t, "13500000001"), w.customer(t, "13500000002")
 	place := func(who tuango.Actor, key string) (*tuango.Order, error) {
-		return svc.PlaceOrder(ctx, who, tuango.PlaceOrderRequest{PickupPointID: w.pp, Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(who.UserID, key)})
+		return w.placeOne(svc, who, idem(who.UserID, key))
 	}
 	o, err := place(a, "1")
 	must(t, err)
@@ -197,7 +203,7 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 			ctx := context.Background()
 			a := w.customer(t, "13400000001")
 			place := func(who tuango.Actor, idem *tuango.Idempotency) (*tuango.Order, error) {
-				return svc.PlaceOrder(ctx, who, tuango.PlaceOrderRequest{PickupPointID: w.pp, Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem})
+				return w.placeOne(svc, who, idem)
 			}
 			first, err := place(a, idem(a.UserID, "first"))
 			must(t, err)
@@ -261,18 +267,15 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 	w := newWorld(t, storetest.DSN(t), 40)
 	svc := w.node(tuango.Config{BatchMax: 64})
 	defer svc.Close()
-	ctx := context.Background()
 	buyers := make([]tuango.Actor, 40)
 	for i := range buyers {
 		buyers[i] = w.customer(t, fmt.Sprintf("1330000%04d", i))
-		if _, err := svc.PlaceOrder(ctx, buyers[i], tuango.PlaceOrderRequest{PickupPointID: w.pp,
-			Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(buyers[i].UserID, fmt.Sprint("first-", i))}); err != nil {
+		if _, err := w.placeOne(svc, buyers[i], idem(buyers[i].UserID, fmt.Sprint("first-", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	late := w.customer(t, "13300009999")
-	if _, err := svc.PlaceOrder(ctx, late, tuango.PlaceOrderRequest{PickupPointID: w.pp,
-		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(late.UserID, "late")}); tuango.ErrorCode(err) != tuango.CodeSoldOut {
+	if _, err := w.placeOne(svc, late, idem(late.UserID, "late")); tuango.ErrorCode(err) != tuango.CodeSoldOut {
 		t.Fatalf("order after the sell-out = %v, want sold_out", err)
 	}
 	var wg sync.WaitGroup
@@ -286,8 +289,7 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 			if i%2 == 1 {
 				key = fmt.Sprint("new-", i/2)
 			}
-			_, errs[i] = svc.PlaceOrder(ctx, b, tuango.PlaceOrderRequest{PickupPointID: w.pp,
-				Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(b.UserID, key)})
+			_, errs[i] = w.placeOne(svc, b, idem(b.UserID, key))
 		}()
 	}
 	wg.Wait()
