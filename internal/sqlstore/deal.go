@@ -130,17 +130,6 @@ func (s *Store) ReleaseStock(ctx context.Context, dealID string, qty int) error 
 	return wrap(err, "release %d of deal %s", qty, dealID)
 }
 
-// ReserveLimit counts qty more units against a customer's limit.
-func (s *Store) ReserveLimit(ctx context.Context, userID, dealID string, qty, limit int) (bool, error) {
-	if qty > limit {
-		return false, nil
-	}
-	ok, err := s.execOne(ctx, `INSERT INTO customer_deal_units (user_id, deal_id, units) VALUES (?, ?, ?)
-		ON CONFLICT (user_id, deal_id) DO UPDATE SET units = customer_deal_units.units + excluded.units
-		WHERE customer_deal_units.units + excluded.units <= ?`, userID, dealID, qty, limit)
-	return ok, wrap(err, "reserve limit of deal %s", dealID)
-}
-
 // ReleaseLimit uncounts qty units.
 func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int) error {
 	ok, err := s.execOne(ctx, `UPDATE customer_deal_units SET units = units - ? WHERE user_id = ? AND deal_id = ? AND units >= ?`,

@@ -153,54 +153,51 @@ func testDeal(t *testing.T, s tuango.Store) {
 		wantOK(t, ok, err, true, "ReserveStock(7) after release, 3 reserved of 10")
 	})
 
-	t.Run("ReserveLimit counts units against the limit", func(t *testing.T) {
+	t.Run("limit units are counted and uncounted per customer and deal", func(t *testing.T) {
 		w := newWorld(t, s)
-		d := w.createDeal(t, 100, 3)
+		d, d2 := w.createDeal(t, 100, 3), w.createDeal(t, 100, 3)
 		u, other := createUser(t, s, tuango.RoleCustomer), createUser(t, s, tuango.RoleCustomer)
 		steps := []struct {
-			name string
-			user string
-			qty  int // negative releases
-			want bool
+			name  string
+			user  string
+			deal  string
+			qty   int // negative releases
+			units int // u's units of d afterwards
 		}{
-			{"first 2 of 3", u.ID, 2, true},
-			{"2 more would make 4", u.ID, 2, false},
-			{"1 more makes 3", u.ID, 1, true},
-			{"1 more would make 4", u.ID, 1, false},
-			{"another customer counts apart", other.ID, 3, true},
-			{"release 2", u.ID, -2, true},
-			{"2 more make 3 again", u.ID, 2, true},
-			{"at the limit", u.ID, 1, false},
+			{"count 2", u.ID, d.ID, 2, 2},
+			{"count 1 more", u.ID, d.ID, 1, 3},
+			{"another customer counts apart", other.ID, d.ID, 3, 3},
+			{"another deal counts apart", u.ID, d2.ID, 2, 3},
+			{"release 2", u.ID, d.ID, -2, 1},
+			{"release the last", u.ID, d.ID, -1, 0},
+			{"count again", u.ID, d.ID, 2, 2},
 		}
 		for _, st := range steps {
 			if st.qty < 0 {
-				must(t, s.ReleaseLimit(t.Context(), st.user, d.ID, -st.qty), "ReleaseLimit(%d)", -st.qty)
-				continue
+				must(t, s.ReleaseLimit(t.Context(), st.user, st.deal, -st.qty), "%s: ReleaseLimit(%d)", st.name, -st.qty)
+			} else {
+				must(t, s.AddLimitUnits(t.Context(), []tuango.LimitUnits{{UserID: st.user, DealID: st.deal, Units: st.qty}}), "%s: AddLimitUnits(%d)", st.name, st.qty)
 			}
-			ok, err := s.ReserveLimit(t.Context(), st.user, d.ID, st.qty, 3)
-			wantOK(t, ok, err, st.want, "%s: ReserveLimit(%d, limit 3)", st.name, st.qty)
+			got, err := s.FindLimitUnits(t.Context(), d.ID, []string{u.ID})
+			must(t, err, "%s: FindLimitUnits", st.name)
+			if got[u.ID] != st.units {
+				t.Errorf("%s: %d units counted, want %d", st.name, got[u.ID], st.units)
+			}
 		}
-	})
-
-	t.Run("ReserveLimit refuses more than the limit at once", func(t *testing.T) {
-		d := newWorld(t, s).createDeal(t, 100, 3)
-		u := createUser(t, s, tuango.RoleCustomer)
-		ok, err := s.ReserveLimit(t.Context(), u.ID, d.ID, 4, 3)
-		wantOK(t, ok, err, false, "ReserveLimit(4, limit 3) with none counted")
-		ok, err = s.ReserveLimit(t.Context(), u.ID, d.ID, 3, 3)
-		wantOK(t, ok, err, true, "ReserveLimit(3, limit 3) after the refusal")
 	})
 
 	t.Run("ReleaseLimit never uncounts more than counted", func(t *testing.T) {
 		d := newWorld(t, s).createDeal(t, 100, 3)
 		u := createUser(t, s, tuango.RoleCustomer)
-		ok, err := s.ReserveLimit(t.Context(), u.ID, d.ID, 1, 3)
-		wantOK(t, ok, err, true, "ReserveLimit(1, limit 3)")
+		must(t, s.AddLimitUnits(t.Context(), []tuango.LimitUnits{{UserID: u.ID, DealID: d.ID, Units: 1}}), "AddLimitUnits(1)")
 		if err := s.ReleaseLimit(t.Context(), u.ID, d.ID, 2); err == nil {
 			t.Errorf("ReleaseLimit(2) with 1 counted = nil, want an error")
 		}
-		ok, err = s.ReserveLimit(t.Context(), u.ID, d.ID, 3, 3)
-		wantOK(t, ok, err, false, "ReserveLimit(3, limit 3) with 1 still counted")
+		got, err := s.FindLimitUnits(t.Context(), d.ID, []string{u.ID})
+		must(t, err, "FindLimitUnits")
+		if got[u.ID] != 1 {
+			t.Errorf("%d units counted after the refused release, want 1", got[u.ID])
+		}
 	})
 
 	t.Run("concurrent ReserveStock sells exactly the stock", func(t *testing.T) {
@@ -212,22 +209,6 @@ func testDeal(t *testing.T, s tuango.Store) {
 			t.Errorf("300 × ReserveStock(1) of 50: %d succeeded, want 50", n)
 		}
 		wantDeal(t, s, d.ID, 50, 50)
-	})
-
-	t.Run("concurrent ReserveLimit counts exactly the limit", func(t *testing.T) {
-		d := newWorld(t, s).createDeal(t, 100, 3)
-		u := createUser(t, s, tuango.RoleCustomer)
-		n := race(t, s, 50, "ReserveLimit(1, limit 3)", func(tx tuango.Store) (bool, error) {
-			return tx.ReserveLimit(t.Context(), u.ID, d.ID, 1, 3)
-		})
-		if n != 3 {
-			t.Errorf("50 × ReserveLimit(1, limit 3): %d succeeded, want 3", n)
-		}
-		// Exactly 3 counted: one more fits under a limit of 4, and no more.
-		ok, err := s.ReserveLimit(t.Context(), u.ID, d.ID, 1, 3)
-		wantOK(t, ok, err, false, "ReserveLimit(1, limit 3) afterwards")
-		ok, err = s.ReserveLimit(t.Context(), u.ID, d.ID, 1, 4)
-		wantOK(t, ok, err, true, "ReserveLimit(1, limit 4) afterwards")
 	})
 }
 

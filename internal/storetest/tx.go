@@ -57,8 +57,8 @@ func testTx(t *testing.T, s tuango.Store) {
 			if ok, err := tx.ReserveStock(t.Context(), d.ID, 2); !ok || err != nil {
 				return fmt.Errorf("ReserveStock(2) = %v, %v", ok, err)
 			}
-			if ok, err := tx.ReserveLimit(t.Context(), u.ID, d.ID, 2, 2); !ok || err != nil {
-				return fmt.Errorf("ReserveLimit(2, limit 2) = %v, %v", ok, err)
+			if err := tx.AddLimitUnits(t.Context(), []tuango.LimitUnits{{UserID: u.ID, DealID: d.ID, Units: 2}}); err != nil {
+				return err
 			}
 			if err := tx.CreateOrder(t.Context(), o); err != nil {
 				return err
@@ -72,8 +72,11 @@ func testTx(t *testing.T, s tuango.Store) {
 		wantDeal(t, s, d.ID, 10, 0)
 		_, err = s.FindOrderByID(t.Context(), o.ID)
 		wantNotFound(t, err, "FindOrderByID(%s) after rollback", o.ID)
-		ok, err := s.ReserveLimit(t.Context(), u.ID, d.ID, 2, 2)
-		wantOK(t, ok, err, true, "ReserveLimit(2, limit 2) after rollback")
+		units, err := s.FindLimitUnits(t.Context(), d.ID, []string{u.ID})
+		must(t, err, "FindLimitUnits after rollback")
+		if len(units) != 0 {
+			t.Errorf("limit units after rollback = %v, want none", units)
+		}
 	})
 
 	t.Run("InTx rolls back and panics again when fn panics", func(t *testing.T) {

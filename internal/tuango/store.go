@@ -58,9 +58,6 @@ type Store interface {
 	LockDeals(ctx context.Context, ids []string) error
 	// ReleaseStock gives qty units back.
 	ReleaseStock(ctx context.Context, dealID string, qty int) error
-	// ReserveLimit counts qty more units of a deal against a customer's
-	// limit if the total stays within limit, and reports whether it did.
-	ReserveLimit(ctx context.Context, userID, dealID string, qty, limit int) (bool, error)
 	// FindLimitUnits returns the units of a deal counted against each of
 	// the given customers' limits (customers with none are absent).
 	FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error)
