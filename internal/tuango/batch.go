@@ -52,18 +52,29 @@ func newBatcher(s *Service, max int, window time.Duration) *batcher {
 // it.
 func (b *batcher) place(ctx context.Context, req PlaceOrderRequest) (*Order, error) {
 	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
+	r, err := handOff(ctx, b.queue, b.stop, p, p.done)
+	if err != nil {
+		return nil, err
+	}
+	return r.order, r.err
+}
+
+// handOff queues job for a worker goroutine and waits for its answer on
+// done. It gives up when ctx ends, and refuses once stop is closed.
+func handOff[J, A any](ctx context.Context, queue chan<- J, stop <-chan struct{}, job J, done <-chan A) (A, error) {
+	var none A
 	select {
-	case b.queue <- p:
+	case queue <- job:
 	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-b.stop:
-		return nil, Errorf(CodeUnavailable, "this node is shutting down; retry on another")
+		return none, ctx.Err()
+	case <-stop:
+		return none, Errorf(CodeUnavailable, "this node is shutting down; retry on another")
 	}
 	select {
-	case r := <-p.done:
-		return r.order, r.err
+	case a := <-done:
+		return a, nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return none, ctx.Err()
 	}
 }
 

@@ -47,19 +47,11 @@ func newKeyReader(store Store) *keyReader {
 // find returns the record of key, or nil if it has none.
 func (r *keyReader) find(ctx context.Context, key IdemKey) (*IdempotencyRecord, error) {
 	l := &keyLookup{key: key, done: make(chan keyFound, 1)}
-	select {
-	case r.queue <- l:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-r.stop:
-		return nil, Errorf(CodeUnavailable, "this node is shutting down; retry on another")
+	f, err := handOff(ctx, r.queue, r.stop, l, l.done)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case f := <-l.done:
-		return f.rec, f.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return f.rec, f.err
 }
 
 func (r *keyReader) run() {
