@@ -32,8 +32,9 @@ type IDGen func(prefix string) string
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
-// RandomID is the IDGen used in production: a prefix and 80 random bits,
-// so that ids cannot be guessed.
+// RandomID makes an id of a prefix and 80 random bits, in no order.
+// Production uses SortableIDs; fixtures that need ids without a clock use
+// this.
 func RandomID(prefix string) string {
 	var b [10]byte
 	rand.Read(b[:])

@@ -43,7 +43,7 @@ type Service struct {
 	sessions sessionCache
 }
 
-// NewService returns a Service. newID may be nil for RandomID.
+// NewService returns a Service. newID may be nil for SortableIDs(clock).
 func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, provider PaymentProvider, cfg Config, log *slog.Logger) *Service {
 	if newID == nil {
 		newID = SortableIDs(clock)
