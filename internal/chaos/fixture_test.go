@@ -89,8 +89,7 @@ func (f *fixture) actor(p int) tuango.Actor {
 }
 
 func (f *fixture) idem(p int, key string) *tuango.Idempotency {
-	return &tuango.Idempotency{Scope: f.setup.Customers[p], Key: key, Fingerprint: key,
-		Render: func(any) (int, []byte, error) { return 201, []byte("{}"), nil }}
+	return &tuango.Idempotency{Scope: f.setup.Customers[p], Key: key, Fingerprint: key}
 }
 
 // complete records how an operation ended: ok, or fail with the error's code.
@@ -115,7 +114,8 @@ func (f *fixture) place(p int, name, key string, items ...Item) {
 	for _, it := range items {
 		req.Items = append(req.Items, tuango.OrderItem{DealID: it.DealID, Quantity: it.Quantity})
 	}
-	o, err := f.svc.PlaceOrder(context.Background(), f.actor(p), req)
+	ans, err := f.svc.PlaceOrder(context.Background(), f.actor(p), req)
+	o := ans.Value
 	var ack Op
 	if err == nil {
 		f.orders[name] = o.ID
@@ -127,7 +127,8 @@ func (f *fixture) place(p int, name, key string, items ...Item) {
 func (f *fixture) pay(p int, order, key string) {
 	f.t.Helper()
 	inv := f.rec.Invoke(Op{Process: p, F: CreatePayment, Key: key, Node: "n1", OrderID: f.orders[order]})
-	pay, err := f.svc.CreatePayment(context.Background(), f.actor(p), f.orders[order], f.idem(p, key))
+	ans, err := f.svc.CreatePayment(context.Background(), f.actor(p), f.orders[order], f.idem(p, key))
+	pay := ans.Value
 	var ack Op
 	if err == nil {
 		f.payments[order] = pay.ID
@@ -190,7 +191,7 @@ func (f *fixture) play() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.orders["F"] = o.ID
+	f.orders["F"] = o.Value.ID
 	f.rec.Complete(inv, Op{Type: Info, Error: "timeout"})
 	inv = f.rec.Invoke(Op{Process: 0, F: PlaceOrder, Key: "h", Node: "n3", Items: []Item{{d2, 2}}})
 	f.rec.Complete(inv, Op{Type: Info, Error: "connection refused"})

@@ -99,7 +99,9 @@ func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error 
 func (s *Store) SaveIdempotencies(ctx context.Context, rs []*tuango.IdempotencyRecord) error {
 	rows := make([][]any, len(rs))
 	for i, r := range rs {
-		rows[i] = []any{r.Scope, r.Key, r.Fingerprint, r.Status, r.Body, micros(r.CreatedAt)}
+		// status held the HTTP status when records stored responses; answers
+		// are now the domain's own (see tuango.IdempotencyRecord), and it is 0.
+		rows[i] = []any{r.Scope, r.Key, r.Fingerprint, 0, r.Body, micros(r.CreatedAt)}
 	}
 	err := s.insertRows(ctx, `INSERT INTO idempotency_records (scope, key, fingerprint, status, body, created_at)`, "", 6, rows)
 	return wrap(s.db.engine.translate(err), "save %d idempotency keys", len(rs))

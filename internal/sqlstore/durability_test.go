@@ -61,7 +61,7 @@ func TestSQLiteCheckpointsBesideTheWriter(t *testing.T) {
 	before := size()
 	body := []byte(strings.Repeat("x", 2000))
 	for i := range 1500 { // some 1,500 pages of WAL, a tenth of the backstop
-		rec := &tuango.IdempotencyRecord{Scope: "s", Key: fmt.Sprint("k", i), Fingerprint: "f", Status: 201, Body: body, CreatedAt: time.Unix(1, 0)}
+		rec := &tuango.IdempotencyRecord{Scope: "s", Key: fmt.Sprint("k", i), Fingerprint: "f", Body: body, CreatedAt: time.Unix(1, 0)}
 		if err := st.InTx(ctx, func(tx tuango.Store) error { return tx.SaveIdempotency(ctx, rec) }); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestSQLiteClosesTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &tuango.IdempotencyRecord{Scope: "s", Key: "k", Fingerprint: "f", Status: 201, Body: []byte("{}"), CreatedAt: time.Unix(1, 0)}
+	rec := &tuango.IdempotencyRecord{Scope: "s", Key: "k", Fingerprint: "f", Body: []byte("{}"), CreatedAt: time.Unix(1, 0)}
 	if err := db.Store().SaveIdempotency(ctx, rec); err != nil {
 		t.Fatal(err)
 	}

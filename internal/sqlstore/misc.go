@@ -12,8 +12,8 @@ import (
 func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango.IdempotencyRecord, error) {
 	var r tuango.IdempotencyRecord
 	var created int64
-	err := s.queryRow(ctx, `SELECT scope, key, fingerprint, status, body, created_at FROM idempotency_records WHERE scope = ? AND key = ?`,
-		scope, key).Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created)
+	err := s.queryRow(ctx, `SELECT scope, key, fingerprint, body, created_at FROM idempotency_records WHERE scope = ? AND key = ?`,
+		scope, key).Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Body, &created)
 	if err != nil {
 		return nil, wrap(notFound(err), "find idempotency key")
 	}
@@ -38,7 +38,7 @@ func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([
 		// A join from the pairs, not "(scope, key) IN (VALUES ...)": for
 		// that, SQLite scans the whole table.
 		rows, err := s.query(ctx, `WITH k(scope, key) AS (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", c), ", ")+`)
-			SELECT r.scope, r.key, r.fingerprint, r.status, r.body, r.created_at
+			SELECT r.scope, r.key, r.fingerprint, r.body, r.created_at
 			FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key`, args...)
 		if err != nil {
 			return nil, wrap(err, "find %d idempotency keys", len(keys))
@@ -46,7 +46,7 @@ func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([
 		for rows.Next() {
 			var r tuango.IdempotencyRecord
 			var created int64
-			if err := rows.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created); err != nil {
+			if err := rows.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Body, &created); err != nil {
 				rows.Close()
 				return nil, wrap(err, "find idempotency keys")
 			}

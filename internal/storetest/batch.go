@@ -37,7 +37,7 @@ func testBatch(t *testing.T, s tuango.Store) {
 		scope := newID("usr")
 		var recs []*tuango.IdempotencyRecord
 		for i := range 21 {
-			recs = append(recs, &tuango.IdempotencyRecord{Scope: scope, Key: fmt.Sprint("k", i), Fingerprint: "f", Status: 201, Body: []byte("{}"), CreatedAt: t0()})
+			recs = append(recs, &tuango.IdempotencyRecord{Scope: scope, Key: fmt.Sprint("k", i), Fingerprint: "f", Body: []byte("{}"), CreatedAt: t0()})
 		}
 		must(t, s.SaveIdempotencies(t.Context(), recs[:20]), "SaveIdempotencies(20)")
 		for _, r := range recs[:20] {
@@ -67,7 +67,7 @@ func testBatch(t *testing.T, s tuango.Store) {
 			k := tuango.IdemKey{Scope: scopes[i%3], Key: fmt.Sprint("key-", i/3)}
 			keys = append(keys, k)
 			if (i/3)%2 == 0 && i%3 != 2 {
-				r := &tuango.IdempotencyRecord{Scope: k.Scope, Key: k.Key, Fingerprint: fmt.Sprint("fp", i), Status: 201, Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0()}
+				r := &tuango.IdempotencyRecord{Scope: k.Scope, Key: k.Key, Fingerprint: fmt.Sprint("fp", i), Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), CreatedAt: t0()}
 				recs = append(recs, r)
 				want[k] = r
 			}

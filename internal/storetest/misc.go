@@ -15,7 +15,7 @@ func testMisc(t *testing.T, s tuango.Store) {
 	})
 
 	t.Run("idempotency record is saved once", func(t *testing.T) {
-		r := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Fingerprint: "sha256:abc", Status: 201,
+		r := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Fingerprint: "sha256:abc",
 			Body: []byte(`{"id":"ord_1","total_fen":1990}` + "\n\x00\xff"), CreatedAt: t0()}
 		must(t, s.SaveIdempotency(t.Context(), r), "SaveIdempotency(%s)", r.Key)
 		got, err := s.FindIdempotency(t.Context(), r.Scope, r.Key)
@@ -23,7 +23,7 @@ func testMisc(t *testing.T, s tuango.Store) {
 		wantEqual(t, got, r, "FindIdempotency(%s)", r.Key)
 
 		again := *r
-		again.Fingerprint, again.Status, again.Body = "sha256:def", 409, []byte(`{}`)
+		again.Fingerprint, again.Body = "sha256:def", []byte(`{}`)
 		wantCode(t, s.SaveIdempotency(t.Context(), &again), tuango.CodeConflict, "SaveIdempotency(%s) again", r.Key)
 		got, err = s.FindIdempotency(t.Context(), r.Scope, r.Key)
 		must(t, err, "FindIdempotency(%s)", r.Key)
@@ -42,8 +42,8 @@ func testMisc(t *testing.T, s tuango.Store) {
 	t.Run("DeleteIdempotencyBefore deletes only older records", func(t *testing.T) {
 		// Times of their own, long before every other test's rows.
 		cutoff := time.Date(2001, 1, 8, 0, 0, 0, 0, time.UTC)
-		old := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Status: 200, Body: []byte("old"), CreatedAt: cutoff.Add(-time.Microsecond)}
-		kept := &tuango.IdempotencyRecord{Scope: old.Scope, Key: newID("key"), Status: 200, Body: []byte("kept"), CreatedAt: cutoff}
+		old := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Body: []byte("old"), CreatedAt: cutoff.Add(-time.Microsecond)}
+		kept := &tuango.IdempotencyRecord{Scope: old.Scope, Key: newID("key"), Body: []byte("kept"), CreatedAt: cutoff}
 		for _, r := range []*tuango.IdempotencyRecord{old, kept} {
 			must(t, s.SaveIdempotency(t.Context(), r), "SaveIdempotency(%s)", r.Key)
 		}

@@ -168,7 +168,7 @@ func testTx(t *testing.T, s tuango.Store) {
 		gotSess, err := s.FindSession(t.Context(), sess.TokenHash, at)
 		must(t, err, "FindSession")
 
-		idem := &tuango.IdempotencyRecord{Scope: u.ID, Key: newID("key"), Status: 200, Body: []byte("{}"), CreatedAt: at}
+		idem := &tuango.IdempotencyRecord{Scope: u.ID, Key: newID("key"), Body: []byte("{}"), CreatedAt: at}
 		must(t, s.SaveIdempotency(t.Context(), idem), "SaveIdempotency")
 		gotIdem, err := s.FindIdempotency(t.Context(), idem.Scope, idem.Key)
 		must(t, err, "FindIdempotency")

@@ -4,6 +4,11 @@ import (
 	"context"
 )
 
+// The operator's catalogue. Each Create adds a row; each Update applies a
+// change to the row as it stands, in one transaction with the write (see
+// update), so that two operators editing different fields at once both
+// keep their edits.
+
 // ListCities returns every city.
 func (s *Service) ListCities(ctx context.Context, a Actor) ([]City, error) {
 	if err := a.RequireStaff(); err != nil {
@@ -20,57 +25,103 @@ func (s *Service) ListSuppliers(ctx context.Context, a Actor) ([]Supplier, error
 	return s.store.FindSuppliers(ctx)
 }
 
-// GetSupplier returns one supplier.
-func (s *Service) GetSupplier(ctx context.Context, a Actor, id string) (*Supplier, error) {
+// update is the shape of every change an operator makes to one row:
+// authorised once, then in one transaction the row is locked, read,
+// changed by change, checked and written by save. change gets a copy of
+// the row; save gets the row as it was and the changed copy, and may amend
+// the copy before writing it.
+func update[T any](ctx context.Context, s *Service, a Actor, e Entity, id string,
+	find func(Store, context.Context, string) (*T, error), change func(*T) error, save func(tx Store, old, cur *T) error) (*T, error) {
 	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
-	return s.store.FindSupplierByID(ctx, id)
+	var cur *T
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.Lock(ctx, e, id); err != nil {
+			return err
+		}
+		old, err := find(tx, ctx, id)
+		if err != nil {
+			return err
+		}
+		next := *old
+		if err := change(&next); err != nil {
+			return err
+		}
+		if err := save(tx, old, &next); err != nil {
+			return err
+		}
+		cur = &next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cur, nil
 }
 
-// SaveSupplier creates a supplier (empty ID) or updates one.
-func (s *Service) SaveSupplier(ctx context.Context, a Actor, sup *Supplier) error {
+// CreateSupplier adds a supplier.
+func (s *Service) CreateSupplier(ctx context.Context, a Actor, sup *Supplier) error {
 	if err := a.RequireStaff(); err != nil {
 		return err
 	}
 	if err := sup.Validate(); err != nil {
 		return err
 	}
-	if sup.ID == "" {
-		sup.ID = s.newID("sup")
-		return s.store.CreateSupplier(ctx, sup)
-	}
-	return s.store.UpdateSupplier(ctx, sup)
+	sup.ID = s.newID("sup")
+	return s.store.CreateSupplier(ctx, sup)
 }
 
-// GetProduct returns one product.
-func (s *Service) GetProduct(ctx context.Context, a Actor, id string) (*Product, error) {
-	if err := a.RequireStaff(); err != nil {
-		return nil, err
-	}
-	return s.store.FindProductByID(ctx, id)
+// UpdateSupplier changes a supplier.
+func (s *Service) UpdateSupplier(ctx context.Context, a Actor, id string, change func(*Supplier) error) (*Supplier, error) {
+	return update(ctx, s, a, EntitySupplier, id, Store.FindSupplierByID, change, func(tx Store, old, sup *Supplier) error {
+		sup.ID = old.ID
+		if err := sup.Validate(); err != nil {
+			return err
+		}
+		return tx.UpdateSupplier(ctx, sup)
+	})
 }
 
-// SaveProduct creates a product (empty ID) or updates one.
-func (s *Service) SaveProduct(ctx context.Context, a Actor, p *Product) error {
+// CreateProduct adds a product of a supplier.
+func (s *Service) CreateProduct(ctx context.Context, a Actor, p *Product) error {
 	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	if err := p.Validate(); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.FindSupplierByID(ctx, p.SupplierID); IsNotFound(err) {
-			return FieldError("supplier_id", "no supplier has this id")
-		} else if err != nil {
+		if err := checkProduct(ctx, tx, p); err != nil {
 			return err
 		}
-		if p.ID == "" {
-			p.ID = s.newID("prd")
-			return tx.CreateProduct(ctx, p)
+		p.ID = s.newID("prd")
+		return tx.CreateProduct(ctx, p)
+	})
+}
+
+// UpdateProduct changes a product.
+func (s *Service) UpdateProduct(ctx context.Context, a Actor, id string, change func(*Product) error) (*Product, error) {
+	return update(ctx, s, a, EntityProduct, id, Store.FindProductByID, change, func(tx Store, old, p *Product) error {
+		p.ID = old.ID
+		if err := checkProduct(ctx, tx, p); err != nil {
+			return err
 		}
 		return tx.UpdateProduct(ctx, p)
 	})
+}
+
+func checkProduct(ctx context.Context, tx Store, p *Product) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return mustExist("supplier_id", "no supplier has this id", func() error { _, err := tx.FindSupplierByID(ctx, p.SupplierID); return err })
+}
+
+// mustExist turns a finder's not_found into a validation error of field.
+func mustExist(field, message string, find func() error) error {
+	err := find()
+	if IsNotFound(err) {
+		return FieldError(field, "%s", message)
+	}
+	return err
 }
 
 // GetDeal returns one deal, for operators.
@@ -81,58 +132,63 @@ func (s *Service) GetDeal(ctx context.Context, a Actor, id string) (*Deal, error
 	return s.store.FindDealByID(ctx, id)
 }
 
-// SaveDeal creates a deal (empty ID) or updates one, recording its price
-// history whenever the price changes.
-func (s *Service) SaveDeal(ctx context.Context, a Actor, d *Deal) error {
+// CreateDeal publishes a deal and records its first price.
+func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
 	if err := a.RequireStaff(); err != nil {
 		return err
 	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	d.SaleStartsAt, d.SaleEndsAt = Truncate(d.SaleStartsAt), Truncate(d.SaleEndsAt)
 	return s.store.InTx(ctx, func(tx Store) error {
 		now := s.clock.Now()
-		prd, err := tx.FindProductByID(ctx, d.ProductID)
-		if IsNotFound(err) {
-			return FieldError("product_id", "no product has this id")
-		} else if err != nil {
+		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = s.newID("deal"), 0, now, now
+		if err := checkDeal(ctx, tx, d); err != nil {
 			return err
 		}
-		if _, err := tx.FindCityByID(ctx, d.CityID); IsNotFound(err) {
-			return FieldError("city_id", "no city has this id")
-		} else if err != nil {
+		if err := tx.CreateDeal(ctx, d); err != nil {
 			return err
 		}
-		if d.Title == "" {
-			d.Title = prd.Name
+		return tx.AddDealPrice(ctx, &DealPrice{DealID: d.ID, PriceFen: d.PriceFen, ListPriceFen: d.ListPriceFen, EffectiveAt: now})
+	})
+}
+
+// UpdateDeal changes a deal's terms, recording its price history whenever
+// the price changes. What is reserved and when it was created stay.
+func (s *Service) UpdateDeal(ctx context.Context, a Actor, id string, change func(*Deal) error) (*Deal, error) {
+	return update(ctx, s, a, EntityDeal, id, Store.FindDealByID, change, func(tx Store, old, d *Deal) error {
+		now := s.clock.Now()
+		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = old.ID, old.Reserved, old.CreatedAt, now
+		if err := checkDeal(ctx, tx, d); err != nil {
+			return err
 		}
-		priceChanged := true
-		d.UpdatedAt = now
-		if d.ID == "" {
-			d.ID = s.newID("deal")
-			d.CreatedAt = now
-			d.Reserved = 0
-			if err := tx.CreateDeal(ctx, d); err != nil {
-				return err
-			}
-		} else {
-			old, err := tx.FindDealByID(ctx, d.ID)
-			if err != nil {
-				return err
-			}
-			priceChanged = old.PriceFen != d.PriceFen || old.ListPriceFen != d.ListPriceFen
-			d.CreatedAt, d.Reserved = old.CreatedAt, old.Reserved
-			if err := tx.UpdateDeal(ctx, d); err != nil {
-				return err
-			}
+		if err := tx.UpdateDeal(ctx, d); err != nil {
+			return err
 		}
 		s.soldOut.clear(d.ID) // the stock may have grown
-		if !priceChanged {
+		if old.PriceFen == d.PriceFen && old.ListPriceFen == d.ListPriceFen {
 			return nil
 		}
 		return tx.AddDealPrice(ctx, &DealPrice{DealID: d.ID, PriceFen: d.PriceFen, ListPriceFen: d.ListPriceFen, EffectiveAt: now})
 	})
+}
+
+// checkDeal validates a deal and what it names, and titles it after its
+// product if it has no title.
+func checkDeal(ctx context.Context, tx Store, d *Deal) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.SaleStartsAt, d.SaleEndsAt = Truncate(d.SaleStartsAt), Truncate(d.SaleEndsAt)
+	var prd *Product
+	err := mustExist("product_id", "no product has this id", func() (err error) { prd, err = tx.FindProductByID(ctx, d.ProductID); return err })
+	if err != nil {
+		return err
+	}
+	if err := mustExist("city_id", "no city has this id", func() error { _, err := tx.FindCityByID(ctx, d.CityID); return err }); err != nil {
+		return err
+	}
+	if d.Title == "" {
+		d.Title = prd.Name
+	}
+	return nil
 }
 
 // GetPickupPoint returns one pickup point; anyone may read them.
@@ -155,44 +211,54 @@ func (s *Service) ListPickupPoints(ctx context.Context, cityID string) ([]Pickup
 	return open, nil
 }
 
-// SavePickupPoint creates a pickup point (empty ID) or updates one.
-func (s *Service) SavePickupPoint(ctx context.Context, a Actor, p *PickupPoint) error {
+// CreatePickupPoint adds a pickup point.
+func (s *Service) CreatePickupPoint(ctx context.Context, a Actor, p *PickupPoint) error {
 	if err := a.RequireStaff(); err != nil {
 		return err
 	}
-	if err := p.Validate(); err != nil {
-		return err
-	}
 	return s.store.InTx(ctx, func(tx Store) error {
-		if _, err := tx.FindCityByID(ctx, p.CityID); IsNotFound(err) {
-			return FieldError("city_id", "no city has this id")
-		} else if err != nil {
+		if err := checkPickupPoint(ctx, tx, p); err != nil {
 			return err
 		}
-		if p.RouteID != "" {
-			if _, err := tx.FindRouteByID(ctx, p.RouteID); IsNotFound(err) {
-				return FieldError("route_id", "no route has this id")
-			} else if err != nil {
-				return err
-			}
-		}
-		if p.LeaderID != "" {
-			u, err := tx.FindUserByID(ctx, p.LeaderID)
-			if IsNotFound(err) || (err == nil && u.Role != RoleLeader) {
-				return FieldError("leader_id", "no group leader has this id")
-			} else if err != nil {
-				return err
-			}
-		}
-		if p.ID == "" {
-			p.ID = s.newID("pp")
-			return tx.CreatePickupPoint(ctx, p)
-		}
-		if _, err := tx.FindPickupPointByID(ctx, p.ID); err != nil {
+		p.ID = s.newID("pp")
+		return tx.CreatePickupPoint(ctx, p)
+	})
+}
+
+// UpdatePickupPoint changes a pickup point.
+func (s *Service) UpdatePickupPoint(ctx context.Context, a Actor, id string, change func(*PickupPoint) error) (*PickupPoint, error) {
+	return update(ctx, s, a, EntityPickupPoint, id, Store.FindPickupPointByID, change, func(tx Store, old, p *PickupPoint) error {
+		p.ID = old.ID
+		if err := checkPickupPoint(ctx, tx, p); err != nil {
 			return err
 		}
 		return tx.UpdatePickupPoint(ctx, p)
 	})
+}
+
+// checkPickupPoint validates a pickup point and what it names.
+func checkPickupPoint(ctx context.Context, tx Store, p *PickupPoint) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := mustExist("city_id", "no city has this id", func() error { _, err := tx.FindCityByID(ctx, p.CityID); return err }); err != nil {
+		return err
+	}
+	if p.RouteID != "" {
+		if err := mustExist("route_id", "no route has this id", func() error { _, err := tx.FindRouteByID(ctx, p.RouteID); return err }); err != nil {
+			return err
+		}
+	}
+	if p.LeaderID != "" {
+		return mustExist("leader_id", "no group leader has this id", func() error {
+			u, err := tx.FindUserByID(ctx, p.LeaderID)
+			if err == nil && u.Role != RoleLeader {
+				return ErrNotFound
+			}
+			return err
+		})
+	}
+	return nil
 }
 
 // CreateLeader creates a group leader's account.
@@ -204,35 +270,30 @@ func (s *Service) CreateLeader(ctx context.Context, a Actor, acc NewAccount) (*U
 	return s.CreateUser(ctx, acc)
 }
 
-// GetLeader returns a group leader's account.
-func (s *Service) GetLeader(ctx context.Context, a Actor, id string) (*User, error) {
-	if err := a.RequireStaff(); err != nil {
-		return nil, err
+// UpdateLeader changes a group leader's name; nothing else of the account
+// changes here.
+func (s *Service) UpdateLeader(ctx context.Context, a Actor, id string, change func(*User) error) (*User, error) {
+	findLeader := func(tx Store, ctx context.Context, id string) (*User, error) {
+		u, err := tx.FindUserByID(ctx, id)
+		if err == nil && u.Role != RoleLeader {
+			return nil, ErrNotFound
+		}
+		return u, err
 	}
-	u, err := s.store.FindUserByID(ctx, id)
+	u, err := update(ctx, s, a, EntityUser, id, findLeader, change, func(tx Store, old, u *User) error {
+		name, err := checkText("name", u.Name, true, 50)
+		if err != nil {
+			return err
+		}
+		*u = *old
+		u.Name = name
+		return tx.UpdateUser(ctx, u)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if u.Role != RoleLeader {
-		return nil, ErrNotFound
-	}
-	return u, nil
-}
-
-// UpdateLeader changes a group leader's name.
-func (s *Service) UpdateLeader(ctx context.Context, a Actor, u *User) error {
-	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	var err error
-	if u.Name, err = checkText("name", u.Name, true, 50); err != nil {
-		return err
-	}
-	if u.Role != RoleLeader {
-		return ErrNotFound
-	}
 	s.sessions.forgetUser(u.ID)
-	return s.store.UpdateUser(ctx, u)
+	return u, nil
 }
 
 // LiveDeals returns the deals on sale now in a pickup point's city.

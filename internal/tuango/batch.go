@@ -2,7 +2,6 @@ package tuango
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -27,8 +26,8 @@ type placement struct {
 }
 
 type placed struct {
-	order *Order
-	err   error
+	ans Once[*Order]
+	err error
 }
 
 type batcher struct {
@@ -50,13 +49,13 @@ func newBatcher(s *Service, max int, window time.Duration) *batcher {
 // place queues one placement and waits for its answer. If the caller gives
 // up first, the order may still be placed: a retry with the same key finds
 // it.
-func (b *batcher) place(ctx context.Context, req PlaceOrderRequest) (*Order, error) {
+func (b *batcher) place(ctx context.Context, req PlaceOrderRequest) (Once[*Order], error) {
 	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
 	r, err := handOff(ctx, b.queue, b.stop, p, p.done)
 	if err != nil {
-		return nil, err
+		return Once[*Order]{}, err
 	}
-	return r.order, r.err
+	return r.ans, r.err
 }
 
 // handOff queues job for a worker goroutine and waits for its answer on
@@ -164,8 +163,8 @@ func (s *Service) commitPlacements(batch []*placement) {
 		}
 		rest := batch[:0:0]
 		for _, p := range batch {
-			if rerr := s.settleConflict(ctx, p.req.Idem, err); ErrorCode(rerr) != CodeConflict {
-				p.done <- placed{err: rerr}
+			if ans, rerr := settle[*Order](ctx, s.store, p.req.Idem, err); ErrorCode(rerr) != CodeConflict {
+				p.done <- placed{ans: ans, err: rerr}
 				continue
 			}
 			rest = append(rest, p)
@@ -189,22 +188,27 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	var orders []*Order
 	var recs []*IdempotencyRecord
 	for i, p := range batch {
-		if err := st.replay(p.req.Idem); err != nil {
+		idem := p.req.Idem
+		if ans, done, err := replayOf[*Order](st.used[idem.id()], idem); done {
+			results[i] = placed{ans: ans, err: err}
+			continue
+		}
+		v := decide(st, p.req, orderTerms{id: s.newID("ord"), now: now, timeout: s.cfg.OrderTimeout})
+		if v.emptied != "" {
+			s.soldOut.mark(v.emptied, now)
+		}
+		if v.err != nil {
+			results[i] = placed{err: v.err}
+			continue
+		}
+		rec, err := recordOf(idem, v.order, now)
+		if err != nil {
 			results[i] = placed{err: err}
 			continue
 		}
-		o, err := s.decide(st, p.req, now)
-		if err == nil {
-			var rec *IdempotencyRecord
-			if rec, err = render(p.req.Idem, o, now); err == nil {
-				st.take(o)
-				orders, recs = append(orders, o), append(recs, rec)
-			}
-		}
-		results[i] = placed{order: o, err: err}
-		if err != nil {
-			results[i].order = nil
-		}
+		st.take(v.order)
+		orders, recs = append(orders, v.order), append(recs, rec)
+		results[i] = placed{ans: Once[*Order]{Value: v.order}}
 	}
 	if len(orders) == 0 {
 		return results, nil
@@ -230,12 +234,65 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	return results, nil
 }
 
-func render(idem *Idempotency, o *Order, now time.Time) (*IdempotencyRecord, error) {
-	status, body, err := idem.Render(o)
-	if err != nil {
-		return nil, fmt.Errorf("render response: %w", err)
+// loadOrderState locks the batch's deals and reads the deals, pickup points
+// and limit counters its orders touch, and the answers already stored for
+// its idempotency keys.
+func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
+	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, units: map[unitKey]int{},
+		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{}}
+	dealSet, ppSet := map[string]bool{}, map[string]bool{}
+	usersOf := map[string]map[string]bool{}
+	keys := make([]IdemKey, 0, len(batch))
+	for _, p := range batch {
+		keys = append(keys, IdemKey{p.req.Idem.Scope, p.req.Idem.Key})
+		ppSet[p.req.PickupPointID] = true
+		for _, it := range p.req.Items {
+			dealSet[it.DealID] = true
+			if usersOf[it.DealID] == nil {
+				usersOf[it.DealID] = map[string]bool{}
+			}
+			usersOf[it.DealID][p.req.UserID] = true
+		}
 	}
-	return &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Status: status, Body: body, CreatedAt: now}, nil
+	dealIDs := sortedKeys(dealSet)
+	// All the batch's deal rows first, in id order (see LockDeals).
+	if err := tx.LockDeals(ctx, dealIDs); err != nil {
+		return nil, err
+	}
+	deals, err := tx.FindDeals(ctx, DealFilter{IDs: dealIDs})
+	if err != nil {
+		return nil, err
+	}
+	for i := range deals {
+		st.deals[deals[i].ID] = &deals[i]
+	}
+	pps, err := tx.FindPickupPoints(ctx, PickupPointFilter{IDs: sortedKeys(ppSet)})
+	if err != nil {
+		return nil, err
+	}
+	for i := range pps {
+		st.pps[pps[i].ID] = &pps[i]
+	}
+	for _, id := range dealIDs {
+		if st.deals[id] == nil {
+			continue
+		}
+		units, err := tx.FindLimitUnits(ctx, id, sortedKeys(usersOf[id]))
+		if err != nil {
+			return nil, err
+		}
+		for u, n := range units {
+			st.units[unitKey{u, id}] = n
+		}
+	}
+	recs, err := tx.FindIdempotencies(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
+	}
+	return st, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

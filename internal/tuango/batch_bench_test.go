@@ -35,7 +35,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 				b.Fatal(err)
 			}
 			d.Stock, d.LimitPerCustomer, d.SaleEndsAt = tuango.MaxStock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
-			if err := svc.SaveDeal(ctx, op, d); err != nil {
+			if err := svc.CreateDeal(ctx, op, d); err != nil {
 				b.Fatal(err)
 			}
 			var seq atomic.Int64

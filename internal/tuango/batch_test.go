@@ -20,13 +20,13 @@ func (w *world) node(cfg tuango.Config) *tuango.Service {
 }
 
 // placeOne places an order for one unit of the world's deal on svc.
-func (w *world) placeOne(svc *tuango.Service, who tuango.Actor, idem *tuango.Idempotency) (*tuango.Order, error) {
+func (w *world) placeOne(svc *tuango.Service, who tuango.Actor, idem *tuango.Idempotency) (tuango.Once[*tuango.Order], error) {
 	return svc.PlaceOrder(context.Background(), who, tuango.PlaceOrderRequest{PickupPointID: w.pp,
 		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem})
 }
 
 func idem(scope, key string) *tuango.Idempotency {
-	return &tuango.Idempotency{Scope: scope, Key: key, Fingerprint: key, Render: func(any) (int, []byte, error) { return 201, []byte(`{"k":"` + key + `"}`), nil }}
+	return &tuango.Idempotency{Scope: scope, Key: key, Fingerprint: key}
 }
 
 // Group commit on and off, on one node and on two: stock, limits and keys
@@ -69,16 +69,16 @@ func TestGroupCommitKeepsEveryRule(t *testing.T) {
 							Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(b.UserID, key)})
 						mu.Lock()
 						defer mu.Unlock()
-						if _, ok := tuango.AsReplay(err); ok {
+						if err == nil && o.Replayed {
 							codes["replay"]++
-							return
+						} else {
+							codes[tuango.ErrorCode(err)]++
 						}
-						codes[tuango.ErrorCode(err)]++
 						if err == nil {
-							if prev, dup := orders[b.UserID+key]; dup && prev != o.ID {
-								t.Errorf("key %s of %s made two orders: %s and %s", key, b.UserID, prev, o.ID)
+							if prev, dup := orders[b.UserID+key]; dup && prev != o.Value.ID {
+								t.Errorf("key %s of %s made two orders: %s and %s", key, b.UserID, prev, o.Value.ID)
 							}
-							orders[b.UserID+key] = o.ID
+							orders[b.UserID+key] = o.Value.ID
 						}
 					}()
 				}
@@ -162,7 +162,8 @@ func TestSoldOutIsRememberedAndForgotten(t *testing.T) {
 	ctx := context.Background()
 	a, b := w.customer(t, "13500000001"), w.customer(t, "13500000002")
 	place := func(who tuango.Actor, key string) (*tuango.Order, error) {
-		return w.placeOne(svc, who, idem(who.UserID, key))
+		ans, err := w.placeOne(svc, who, idem(who.UserID, key))
+		return ans.Value, err
 	}
 	o, err := place(a, "1")
 	must(t, err)
@@ -202,28 +203,28 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 			defer svc.Close()
 			ctx := context.Background()
 			a := w.customer(t, "13400000001")
-			place := func(who tuango.Actor, idem *tuango.Idempotency) (*tuango.Order, error) {
+			place := func(who tuango.Actor, idem *tuango.Idempotency) (tuango.Once[*tuango.Order], error) {
 				return w.placeOne(svc, who, idem)
 			}
 			first, err := place(a, idem(a.UserID, "first"))
 			must(t, err)
-			wantReplay := func(err error, what string) {
+			wantReplay := func(ans tuango.Once[*tuango.Order], err error, what string) {
 				t.Helper()
-				rec, ok := tuango.AsReplay(err)
-				if !ok || string(rec.Body) != `{"k":"first"}` {
-					t.Errorf("%s = %v, want the first answer replayed", what, err)
+				if err != nil || !ans.Replayed || ans.Value.ID != first.Value.ID || ans.Value.Status != tuango.OrderPendingPayment {
+					t.Errorf("%s = %+v, %v; want the first answer (order %s) replayed", what, ans, err, first.Value.ID)
 				}
 			}
 			// The retry and four new orders together; with a window they
 			// share one batch.
 			var wg sync.WaitGroup
 			errs := make([]error, 5)
+			var retried tuango.Once[*tuango.Order]
 			for i := range errs {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					if i == 0 {
-						_, errs[i] = place(a, idem(a.UserID, "first"))
+						retried, errs[i] = place(a, idem(a.UserID, "first"))
 						return
 					}
 					b := w.customer(t, fmt.Sprintf("1340000100%d", i))
@@ -231,7 +232,7 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			wantReplay(errs[0], "a retry beside new orders")
+			wantReplay(retried, errs[0], "a retry beside new orders")
 			for i, err := range errs[1:] {
 				if err != nil {
 					t.Errorf("new order %d beside a retry = %v", i+1, err)
@@ -245,7 +246,8 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 			if _, err := place(c, idem(c.UserID, "late")); tuango.ErrorCode(err) != tuango.CodeSoldOut {
 				t.Fatalf("order after the last unit = %v, want sold_out", err)
 			}
-			wantReplay(func() error { _, err := place(a, idem(a.UserID, "first")); return err }(), "a retry after the sell-out")
+			ans, err := place(a, idem(a.UserID, "first"))
+			wantReplay(ans, err, "a retry after the sell-out")
 			other := idem(a.UserID, "first")
 			other.Fingerprint = "another request"
 			if _, err := place(a, other); tuango.ErrorCode(err) != tuango.CodeIdemKeyReused {
@@ -254,7 +256,7 @@ func TestRetriedKeyGetsItsFirstAnswer(t *testing.T) {
 			if r := w.reserved(t); r != 6 {
 				t.Errorf("reserved = %d, want 6", r)
 			}
-			if o, err := w.db.Store().FindOrderByID(ctx, first.ID); err != nil || o.Status != tuango.OrderPendingPayment {
+			if o, err := w.db.Store().FindOrderByID(ctx, first.Value.ID); err != nil || o.Status != tuango.OrderPendingPayment {
 				t.Errorf("the first order = %v, %v; want it pending payment", o, err)
 			}
 		})
@@ -268,11 +270,14 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 	svc := w.node(tuango.Config{BatchMax: 64})
 	defer svc.Close()
 	buyers := make([]tuango.Actor, 40)
+	firsts := make([]string, len(buyers))
 	for i := range buyers {
 		buyers[i] = w.customer(t, fmt.Sprintf("1330000%04d", i))
-		if _, err := w.placeOne(svc, buyers[i], idem(buyers[i].UserID, fmt.Sprint("first-", i))); err != nil {
+		ans, err := w.placeOne(svc, buyers[i], idem(buyers[i].UserID, fmt.Sprint("first-", i)))
+		if err != nil {
 			t.Fatal(err)
 		}
+		firsts[i] = ans.Value.ID
 	}
 	late := w.customer(t, "13300009999")
 	if _, err := w.placeOne(svc, late, idem(late.UserID, "late")); tuango.ErrorCode(err) != tuango.CodeSoldOut {
@@ -280,6 +285,7 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2*len(buyers))
+	answers := make([]tuango.Once[*tuango.Order], 2*len(buyers))
 	for i := range errs {
 		wg.Add(1)
 		go func() {
@@ -289,7 +295,7 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 			if i%2 == 1 {
 				key = fmt.Sprint("new-", i/2)
 			}
-			_, errs[i] = w.placeOne(svc, b, idem(b.UserID, key))
+			answers[i], errs[i] = w.placeOne(svc, b, idem(b.UserID, key))
 		}()
 	}
 	wg.Wait()
@@ -300,9 +306,8 @@ func TestRefusalsFromMemoryReadTheirKeysTogether(t *testing.T) {
 			}
 			continue
 		}
-		rec, ok := tuango.AsReplay(err)
-		if want := fmt.Sprintf(`{"k":"first-%d"}`, i/2); !ok || string(rec.Body) != want {
-			t.Errorf("retry %d after the sell-out = %v, want its own first answer %s", i/2, err, want)
+		if ans := answers[i]; err != nil || !ans.Replayed || ans.Value.ID != firsts[i/2] {
+			t.Errorf("retry %d after the sell-out = %+v, %v; want its own first answer, order %s", i/2, ans, err, firsts[i/2])
 		}
 	}
 }

@@ -3,7 +3,6 @@ package tuango_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
@@ -22,17 +21,18 @@ func (r *racer) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 	return r.Store.InTx(ctx, func(tx tuango.Store) error { return fn(&racer{Store: tx, paymentID: r.paymentID, fired: r.fired}) })
 }
 
-func (r *racer) SetOrderStatus(ctx context.Context, id string, from, to tuango.OrderStatus, at time.Time, reason string) (bool, error) {
-	if to == tuango.OrderCancelled && !r.fired {
+func (r *racer) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tuango.OrderStatus) (bool, error) {
+	if o.Status == tuango.OrderCancelled && !r.fired {
 		r.fired = true
+		at := o.CancelledAt
 		if _, err := r.Store.SetPaymentStatus(ctx, r.paymentID, tuango.PaymentPending, tuango.PaymentSucceeded, "txn", at); err != nil {
 			return false, err
 		}
-		if _, err := r.Store.SetOrderStatus(ctx, id, tuango.OrderPendingPayment, tuango.OrderPaid, at, ""); err != nil {
+		if _, err := r.Store.UpdateOrderStatus(ctx, &tuango.Order{ID: o.ID, Status: tuango.OrderPaid, PaidAt: at}, tuango.OrderPendingPayment); err != nil {
 			return false, err
 		}
 	}
-	return r.Store.SetOrderStatus(ctx, id, from, to, at, reason)
+	return r.Store.UpdateOrderStatus(ctx, o, from)
 }
 
 // Found by the fault test: a cancel that lost the race to a payment was
@@ -43,8 +43,9 @@ func TestCancelRacingAPaymentNeverLies(t *testing.T) {
 	ctx := context.Background()
 	a := w.customer(t, "13800000009")
 	o := w.order(t, a, "k", 2)
-	p, err := w.svc.CreatePayment(ctx, a, o.ID, idem(a.UserID, "pay"))
+	paid, err := w.svc.CreatePayment(ctx, a, o.ID, idem(a.UserID, "pay"))
 	must(t, err)
+	p := paid.Value
 	svc := tuango.NewService(&racer{Store: w.db.Store(), paymentID: p.ID}, w.clock, nil, nil, nil, tuango.Config{BatchMax: 1}, nil)
 	got, err := svc.CancelOrder(ctx, a, o.ID)
 	must(t, err)

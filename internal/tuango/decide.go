@@ -1,7 +1,6 @@
 package tuango
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -21,85 +20,40 @@ type orderState struct {
 
 type unitKey struct{ user, deal string }
 
-// loadOrderState locks the batch's deals and reads the deals, pickup points
-// and limit counters its orders touch, and the answers already stored for
-// its idempotency keys.
-func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
-	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, units: map[unitKey]int{},
-		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{}}
-	dealSet, ppSet := map[string]bool{}, map[string]bool{}
-	usersOf := map[string]map[string]bool{}
-	keys := make([]IdemKey, 0, len(batch))
-	for _, p := range batch {
-		keys = append(keys, IdemKey{p.req.Idem.Scope, p.req.Idem.Key})
-		ppSet[p.req.PickupPointID] = true
-		for _, it := range p.req.Items {
-			dealSet[it.DealID] = true
-			if usersOf[it.DealID] == nil {
-				usersOf[it.DealID] = map[string]bool{}
-			}
-			usersOf[it.DealID][p.req.UserID] = true
-		}
-	}
-	dealIDs := sortedKeys(dealSet)
-	// All the batch's deal rows first, in id order (see LockDeals).
-	if err := tx.LockDeals(ctx, dealIDs); err != nil {
-		return nil, err
-	}
-	deals, err := tx.FindDeals(ctx, DealFilter{IDs: dealIDs})
-	if err != nil {
-		return nil, err
-	}
-	for i := range deals {
-		st.deals[deals[i].ID] = &deals[i]
-	}
-	pps, err := tx.FindPickupPoints(ctx, PickupPointFilter{IDs: sortedKeys(ppSet)})
-	if err != nil {
-		return nil, err
-	}
-	for i := range pps {
-		st.pps[pps[i].ID] = &pps[i]
-	}
-	for _, id := range dealIDs {
-		if st.deals[id] == nil {
-			continue
-		}
-		units, err := tx.FindLimitUnits(ctx, id, sortedKeys(usersOf[id]))
-		if err != nil {
-			return nil, err
-		}
-		for u, n := range units {
-			st.units[unitKey{u, id}] = n
-		}
-	}
-	recs, err := tx.FindIdempotencies(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	for i := range recs {
-		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
-	}
-	return st, nil
+// orderTerms is what deciding an order needs besides the state: the id
+// the order gets if accepted, the time, and how long it may stay unpaid.
+type orderTerms struct {
+	id      string
+	now     time.Time
+	timeout time.Duration
+}
+
+// verdict is what decide decided of one order.
+type verdict struct {
+	order   *Order // the order to write, if accepted
+	err     error  // why not, if refused
+	emptied string // a deal found with nothing left, for the node's sold-out memory
 }
 
 // decide applies the rules of placing an order to the state, changing
-// nothing: the pickup point is open, every deal exists, is sold in its
-// city and is on sale now, enough stock remains, and the customer's live
-// units stay within the limit. Checks run in deal-id order; errors name
-// the request's own line.
-func (s *Service) decide(st *orderState, req PlaceOrderRequest, now time.Time) (*Order, error) {
+// nothing, not even the state (take records an accepted order): the pickup
+// point is open, every deal exists, is sold in the point's city and is on
+// sale now, enough stock remains, and the customer's live units stay
+// within the limit. Checks run in deal-id order; errors name the
+// request's own line.
+func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 	pp := st.pps[req.PickupPointID]
 	if pp == nil || !pp.Active {
-		return nil, FieldError("pickup_point_id", "no open pickup point has this id")
+		return verdict{err: FieldError("pickup_point_id", "no open pickup point has this id")}
 	}
 	o := &Order{
-		ID:             s.newID("ord"),
+		ID:             t.id,
 		UserID:         req.UserID,
 		PickupPointID:  pp.ID,
 		CityID:         pp.CityID,
 		Status:         OrderPendingPayment,
-		CreatedAt:      now,
-		ExpiresAt:      now.Add(s.cfg.OrderTimeout),
+		CreatedAt:      t.now,
+		ExpiresAt:      t.now.Add(t.timeout),
 		IdempotencyKey: req.Idem.Key,
 	}
 	order := make([]int, len(req.Items))
@@ -113,18 +67,19 @@ func (s *Service) decide(st *orderState, req PlaceOrderRequest, now time.Time) (
 		d := st.deals[it.DealID]
 		switch {
 		case d == nil:
-			return nil, FieldError(field, "no deal has this id")
+			return verdict{err: FieldError(field, "no deal has this id")}
 		case d.CityID != pp.CityID:
-			return nil, FieldError(field, "this deal is not sold at pickup point %s", pp.ID)
-		case !d.LiveAt(now):
-			return nil, &Error{Code: CodeDealNotLive, Field: field, Message: fmt.Sprintf("%s is not on sale now (on sale %s to %s)", d.Title, d.SaleStartsAt.Format(time.RFC3339), d.SaleEndsAt.Format(time.RFC3339))}
+			return verdict{err: FieldError(field, "this deal is not sold at pickup point %s", pp.ID)}
+		case !d.LiveAt(t.now):
+			return verdict{err: &Error{Code: CodeDealNotLive, Field: field, Message: fmt.Sprintf("%s is not on sale now (on sale %s to %s)", d.Title, d.SaleStartsAt.Format(time.RFC3339), d.SaleEndsAt.Format(time.RFC3339))}}
 		case d.Remaining() < it.Quantity:
+			v := verdict{err: &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}}
 			if d.Remaining() <= 0 {
-				s.soldOut.mark(d.ID, now)
+				v.emptied = d.ID
 			}
-			return nil, &Error{Code: CodeSoldOut, Field: field, Message: fmt.Sprintf("%s is sold out, or fewer than %d remain", d.Title, it.Quantity)}
+			return v
 		case st.units[unitKey{req.UserID, d.ID}]+it.Quantity > d.LimitPerCustomer:
-			return nil, &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}
+			return verdict{err: &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}}
 		}
 		amount := d.PriceFen * Fen(it.Quantity)
 		o.Lines = append(o.Lines, OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
@@ -136,7 +91,7 @@ func (s *Service) decide(st *orderState, req PlaceOrderRequest, now time.Time) (
 		}
 	}
 	sort.Slice(o.Lines, func(a, b int) bool { return o.Lines[a].LineNo < o.Lines[b].LineNo })
-	return o, nil
+	return verdict{order: o}
 }
 
 // take records an accepted order in the state.
@@ -163,10 +118,4 @@ func (st *orderState) addedUnits() []LimitUnits {
 		return rows[i].UserID < rows[j].UserID
 	})
 	return rows
-}
-
-// replay is the answer to a key of the batch that already has one (see
-// answerOf); nil for a new key, which is then decided.
-func (st *orderState) replay(idem *Idempotency) error {
-	return answerOf(st.used[IdemKey{idem.Scope, idem.Key}], idem)
 }

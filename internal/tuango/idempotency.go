@@ -1,27 +1,58 @@
 package tuango
 
-import "time"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// The exactly-once protocol. Every state change that takes an
+// Idempotency-Key (placing an order, paying, and the later sign-offs,
+// pickups, after-sales requests and withdrawals) goes through these four
+// steps, written once here:
+//
+//  1. claim: the key is required, and is marked in flight on this node
+//     so that it is never decided twice here at once (a duplicate meanwhile
+//     gets idempotency_key_in_flight);
+//  2. look up the key's stored answer, before the effect or inside its
+//     transaction (group commit reads a batch's keys there): the same
+//     request gets it back as a replay, another request under the same key
+//     gets idempotency_key_reused;
+//  3. run the effect, and store its answer with the key in the same
+//     transaction (recordOf);
+//  4. if another node stored the key first, the store refuses the second
+//     record, the whole transaction rolls back, and the caller gets that
+//     node's answer instead (settle).
+//
+// The stored answer is the domain's own result (an *Order, a *Payment),
+// not an HTTP response: the caller gets a typed Once and encodes it, the
+// same way the first time and on every replay.
 
 // IdempotencyTTL is how long idempotency records are kept at least.
 const IdempotencyTTL = 7 * 24 * time.Hour
 
-// Idempotency makes a state change exactly-once. The caller's response is
-// rendered inside the transaction of the effect and stored with the key, so
-// that a retry gets the same bytes.
+// Idempotency names one request for exactly-once execution.
 type Idempotency struct {
 	Scope       string // who owns the key: a user id
 	Key         string
-	Fingerprint string // hash of method, path and body
-	// Render turns the result of the effect into the response to store.
-	Render func(result any) (status int, body []byte, err error)
+	Fingerprint string // a hash of the request: the key with another request is refused
 }
 
-// IdempotencyRecord is a stored response to a request with a key.
+// Once is the answer of a call made exactly once per key: its result, and
+// whether that is the stored result of an earlier call with the key, in
+// which case this call changed nothing.
+type Once[T any] struct {
+	Value    T
+	Replayed bool
+}
+
+// IdempotencyRecord is a key's stored answer. Body is the answer in the
+// domain's own encoding (see recordOf).
 type IdempotencyRecord struct {
 	Scope       string
 	Key         string
 	Fingerprint string
-	Status      int
 	Body        []byte
 	CreatedAt   time.Time
 }
@@ -30,8 +61,142 @@ type IdempotencyRecord struct {
 // user who sent it).
 type IdemKey struct{ Scope, Key string }
 
-// Replay is returned (as an error) when a request's key was already used:
-// the caller sends Record's response unchanged.
-type Replay struct{ Record *IdempotencyRecord }
+func (idem *Idempotency) id() IdemKey { return IdemKey{idem.Scope, idem.Key} }
 
-func (r *Replay) Error() string { return "idempotent replay" }
+// required fails unless a key was sent.
+func (idem *Idempotency) required() error {
+	if idem == nil || idem.Key == "" {
+		return Errorf(CodeIdemKeyMissing, "this request needs an Idempotency-Key header")
+	}
+	return nil
+}
+
+// claim is step 1: it marks the key in flight on this node until release
+// is called.
+func (s *Service) claim(idem *Idempotency) (release func(), err error) {
+	if err := idem.required(); err != nil {
+		return nil, err
+	}
+	slot := idem.id()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight[slot] {
+		return nil, Errorf(CodeIdemKeyInFlight, "a request with this Idempotency-Key is still being processed; retry shortly")
+	}
+	s.inflight[slot] = true
+	return func() {
+		s.mu.Lock()
+		delete(s.inflight, slot)
+		s.mu.Unlock()
+	}, nil
+}
+
+// answerVersion marks the encoding of stored answers. Records of another
+// version (of builds before answers were stored in the domain's form)
+// are refused with a conflict rather than misread.
+const answerVersion = 1
+
+type storedAnswer[T any] struct {
+	V     int `json:"v"`
+	Value T   `json:"value"`
+}
+
+// replayOf is step 2 for a key whose record is rec (nil when it has
+// none): done reports that the call is answered — replayed, or refused
+// because the key was used for another request — and must do nothing.
+func replayOf[T any](rec *IdempotencyRecord, idem *Idempotency) (ans Once[T], done bool, err error) {
+	if rec == nil {
+		return ans, false, nil
+	}
+	if rec.Fingerprint != idem.Fingerprint {
+		return ans, true, Errorf(CodeIdemKeyReused, "this Idempotency-Key was already used for a different request")
+	}
+	var a storedAnswer[T]
+	if err := json.Unmarshal(rec.Body, &a); err != nil || a.V != answerVersion {
+		return ans, true, Errorf(CodeConflict, "this Idempotency-Key was used by an earlier version of tuango; send the request again with a new key")
+	}
+	return Once[T]{Value: a.Value, Replayed: true}, true, nil
+}
+
+// recordOf is step 3: the record that stores v as the key's answer.
+func recordOf[T any](idem *Idempotency, v T, now time.Time) (*IdempotencyRecord, error) {
+	body, err := json.Marshal(storedAnswer[T]{V: answerVersion, Value: v})
+	if err != nil {
+		return nil, fmt.Errorf("tuango: store the answer of key %q: %w", idem.Key, err)
+	}
+	return &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Body: body, CreatedAt: now}, nil
+}
+
+// settle is step 4: a transaction that failed with a conflict because
+// another node stored the key first gets that node's answer; any other
+// failure stays as it is.
+func settle[T any](ctx context.Context, store Store, idem *Idempotency, err error) (Once[T], error) {
+	var none Once[T]
+	if ErrorCode(err) != CodeConflict {
+		return none, err
+	}
+	rec, ferr := findAnswer(ctx, store, idem)
+	if ferr != nil {
+		return none, ferr
+	}
+	if ans, done, rerr := replayOf[T](rec, idem); done {
+		return ans, rerr
+	}
+	return none, err
+}
+
+// findAnswer reads a key's record, or nil if it has none.
+func findAnswer(ctx context.Context, store Store, idem *Idempotency) (*IdempotencyRecord, error) {
+	rec, err := store.FindIdempotency(ctx, idem.Scope, idem.Key)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	return rec, err
+}
+
+// exactlyOnce runs a state change once per key, through all four steps.
+// first, which may be nil, runs once the key is claimed and found unused,
+// outside any transaction (to call a payment provider, say); effect then
+// runs in one transaction with the storing of its answer.
+func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, first func(ctx context.Context) error, effect func(tx Store, now time.Time) (T, error)) (Once[T], error) {
+	var none Once[T]
+	release, err := s.claim(idem)
+	if err != nil {
+		return none, err
+	}
+	defer release()
+	rec, err := findAnswer(ctx, s.store, idem)
+	if err != nil {
+		return none, err
+	}
+	if ans, done, err := replayOf[T](rec, idem); done {
+		return ans, err
+	}
+	if first != nil {
+		if err := first(ctx); err != nil {
+			return none, err
+		}
+	}
+	var v T
+	err = s.store.InTx(ctx, func(tx Store) error {
+		now := s.clock.Now()
+		var err error
+		if v, err = effect(tx, now); err != nil {
+			return err
+		}
+		rec, err := recordOf(idem, v, now)
+		if err != nil {
+			return err
+		}
+		return tx.SaveIdempotency(ctx, rec)
+	})
+	if err != nil {
+		return settle[T](ctx, s.store, idem, err)
+	}
+	return Once[T]{Value: v}, nil
+}
+
+// PurgeIdempotency deletes idempotency records older than IdempotencyTTL.
+func (s *Service) PurgeIdempotency(ctx context.Context) (int, error) {
+	return s.store.DeleteIdempotencyBefore(ctx, s.clock.Now().Add(-IdempotencyTTL))
+}

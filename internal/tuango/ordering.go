@@ -6,39 +6,39 @@ import (
 	"time"
 )
 
-// PlaceOrder places an order: every order goes through here. Stock and the
-// customer's limit are taken atomically with the order and its idempotency
-// record; either every line is accepted or none is.
-func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest) (*Order, error) {
+// PlaceOrder places an order, once per key: every order goes through
+// here. Stock and the customer's limit are taken atomically with the order
+// and its idempotency record; either every line is accepted or none is.
+func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest) (Once[*Order], error) {
+	var none Once[*Order]
 	req.UserID = a.UserID
 	if a.UserID == "" {
-		return nil, Errorf(CodeUnauthorized, "log in to place an order")
+		return none, Errorf(CodeUnauthorized, "log in to place an order")
 	}
 	if err := req.Validate(); err != nil {
-		return nil, err
+		return none, err
 	}
-	if req.Idem == nil || req.Idem.Key == "" {
-		return nil, Errorf(CodeIdemKeyMissing, "placing an order needs an Idempotency-Key header")
+	if err := req.Idem.required(); err != nil {
+		return none, err
 	}
 	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
 		// A retry of an order this key already placed still gets its first
 		// answer, not sold_out: that costs a read of the key (grouped with
 		// other refusals' keys), never the deal's row or the writer.
-		rec, err := s.keys.find(ctx, IdemKey{req.Idem.Scope, req.Idem.Key})
+		rec, err := s.keys.find(ctx, req.Idem.id())
 		if err != nil {
-			return nil, err
+			return none, err
 		}
-		if err := answerOf(rec, req.Idem); err != nil {
-			return nil, err
+		if ans, done, err := replayOf[*Order](rec, req.Idem); done {
+			return ans, err
 		}
-		return nil, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}
+		return none, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}
 	}
 	// The key's stored answer, if any, is looked up with the rest of the
-	// batch in its transaction (see applyOrders); here it is only marked
-	// in flight, so that this node never decides one key twice at once.
-	release, err := s.markInFlight(req.Idem)
+	// batch in its transaction (see applyOrders).
+	release, err := s.claim(req.Idem)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	defer release()
 	if s.batch != nil {
@@ -48,7 +48,7 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
 	s.commitPlacements([]*placement{p})
 	r := <-p.done
-	return r.order, r.err
+	return r.ans, r.err
 }
 
 // GetOrder returns an order to its owner; anyone else gets not_found, the
@@ -92,9 +92,10 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 			if o.UserID != a.UserID {
 				return ErrNotFound
 			}
-			switch o.Status {
-			case OrderPendingPayment:
-			case OrderPaid:
+			if !o.Status.CanMove(OrderCancelled, MoverCustomer) {
+				return Errorf(CodeOrderNotCancellable, "this order is %s and cannot be cancelled", o.Status)
+			}
+			if o.Status == OrderPaid {
 				cutoff, err := s.cutoff(ctx, tx, o)
 				if err != nil {
 					return err
@@ -102,13 +103,11 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 				if !now.Before(cutoff) {
 					return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
 				}
-			default:
-				return Errorf(CodeOrderNotCancellable, "this order is %s and cannot be cancelled", o.Status)
 			}
 			if err := tx.LockDeals(ctx, o.dealIDs()); err != nil {
 				return err
 			}
-			done, err := s.cancel(ctx, tx, o, CancelByCustomer, now)
+			done, err := s.cancel(ctx, tx, o, MoverCustomer, CancelByCustomer, now)
 			if err != nil || done {
 				return err
 			}
@@ -152,9 +151,9 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 // nothing, if the order changed status meanwhile. The caller holds the
 // order's deals (LockDeals) first, so that every transaction takes deal
 // rows before order rows and none waits on another in a cycle.
-func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string, now time.Time) (bool, error) {
+func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by Mover, reason string, now time.Time) (bool, error) {
 	from := o.Status
-	ok, err := tx.SetOrderStatus(ctx, o.ID, from, OrderCancelled, now, reason)
+	ok, err := moveOrder(ctx, tx, o, OrderCancelled, by, now, reason)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -167,7 +166,6 @@ func (s *Service) cancel(ctx context.Context, tx Store, o *Order, reason string,
 			return false, err
 		}
 	}
-	o.Status, o.CancelledAt, o.CancelReason = OrderCancelled, now, reason
 	if from != OrderPaid {
 		return true, nil
 	}
@@ -203,7 +201,7 @@ func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for i := range due {
-			done, err := s.cancel(ctx, tx, &due[i], CancelExpired, now)
+			done, err := s.cancel(ctx, tx, &due[i], MoverWorker, CancelExpired, now)
 			if err != nil {
 				return err
 			}

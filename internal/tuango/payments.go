@@ -14,60 +14,51 @@ const (
 	ReconcileGiveUp = 24 * time.Hour
 )
 
-// CreatePayment starts paying for the caller's unpaid order. It reuses the
-// order's pending payment if there is one, so that retries never create two.
-func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, idem *Idempotency) (*Payment, error) {
-	if idem == nil || idem.Key == "" {
-		return nil, Errorf(CodeIdemKeyMissing, "paying needs an Idempotency-Key header")
-	}
-	if err := s.replayed(ctx, idem); err != nil {
-		return nil, err
-	}
+// CreatePayment starts paying for the caller's unpaid order, once per key.
+// It reuses the order's pending payment if there is one, so that retries
+// under new keys never create two.
+func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, idem *Idempotency) (Once[*Payment], error) {
 	// First make (or find) the payment, then register it with the provider
 	// outside any transaction, then store the answer with the key. A crash
 	// in between leaves a pending payment that the retry reuses.
 	var p *Payment
-	err := s.store.InTx(ctx, func(tx Store) error {
-		now := s.clock.Now()
-		o, err := tx.FindOrderByID(ctx, orderID)
+	var pp ProviderPayment
+	first := func(ctx context.Context) error {
+		err := s.store.InTx(ctx, func(tx Store) error {
+			now := s.clock.Now()
+			o, err := tx.FindOrderByID(ctx, orderID)
+			if err != nil {
+				return err
+			}
+			if o.UserID != a.UserID {
+				return ErrNotFound
+			}
+			if o.Status != OrderPendingPayment || !now.Before(o.ExpiresAt) {
+				return Errorf(CodeOrderNotPayable, "this order is %s and cannot be paid", describeUnpayable(o, now))
+			}
+			pending, err := tx.FindPayments(ctx, PaymentFilter{OrderID: o.ID, Status: PaymentPending})
+			if err != nil {
+				return err
+			}
+			if len(pending) > 0 {
+				p = &pending[0]
+				return nil
+			}
+			p = &Payment{ID: s.newID("pay"), OrderID: o.ID, UserID: o.UserID, Provider: s.provider.Name(), AmountFen: o.TotalFen, Status: PaymentPending, CreatedAt: now}
+			return tx.CreatePayment(ctx, p)
+		})
 		if err != nil {
 			return err
 		}
-		if o.UserID != a.UserID {
-			return ErrNotFound
+		if pp, err = s.provider.CreatePayment(ctx, p); err != nil {
+			return Errorf(CodeUnavailable, "the payment provider did not answer (%v); try again in a moment", err)
 		}
-		if o.Status != OrderPendingPayment || !now.Before(o.ExpiresAt) {
-			return Errorf(CodeOrderNotPayable, "this order is %s and cannot be paid", describeUnpayable(o, now))
-		}
-		pending, err := tx.FindPayments(ctx, PaymentFilter{OrderID: o.ID, Status: PaymentPending})
-		if err != nil {
-			return err
-		}
-		if len(pending) > 0 {
-			p = &pending[0]
-			return nil
-		}
-		p = &Payment{ID: s.newID("pay"), OrderID: o.ID, UserID: o.UserID, Provider: s.provider.Name(), AmountFen: o.TotalFen, Status: PaymentPending, CreatedAt: now}
-		return tx.CreatePayment(ctx, p)
-	})
-	if err != nil {
-		return nil, err
+		return nil
 	}
-	pp, err := s.provider.CreatePayment(ctx, p)
-	if err != nil {
-		return nil, Errorf(CodeUnavailable, "the payment provider did not answer (%v); try again in a moment", err)
-	}
-	res, err := s.idempotent(ctx, idem, func(tx Store, now time.Time) (any, error) {
+	return exactlyOnce(ctx, s, idem, first, func(tx Store, now time.Time) (*Payment, error) {
 		p.PayURL = pp.PayURL
-		if err := tx.UpdatePayment(ctx, p); err != nil {
-			return nil, err
-		}
-		return p, nil
+		return p, tx.UpdatePayment(ctx, p)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res.(*Payment), nil
 }
 
 func describeUnpayable(o *Order, now time.Time) string {
@@ -115,12 +106,15 @@ func (s *Service) applyProviderPayment(ctx context.Context, eventID string, pp P
 			return err // already applied, by a duplicate or by reconciliation
 		}
 		p.Status, p.ProviderTxnID, p.SucceededAt = PaymentSucceeded, pp.TxnID, now
-		paid, err := tx.SetOrderStatus(ctx, p.OrderID, OrderPendingPayment, OrderPaid, now, "")
+		o, err := tx.FindOrderByID(ctx, p.OrderID)
 		if err != nil {
 			return err
 		}
-		if paid {
-			return nil
+		if o.Status == OrderPendingPayment {
+			paid, err := moveOrder(ctx, tx, o, OrderPaid, MoverWorker, now, "")
+			if err != nil || paid {
+				return err
+			}
 		}
 		// The order was cancelled, expired or paid by another payment
 		// meanwhile: give this money back.

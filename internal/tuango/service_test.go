@@ -50,14 +50,14 @@ func newWorld(t *testing.T, dsn string, stock int) *world {
 	}
 	must(t, s.CreateCity(ctx, &tuango.City{ID: "cty_1", Name: "长沙", TimeZone: "Asia/Shanghai", Cutoff: "23:00"}))
 	pp := &tuango.PickupPoint{CityID: "cty_1", Name: "店", Address: "路1号", CommissionBps: 500, Active: true}
-	must(t, w.svc.SavePickupPoint(ctx, w.op, pp))
+	must(t, w.svc.CreatePickupPoint(ctx, w.op, pp))
 	sup := &tuango.Supplier{Name: "农场"}
-	must(t, w.svc.SaveSupplier(ctx, w.op, sup))
+	must(t, w.svc.CreateSupplier(ctx, w.op, sup))
 	prd := &tuango.Product{SupplierID: sup.ID, Name: "白菜", Category: "蔬菜", Unit: "500g", CostFen: 150}
-	must(t, w.svc.SaveProduct(ctx, w.op, prd))
+	must(t, w.svc.CreateProduct(ctx, w.op, prd))
 	d := &tuango.Deal{ProductID: prd.ID, CityID: "cty_1", PriceFen: 199, ListPriceFen: 299, Stock: stock, LimitPerCustomer: 50,
 		SaleStartsAt: t0.Add(-time.Hour), SaleEndsAt: t0.Add(13 * time.Hour), DeliveryDate: "2026-11-26"}
-	must(t, w.svc.SaveDeal(ctx, w.op, d))
+	must(t, w.svc.CreateDeal(ctx, w.op, d))
 	w.pp, w.deal = pp.ID, d.ID
 	return w
 }
@@ -72,10 +72,9 @@ func (w *world) customer(t *testing.T, phone string) tuango.Actor {
 func (w *world) order(t *testing.T, a tuango.Actor, key string, qty int) *tuango.Order {
 	t.Helper()
 	o, err := w.svc.PlaceOrder(context.Background(), a, tuango.PlaceOrderRequest{PickupPointID: w.pp,
-		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: qty}},
-		Idem:  &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: key, Render: func(any) (int, []byte, error) { return 201, []byte("{}"), nil }}})
+		Items: []tuango.OrderItem{{DealID: w.deal, Quantity: qty}}, Idem: idem(a.UserID, key)})
 	must(t, err)
-	return o
+	return o.Value
 }
 
 func (w *world) reserved(t *testing.T) int {
@@ -167,12 +166,13 @@ func TestCancellingAPaidOrderRefundsIt(t *testing.T) {
 	ctx := context.Background()
 	a := w.customer(t, "13800000003")
 	o := w.order(t, a, "k", 3)
-	p, err := w.svc.CreatePayment(ctx, a, o.ID, &tuango.Idempotency{Scope: a.UserID, Key: "p", Fingerprint: "p", Render: func(any) (int, []byte, error) { return 201, []byte("{}"), nil }})
+	paid, err := w.svc.CreatePayment(ctx, a, o.ID, idem(a.UserID, "p"))
 	must(t, err)
+	p := paid.Value
 	s := w.db.Store()
 	ok, err := s.SetPaymentStatus(ctx, p.ID, tuango.PaymentPending, tuango.PaymentSucceeded, "txn", w.clock.Now())
 	must(t, err)
-	ok2, err := s.SetOrderStatus(ctx, o.ID, tuango.OrderPendingPayment, tuango.OrderPaid, w.clock.Now(), "")
+	ok2, err := s.UpdateOrderStatus(ctx, &tuango.Order{ID: o.ID, Status: tuango.OrderPaid, PaidAt: w.clock.Now()}, tuango.OrderPendingPayment)
 	must(t, err)
 	if !ok || !ok2 {
 		t.Fatal("could not mark the order paid")
@@ -248,7 +248,7 @@ func TestPaidOrderCancellableUntilCutoff(t *testing.T) {
 	a := w.customer(t, "13800000004")
 	s := w.db.Store()
 	pay := func(o *tuango.Order) {
-		ok, err := s.SetOrderStatus(ctx, o.ID, tuango.OrderPendingPayment, tuango.OrderPaid, w.clock.Now(), "")
+		ok, err := s.UpdateOrderStatus(ctx, &tuango.Order{ID: o.ID, Status: tuango.OrderPaid, PaidAt: w.clock.Now()}, tuango.OrderPendingPayment)
 		if err != nil || !ok {
 			t.Fatalf("mark paid: %v %v", ok, err)
 		}

@@ -56,6 +56,12 @@ type Store interface {
 	// takes them first, so that none waits on another in a cycle. (SQLite's
 	// one writer needs no row locks.)
 	LockDeals(ctx context.Context, ids []string) error
+	// Lock takes the write locks of the rows of kind e with the given ids, in id order
+	// and once each, for the rest of the transaction, so that a read-change-write in it
+	// cannot lose a concurrent change. Every transaction that changes deals takes their
+	// locks first, so that none waits on another in a cycle. Missing ids are ignored.
+	// (SQLite's one writer needs no row locks.)
+	Lock(ctx context.Context, e Entity, ids ...string) error
 	// ReleaseStock gives qty units back.
 	ReleaseStock(ctx context.Context, dealID string, qty int) error
 	// FindLimitUnits returns the units of a deal counted against each of
@@ -85,8 +91,11 @@ type Store interface {
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
-	// SetOrderStatus moves an order from one status to another and reports
-	// whether it was in status from.
+	// UpdateOrderStatus writes o's status and the columns its moves record
+	// (paid_at, cancelled_at, cancel_reason) if the order is still in status from,
+	// and reports whether it was. The domain decides the values; the store only writes them.
+	UpdateOrderStatus(ctx context.Context, o *Order, from OrderStatus) (bool, error)
+	// SetOrderStatus is going; use UpdateOrderStatus.
 	SetOrderStatus(ctx context.Context, id string, from, to OrderStatus, at time.Time, reason string) (bool, error)
 	// CountLiveUnits counts the units of a deal in a user's live orders.
 	CountLiveUnits(ctx context.Context, userID, dealID string) (int, error)

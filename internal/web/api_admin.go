@@ -1,13 +1,62 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"tuango/internal/tuango"
 )
 
-// Operator API. Updates are PATCH: the body's fields are laid over the
-// current object, so a client sends only what changes.
+// Operator API. POST creates an object from the body's fields; PATCH lays
+// the fields present in the body over the object as it stands, in one
+// transaction with the write (see tuango.Service.UpdateDeal), so a client
+// sends only what changes and two clients changing different fields both
+// keep their change. Each body is a patch: pointer fields, nil when absent.
+
+// patcher is a decoded body that changes an object of type T.
+type patcher[T any] interface{ apply(*T) error }
+
+// set overwrites *dst with *v when the body had the field.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// createFrom decodes a body into in, applies it to v and creates v.
+func createFrom[T, V any](s *Server, w http.ResponseWriter, r *http.Request, a tuango.Actor, in patcher[T], v *T,
+	create func(context.Context, tuango.Actor, *T) error, view func(*T) V) {
+	if _, err := decode(w, r, in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := in.apply(v); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := create(r.Context(), a, v); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, view(v))
+}
+
+// patchWith decodes a body into in and applies it to the object named by
+// the path's id.
+func patchWith[T, V any](s *Server, w http.ResponseWriter, r *http.Request, a tuango.Actor, in patcher[T],
+	update func(context.Context, tuango.Actor, string, func(*T) error) (*T, error), view func(*T) V) {
+	if _, err := decode(w, r, in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := update(r.Context(), a, r.PathValue("id"), in.apply)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view(v))
+}
 
 func (s *Server) handleAdminCities(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	cities, err := s.svc.ListCities(r.Context(), a)
@@ -15,12 +64,7 @@ func (s *Server) handleAdminCities(w http.ResponseWriter, r *http.Request, a tua
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(cities, func(c *tuango.City) cityView { return cityView{c.ID, c.Name, c.TimeZone, c.Cutoff} }))
-}
-
-type supplierInput struct {
-	Name    string `json:"name"`
-	Contact string `json:"contact"`
+	writeJSON(w, http.StatusOK, listOf(cities, viewCity))
 }
 
 func (s *Server) handleAdminSuppliers(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -29,94 +73,96 @@ func (s *Server) handleAdminSuppliers(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(sups, func(x *tuango.Supplier) supplierView { return supplierView{x.ID, x.Name, x.Contact} }))
+	writeJSON(w, http.StatusOK, listOf(sups, viewSupplier))
+}
+
+type supplierPatch struct {
+	Name    *string `json:"name"`
+	Contact *string `json:"contact"`
+}
+
+func (in *supplierPatch) apply(sup *tuango.Supplier) error {
+	set(&sup.Name, in.Name)
+	set(&sup.Contact, in.Contact)
+	return nil
 }
 
 func (s *Server) handleAdminCreateSupplier(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	s.saveSupplier(w, r, a, &tuango.Supplier{}, http.StatusCreated)
+	createFrom(s, w, r, a, &supplierPatch{}, &tuango.Supplier{}, s.svc.CreateSupplier, viewSupplier)
 }
 
 func (s *Server) handleAdminUpdateSupplier(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	cur, err := s.svc.GetSupplier(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.saveSupplier(w, r, a, cur, http.StatusOK)
+	patchWith(s, w, r, a, &supplierPatch{}, s.svc.UpdateSupplier, viewSupplier)
 }
 
-func (s *Server) saveSupplier(w http.ResponseWriter, r *http.Request, a tuango.Actor, sup *tuango.Supplier, status int) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in := supplierInput{Name: sup.Name, Contact: sup.Contact}
-	if _, err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sup.Name, sup.Contact = in.Name, in.Contact
-	if err := s.svc.SaveSupplier(r.Context(), a, sup); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, status, supplierView{sup.ID, sup.Name, sup.Contact})
+type productPatch struct {
+	SupplierID *string     `json:"supplier_id"`
+	Name       *string     `json:"name"`
+	Category   *string     `json:"category"`
+	Unit       *string     `json:"unit"`
+	CostFen    *tuango.Fen `json:"cost_fen"`
 }
 
-type productInput struct {
-	SupplierID string     `json:"supplier_id"`
-	Name       string     `json:"name"`
-	Category   string     `json:"category"`
-	Unit       string     `json:"unit"`
-	CostFen    tuango.Fen `json:"cost_fen"`
+func (in *productPatch) apply(p *tuango.Product) error {
+	set(&p.SupplierID, in.SupplierID)
+	set(&p.Name, in.Name)
+	set(&p.Category, in.Category)
+	set(&p.Unit, in.Unit)
+	set(&p.CostFen, in.CostFen)
+	return nil
 }
 
 func (s *Server) handleAdminCreateProduct(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	s.saveProduct(w, r, a, &tuango.Product{}, http.StatusCreated)
+	createFrom(s, w, r, a, &productPatch{}, &tuango.Product{}, s.svc.CreateProduct, viewProduct)
 }
 
 func (s *Server) handleAdminUpdateProduct(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	cur, err := s.svc.GetProduct(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.saveProduct(w, r, a, cur, http.StatusOK)
+	patchWith(s, w, r, a, &productPatch{}, s.svc.UpdateProduct, viewProduct)
 }
 
-func (s *Server) saveProduct(w http.ResponseWriter, r *http.Request, a tuango.Actor, p *tuango.Product, status int) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in := productInput{p.SupplierID, p.Name, p.Category, p.Unit, p.CostFen}
-	if _, err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p.SupplierID, p.Name, p.Category, p.Unit, p.CostFen = in.SupplierID, in.Name, in.Category, in.Unit, in.CostFen
-	if err := s.svc.SaveProduct(r.Context(), a, p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, status, productView{p.ID, p.SupplierID, p.Name, p.Category, p.Unit, p.CostFen})
+type dealPatch struct {
+	ProductID        *string     `json:"product_id"`
+	CityID           *string     `json:"city_id"`
+	Title            *string     `json:"title"`
+	PriceFen         *tuango.Fen `json:"price_fen"`
+	ListPriceFen     *tuango.Fen `json:"list_price_fen"`
+	Stock            *int        `json:"stock"`
+	LimitPerCustomer *int        `json:"limit_per_customer"`
+	SaleStartsAt     *string     `json:"sale_starts_at"`
+	SaleEndsAt       *string     `json:"sale_ends_at"`
+	DeliveryDate     *string     `json:"delivery_date"`
 }
 
-type dealInput struct {
-	ProductID        string     `json:"product_id"`
-	CityID           string     `json:"city_id"`
-	Title            string     `json:"title"`
-	PriceFen         tuango.Fen `json:"price_fen"`
-	ListPriceFen     tuango.Fen `json:"list_price_fen"`
-	Stock            int        `json:"stock"`
-	LimitPerCustomer int        `json:"limit_per_customer"`
-	SaleStartsAt     string     `json:"sale_starts_at"`
-	SaleEndsAt       string     `json:"sale_ends_at"`
-	DeliveryDate     string     `json:"delivery_date"`
+func (in *dealPatch) apply(d *tuango.Deal) error {
+	for _, t := range []struct {
+		field string
+		v     *string
+		dst   *time.Time
+	}{{"sale_starts_at", in.SaleStartsAt, &d.SaleStartsAt}, {"sale_ends_at", in.SaleEndsAt, &d.SaleEndsAt}} {
+		if t.v == nil {
+			continue
+		}
+		at, err := parseTime(t.field, *t.v)
+		if err != nil {
+			return err
+		}
+		*t.dst = at
+	}
+	set(&d.ProductID, in.ProductID)
+	set(&d.CityID, in.CityID)
+	set(&d.Title, in.Title)
+	set(&d.PriceFen, in.PriceFen)
+	set(&d.ListPriceFen, in.ListPriceFen)
+	set(&d.Stock, in.Stock)
+	set(&d.LimitPerCustomer, in.LimitPerCustomer)
+	set(&d.DeliveryDate, in.DeliveryDate)
+	return nil
 }
+
+func viewStaffDeal(d *tuango.Deal) dealView { return viewDeal(d, true) }
 
 func (s *Server) handleAdminCreateDeal(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	s.saveDeal(w, r, a, &tuango.Deal{}, http.StatusCreated)
+	createFrom(s, w, r, a, &dealPatch{}, &tuango.Deal{}, s.svc.CreateDeal, viewStaffDeal)
 }
 
 func (s *Server) handleAdminDeal(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -125,98 +171,44 @@ func (s *Server) handleAdminDeal(w http.ResponseWriter, r *http.Request, a tuang
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewDeal(d, true))
+	writeJSON(w, http.StatusOK, viewStaffDeal(d))
 }
 
 func (s *Server) handleAdminUpdateDeal(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	cur, err := s.svc.GetDeal(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.saveDeal(w, r, a, cur, http.StatusOK)
+	patchWith(s, w, r, a, &dealPatch{}, s.svc.UpdateDeal, viewStaffDeal)
 }
 
-func (s *Server) saveDeal(w http.ResponseWriter, r *http.Request, a tuango.Actor, d *tuango.Deal, status int) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in := dealInput{d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer,
-		formatTime(d.SaleStartsAt), formatTime(d.SaleEndsAt), d.DeliveryDate}
-	if _, err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	starts, err := parseTime("sale_starts_at", in.SaleStartsAt)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ends, err := parseTime("sale_ends_at", in.SaleEndsAt)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen = in.ProductID, in.CityID, in.Title, in.PriceFen, in.ListPriceFen
-	d.Stock, d.LimitPerCustomer, d.SaleStartsAt, d.SaleEndsAt, d.DeliveryDate = in.Stock, in.LimitPerCustomer, starts, ends, in.DeliveryDate
-	if err := s.svc.SaveDeal(r.Context(), a, d); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, status, viewDeal(d, true))
+type pickupPointPatch struct {
+	CityID        *string `json:"city_id"`
+	RouteID       *string `json:"route_id"`
+	Name          *string `json:"name"`
+	Address       *string `json:"address"`
+	LeaderID      *string `json:"leader_id"`
+	CommissionBps *int    `json:"commission_bps"`
+	Active        *bool   `json:"active"`
 }
 
-type pickupPointInput struct {
-	CityID        string `json:"city_id"`
-	RouteID       string `json:"route_id"`
-	Name          string `json:"name"`
-	Address       string `json:"address"`
-	LeaderID      string `json:"leader_id"`
-	CommissionBps int    `json:"commission_bps"`
-	Active        bool   `json:"active"`
+func (in *pickupPointPatch) apply(p *tuango.PickupPoint) error {
+	set(&p.CityID, in.CityID)
+	set(&p.RouteID, in.RouteID)
+	set(&p.Name, in.Name)
+	set(&p.Address, in.Address)
+	set(&p.LeaderID, in.LeaderID)
+	set(&p.CommissionBps, in.CommissionBps)
+	set(&p.Active, in.Active)
+	return nil
 }
 
 func (s *Server) handleAdminCreatePickupPoint(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	s.savePickupPoint(w, r, a, &tuango.PickupPoint{Active: true}, http.StatusCreated)
+	// A new pickup point is open unless the body says otherwise.
+	createFrom(s, w, r, a, &pickupPointPatch{}, &tuango.PickupPoint{Active: true}, s.svc.CreatePickupPoint, viewPickupPoint)
 }
 
 func (s *Server) handleAdminUpdatePickupPoint(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	cur, err := s.svc.GetPickupPoint(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.savePickupPoint(w, r, a, cur, http.StatusOK)
-}
-
-func (s *Server) savePickupPoint(w http.ResponseWriter, r *http.Request, a tuango.Actor, p *tuango.PickupPoint, status int) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in := pickupPointInput{p.CityID, p.RouteID, p.Name, p.Address, p.LeaderID, p.CommissionBps, p.Active}
-	if _, err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p.CityID, p.RouteID, p.Name, p.Address, p.LeaderID, p.CommissionBps, p.Active = in.CityID, in.RouteID, in.Name, in.Address, in.LeaderID, in.CommissionBps, in.Active
-	if err := s.svc.SavePickupPoint(r.Context(), a, p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, status, viewPickupPoint(p))
+	patchWith(s, w, r, a, &pickupPointPatch{}, s.svc.UpdatePickupPoint, viewPickupPoint)
 }
 
 func (s *Server) handleAdminCreateLeader(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	if err := a.RequireStaff(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var in credentials
 	if _, err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -230,23 +222,15 @@ func (s *Server) handleAdminCreateLeader(w http.ResponseWriter, r *http.Request,
 	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 
+type leaderPatch struct {
+	Name *string `json:"name"`
+}
+
+func (in *leaderPatch) apply(u *tuango.User) error {
+	set(&u.Name, in.Name)
+	return nil
+}
+
 func (s *Server) handleAdminUpdateLeader(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	u, err := s.svc.GetLeader(r.Context(), a, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in := struct {
-		Name string `json:"name"`
-	}{u.Name}
-	if _, err := decode(w, r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u.Name = in.Name
-	if err := s.svc.UpdateLeader(r.Context(), a, u); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, viewUser(u))
+	patchWith(s, w, r, a, &leaderPatch{}, s.svc.UpdateLeader, viewUser)
 }

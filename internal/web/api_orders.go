@@ -27,15 +27,13 @@ func decodeOrderRequest(body []byte) (tuango.PlaceOrderRequest, error) {
 	return req, req.Validate()
 }
 
-func orderBody(res any) any { return viewOrder(res.(*tuango.Order)) }
-
 func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	body, err := readBody(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ip, err := newIdempotency(r, a, body, http.StatusCreated, orderBody)
+	idem, err := idempotencyOf(r, a, body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -45,9 +43,13 @@ func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuan
 		s.writeError(w, r, err)
 		return
 	}
-	req.Idem = ip.idem
-	_, err = s.svc.PlaceOrder(r.Context(), a, req)
-	s.writeIdempotent(w, r, ip, err)
+	req.Idem = idem
+	ans, err := s.svc.PlaceOrder(r.Context(), a, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeOnce(w, http.StatusCreated, ans, viewOrder)
 }
 
 func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {

@@ -253,27 +253,6 @@ func TestOrdersAreVisibleOnlyToTheirOwner(t *testing.T) {
 	})
 }
 
-func TestCustomersCannotUseTheOperatorAPI(t *testing.T) {
-	e := newEnv(t)
-	c := e.customer()
-	calls := []struct{ method, path string }{
-		{"GET", "/api/v1/admin/cities"}, {"GET", "/api/v1/admin/suppliers"}, {"POST", "/api/v1/admin/suppliers"},
-		{"POST", "/api/v1/admin/products"}, {"POST", "/api/v1/admin/deals"}, {"POST", "/api/v1/admin/pickup-points"},
-		{"POST", "/api/v1/admin/leaders"}, {"PATCH", "/api/v1/admin/suppliers/" + e.supplierID}, {"PUT", "/api/v1/sandbox/faults"},
-	}
-	for _, call := range calls {
-		t.Run(call.method+" "+call.path, func(t *testing.T) {
-			r := c.do(call.method, call.path, map[string]any{"name": "x"})
-			if r.status != 403 || r.problem().Code != tuango.CodeForbidden {
-				t.Errorf("= %d %s, want 403 forbidden", r.status, r.body)
-			}
-		})
-	}
-	if n := e.count(`SELECT COUNT(*) FROM suppliers`); n != 1 {
-		t.Errorf("suppliers = %d, want 1", n)
-	}
-}
-
 func TestCancelReturnsStock(t *testing.T) {
 	e := newEnv(t)
 	deal := e.newDeal(5, 5, 100)

@@ -7,21 +7,23 @@ import (
 	"tuango/internal/tuango"
 )
 
-func paymentBody(res any) any { return viewPayment(res.(*tuango.Payment)) }
-
 func (s *Server) handleCreatePayment(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	body, err := readBody(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ip, err := newIdempotency(r, a, body, http.StatusCreated, paymentBody)
+	idem, err := idempotencyOf(r, a, body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	_, err = s.svc.CreatePayment(r.Context(), a, r.PathValue("id"), ip.idem)
-	s.writeIdempotent(w, r, ip, err)
+	ans, err := s.svc.CreatePayment(r.Context(), a, r.PathValue("id"), idem)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeOnce(w, http.StatusCreated, ans, viewPayment)
 }
 
 func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request, a tuango.Actor) {

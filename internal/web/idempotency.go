@@ -3,22 +3,15 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 
 	"tuango/internal/tuango"
 )
 
-// idempotency builds the exactly-once envelope of a state change from the
-// Idempotency-Key header. The response is rendered once, inside the
-// transaction, and those same bytes are sent now and on every replay.
-type idempotency struct {
-	idem   *tuango.Idempotency
-	status int
-	body   []byte
-}
-
-func newIdempotency(r *http.Request, a tuango.Actor, body []byte, status int, view func(any) any) (*idempotency, error) {
+// idempotencyOf reads the Idempotency-Key header of a state change and
+// fingerprints the request (method, path and body), so that the key sent
+// again with another request is refused.
+func idempotencyOf(r *http.Request, a tuango.Actor, body []byte) (*tuango.Idempotency, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		return nil, &tuango.Error{Code: tuango.CodeIdemKeyMissing, Message: "send an Idempotency-Key header (a unique string per intended action, such as a UUID) so that a retry cannot act twice"}
@@ -34,26 +27,15 @@ func newIdempotency(r *http.Request, a tuango.Actor, body []byte, status int, vi
 	h := sha256.New()
 	h.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
 	h.Write(body)
-	ip := &idempotency{}
-	ip.idem = &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil)),
-		Render: func(res any) (int, []byte, error) {
-			b, err := json.Marshal(view(res))
-			ip.status, ip.body = status, b
-			return status, b, err
-		}}
-	return ip, nil
+	return &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// write sends the response of a state change: the stored one on a replay.
-func (s *Server) writeIdempotent(w http.ResponseWriter, r *http.Request, ip *idempotency, err error) {
-	if rec, ok := tuango.AsReplay(err); ok {
+// writeOnce encodes the answer of an exactly-once call. The first answer
+// and every replay are encoded from the same stored result, so a retry
+// gets the same bytes; a replay says so in Idempotent-Replayed.
+func writeOnce[T, V any](w http.ResponseWriter, status int, ans tuango.Once[T], view func(T) V) {
+	if ans.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeRaw(w, rec.Status, rec.Body)
-		return
 	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeRaw(w, ip.status, ip.body)
+	writeJSON(w, status, view(ans.Value))
 }

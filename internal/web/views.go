@@ -121,6 +121,10 @@ type supplierView struct {
 	Contact string `json:"contact"`
 }
 
+func viewSupplier(s *tuango.Supplier) supplierView {
+	return supplierView{ID: s.ID, Name: s.Name, Contact: s.Contact}
+}
+
 type productView struct {
 	ID         string     `json:"id"`
 	SupplierID string     `json:"supplier_id"`
@@ -130,11 +134,19 @@ type productView struct {
 	CostFen    tuango.Fen `json:"cost_fen"`
 }
 
+func viewProduct(p *tuango.Product) productView {
+	return productView{ID: p.ID, SupplierID: p.SupplierID, Name: p.Name, Category: p.Category, Unit: p.Unit, CostFen: p.CostFen}
+}
+
 type cityView struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	TimeZone string `json:"time_zone"`
 	Cutoff   string `json:"cutoff"`
+}
+
+func viewCity(c *tuango.City) cityView {
+	return cityView{ID: c.ID, Name: c.Name, TimeZone: c.TimeZone, Cutoff: c.Cutoff}
 }
 
 type list[T any] struct {

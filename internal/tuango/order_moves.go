@@ -1,0 +1,83 @@
+package tuango
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Mover is who makes a move of an order.
+type Mover string
+
+// The movers.
+const (
+	MoverCustomer Mover = "customer" // the order's owner
+	MoverLeader   Mover = "leader"   // the leader of the order's pickup point
+	MoverOperator Mover = "operator" // an operator or admin
+	MoverWorker   Mover = "worker"   // a background job, or the payment provider's word
+)
+
+// OrderMove is one move an order can make: from a status to another, who
+// may make it, and what it records on the order besides its status.
+type OrderMove struct {
+	From, To OrderStatus
+	By       []Mover
+	Records  string // the fields it sets, for people
+	record   func(o *Order, at time.Time, reason string)
+}
+
+// orderMoves is the order state machine: every move an order can make,
+// and none other. Later states (confirmed, shipped, arrived, picked up,
+// unclaimed) are added here with their moves.
+var orderMoves = []OrderMove{
+	{From: OrderPendingPayment, To: OrderPaid, By: []Mover{MoverWorker}, Records: "paid_at",
+		record: func(o *Order, at time.Time, _ string) { o.PaidAt = at }},
+	{From: OrderPendingPayment, To: OrderCancelled, By: []Mover{MoverCustomer, MoverWorker}, Records: "cancelled_at, cancel_reason",
+		record: recordCancel},
+	// Before the cutoff only; refunded in the same transaction.
+	{From: OrderPaid, To: OrderCancelled, By: []Mover{MoverCustomer}, Records: "cancelled_at, cancel_reason",
+		record: recordCancel},
+}
+
+func recordCancel(o *Order, at time.Time, reason string) { o.CancelledAt, o.CancelReason = at, reason }
+
+// OrderMoves returns the order state machine, for documentation and
+// checkers.
+func OrderMoves() []OrderMove { return slices.Clone(orderMoves) }
+
+// findMove returns the move from one status to another, or nil.
+func findMove(from, to OrderStatus) *OrderMove {
+	for i := range orderMoves {
+		if orderMoves[i].From == from && orderMoves[i].To == to {
+			return &orderMoves[i]
+		}
+	}
+	return nil
+}
+
+// CanMove reports whether by may move an order in status s to status to.
+func (s OrderStatus) CanMove(to OrderStatus, by Mover) bool {
+	m := findMove(s, to)
+	return m != nil && slices.Contains(m.By, by)
+}
+
+// moveOrder moves o to status to, by mover, at the given time, as a
+// guarded update in tx: it records what the move records and reports
+// false, changing nothing, if the order is no longer in o's status — so a
+// move made twice, or raced by another node, happens once. A move the
+// state machine does not have is an internal error: callers check what a
+// user may ask for (CanMove) and say so in the user's terms first.
+func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by Mover, at time.Time, reason string) (bool, error) {
+	if !o.Status.CanMove(to, by) {
+		return false, Errorf(CodeInternal, "the order state machine has no move from %s to %s by %s", o.Status, to, by)
+	}
+	next := *o
+	next.Status = to
+	findMove(o.Status, to).record(&next, at, reason)
+	ok, err := tx.UpdateOrderStatus(ctx, &next, o.Status)
+	if err != nil || !ok {
+		return false, err
+	}
+	*o = next
+	return true, nil
+}
