@@ -374,11 +374,3 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
-
-// notFound turns sql.ErrNoRows into tuango's not_found.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return tuango.ErrNotFound
-	}
-	return err
-}

@@ -139,3 +139,36 @@ func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int
 	}
 	return wrap(err, "release limit of deal %s", dealID)
 }
+
+// FindLimitUnits returns the units of a deal counted for each customer.
+func (s *Store) FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error) {
+	units := map[string]int{}
+	err := inChunks(userIDs, func(marks string, args []any) error {
+		rows, err := s.query(ctx, `SELECT user_id, units FROM customer_deal_units WHERE deal_id = ? AND user_id IN (`+marks+`)`, append([]any{dealID}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var u string
+			var n int
+			if err := rows.Scan(&u, &n); err != nil {
+				return err
+			}
+			units[u] = n
+		}
+		return rows.Err()
+	})
+	return units, wrap(err, "find limit units of deal %s", dealID)
+}
+
+// AddLimitUnits adds units to customers' counters, one row per pair.
+func (s *Store) AddLimitUnits(ctx context.Context, lus []tuango.LimitUnits) error {
+	rows := make([][]any, len(lus))
+	for i, l := range lus {
+		rows[i] = []any{l.UserID, l.DealID, l.Units}
+	}
+	err := s.insertRows(ctx, `INSERT INTO customer_deal_units (user_id, deal_id, units)`,
+		` ON CONFLICT (user_id, deal_id) DO UPDATE SET units = customer_deal_units.units + excluded.units`, 3, rows)
+	return wrap(err, "add limit units")
+}

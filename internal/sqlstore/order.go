@@ -12,6 +12,22 @@ func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
 	return s.CreateOrders(ctx, []*tuango.Order{o})
 }
 
+// CreateOrders inserts orders and their lines, in chunks of rows.
+func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error {
+	var ors, lines [][]any
+	for _, o := range orders {
+		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt)})
+		for _, l := range o.Lines {
+			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps})
+		}
+	}
+	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at)`, "", 9, ors); err != nil {
+		return wrap(err, "create %d orders", len(orders))
+	}
+	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps)`, "", 8, lines)
+	return wrap(err, "create lines of %d orders", len(orders))
+}
+
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,
 	paid_at, cancelled_at, cancel_reason FROM orders`
 

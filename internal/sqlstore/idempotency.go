@@ -72,6 +72,16 @@ func (s *Store) SaveIdempotency(ctx context.Context, r *tuango.IdempotencyRecord
 	return s.SaveIdempotencies(ctx, []*tuango.IdempotencyRecord{r})
 }
 
+// SaveIdempotencies stores records; an existing key is a conflict.
+func (s *Store) SaveIdempotencies(ctx context.Context, rs []*tuango.IdempotencyRecord) error {
+	rows := make([][]any, len(rs))
+	for i, r := range rs {
+		rows[i] = []any{r.Scope, r.Key, r.Fingerprint, r.Status, r.Body, micros(r.CreatedAt)}
+	}
+	err := s.insertRows(ctx, `INSERT INTO idempotency_records (scope, key, fingerprint, status, body, created_at)`, "", 6, rows)
+	return wrap(s.db.engine.translate(err), "save %d idempotency keys", len(rs))
+}
+
 // DeleteIdempotencyBefore deletes records created before t.
 func (s *Store) DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, error) {
 	res, err := s.exec(ctx, `DELETE FROM idempotency_records WHERE created_at < ?`, micros(t))
@@ -80,22 +90,4 @@ func (s *Store) DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, 
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
-}
-
-// AcquireLease takes or renews a named lease.
-func (s *Store) AcquireLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error) {
-	ok, err := s.execOne(ctx, `INSERT INTO job_leases (name, owner, lease_until) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-		WHERE job_leases.lease_until <= ? OR job_leases.owner = excluded.owner`, name, owner, micros(until), micros(now))
-	return ok, wrap(err, "acquire lease %s", name)
-}
-
-// Setting returns a named setting, storing def first if there is none.
-func (s *Store) Setting(ctx context.Context, name, def string) (string, error) {
-	if _, err := s.exec(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, def); err != nil {
-		return "", wrap(err, "store setting %s", name)
-	}
-	var v string
-	err := s.queryRow(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
-	return v, wrap(err, "read setting %s", name)
 }
