@@ -105,7 +105,7 @@ func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool,
 // LockDeals locks deal rows in id order with a no-op update, which both
 // engines accept; SQLite's one writer already excludes everyone else.
 func (s *Store) LockDeals(ctx context.Context, ids []string) error {
-	if s.db.wconn != nil {
+	if s.db.engine.oneWriter() {
 		return nil
 	}
 	sorted := append([]string(nil), ids...)

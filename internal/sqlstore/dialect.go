@@ -20,6 +20,10 @@ type engine interface {
 	name() string
 	// numbered reports whether placeholders are $1, $2, ... rather than ?.
 	numbered() bool
+	// oneWriter reports whether one writer connection serialises every
+	// transaction, so that no row locks are needed and the pool size is
+	// fixed.
+	oneWriter() bool
 	// translate turns a unique violation into tuango's conflict.
 	translate(err error) error
 	// retryable reports whether a transaction failed only because of
@@ -31,8 +35,9 @@ type engine interface {
 
 type sqliteEngine struct{}
 
-func (sqliteEngine) name() string   { return "sqlite" }
-func (sqliteEngine) numbered() bool { return false }
+func (sqliteEngine) name() string    { return "sqlite" }
+func (sqliteEngine) numbered() bool  { return false }
+func (sqliteEngine) oneWriter() bool { return true }
 
 func (sqliteEngine) translate(err error) error {
 	var e *sqlite.Error
@@ -56,8 +61,9 @@ func (sqliteEngine) lockMigrations(context.Context, *sql.Tx) error {
 
 type postgresEngine struct{}
 
-func (postgresEngine) name() string   { return "postgres" }
-func (postgresEngine) numbered() bool { return true }
+func (postgresEngine) name() string    { return "postgres" }
+func (postgresEngine) numbered() bool  { return true }
+func (postgresEngine) oneWriter() bool { return false }
 
 func (postgresEngine) translate(err error) error {
 	var e *pgconn.PgError

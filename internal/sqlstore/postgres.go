@@ -29,7 +29,7 @@ const DefaultMaxConns = 16
 // SetMaxConns sets the PostgreSQL pool size; it does nothing on SQLite,
 // whose writer is one connection.
 func (db *DB) SetMaxConns(n int) {
-	if db.wconn != nil || n <= 0 {
+	if db.engine.oneWriter() || n <= 0 {
 		return
 	}
 	db.write.SetMaxOpenConns(n)
