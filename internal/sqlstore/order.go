@@ -84,19 +84,24 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 	if err != nil || len(orders) == 0 {
 		return orders, err
 	}
-	ids := make([]any, len(orders))
+	ids := make([]string, len(orders))
 	byID := make(map[string]*tuango.Order, len(orders))
 	for i := range orders {
 		ids[i] = orders[i].ID
 		byID[orders[i].ID] = &orders[i]
 	}
-	lines, err := queryAll(s, ctx, scanLine, lineSelect+` WHERE order_id IN (`+placeholders(len(ids))+`) ORDER BY order_id, line_no`, ids...)
+	// In padded chunks, so that lists of every length share a few
+	// statement texts; each order's lines all come in one chunk.
+	err = inChunks(ids, func(marks string, args []any) error {
+		lines, err := queryAll(s, ctx, scanLine, lineSelect+` WHERE order_id IN (`+marks+`) ORDER BY order_id, line_no`, args...)
+		for _, l := range lines {
+			o := byID[l.OrderID]
+			o.Lines = append(o.Lines, l)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	for _, l := range lines {
-		o := byID[l.OrderID]
-		o.Lines = append(o.Lines, l)
 	}
 	return orders, nil
 }

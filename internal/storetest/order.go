@@ -56,6 +56,28 @@ func testOrder(t *testing.T, s tuango.Store) {
 		wantIDs(t, ids(got, orderID), []string{middle.ID}, "FindOrders(user, paid)")
 	})
 
+	t.Run("more orders than one lookup takes are listed with all their lines", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		d, d2 := w.createDeal(t, 1000, 1000), w.createDeal(t, 1000, 1000)
+		var orders []*tuango.Order
+		for i := range 130 { // lines are looked up 128 orders at a time
+			items := []item{{d, 1 + i%3}}
+			if i%2 == 0 {
+				items = append(items, item{d2, 1})
+			}
+			orders = append(orders, w.orderOf(u.ID, tuango.OrderPendingPayment, t0().Add(time.Duration(i)*time.Second), items...))
+		}
+		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(130)")
+		var want []tuango.Order
+		for i := len(orders) - 1; i >= 0; i-- {
+			want = append(want, *orders[i])
+		}
+		got, err := s.FindOrders(t.Context(), tuango.OrderFilter{UserID: u.ID})
+		must(t, err, "FindOrders(user with 130 orders)")
+		wantEqual(t, got, want, "FindOrders(user with 130 orders)")
+	})
+
 	t.Run("overdue orders are listed by payment deadline", func(t *testing.T) {
 		w := newWorld(t, s)
 		u := createUser(t, s, tuango.RoleCustomer)
