@@ -2,22 +2,26 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"tuango/internal/tuango"
 )
 
+func scanIdempotency(sc scanner, r *tuango.IdempotencyRecord) error {
+	var created int64
+	err := sc.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created)
+	r.CreatedAt = fromMicros(created)
+	return err
+}
+
 // FindIdempotency finds the stored response of a key.
 func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango.IdempotencyRecord, error) {
 	var r tuango.IdempotencyRecord
-	var created int64
-	err := s.queryRow(ctx, `SELECT scope, key, fingerprint, status, body, created_at FROM idempotency_records WHERE scope = ? AND key = ?`,
-		scope, key).Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created)
+	err := scanIdempotency(s.queryRow(ctx, `SELECT scope, key, fingerprint, status, body, created_at FROM idempotency_records WHERE scope = ? AND key = ?`,
+		scope, key), &r)
 	if err != nil {
 		return nil, wrap(notFound(err), "find idempotency key")
 	}
-	r.CreatedAt = fromMicros(created)
 	return &r, nil
 }
 
@@ -27,42 +31,26 @@ func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango
 func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([]tuango.IdempotencyRecord, error) {
 	var out []tuango.IdempotencyRecord
 	seen := map[tuango.IdemKey]bool{}
-	for len(keys) > 0 {
-		n := min(len(keys), chunkSizes[0])
-		c := readChunk(n)
-		args := make([]any, 0, 2*c)
-		for i := range c {
-			k := keys[min(i, n-1)]
+	err := padded(keys, func(part []tuango.IdemKey) error {
+		args := make([]any, 0, 2*len(part))
+		for _, k := range part {
 			args = append(args, k.Scope, k.Key)
 		}
 		// A join from the pairs, not "(scope, key) IN (VALUES ...)": for
 		// that, SQLite scans the whole table.
-		rows, err := s.query(ctx, `WITH k(scope, key) AS (VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", c), ", ")+`)
+		found, err := queryAll(s, ctx, scanIdempotency, `WITH k(scope, key) AS (VALUES `+tuples(len(part), 2)+`)
 			SELECT r.scope, r.key, r.fingerprint, r.status, r.body, r.created_at
 			FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key`, args...)
-		if err != nil {
-			return nil, wrap(err, "find %d idempotency keys", len(keys))
-		}
-		for rows.Next() {
-			var r tuango.IdempotencyRecord
-			var created int64
-			if err := rows.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Status, &r.Body, &created); err != nil {
-				rows.Close()
-				return nil, wrap(err, "find idempotency keys")
-			}
+		for _, r := range found {
 			if k := (tuango.IdemKey{Scope: r.Scope, Key: r.Key}); !seen[k] { // a padded or repeated key
 				seen[k] = true
-				r.CreatedAt = fromMicros(created)
 				out = append(out, r)
 			}
 		}
-		if err := rows.Close(); err != nil {
-			return nil, wrap(err, "find idempotency keys")
-		}
-		if err := rows.Err(); err != nil {
-			return nil, wrap(err, "find idempotency keys")
-		}
-		keys = keys[n:]
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "find %d idempotency keys", len(keys))
 	}
 	return out, nil
 }

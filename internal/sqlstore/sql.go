@@ -66,22 +66,13 @@ func chunk(n int) int {
 
 // insertRows runs head VALUES (...), (...) tail over rows in chunks.
 func (s *Store) insertRows(ctx context.Context, head, tail string, width int, rows [][]any) error {
-	row := "(" + placeholders(width) + ")"
 	for len(rows) > 0 {
 		n := chunk(len(rows))
-		var b strings.Builder
-		b.WriteString(head)
-		b.WriteString(" VALUES ")
 		args := make([]any, 0, n*width)
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(row)
+		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		b.WriteString(tail)
-		if _, err := s.exec(ctx, b.String(), args...); err != nil {
+		if _, err := s.exec(ctx, head+" VALUES "+tuples(n, width)+tail, args...); err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -102,27 +93,43 @@ func readChunk(n int) int {
 	return c
 }
 
-// inChunks calls fn with the ids in padded chunks (see readChunk), each
-// with "?, ?, ..." for it; ids may repeat in a chunk.
-func inChunks(ids []string, fn func(marks string, args []any) error) error {
-	for len(ids) > 0 {
-		n := min(len(ids), chunkSizes[0])
-		c := readChunk(n)
-		args := make([]any, c)
-		for i := range args {
-			args[i] = ids[min(i, n-1)]
+// padded calls fn with xs in chunks of up to 128, each padded to its
+// readChunk size by repeating its last value.
+func padded[T any](xs []T, fn func(part []T) error) error {
+	for len(xs) > 0 {
+		n := min(len(xs), chunkSizes[0])
+		part := make([]T, readChunk(n))
+		for i := range part {
+			part[i] = xs[min(i, n-1)]
 		}
-		if err := fn(placeholders(c), args); err != nil {
+		if err := fn(part); err != nil {
 			return err
 		}
-		ids = ids[n:]
+		xs = xs[n:]
 	}
 	return nil
+}
+
+// inChunks calls fn with the ids in padded chunks (see padded), each with
+// "?, ?, ..." for it; ids may repeat in a chunk.
+func inChunks(ids []string, fn func(marks string, args []any) error) error {
+	return padded(ids, func(part []string) error {
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		return fn(placeholders(len(part)), args)
+	})
 }
 
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// tuples returns "(?, ?), (?, ?)" for n rows of width values.
+func tuples(n, width int) string {
+	return strings.TrimSuffix(strings.Repeat("("+placeholders(width)+"), ", n), ", ")
 }
 
 func whereClause(conds []string) string {
