@@ -136,6 +136,28 @@ func testOrder(t *testing.T, s tuango.Store) {
 		wantOK(t, ok, err, false, "SetOrderStatus(missing order)")
 	})
 
+	t.Run("CreateOrders writes every order and line", func(t *testing.T) {
+		w := newWorld(t, s)
+		d1, d2 := w.createDeal(t, 1000, 50), w.createDeal(t, 1000, 50)
+		var orders []*tuango.Order
+		for i := range 150 {
+			items := []item{{d1, 1 + i%3}}
+			if i%5 == 0 {
+				items = append(items, item{d2, 2})
+			}
+			orders = append(orders, w.orderOf(createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderPendingPayment, t0(), items...))
+		}
+		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(150)")
+		for _, o := range orders {
+			got, err := s.FindOrderByID(t.Context(), o.ID)
+			if err != nil {
+				t.Errorf("FindOrderByID(%s) = %v", o.ID, err)
+				continue
+			}
+			wantEqual(t, got, o, "FindOrderByID(%s) after CreateOrders", o.ID)
+		}
+	})
+
 	t.Run("CountLiveUnits counts only pending and paid orders", func(t *testing.T) {
 		w := newWorld(t, s)
 		u, other := createUser(t, s, tuango.RoleCustomer), createUser(t, s, tuango.RoleCustomer)
