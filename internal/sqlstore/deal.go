@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"tuango/internal/tuango"
 )
@@ -102,20 +102,42 @@ func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool,
 	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
 }
 
-// LockDeals locks deal rows in id order with a no-op update, which both
-// engines accept; SQLite's one writer already excludes everyone else.
+// LockDeals locks deal rows (see Lock).
 func (s *Store) LockDeals(ctx context.Context, ids []string) error {
+	return s.Lock(ctx, tuango.EntityDeal, ids...)
+}
+
+// lockStatement is the no-op update, which both engines accept, that locks
+// a row of kind e; ok is false for a kind that cannot be locked.
+func lockStatement(e tuango.Entity) (query string, ok bool) {
+	switch e {
+	case tuango.EntityDeal:
+		return `UPDATE deals SET id = id WHERE id = ?`, true
+	case tuango.EntitySupplier:
+		return `UPDATE suppliers SET id = id WHERE id = ?`, true
+	case tuango.EntityProduct:
+		return `UPDATE products SET id = id WHERE id = ?`, true
+	case tuango.EntityPickupPoint:
+		return `UPDATE pickup_points SET id = id WHERE id = ?`, true
+	case tuango.EntityUser:
+		return `UPDATE users SET id = id WHERE id = ?`, true
+	}
+	return "", false
+}
+
+// Lock locks rows of one kind in id order, each once, with a no-op update;
+// on SQLite the one writer already excludes everyone else.
+func (s *Store) Lock(ctx context.Context, e tuango.Entity, ids ...string) error {
+	query, ok := lockStatement(e)
+	if !ok {
+		return tuango.Errorf(tuango.CodeInternal, "sqlstore: no lock for rows of kind %q", e)
+	}
 	if s.db.engine.oneWriter() {
 		return nil
 	}
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	for i, id := range sorted {
-		if i > 0 && id == sorted[i-1] {
-			continue
-		}
-		if _, err := s.exec(ctx, `UPDATE deals SET reserved = reserved WHERE id = ?`, id); err != nil {
-			return wrap(err, "lock deal %s", id)
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		if _, err := s.exec(ctx, query, id); err != nil {
+			return wrap(err, "lock %s %s", e, id)
 		}
 	}
 	return nil

@@ -56,6 +56,12 @@ type Store interface {
 	// takes them first, so that none waits on another in a cycle. (SQLite's
 	// one writer needs no row locks.)
 	LockDeals(ctx context.Context, ids []string) error
+	// Lock takes the write locks of the rows of kind e with the given ids, in id order
+	// and once each, for the rest of the transaction, so that a read-change-write in it
+	// cannot lose a concurrent change. Every transaction that changes deals takes their
+	// locks first, so that none waits on another in a cycle. Missing ids are ignored.
+	// (SQLite's one writer needs no row locks.)
+	Lock(ctx context.Context, e Entity, ids ...string) error
 	// ReleaseStock gives qty units back.
 	ReleaseStock(ctx context.Context, dealID string, qty int) error
 	// FindLimitUnits returns the units of a deal counted against each of

@@ -1,0 +1,13 @@
+package tuango
+
+// Entity names a kind of row a transaction may lock before it reads and changes it.
+type Entity string
+
+// The kinds of row Store.Lock locks.
+const (
+	EntityDeal        Entity = "deal"
+	EntitySupplier    Entity = "supplier"
+	EntityProduct     Entity = "product"
+	EntityPickupPoint Entity = "pickup_point"
+	EntityUser        Entity = "user"
+)
