@@ -123,6 +123,14 @@ func (s *Store) SetOrderStatus(ctx context.Context, id string, from, to tuango.O
 	return ok, wrap(err, "set order %s to %s", id, to)
 }
 
+// UpdateOrderStatus writes o's status, paid_at, cancelled_at and
+// cancel_reason if the order is still in status from.
+func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tuango.OrderStatus) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET status = ?, paid_at = ?, cancelled_at = ?, cancel_reason = ? WHERE id = ? AND status = ?`,
+		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.ID, string(from))
+	return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
+}
+
 // CountLiveUnits counts a deal's units in a user's live orders.
 func (s *Store) CountLiveUnits(ctx context.Context, userID, dealID string) (int, error) {
 	var n int

@@ -158,6 +158,40 @@ func testOrder(t *testing.T, s tuango.Store) {
 		}
 	})
 
+	t.Run("UpdateOrderStatus writes the moved columns only from the given status", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		o := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{w.createDeal(t, 10, 5), 1})
+		paid := *o
+		paid.Status, paid.PaidAt = tuango.OrderPaid, t0().Add(time.Minute+7*time.Microsecond)
+		cancelled := paid
+		cancelled.Status, cancelled.CancelledAt, cancelled.CancelReason = tuango.OrderCancelled, t0().Add(time.Hour+9*time.Microsecond), tuango.CancelByCustomer
+		steps := []struct {
+			name string
+			to   *tuango.Order
+			from tuango.OrderStatus
+			want bool
+			then *tuango.Order // the order as found afterwards
+		}{
+			{"pending → paid", &paid, tuango.OrderPendingPayment, true, &paid},
+			{"pending → cancelled once paid", &cancelled, tuango.OrderPendingPayment, false, &paid},
+			{"paid → cancelled", &cancelled, tuango.OrderPaid, true, &cancelled},
+			{"paid → paid once cancelled", &paid, tuango.OrderPaid, false, &cancelled},
+		}
+		for _, st := range steps {
+			ok, err := s.UpdateOrderStatus(t.Context(), st.to, st.from)
+			wantOK(t, ok, err, st.want, "%s: UpdateOrderStatus(%s, from %s)", st.name, st.to.Status, st.from)
+			got, err := s.FindOrderByID(t.Context(), o.ID)
+			must(t, err, "FindOrderByID(%s)", o.ID)
+			wantEqual(t, got, st.then, "%s: FindOrderByID(%s)", st.name, o.ID)
+		}
+
+		missing := paid
+		missing.ID = newID("missing")
+		ok, err := s.UpdateOrderStatus(t.Context(), &missing, tuango.OrderPendingPayment)
+		wantOK(t, ok, err, false, "UpdateOrderStatus(missing order)")
+	})
+
 	t.Run("CountLiveUnits counts only pending and paid orders", func(t *testing.T) {
 		w := newWorld(t, s)
 		u, other := createUser(t, s, tuango.RoleCustomer), createUser(t, s, tuango.RoleCustomer)
