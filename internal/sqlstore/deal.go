@@ -166,20 +166,12 @@ func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int
 func (s *Store) FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error) {
 	units := map[string]int{}
 	err := inChunks(userIDs, func(marks string, args []any) error {
-		rows, err := s.query(ctx, `SELECT user_id, units FROM customer_deal_units WHERE deal_id = ? AND user_id IN (`+marks+`)`, append([]any{dealID}, args...)...)
-		if err != nil {
-			return err
+		found, err := queryAll(s, ctx, func(sc scanner, l *tuango.LimitUnits) error { return sc.Scan(&l.UserID, &l.Units) },
+			`SELECT user_id, units FROM customer_deal_units WHERE deal_id = ? AND user_id IN (`+marks+`)`, append([]any{dealID}, args...)...)
+		for _, l := range found {
+			units[l.UserID] = l.Units
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var u string
-			var n int
-			if err := rows.Scan(&u, &n); err != nil {
-				return err
-			}
-			units[u] = n
-		}
-		return rows.Err()
+		return err
 	})
 	return units, wrap(err, "find limit units of deal %s", dealID)
 }
