@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strings"
 
 	"tuango/internal/tuango"
 )
@@ -187,77 +185,4 @@ func (s *Store) FindProducts(ctx context.Context, supplierID string) ([]tuango.P
 		return queryAll(s, ctx, scanProduct, productSelect+` ORDER BY id`)
 	}
 	return queryAll(s, ctx, scanProduct, productSelect+` WHERE supplier_id = ? ORDER BY id`, supplierID)
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
-
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](s *Store, ctx context.Context, scan func(scanner, *T) error, query string, args ...any) ([]T, error) {
-	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		var v T
-		if err := scan(rows, &v); err != nil {
-			return nil, fmt.Errorf("sqlstore: scan: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
-	}
-	return out, nil
-}
-
-// queryByIDs runs a select with its conditions plus "id IN (...)" over ids
-// in chunks, and returns every row found.
-func queryByIDs[T any](s *Store, ctx context.Context, scan func(scanner, *T) error, sel string, where []string, args []any, ids []string) ([]T, error) {
-	var out []T
-	err := inChunks(ids, func(marks string, idArgs []any) error {
-		rows, err := queryAll(s, ctx, scan, sel+whereClause(append(where, "id IN ("+marks+")"))+` ORDER BY id`, append(args, idArgs...)...)
-		out = append(out, rows...)
-		return err
-	})
-	return out, err
-}
-
-func whereClause(conds []string) string {
-	if len(conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(conds, " AND ")
-}
-
-// nullable stores an empty id as NULL, for optional foreign keys.
-func nullable(id string) any {
-	if id == "" {
-		return nil
-	}
-	return id
-}
-
-// mustChange turns "no row changed" into not_found.
-func mustChange(ok bool, err error) error {
-	if err == nil && !ok {
-		return tuango.ErrNotFound
-	}
-	return err
-}
-
-// wrap names where an error came from, keeping its chain for codes.
-// An error that means the database cannot be reached (rather than that the
-// request was wrong) becomes unavailable, which clients see as 503 with
-// Retry-After.
-func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	if unreachable(err) {
-		return fmt.Errorf("sqlstore: "+format+": %w (%v)", append(args, errUnavailable, err)...)
-	}
-	return fmt.Errorf("sqlstore: "+format+": %w", append(args, err)...)
 }

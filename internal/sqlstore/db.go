@@ -58,7 +58,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if db.engine.name() == "sqlite" {
+	if db.engine.oneWriter() {
 		if db.wconn, err = db.write.Conn(ctx); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("sqlstore: take the writer connection: %w", err)
@@ -196,7 +196,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	switch {
 	case s.tx != nil:
 		res, err = s.tx.ExecContext(ctx, q, args...)
-	case s.db.wconn != nil:
+	case s.db.engine.oneWriter():
 		s.db.wmu.Lock()
 		res, err = s.db.writer.ExecContext(ctx, q, args...)
 		s.db.wmu.Unlock()
@@ -244,7 +244,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 	}
 	for attempt := 1; ; attempt++ {
 		var err error
-		if s.db.wconn != nil {
+		if s.db.engine.oneWriter() {
 			err = s.db.inSQLiteTx(ctx, fn)
 		} else {
 			err = s.db.inSQLTx(ctx, fn)
@@ -373,12 +373,4 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: schema is at version %d, this binary needs %d: run tuango migrate", v, want)
 	}
 	return nil
-}
-
-// notFound turns sql.ErrNoRows into tuango's not_found.
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return tuango.ErrNotFound
-	}
-	return err
 }

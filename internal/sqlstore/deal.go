@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"tuango/internal/tuango"
 )
@@ -102,20 +102,42 @@ func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool,
 	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
 }
 
-// LockDeals locks deal rows in id order with a no-op update, which both
-// engines accept; SQLite's one writer already excludes everyone else.
+// LockDeals locks deal rows (see Lock).
 func (s *Store) LockDeals(ctx context.Context, ids []string) error {
-	if s.db.wconn != nil {
+	return s.Lock(ctx, tuango.EntityDeal, ids...)
+}
+
+// lockStatement is the no-op update, which both engines accept, that locks
+// a row of kind e; ok is false for a kind that cannot be locked.
+func lockStatement(e tuango.Entity) (query string, ok bool) {
+	switch e {
+	case tuango.EntityDeal:
+		return `UPDATE deals SET id = id WHERE id = ?`, true
+	case tuango.EntitySupplier:
+		return `UPDATE suppliers SET id = id WHERE id = ?`, true
+	case tuango.EntityProduct:
+		return `UPDATE products SET id = id WHERE id = ?`, true
+	case tuango.EntityPickupPoint:
+		return `UPDATE pickup_points SET id = id WHERE id = ?`, true
+	case tuango.EntityUser:
+		return `UPDATE users SET id = id WHERE id = ?`, true
+	}
+	return "", false
+}
+
+// Lock locks rows of one kind in id order, each once, with a no-op update;
+// on SQLite the one writer already excludes everyone else.
+func (s *Store) Lock(ctx context.Context, e tuango.Entity, ids ...string) error {
+	query, ok := lockStatement(e)
+	if !ok {
+		return tuango.Errorf(tuango.CodeInternal, "sqlstore: no lock for rows of kind %q", e)
+	}
+	if s.db.engine.oneWriter() {
 		return nil
 	}
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
-	for i, id := range sorted {
-		if i > 0 && id == sorted[i-1] {
-			continue
-		}
-		if _, err := s.exec(ctx, `UPDATE deals SET reserved = reserved WHERE id = ?`, id); err != nil {
-			return wrap(err, "lock deal %s", id)
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		if _, err := s.exec(ctx, query, id); err != nil {
+			return wrap(err, "lock %s %s", e, id)
 		}
 	}
 	return nil
@@ -138,4 +160,29 @@ func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int
 		err = tuango.Errorf(tuango.CodeInternal, "customer %s has fewer than %d units of deal %s counted", userID, qty, dealID)
 	}
 	return wrap(err, "release limit of deal %s", dealID)
+}
+
+// FindLimitUnits returns the units of a deal counted for each customer.
+func (s *Store) FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error) {
+	units := map[string]int{}
+	err := inChunks(userIDs, func(marks string, args []any) error {
+		found, err := queryAll(s, ctx, func(sc scanner, l *tuango.LimitUnits) error { return sc.Scan(&l.UserID, &l.Units) },
+			`SELECT user_id, units FROM customer_deal_units WHERE deal_id = ? AND user_id IN (`+marks+`)`, append([]any{dealID}, args...)...)
+		for _, l := range found {
+			units[l.UserID] = l.Units
+		}
+		return err
+	})
+	return units, wrap(err, "find limit units of deal %s", dealID)
+}
+
+// AddLimitUnits adds units to customers' counters, one row per pair.
+func (s *Store) AddLimitUnits(ctx context.Context, lus []tuango.LimitUnits) error {
+	rows := make([][]any, len(lus))
+	for i, l := range lus {
+		rows[i] = []any{l.UserID, l.DealID, l.Units}
+	}
+	err := s.insertRows(ctx, `INSERT INTO customer_deal_units (user_id, deal_id, units)`,
+		` ON CONFLICT (user_id, deal_id) DO UPDATE SET units = customer_deal_units.units + excluded.units`, 3, rows)
+	return wrap(err, "add limit units")
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -21,6 +20,10 @@ type engine interface {
 	name() string
 	// numbered reports whether placeholders are $1, $2, ... rather than ?.
 	numbered() bool
+	// oneWriter reports whether one writer connection serialises every
+	// transaction, so that no row locks are needed and the pool size is
+	// fixed.
+	oneWriter() bool
 	// translate turns a unique violation into tuango's conflict.
 	translate(err error) error
 	// retryable reports whether a transaction failed only because of
@@ -32,8 +35,9 @@ type engine interface {
 
 type sqliteEngine struct{}
 
-func (sqliteEngine) name() string   { return "sqlite" }
-func (sqliteEngine) numbered() bool { return false }
+func (sqliteEngine) name() string    { return "sqlite" }
+func (sqliteEngine) numbered() bool  { return false }
+func (sqliteEngine) oneWriter() bool { return true }
 
 func (sqliteEngine) translate(err error) error {
 	var e *sqlite.Error
@@ -55,6 +59,30 @@ func (sqliteEngine) lockMigrations(context.Context, *sql.Tx) error {
 	return nil // BEGIN IMMEDIATE already holds the one write lock
 }
 
+type postgresEngine struct{}
+
+func (postgresEngine) name() string    { return "postgres" }
+func (postgresEngine) numbered() bool  { return true }
+func (postgresEngine) oneWriter() bool { return false }
+
+func (postgresEngine) translate(err error) error {
+	var e *pgconn.PgError
+	if errors.As(err, &e) && e.Code == "23505" {
+		return &tuango.Error{Code: tuango.CodeConflict, Message: "it already exists"}
+	}
+	return err
+}
+
+func (postgresEngine) retryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
+}
+
+func (postgresEngine) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `LOCK TABLE schema_migrations IN EXCLUSIVE MODE`)
+	return err
+}
+
 var errUnavailable = &tuango.Error{Code: tuango.CodeUnavailable, Message: "the database cannot be reached right now; try again in a moment"}
 
 // unreachable reports whether err says the database could not be reached
@@ -68,25 +96,4 @@ func unreachable(err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
-}
-
-// micros stores a time as microseconds since the epoch; zero stays zero.
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-// fromMicros reads a time stored by micros.
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
-
-// placeholders returns "?, ?, ?" for n values.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

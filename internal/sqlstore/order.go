@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"time"
 
 	"tuango/internal/tuango"
 )
@@ -10,6 +9,22 @@ import (
 // CreateOrder inserts an order and its lines.
 func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
 	return s.CreateOrders(ctx, []*tuango.Order{o})
+}
+
+// CreateOrders inserts orders and their lines, in chunks of rows.
+func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error {
+	var ors, lines [][]any
+	for _, o := range orders {
+		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt)})
+		for _, l := range o.Lines {
+			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps})
+		}
+	}
+	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at)`, "", 9, ors); err != nil {
+		return wrap(err, "create %d orders", len(orders))
+	}
+	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps)`, "", 8, lines)
+	return wrap(err, "create lines of %d orders", len(orders))
 }
 
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,
@@ -68,38 +83,34 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 	if err != nil || len(orders) == 0 {
 		return orders, err
 	}
-	ids := make([]any, len(orders))
+	ids := make([]string, len(orders))
 	byID := make(map[string]*tuango.Order, len(orders))
 	for i := range orders {
 		ids[i] = orders[i].ID
 		byID[orders[i].ID] = &orders[i]
 	}
-	lines, err := queryAll(s, ctx, scanLine, lineSelect+` WHERE order_id IN (`+placeholders(len(ids))+`) ORDER BY order_id, line_no`, ids...)
+	// In padded chunks, so that lists of every length share a few
+	// statement texts; each order's lines all come in one chunk.
+	err = inChunks(ids, func(marks string, args []any) error {
+		lines, err := queryAll(s, ctx, scanLine, lineSelect+` WHERE order_id IN (`+marks+`) ORDER BY order_id, line_no`, args...)
+		for _, l := range lines {
+			o := byID[l.OrderID]
+			o.Lines = append(o.Lines, l)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	for _, l := range lines {
-		o := byID[l.OrderID]
-		o.Lines = append(o.Lines, l)
 	}
 	return orders, nil
 }
 
-// SetOrderStatus moves an order between statuses if it is in from.
-func (s *Store) SetOrderStatus(ctx context.Context, id string, from, to tuango.OrderStatus, at time.Time, reason string) (bool, error) {
-	var ok bool
-	var err error
-	switch to {
-	case tuango.OrderPaid:
-		ok, err = s.execOne(ctx, `UPDATE orders SET status = ?, paid_at = ? WHERE id = ? AND status = ?`,
-			string(to), micros(at), id, string(from))
-	case tuango.OrderCancelled:
-		ok, err = s.execOne(ctx, `UPDATE orders SET status = ?, cancelled_at = ?, cancel_reason = ? WHERE id = ? AND status = ?`,
-			string(to), micros(at), reason, id, string(from))
-	default:
-		err = tuango.Errorf(tuango.CodeInternal, "no move of an order to %s", to)
-	}
-	return ok, wrap(err, "set order %s to %s", id, to)
+// UpdateOrderStatus writes o's status, paid_at, cancelled_at and
+// cancel_reason if the order is still in status from.
+func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tuango.OrderStatus) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET status = ?, paid_at = ?, cancelled_at = ?, cancel_reason = ? WHERE id = ? AND status = ?`,
+		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.ID, string(from))
+	return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
 }
 
 // CountLiveUnits counts a deal's units in a user's live orders.

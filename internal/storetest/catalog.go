@@ -137,6 +137,15 @@ func testCatalog(t *testing.T, s tuango.Store) {
 		}
 	})
 
+	t.Run("pickup points are found by ids", func(t *testing.T) {
+		w := newWorld(t, s)
+		pps, err := s.FindPickupPoints(t.Context(), tuango.PickupPointFilter{IDs: []string{w.point.ID, "pp_missing"}})
+		must(t, err, "FindPickupPoints(IDs)")
+		if len(pps) != 1 || pps[0].ID != w.point.ID {
+			t.Errorf("FindPickupPoints(IDs) = %+v, want the one point", pps)
+		}
+	})
+
 	t.Run("updates of missing rows are not found", func(t *testing.T) {
 		ctx := t.Context()
 		w := newWorld(t, s)

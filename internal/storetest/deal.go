@@ -73,6 +73,16 @@ func testDeal(t *testing.T, s tuango.Store) {
 		}
 	})
 
+	t.Run("deals are found by ids", func(t *testing.T) {
+		w := newWorld(t, s)
+		d1, d2 := w.createDeal(t, 10, 5), w.createDeal(t, 10, 5)
+		deals, err := s.FindDeals(t.Context(), tuango.DealFilter{IDs: []string{d2.ID, d1.ID, "dl_missing"}})
+		must(t, err, "FindDeals(IDs)")
+		if len(deals) != 2 {
+			t.Errorf("FindDeals(IDs) = %d deals, want 2", len(deals))
+		}
+	})
+
 	t.Run("UpdateDeal changes terms but not reserved", func(t *testing.T) {
 		d := newWorld(t, s).createDeal(t, 100, 5)
 		reserve(t, s, d.ID, 7)
@@ -183,6 +193,41 @@ func testDeal(t *testing.T, s tuango.Store) {
 			if got[u.ID] != st.units {
 				t.Errorf("%s: %d units counted, want %d", st.name, got[u.ID], st.units)
 			}
+		}
+	})
+
+	t.Run("limit units are added and found per customer", func(t *testing.T) {
+		w := newWorld(t, s)
+		d1, d2 := w.createDeal(t, 1000, 50), w.createDeal(t, 1000, 50)
+		var rows []tuango.LimitUnits
+		var users []string
+		for i := range 70 {
+			u := newID("usr")
+			users = append(users, u)
+			if i%7 != 0 { // some customers have no counter
+				rows = append(rows, tuango.LimitUnits{UserID: u, DealID: d1.ID, Units: 1 + i%4})
+			}
+		}
+		must(t, s.AddLimitUnits(t.Context(), rows), "AddLimitUnits")
+		must(t, s.AddLimitUnits(t.Context(), rows[:5]), "AddLimitUnits again")
+		got, err := s.FindLimitUnits(t.Context(), d1.ID, users)
+		must(t, err, "FindLimitUnits")
+		if len(got) != len(rows) {
+			t.Errorf("FindLimitUnits found %d counters, want %d", len(got), len(rows))
+		}
+		for i, r := range rows {
+			want := r.Units
+			if i < 5 {
+				want *= 2
+			}
+			if got[r.UserID] != want {
+				t.Errorf("units of %s = %d, want %d", r.UserID, got[r.UserID], want)
+			}
+		}
+		other, err := s.FindLimitUnits(t.Context(), d2.ID, users)
+		must(t, err, "FindLimitUnits(other deal)")
+		if len(other) != 0 {
+			t.Errorf("FindLimitUnits(other deal) = %v, want none", other)
 		}
 	})
 

@@ -56,6 +56,28 @@ func testOrder(t *testing.T, s tuango.Store) {
 		wantIDs(t, ids(got, orderID), []string{middle.ID}, "FindOrders(user, paid)")
 	})
 
+	t.Run("more orders than one lookup takes are listed with all their lines", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		d, d2 := w.createDeal(t, 1000, 1000), w.createDeal(t, 1000, 1000)
+		var orders []*tuango.Order
+		for i := range 130 { // lines are looked up 128 orders at a time
+			items := []item{{d, 1 + i%3}}
+			if i%2 == 0 {
+				items = append(items, item{d2, 1})
+			}
+			orders = append(orders, w.orderOf(u.ID, tuango.OrderPendingPayment, t0().Add(time.Duration(i)*time.Second), items...))
+		}
+		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(130)")
+		var want []tuango.Order
+		for i := len(orders) - 1; i >= 0; i-- {
+			want = append(want, *orders[i])
+		}
+		got, err := s.FindOrders(t.Context(), tuango.OrderFilter{UserID: u.ID})
+		must(t, err, "FindOrders(user with 130 orders)")
+		wantEqual(t, got, want, "FindOrders(user with 130 orders)")
+	})
+
 	t.Run("overdue orders are listed by payment deadline", func(t *testing.T) {
 		w := newWorld(t, s)
 		u := createUser(t, s, tuango.RoleCustomer)
@@ -85,33 +107,60 @@ func testOrder(t *testing.T, s tuango.Store) {
 		}
 	})
 
-	t.Run("SetOrderStatus moves only from the given status", func(t *testing.T) {
+	t.Run("CreateOrders writes every order and line", func(t *testing.T) {
+		w := newWorld(t, s)
+		d1, d2 := w.createDeal(t, 1000, 50), w.createDeal(t, 1000, 50)
+		var orders []*tuango.Order
+		for i := range 150 {
+			items := []item{{d1, 1 + i%3}}
+			if i%5 == 0 {
+				items = append(items, item{d2, 2})
+			}
+			orders = append(orders, w.orderOf(createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderPendingPayment, t0(), items...))
+		}
+		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(150)")
+		for _, o := range orders {
+			got, err := s.FindOrderByID(t.Context(), o.ID)
+			if err != nil {
+				t.Errorf("FindOrderByID(%s) = %v", o.ID, err)
+				continue
+			}
+			wantEqual(t, got, o, "FindOrderByID(%s) after CreateOrders", o.ID)
+		}
+	})
+
+	t.Run("UpdateOrderStatus writes the moved columns only from the given status", func(t *testing.T) {
 		w := newWorld(t, s)
 		u := createUser(t, s, tuango.RoleCustomer)
 		o := w.createOrder(t, u.ID, tuango.OrderPendingPayment, t0(), item{w.createDeal(t, 10, 5), 1})
-		paidAt, cancelledAt := t0().Add(time.Minute), t0().Add(time.Hour)
+		paid := *o
+		paid.Status, paid.PaidAt = tuango.OrderPaid, t0().Add(time.Minute+7*time.Microsecond)
+		cancelled := paid
+		cancelled.Status, cancelled.CancelledAt, cancelled.CancelReason = tuango.OrderCancelled, t0().Add(time.Hour+9*time.Microsecond), tuango.CancelByCustomer
 		steps := []struct {
-			from, to tuango.OrderStatus
-			at       time.Time
-			want     bool
+			name string
+			to   *tuango.Order
+			from tuango.OrderStatus
+			want bool
+			then *tuango.Order // the order as found afterwards
 		}{
-			{tuango.OrderPendingPayment, tuango.OrderPaid, paidAt, true},
-			{tuango.OrderPendingPayment, tuango.OrderPaid, paidAt.Add(time.Second), false},
-			{tuango.OrderPendingPayment, tuango.OrderCancelled, cancelledAt, false},
-			{tuango.OrderPaid, tuango.OrderCancelled, cancelledAt, true},
-			{tuango.OrderPaid, tuango.OrderCancelled, cancelledAt.Add(time.Second), false},
+			{"pending → paid", &paid, tuango.OrderPendingPayment, true, &paid},
+			{"pending → cancelled once paid", &cancelled, tuango.OrderPendingPayment, false, &paid},
+			{"paid → cancelled", &cancelled, tuango.OrderPaid, true, &cancelled},
+			{"paid → paid once cancelled", &paid, tuango.OrderPaid, false, &cancelled},
 		}
 		for _, st := range steps {
-			ok, err := s.SetOrderStatus(t.Context(), o.ID, st.from, st.to, st.at, tuango.CancelByCustomer)
-			wantOK(t, ok, err, st.want, "SetOrderStatus(%s → %s)", st.from, st.to)
+			ok, err := s.UpdateOrderStatus(t.Context(), st.to, st.from)
+			wantOK(t, ok, err, st.want, "%s: UpdateOrderStatus(%s, from %s)", st.name, st.to.Status, st.from)
+			got, err := s.FindOrderByID(t.Context(), o.ID)
+			must(t, err, "FindOrderByID(%s)", o.ID)
+			wantEqual(t, got, st.then, "%s: FindOrderByID(%s)", st.name, o.ID)
 		}
-		o.Status, o.PaidAt, o.CancelledAt, o.CancelReason = tuango.OrderCancelled, paidAt, cancelledAt, tuango.CancelByCustomer
-		got, err := s.FindOrderByID(t.Context(), o.ID)
-		must(t, err, "FindOrderByID(%s)", o.ID)
-		wantEqual(t, got, o, "FindOrderByID(%s) after the moves", o.ID)
 
-		ok, err := s.SetOrderStatus(t.Context(), newID("missing"), tuango.OrderPendingPayment, tuango.OrderPaid, paidAt, "")
-		wantOK(t, ok, err, false, "SetOrderStatus(missing order)")
+		missing := paid
+		missing.ID = newID("missing")
+		ok, err := s.UpdateOrderStatus(t.Context(), &missing, tuango.OrderPendingPayment)
+		wantOK(t, ok, err, false, "UpdateOrderStatus(missing order)")
 	})
 
 	t.Run("CountLiveUnits counts only pending and paid orders", func(t *testing.T) {
@@ -128,8 +177,10 @@ func testOrder(t *testing.T, s tuango.Store) {
 		if n != 5 {
 			t.Errorf("CountLiveUnits(user, deal) = %d, want 5 (2 pending + 3 paid)", n)
 		}
-		ok, err := s.SetOrderStatus(t.Context(), pending.ID, tuango.OrderPendingPayment, tuango.OrderCancelled, t0(), tuango.CancelExpired)
-		wantOK(t, ok, err, true, "SetOrderStatus(pending → cancelled)")
+		cancelled := *pending
+		cancelled.Status, cancelled.CancelledAt, cancelled.CancelReason = tuango.OrderCancelled, t0(), tuango.CancelExpired
+		ok, err := s.UpdateOrderStatus(t.Context(), &cancelled, tuango.OrderPendingPayment)
+		wantOK(t, ok, err, true, "UpdateOrderStatus(pending → cancelled)")
 		n, err = s.CountLiveUnits(t.Context(), u.ID, d.ID)
 		must(t, err, "CountLiveUnits")
 		if n != 3 {

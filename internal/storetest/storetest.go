@@ -22,13 +22,14 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 	}{
 		{"Catalog", testCatalog},
 		{"Deal", testDeal},
+		{"Lock", testLock},
 		{"User", testUser},
 		{"Order", testOrder},
 		{"Payment", testPayment},
-		{"Misc", testMisc},
+		{"Idempotency", testIdempotency},
+		{"Lease", testLease},
+		{"Ping", testPing},
 		{"Tx", testTx},
-		{"LockDeals", testLockDeals},
-		{"Batch", testBatch},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

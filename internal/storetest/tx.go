@@ -158,8 +158,10 @@ func testTx(t *testing.T, s tuango.Store) {
 
 		o := w.orderOf(u.ID, tuango.OrderPendingPayment, at, item{d, 1})
 		must(t, s.CreateOrder(t.Context(), o), "CreateOrder(%s)", o.ID)
-		ok, err := s.SetOrderStatus(t.Context(), o.ID, tuango.OrderPendingPayment, tuango.OrderPaid, at, "")
-		wantOK(t, ok, err, true, "SetOrderStatus(pending → paid)")
+		paid := *o
+		paid.Status, paid.PaidAt = tuango.OrderPaid, at
+		ok, err := s.UpdateOrderStatus(t.Context(), &paid, tuango.OrderPendingPayment)
+		wantOK(t, ok, err, true, "UpdateOrderStatus(pending → paid)")
 		gotOrder, err := s.FindOrderByID(t.Context(), o.ID)
 		must(t, err, "FindOrderByID(%s)", o.ID)
 

@@ -3,7 +3,7 @@ package tuango
 // Entity names a kind of row a transaction may lock before it reads and changes it.
 type Entity string
 
-// The entities.
+// The kinds of row Store.Lock locks.
 const (
 	EntityDeal        Entity = "deal"
 	EntitySupplier    Entity = "supplier"

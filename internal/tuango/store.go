@@ -95,8 +95,6 @@ type Store interface {
 	// (paid_at, cancelled_at, cancel_reason) if the order is still in status from,
 	// and reports whether it was. The domain decides the values; the store only writes them.
 	UpdateOrderStatus(ctx context.Context, o *Order, from OrderStatus) (bool, error)
-	// SetOrderStatus is going; use UpdateOrderStatus.
-	SetOrderStatus(ctx context.Context, id string, from, to OrderStatus, at time.Time, reason string) (bool, error)
 	// CountLiveUnits counts the units of a deal in a user's live orders.
 	CountLiveUnits(ctx context.Context, userID, dealID string) (int, error)
 

@@ -3,33 +3,54 @@ package storetest
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"tuango/internal/tuango"
 )
 
-// testBatch: the set statements group commit writes with. Sizes cross the
-// chunks the store writes in (powers of two up to 128).
-func testBatch(t *testing.T, s tuango.Store) {
-	w := newWorld(t, s)
-	d1, d2 := w.createDeal(t, 1000, 50), w.createDeal(t, 1000, 50)
+func testIdempotency(t *testing.T, s tuango.Store) {
+	t.Run("idempotency record is saved once", func(t *testing.T) {
+		r := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Fingerprint: "sha256:abc",
+			Body: []byte(`{"id":"ord_1","total_fen":1990}` + "\n\x00\xff"), CreatedAt: t0()}
+		must(t, s.SaveIdempotency(t.Context(), r), "SaveIdempotency(%s)", r.Key)
+		got, err := s.FindIdempotency(t.Context(), r.Scope, r.Key)
+		must(t, err, "FindIdempotency(%s)", r.Key)
+		wantEqual(t, got, r, "FindIdempotency(%s)", r.Key)
 
-	t.Run("CreateOrders writes every order and line", func(t *testing.T) {
-		var orders []*tuango.Order
-		for i := range 150 {
-			items := []item{{d1, 1 + i%3}}
-			if i%5 == 0 {
-				items = append(items, item{d2, 2})
-			}
-			orders = append(orders, w.orderOf(createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderPendingPayment, t0(), items...))
+		again := *r
+		again.Fingerprint, again.Body = "sha256:def", []byte(`{}`)
+		wantCode(t, s.SaveIdempotency(t.Context(), &again), tuango.CodeConflict, "SaveIdempotency(%s) again", r.Key)
+		got, err = s.FindIdempotency(t.Context(), r.Scope, r.Key)
+		must(t, err, "FindIdempotency(%s)", r.Key)
+		wantEqual(t, got, r, "FindIdempotency(%s) after the refused save", r.Key)
+
+		otherScope := *r
+		otherScope.Scope = newID("usr")
+		must(t, s.SaveIdempotency(t.Context(), &otherScope), "SaveIdempotency(%s) in another scope", r.Key)
+	})
+
+	t.Run("missing idempotency record is not found", func(t *testing.T) {
+		_, err := s.FindIdempotency(t.Context(), newID("usr"), newID("key"))
+		wantNotFound(t, err, "FindIdempotency(unknown key)")
+	})
+
+	t.Run("DeleteIdempotencyBefore deletes only older records", func(t *testing.T) {
+		// Times of their own, long before every other test's rows.
+		cutoff := time.Date(2001, 1, 8, 0, 0, 0, 0, time.UTC)
+		old := &tuango.IdempotencyRecord{Scope: newID("usr"), Key: newID("key"), Body: []byte("old"), CreatedAt: cutoff.Add(-time.Microsecond)}
+		kept := &tuango.IdempotencyRecord{Scope: old.Scope, Key: newID("key"), Body: []byte("kept"), CreatedAt: cutoff}
+		for _, r := range []*tuango.IdempotencyRecord{old, kept} {
+			must(t, s.SaveIdempotency(t.Context(), r), "SaveIdempotency(%s)", r.Key)
 		}
-		must(t, s.CreateOrders(t.Context(), orders), "CreateOrders(150)")
-		for _, o := range orders {
-			got, err := s.FindOrderByID(t.Context(), o.ID)
-			if err != nil {
-				t.Errorf("FindOrderByID(%s) = %v", o.ID, err)
-				continue
-			}
-			wantEqual(t, got, o, "FindOrderByID(%s) after CreateOrders", o.ID)
+		n, err := s.DeleteIdempotencyBefore(t.Context(), cutoff)
+		must(t, err, "DeleteIdempotencyBefore(%v)", cutoff)
+		if n != 1 {
+			t.Errorf("DeleteIdempotencyBefore(%v) = %d, want 1", cutoff, n)
+		}
+		_, err = s.FindIdempotency(t.Context(), old.Scope, old.Key)
+		wantNotFound(t, err, "FindIdempotency(old record) after DeleteIdempotencyBefore")
+		if _, err := s.FindIdempotency(t.Context(), kept.Scope, kept.Key); err != nil {
+			t.Errorf("FindIdempotency(record at the cutoff) after DeleteIdempotencyBefore = %v, want it kept", err)
 		}
 	})
 
@@ -92,52 +113,6 @@ func testBatch(t *testing.T, s tuango.Store) {
 		must(t, err, "FindIdempotencies(nil)")
 		if len(none) != 0 {
 			t.Errorf("FindIdempotencies(nil) = %d records", len(none))
-		}
-	})
-
-	t.Run("limit units are added and found per customer", func(t *testing.T) {
-		var rows []tuango.LimitUnits
-		var users []string
-		for i := range 70 {
-			u := newID("usr")
-			users = append(users, u)
-			if i%7 != 0 { // some customers have no counter
-				rows = append(rows, tuango.LimitUnits{UserID: u, DealID: d1.ID, Units: 1 + i%4})
-			}
-		}
-		must(t, s.AddLimitUnits(t.Context(), rows), "AddLimitUnits")
-		must(t, s.AddLimitUnits(t.Context(), rows[:5]), "AddLimitUnits again")
-		got, err := s.FindLimitUnits(t.Context(), d1.ID, users)
-		must(t, err, "FindLimitUnits")
-		if len(got) != len(rows) {
-			t.Errorf("FindLimitUnits found %d counters, want %d", len(got), len(rows))
-		}
-		for i, r := range rows {
-			want := r.Units
-			if i < 5 {
-				want *= 2
-			}
-			if got[r.UserID] != want {
-				t.Errorf("units of %s = %d, want %d", r.UserID, got[r.UserID], want)
-			}
-		}
-		other, err := s.FindLimitUnits(t.Context(), d2.ID, users)
-		must(t, err, "FindLimitUnits(other deal)")
-		if len(other) != 0 {
-			t.Errorf("FindLimitUnits(other deal) = %v, want none", other)
-		}
-	})
-
-	t.Run("deals and pickup points found by ids", func(t *testing.T) {
-		deals, err := s.FindDeals(t.Context(), tuango.DealFilter{IDs: []string{d2.ID, d1.ID, "dl_missing"}})
-		must(t, err, "FindDeals(IDs)")
-		if len(deals) != 2 {
-			t.Errorf("FindDeals(IDs) = %d deals, want 2", len(deals))
-		}
-		pps, err := s.FindPickupPoints(t.Context(), tuango.PickupPointFilter{IDs: []string{w.point.ID, "pp_missing"}})
-		must(t, err, "FindPickupPoints(IDs)")
-		if len(pps) != 1 || pps[0].ID != w.point.ID {
-			t.Errorf("FindPickupPoints(IDs) = %+v, want the one point", pps)
 		}
 	})
 }
