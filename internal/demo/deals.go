@@ -58,7 +58,7 @@ var limits = []int{1, 2, 3, 3, 5, 5, 5, 10, 10, 10}
 // until the city's next cutoff, three of them as flash deals, and records
 // each price. Its stream is keyed by now, so no two days share deal ids.
 func createDeals(ctx context.Context, tx tuango.Store, city *tuango.City, products []tuango.Product, now time.Time, seed int64) (batch, error) {
-	endsAt, delivery, err := nextCutoff(city, now)
+	endsAt, delivery, err := city.NextCutoff(now, minSaleWindow)
 	if err != nil {
 		return batch{}, err
 	}
@@ -135,29 +135,4 @@ func shelfPrice(x, floor tuango.Fen) tuango.Fen {
 		return (x+10)/10*10 - 1
 	}
 	return (x+109)/100*100 - 10
-}
-
-// nextCutoff returns the city's next cutoff after now, skipping one less
-// than two hours away, and the local date of delivery, the day after.
-func nextCutoff(city *tuango.City, now time.Time) (time.Time, string, error) {
-	loc, err := time.LoadLocation(city.TimeZone)
-	if err != nil && city.TimeZone == "Asia/Shanghai" {
-		// China has kept UTC+8 without daylight saving since 1991, so a
-		// machine without the time zone database can still seed the demo.
-		loc, err = time.FixedZone("CST", 8*3600), nil
-	}
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("city %s: time zone: %w", city.Name, err)
-	}
-	hm, err := time.Parse("15:04", city.Cutoff)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("city %s: cutoff %q: %w", city.Name, city.Cutoff, err)
-	}
-	local := now.In(loc)
-	cut := time.Date(local.Year(), local.Month(), local.Day(), hm.Hour(), hm.Minute(), 0, 0, loc)
-	for cut.Sub(now) < minSaleWindow {
-		cut = time.Date(cut.Year(), cut.Month(), cut.Day()+1, hm.Hour(), hm.Minute(), 0, 0, loc)
-	}
-	delivery := time.Date(cut.Year(), cut.Month(), cut.Day()+1, 0, 0, 0, 0, loc)
-	return cut.UTC(), delivery.Format(time.DateOnly), nil
 }

@@ -102,11 +102,6 @@ func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool,
 	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
 }
 
-// LockDeals locks deal rows (see Lock).
-func (s *Store) LockDeals(ctx context.Context, ids []string) error {
-	return s.Lock(ctx, tuango.EntityDeal, ids...)
-}
-
 // lockStatement is the no-op update, which both engines accept, that locks
 // a row of kind e; ok is false for a kind that cannot be locked.
 func lockStatement(e tuango.Entity) (query string, ok bool) {

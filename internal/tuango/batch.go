@@ -255,8 +255,8 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 		}
 	}
 	dealIDs := sortedKeys(dealSet)
-	// All the batch's deal rows first, in id order (see LockDeals).
-	if err := tx.LockDeals(ctx, dealIDs); err != nil {
+	// All the batch's deal rows first, in id order (see Store.Lock).
+	if err := tx.Lock(ctx, EntityDeal, dealIDs...); err != nil {
 		return nil, err
 	}
 	deals, err := tx.FindDeals(ctx, DealFilter{IDs: dealIDs})

@@ -104,7 +104,7 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 					return Errorf(CodeOrderNotCancellable, "this order is past its cutoff and can no longer be cancelled; ask for after-sales help instead")
 				}
 			}
-			if err := tx.LockDeals(ctx, o.dealIDs()); err != nil {
+			if err := tx.Lock(ctx, EntityDeal, o.dealIDs()...); err != nil {
 				return err
 			}
 			done, err := s.cancel(ctx, tx, o, MoverCustomer, CancelByCustomer, now)
@@ -149,7 +149,7 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 // cancel moves a live order to cancelled, gives its stock and limit back,
 // and refunds its payment if it was paid. It reports false, and does
 // nothing, if the order changed status meanwhile. The caller holds the
-// order's deals (LockDeals) first, so that every transaction takes deal
+// order's deals (Lock) first, so that every transaction takes deal
 // rows before order rows and none waits on another in a cycle.
 func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by Mover, reason string, now time.Time) (bool, error) {
 	from := o.Status
@@ -197,7 +197,7 @@ func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		n = 0 // the transaction may run again after a deadlock
-		if err := tx.LockDeals(ctx, deals); err != nil {
+		if err := tx.Lock(ctx, EntityDeal, deals...); err != nil {
 			return err
 		}
 		for i := range due {

@@ -51,11 +51,6 @@ type Store interface {
 	// ReserveStock takes qty units of a deal if that many remain, and
 	// reports whether it did. It never takes part of qty.
 	ReserveStock(ctx context.Context, dealID string, qty int) (bool, error)
-	// LockDeals takes the write locks of the given deals' rows, in id order,
-	// for the rest of the transaction. Every transaction that changes deals
-	// takes them first, so that none waits on another in a cycle. (SQLite's
-	// one writer needs no row locks.)
-	LockDeals(ctx context.Context, ids []string) error
 	// Lock takes the write locks of the rows of kind e with the given ids, in id order
 	// and once each, for the rest of the transaction, so that a read-change-write in it
 	// cannot lose a concurrent change. Every transaction that changes deals takes their
@@ -68,7 +63,7 @@ type Store interface {
 	// the given customers' limits (customers with none are absent).
 	FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error)
 	// AddLimitUnits counts more units against customers' limits, without
-	// a guard: the caller holds the deals (LockDeals) and has checked the
+	// a guard: the caller holds the deals (Lock) and has checked the
 	// limits. At most one row per (customer, deal).
 	AddLimitUnits(ctx context.Context, rows []LimitUnits) error
 	// ReleaseLimit uncounts qty units.

@@ -1,0 +1,42 @@
+package tuango
+
+import (
+	"testing"
+)
+
+// The state machine as a table: every pair of statuses and every mover,
+// and only the listed moves allowed.
+func TestOrderStateMachine(t *testing.T) {
+	statuses := []OrderStatus{OrderPendingPayment, OrderPaid, OrderCancelled}
+	movers := []Mover{MoverCustomer, MoverLeader, MoverOperator, MoverWorker}
+	allowed := map[[3]string]bool{
+		{"pending_payment", "paid", "worker"}:        true, // the provider's word, by notification or reconciliation
+		{"pending_payment", "cancelled", "customer"}: true,
+		{"pending_payment", "cancelled", "worker"}:   true, // expiry
+		{"paid", "cancelled", "customer"}:            true, // before the cutoff, refunded
+	}
+	for _, from := range statuses {
+		for _, to := range statuses {
+			for _, by := range movers {
+				want := allowed[[3]string{string(from), string(to), string(by)}]
+				if got := from.CanMove(to, by); got != want {
+					t.Errorf("%s → %s by %s: CanMove = %v, want %v", from, to, by, got, want)
+				}
+			}
+		}
+	}
+	t.Run("a cancelled order never moves again", func(t *testing.T) {
+		for _, m := range OrderMoves() {
+			if m.From == OrderCancelled {
+				t.Errorf("move %s → %s leaves a final state", m.From, m.To)
+			}
+		}
+	})
+	t.Run("every move records something", func(t *testing.T) {
+		for _, m := range OrderMoves() {
+			if m.record == nil || m.Records == "" || len(m.By) == 0 {
+				t.Errorf("move %s → %s: records %q, by %v", m.From, m.To, m.Records, m.By)
+			}
+		}
+	})
+}
