@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"time"
 )
 
 // The operator's catalogue. Each Create adds a row; each Update applies a
@@ -25,18 +26,23 @@ func (s *Service) ListSuppliers(ctx context.Context, a Actor) ([]Supplier, error
 	return s.store.FindSuppliers(ctx)
 }
 
-// update is the shape of every change an operator makes to one row:
-// authorised once, then in one transaction the row is locked, read,
-// changed by change, checked and written by save. change gets a copy of
-// the row; save gets the row as it was and the changed copy, and may amend
-// the copy before writing it.
-func update[T any](ctx context.Context, s *Service, a Actor, e Entity, id string,
-	find func(Store, context.Context, string) (*T, error), change func(*T) error, save func(tx Store, old, cur *T) error) (*T, error) {
+// asStaff runs fn in one transaction for an operator or admin, and refuses
+// anyone else: every change to the catalogue goes through here.
+func (s *Service) asStaff(ctx context.Context, a Actor, fn func(tx Store, now time.Time) error) error {
 	if err := a.RequireStaff(); err != nil {
-		return nil, err
+		return err
 	}
+	return s.store.InTx(ctx, func(tx Store) error { return fn(tx, s.clock.Now()) })
+}
+
+// update is the shape of every change an operator makes to one row: in
+// one transaction the row is locked, read, changed by change, checked and
+// written by save. change gets a copy of the row; save gets the row as it
+// was and the changed copy, and may amend the copy before writing it.
+func update[T any](ctx context.Context, s *Service, a Actor, e Entity, id string,
+	find func(Store, context.Context, string) (*T, error), change func(*T) error, save func(tx Store, now time.Time, old, cur *T) error) (*T, error) {
 	var cur *T
-	err := s.store.InTx(ctx, func(tx Store) error {
+	err := s.asStaff(ctx, a, func(tx Store, now time.Time) error {
 		if err := tx.Lock(ctx, e, id); err != nil {
 			return err
 		}
@@ -48,7 +54,7 @@ func update[T any](ctx context.Context, s *Service, a Actor, e Entity, id string
 		if err := change(&next); err != nil {
 			return err
 		}
-		if err := save(tx, old, &next); err != nil {
+		if err := save(tx, now, old, &next); err != nil {
 			return err
 		}
 		cur = &next
@@ -62,19 +68,18 @@ func update[T any](ctx context.Context, s *Service, a Actor, e Entity, id string
 
 // CreateSupplier adds a supplier.
 func (s *Service) CreateSupplier(ctx context.Context, a Actor, sup *Supplier) error {
-	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	if err := sup.Validate(); err != nil {
-		return err
-	}
-	sup.ID = s.newID("sup")
-	return s.store.CreateSupplier(ctx, sup)
+	return s.asStaff(ctx, a, func(tx Store, _ time.Time) error {
+		if err := sup.Validate(); err != nil {
+			return err
+		}
+		sup.ID = s.newID("sup")
+		return tx.CreateSupplier(ctx, sup)
+	})
 }
 
 // UpdateSupplier changes a supplier.
 func (s *Service) UpdateSupplier(ctx context.Context, a Actor, id string, change func(*Supplier) error) (*Supplier, error) {
-	return update(ctx, s, a, EntitySupplier, id, Store.FindSupplierByID, change, func(tx Store, old, sup *Supplier) error {
+	return update(ctx, s, a, EntitySupplier, id, Store.FindSupplierByID, change, func(tx Store, _ time.Time, old, sup *Supplier) error {
 		sup.ID = old.ID
 		if err := sup.Validate(); err != nil {
 			return err
@@ -85,10 +90,7 @@ func (s *Service) UpdateSupplier(ctx context.Context, a Actor, id string, change
 
 // CreateProduct adds a product of a supplier.
 func (s *Service) CreateProduct(ctx context.Context, a Actor, p *Product) error {
-	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	return s.asStaff(ctx, a, func(tx Store, _ time.Time) error {
 		if err := checkProduct(ctx, tx, p); err != nil {
 			return err
 		}
@@ -99,7 +101,7 @@ func (s *Service) CreateProduct(ctx context.Context, a Actor, p *Product) error 
 
 // UpdateProduct changes a product.
 func (s *Service) UpdateProduct(ctx context.Context, a Actor, id string, change func(*Product) error) (*Product, error) {
-	return update(ctx, s, a, EntityProduct, id, Store.FindProductByID, change, func(tx Store, old, p *Product) error {
+	return update(ctx, s, a, EntityProduct, id, Store.FindProductByID, change, func(tx Store, _ time.Time, old, p *Product) error {
 		p.ID = old.ID
 		if err := checkProduct(ctx, tx, p); err != nil {
 			return err
@@ -134,11 +136,7 @@ func (s *Service) GetDeal(ctx context.Context, a Actor, id string) (*Deal, error
 
 // CreateDeal publishes a deal and records its first price.
 func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
-	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(tx Store) error {
-		now := s.clock.Now()
+	return s.asStaff(ctx, a, func(tx Store, now time.Time) error {
 		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = s.newID("deal"), 0, now, now
 		if err := checkDeal(ctx, tx, d); err != nil {
 			return err
@@ -153,8 +151,7 @@ func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
 // UpdateDeal changes a deal's terms, recording its price history whenever
 // the price changes. What is reserved and when it was created stay.
 func (s *Service) UpdateDeal(ctx context.Context, a Actor, id string, change func(*Deal) error) (*Deal, error) {
-	return update(ctx, s, a, EntityDeal, id, Store.FindDealByID, change, func(tx Store, old, d *Deal) error {
-		now := s.clock.Now()
+	return update(ctx, s, a, EntityDeal, id, Store.FindDealByID, change, func(tx Store, now time.Time, old, d *Deal) error {
 		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = old.ID, old.Reserved, old.CreatedAt, now
 		if err := checkDeal(ctx, tx, d); err != nil {
 			return err
@@ -213,10 +210,7 @@ func (s *Service) ListPickupPoints(ctx context.Context, cityID string) ([]Pickup
 
 // CreatePickupPoint adds a pickup point.
 func (s *Service) CreatePickupPoint(ctx context.Context, a Actor, p *PickupPoint) error {
-	if err := a.RequireStaff(); err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	return s.asStaff(ctx, a, func(tx Store, _ time.Time) error {
 		if err := checkPickupPoint(ctx, tx, p); err != nil {
 			return err
 		}
@@ -227,7 +221,7 @@ func (s *Service) CreatePickupPoint(ctx context.Context, a Actor, p *PickupPoint
 
 // UpdatePickupPoint changes a pickup point.
 func (s *Service) UpdatePickupPoint(ctx context.Context, a Actor, id string, change func(*PickupPoint) error) (*PickupPoint, error) {
-	return update(ctx, s, a, EntityPickupPoint, id, Store.FindPickupPointByID, change, func(tx Store, old, p *PickupPoint) error {
+	return update(ctx, s, a, EntityPickupPoint, id, Store.FindPickupPointByID, change, func(tx Store, _ time.Time, old, p *PickupPoint) error {
 		p.ID = old.ID
 		if err := checkPickupPoint(ctx, tx, p); err != nil {
 			return err
@@ -280,7 +274,7 @@ func (s *Service) UpdateLeader(ctx context.Context, a Actor, id string, change f
 		}
 		return u, err
 	}
-	u, err := update(ctx, s, a, EntityUser, id, findLeader, change, func(tx Store, old, u *User) error {
+	u, err := update(ctx, s, a, EntityUser, id, findLeader, change, func(tx Store, _ time.Time, old, u *User) error {
 		name, err := checkText("name", u.Name, true, 50)
 		if err != nil {
 			return err

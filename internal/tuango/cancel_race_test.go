@@ -43,9 +43,7 @@ func TestCancelRacingAPaymentNeverLies(t *testing.T) {
 	ctx := context.Background()
 	a := w.customer(t, "13800000009")
 	o := w.order(t, a, "k", 2)
-	paid, err := w.svc.CreatePayment(ctx, a, o.ID, idem(a.UserID, "pay"))
-	must(t, err)
-	p := paid.Value
+	p := w.payment(t, a, o, "pay")
 	svc := tuango.NewService(&racer{Store: w.db.Store(), paymentID: p.ID}, w.clock, nil, nil, nil, tuango.Config{BatchMax: 1}, nil)
 	got, err := svc.CancelOrder(ctx, a, o.ID)
 	must(t, err)

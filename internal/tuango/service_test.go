@@ -62,6 +62,14 @@ func newWorld(t *testing.T, dsn string, stock int) *world {
 	return w
 }
 
+// payment starts paying for o under key.
+func (w *world) payment(t *testing.T, a tuango.Actor, o *tuango.Order, key string) *tuango.Payment {
+	t.Helper()
+	ans, err := w.svc.CreatePayment(context.Background(), a, o.ID, idem(a.UserID, key))
+	must(t, err)
+	return ans.Value
+}
+
 func (w *world) customer(t *testing.T, phone string) tuango.Actor {
 	t.Helper()
 	u, _, err := w.svc.Register(context.Background(), phone, "password-1", "顾客")
@@ -166,9 +174,7 @@ func TestCancellingAPaidOrderRefundsIt(t *testing.T) {
 	ctx := context.Background()
 	a := w.customer(t, "13800000003")
 	o := w.order(t, a, "k", 3)
-	paid, err := w.svc.CreatePayment(ctx, a, o.ID, idem(a.UserID, "p"))
-	must(t, err)
-	p := paid.Value
+	p := w.payment(t, a, o, "p")
 	s := w.db.Store()
 	ok, err := s.SetPaymentStatus(ctx, p.ID, tuango.PaymentPending, tuango.PaymentSucceeded, "txn", w.clock.Now())
 	must(t, err)

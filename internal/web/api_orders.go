@@ -28,12 +28,7 @@ func decodeOrderRequest(body []byte) (tuango.PlaceOrderRequest, error) {
 }
 
 func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	body, err := readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	idem, err := idempotencyOf(r, a, body)
+	body, idem, err := keyedBody(w, r, a)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

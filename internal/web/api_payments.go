@@ -8,12 +8,7 @@ import (
 )
 
 func (s *Server) handleCreatePayment(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	body, err := readBody(w, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	idem, err := idempotencyOf(r, a, body)
+	_, idem, err := keyedBody(w, r, a)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -8,6 +8,16 @@ import (
 	"tuango/internal/tuango"
 )
 
+// keyedBody reads the body of a state change and its Idempotency-Key.
+func keyedBody(w http.ResponseWriter, r *http.Request, a tuango.Actor) ([]byte, *tuango.Idempotency, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	idem, err := idempotencyOf(r, a, body)
+	return body, idem, err
+}
+
 // idempotencyOf reads the Idempotency-Key header of a state change and
 // fingerprints the request (method, path and body), so that the key sent
 // again with another request is refused.
