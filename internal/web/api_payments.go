@@ -77,18 +77,18 @@ type faultsView struct {
 }
 
 func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	if a.Role != tuango.RoleAdmin && a.Role != tuango.RoleOperator {
-		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "only operators and admins may see the sandbox's faults"))
+	if err := a.RequireStaff(); err != nil { // the sandbox is not in the domain: it is authorised here
+		s.writeError(w, r, err)
 		return
 	}
 	f := s.sandbox.Faults()
-	writeJSON(w, http.StatusOK, faultsView{f.Drop, f.Duplicate, f.Delay.Milliseconds(), f.BadSignature, f.FailCreate})
+	writeJSON(w, http.StatusOK, faultsView{Drop: f.Drop, Duplicate: f.Duplicate, DelayMS: f.Delay.Milliseconds(), BadSignature: f.BadSignature, FailCreate: f.FailCreate})
 }
 
 // handleSetFaults switches the sandbox's faults, for fault tests.
 func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	if a.Role != tuango.RoleAdmin && a.Role != tuango.RoleOperator {
-		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "only operators and admins may switch the sandbox's faults"))
+	if err := a.RequireStaff(); err != nil { // the sandbox is not in the domain: it is authorised here
+		s.writeError(w, r, err)
 		return
 	}
 	var in faultsView
