@@ -30,12 +30,11 @@ func BenchmarkPlaceOrder(b *testing.B) {
 			defer svc.Close()
 			ctx := context.Background()
 			op := tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
-			d, err := w.db.Store().FindDealByID(ctx, w.deal)
+			_, err := svc.UpdateDeal(ctx, op, w.deal, func(d *tuango.Deal) error {
+				d.Stock, d.LimitPerCustomer, d.SaleEndsAt = tuango.MaxStock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
+				return nil
+			})
 			if err != nil {
-				b.Fatal(err)
-			}
-			d.Stock, d.LimitPerCustomer, d.SaleEndsAt = tuango.MaxStock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
-			if err := svc.CreateDeal(ctx, op, d); err != nil {
 				b.Fatal(err)
 			}
 			var seq atomic.Int64
