@@ -61,6 +61,7 @@ func (s *Server) routes() []Route {
 		h("POST", "/login", s.handleLoginForm),
 		h("GET", "/sandbox/pay/{id}", s.handleSandboxPage),
 		h("POST", "/sandbox/pay/{id}", s.handleSandboxPageConfirm),
-		h("", "/", s.handleNotFound),
+		// Every other page is in pageRoutes, served through this catch-all.
+		h("", "/", s.handlePages),
 	}
 }

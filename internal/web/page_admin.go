@@ -1,0 +1,280 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+// The operator's console: desktop pages for staff.
+
+// staffPage starts a console page: staff only, others are sent to log in
+// or told it is not theirs.
+func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg := s.newPage(w, r, title)
+	pg.Desktop = true
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return nil, false
+	}
+	if !requireUser(w, r, pg) {
+		return nil, false
+	}
+	if !pg.User.Role.IsStaff() {
+		s.pageError(w, r, pg, tuango.Errorf(tuango.CodeForbidden, "the console is for operators"))
+		return nil, false
+	}
+	return pg, true
+}
+
+type adminDealRow struct {
+	tuango.Deal
+	State string
+}
+
+func (s *Server) handleAdminDealsPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.staffPage(w, r, "Deals")
+	if !ok {
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	deals, err := s.svc.Store().FindDeals(ctx, tuango.DealFilter{Limit: 1000})
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	slices.Reverse(deals) // latest cutoff first
+	rows := make([]adminDealRow, 0, len(deals))
+	for _, d := range deals {
+		st := "Live"
+		switch {
+		case pg.now.Before(d.SaleStartsAt):
+			st = "Upcoming"
+		case !pg.now.Before(d.SaleEndsAt):
+			st = "Ended"
+		}
+		rows = append(rows, adminDealRow{d, pg.T(st)})
+	}
+	pg.Data = rows
+	s.render(w, r, http.StatusOK, "admin/deals", pg)
+}
+
+// dealForm is the deal editor's fields as typed, and what was wrong.
+type dealForm struct {
+	ID, ProductID, CityID, Title, Price, ListPrice, Stock, Limit, Starts, Ends, Delivery string
+	Errors                                                                               map[string]string
+	Saved                                                                                bool
+	Reserved                                                                             int
+}
+
+type dealEditorData struct {
+	Form     dealForm
+	Products []tuango.Product
+	Cities   []tuango.City
+	History  []priceRow
+}
+
+type priceRow struct {
+	At          string
+	Price, List tuango.Fen
+}
+
+const formTime = "2006-01-02T15:04"
+
+func dealToForm(d *tuango.Deal, loc *time.Location) dealForm {
+	return dealForm{ID: d.ID, ProductID: d.ProductID, CityID: d.CityID, Title: d.Title, Price: yuan(d.PriceFen), ListPrice: yuan(d.ListPriceFen),
+		Stock: strconv.Itoa(d.Stock), Limit: strconv.Itoa(d.LimitPerCustomer), Starts: d.SaleStartsAt.In(loc).Format(formTime),
+		Ends: d.SaleEndsAt.In(loc).Format(formTime), Delivery: d.DeliveryDate, Reserved: d.Reserved}
+}
+
+func (s *Server) handleAdminDealPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.staffPage(w, r, "Deal")
+	if !ok {
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	var f dealForm
+	if id := r.PathValue("id"); id != "" {
+		d, err := s.svc.GetDeal(ctx, actor(pg.User), id)
+		if err != nil {
+			s.pageError(w, r, pg, err)
+			return
+		}
+		f = dealToForm(d, shanghai)
+		f.Saved = r.URL.Query().Has("saved")
+	} else {
+		start := pg.now.In(shanghai)
+		f = dealForm{Stock: "100", Limit: "5", Starts: start.Format(formTime),
+			Ends:     time.Date(start.Year(), start.Month(), start.Day(), 23, 0, 0, 0, shanghai).Format(formTime),
+			Delivery: start.AddDate(0, 0, 1).Format(time.DateOnly)}
+	}
+	s.renderDealEditor(w, r, pg, http.StatusOK, f)
+}
+
+func (s *Server) renderDealEditor(w http.ResponseWriter, r *http.Request, pg *page, status int, f dealForm) {
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	a := actor(pg.User)
+	data := dealEditorData{Form: f}
+	var err error
+	if data.Cities, err = s.svc.ListCities(ctx, a); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if data.Products, err = s.svc.Store().FindProducts(ctx, ""); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if f.ID != "" {
+		history, err := s.svc.Store().FindDealPrices(ctx, f.ID)
+		if err != nil {
+			s.pageError(w, r, pg, err)
+			return
+		}
+		for i := len(history) - 1; i >= 0; i-- {
+			h := history[i]
+			data.History = append(data.History, priceRow{h.EffectiveAt.In(shanghai).Format("2006-01-02 15:04:05"), h.PriceFen, h.ListPriceFen})
+		}
+		pg.Title = pg.T("Edit deal %s", f.Title)
+	} else {
+		pg.Title = pg.T("New deal")
+	}
+	pg.Data = data
+	s.render(w, r, status, "admin/deal", pg)
+}
+
+// handleAdminDealForm creates or updates a deal from the editor; errors are
+// shown next to their fields, in the operator's language.
+func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	pg := s.newPage(w, r, "Deal")
+	pg.Desktop = true
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if u == nil || !u.Role.IsStaff() {
+		s.pageError(w, r, pg, tuango.Errorf(tuango.CodeForbidden, "the console is for operators"))
+		return
+	}
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	f := dealForm{ID: r.PathValue("id"), ProductID: v("product_id"), CityID: v("city_id"), Title: v("title"), Price: v("price"), ListPrice: v("list_price"),
+		Stock: v("stock"), Limit: v("limit"), Starts: v("sale_starts_at"), Ends: v("sale_ends_at"), Delivery: v("delivery_date"), Errors: map[string]string{}}
+	apply, bad := parseDealForm(pg, &f)
+	if bad {
+		s.renderDealEditor(w, r, pg, http.StatusBadRequest, f)
+		return
+	}
+	a := actor(u)
+	id := f.ID
+	if id == "" {
+		d := &tuango.Deal{}
+		apply(d)
+		err = s.actCreateDeal(r.Context(), a, d)
+		id = d.ID
+	} else {
+		_, err = s.actUpdateDeal(r.Context(), a, id, func(d *tuango.Deal) error { apply(d); return nil })
+	}
+	if field := fieldOf(err); field != "" {
+		f.Errors[field] = pg.T(dealFieldRule(field))
+		s.renderDealEditor(w, r, pg, http.StatusBadRequest, f)
+		return
+	}
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/deals/"+id+"?saved=1", http.StatusSeeOther)
+}
+
+// fieldOf names the form field a validation error is about, if any.
+func fieldOf(err error) string {
+	e, ok := err.(*tuango.Error)
+	if !ok || e.Field == "" || (e.Code != tuango.CodeInvalid && e.Code != tuango.CodeConflict) {
+		return ""
+	}
+	switch e.Field {
+	case "price_fen":
+		return "price"
+	case "list_price_fen":
+		return "list_price"
+	case "limit_per_customer":
+		return "limit"
+	}
+	return e.Field
+}
+
+// dealFieldRule is the message id that says what a field must be.
+func dealFieldRule(field string) string { return "rule." + field }
+
+// parseDealForm checks what can be checked before the domain sees it —
+// numbers and times as typed — and returns how to apply the form to a deal.
+func parseDealForm(pg *page, f *dealForm) (apply func(*tuango.Deal), bad bool) {
+	fail := func(field string) { f.Errors[field] = pg.T(dealFieldRule(field)) }
+	price, ok := parseYuan(f.Price)
+	if !ok {
+		fail("price")
+	}
+	list, ok := parseYuan(f.ListPrice)
+	if !ok {
+		fail("list_price")
+	}
+	stock, err := strconv.Atoi(f.Stock)
+	if err != nil {
+		fail("stock")
+	}
+	limit, err := strconv.Atoi(f.Limit)
+	if err != nil {
+		fail("limit")
+	}
+	starts, err := time.ParseInLocation(formTime, f.Starts, shanghai)
+	if err != nil {
+		fail("sale_starts_at")
+	}
+	ends, err := time.ParseInLocation(formTime, f.Ends, shanghai)
+	if err != nil {
+		fail("sale_ends_at")
+	}
+	if f.ProductID == "" {
+		fail("product_id")
+	}
+	if f.CityID == "" {
+		fail("city_id")
+	}
+	if len(f.Errors) > 0 {
+		return nil, true
+	}
+	return func(d *tuango.Deal) {
+		d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen = f.ProductID, f.CityID, f.Title, price, list
+		d.Stock, d.LimitPerCustomer, d.SaleStartsAt, d.SaleEndsAt, d.DeliveryDate = stock, limit, starts, ends, f.Delivery
+	}, false
+}
+
+// parseYuan reads an amount typed in yuan, such as 12, 12.5 or 12.50, into
+// fen, without floats.
+func parseYuan(s string) (tuango.Fen, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "¥")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 9 || len(frac) > 2 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err1 := strconv.ParseUint(whole, 10, 64)
+	c, err2 := strconv.ParseUint(frac, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return tuango.Fen(w*100 + c), true
+}

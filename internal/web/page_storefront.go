@@ -1,0 +1,265 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+const pickupCookie = "tuango_pp"
+
+// wasPriceWindow is how far before a price took effect the "was" price is
+// looked for: China's rules on price marking compare a discount with the
+// lowest price of the seven days before it.
+const wasPriceWindow = 7 * 24 * time.Hour
+
+// wasPrice returns the price a deal can truthfully say it was, from its
+// history (oldest first), and whether there is one: the lowest price in
+// force during the seven days before the current price took effect, when
+// that is higher than the current price. A list price alone proves
+// nothing. See docs/decisions.md.
+func wasPrice(history []tuango.DealPrice, current tuango.Fen) (tuango.Fen, bool) {
+	if len(history) < 2 {
+		return 0, false
+	}
+	cur := history[len(history)-1]
+	if cur.PriceFen != current {
+		return 0, false // the history does not describe the price shown
+	}
+	from := cur.EffectiveAt.Add(-wasPriceWindow)
+	var low tuango.Fen
+	found := false
+	for i, p := range history[:len(history)-1] {
+		// p was in force from its EffectiveAt until the next entry's.
+		if !history[i+1].EffectiveAt.After(from) {
+			continue
+		}
+		if !found || p.PriceFen < low {
+			low, found = p.PriceFen, true
+		}
+	}
+	if !found || low <= current {
+		return 0, false
+	}
+	return low, true
+}
+
+// dealCard is a deal as the storefront shows it.
+type dealCard struct {
+	tuango.Deal
+	Was      tuango.Fen
+	HasWas   bool
+	SoldPct  int // of the stock, for the stock bar
+	Left     int
+	SoldOut  bool
+	EndsAt   string // RFC 3339, for the countdown
+	EndsText string // the cutoff in the city's time, for people without script
+}
+
+type pickupChoice struct {
+	tuango.PickupPoint
+	Home bool
+}
+
+type storefrontData struct {
+	Point    *tuango.PickupPoint
+	Deals    []dealCard
+	Choose   bool
+	Query    string
+	Points   []pickupChoice
+	More     int // matches not shown
+	Added    string
+	Now      string
+	Notice   string
+	CartSize int
+}
+
+// homePickupPoint is the pickup point the visitor shops at: their
+// account's, or the one their browser chose before logging in.
+func homePickupPoint(r *http.Request, u *tuango.User) string {
+	if u != nil && u.HomePickupPointID != "" {
+		return u.HomePickupPointID
+	}
+	if c, err := r.Cookie(pickupCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Today's deals")
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	q := r.URL.Query()
+	data := storefrontData{Query: strings.TrimSpace(q.Get("q")), Added: q.Get("added"), Now: pg.now.Format(time.RFC3339), CartSize: len(readCart(r))}
+	ppID := homePickupPoint(r, pg.User)
+	if ppID != "" {
+		pp, err := s.svc.GetPickupPoint(ctx, ppID)
+		switch {
+		case tuango.IsNotFound(err):
+		case err != nil:
+			s.pageError(w, r, pg, err)
+			return
+		case !pp.Active:
+			data.Notice = pg.T("Your pickup point %s is closed; choose another.", pp.Name)
+		default:
+			data.Point = pp
+		}
+	}
+	data.Choose = data.Point == nil || q.Has("change") || data.Query != ""
+	if data.Choose {
+		if err := s.findPickupPoints(r, &data, ppID); err != nil {
+			s.pageError(w, r, pg, err)
+			return
+		}
+	}
+	if data.Point != nil {
+		deals, err := s.svc.LiveDeals(ctx, data.Point.ID)
+		if err != nil {
+			s.pageError(w, r, pg, err)
+			return
+		}
+		city, err := s.svc.Store().FindCityByID(ctx, data.Point.CityID)
+		if err != nil {
+			s.pageError(w, r, pg, err)
+			return
+		}
+		for _, d := range deals {
+			history, err := s.svc.Store().FindDealPrices(ctx, d.ID)
+			if err != nil {
+				s.pageError(w, r, pg, err)
+				return
+			}
+			data.Deals = append(data.Deals, newDealCard(d, history, cityTime(city)))
+		}
+		pg.Title = pg.T("Today's deals at %s", data.Point.Name)
+	}
+	pg.Data = data
+	s.render(w, r, http.StatusOK, "customer/storefront", pg)
+}
+
+func newDealCard(d tuango.Deal, history []tuango.DealPrice, loc *time.Location) dealCard {
+	c := dealCard{Deal: d, Left: max(d.Remaining(), 0), SoldOut: d.Remaining() <= 0,
+		EndsAt: d.SaleEndsAt.Format(time.RFC3339), EndsText: d.SaleEndsAt.In(loc).Format("01-02 15:04")}
+	c.Was, c.HasWas = wasPrice(history, d.PriceFen)
+	if d.Stock > 0 {
+		c.SoldPct = min(100, d.Reserved*100/d.Stock)
+	}
+	return c
+}
+
+// maxPickupChoices bounds the pickup points listed at once; a search
+// narrows them.
+const maxPickupChoices = 30
+
+// findPickupPoints lists the pickup points whose name or address holds the
+// query, open ones first; closed ones are shown as closed.
+func (s *Server) findPickupPoints(r *http.Request, data *storefrontData, home string) error {
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	all, err := s.svc.Store().FindPickupPoints(ctx, tuango.PickupPointFilter{})
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(data.Query)
+	var match []pickupChoice
+	for _, p := range all {
+		if q == "" || strings.Contains(strings.ToLower(p.Name), q) || strings.Contains(strings.ToLower(p.Address), q) {
+			match = append(match, pickupChoice{p, p.ID == home})
+		}
+	}
+	slices.SortStableFunc(match, func(a, b pickupChoice) int {
+		if a.Active != b.Active {
+			if a.Active {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	if len(match) > maxPickupChoices {
+		data.More = len(match) - maxPickupChoices
+		match = match[:maxPickupChoices]
+	}
+	data.Points = match
+	return nil
+}
+
+func (s *Server) handleChoosePickupPoint(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	id := r.PostFormValue("pickup_point_id")
+	if u != nil {
+		err = s.actSetPickupPoint(r.Context(), actor(u), id)
+	} else {
+		ctx, cancel := pageRead(r)
+		defer cancel()
+		var pp *tuango.PickupPoint
+		if pp, err = s.svc.GetPickupPoint(ctx, id); err == nil && !pp.Active {
+			err = tuango.FieldError("pickup_point_id", "this pickup point is closed")
+		}
+	}
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: pickupCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// cityTime is a city's time zone; Asia/Shanghai when it cannot be loaded.
+func cityTime(c *tuango.City) *time.Location {
+	if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+type dealPageData struct {
+	Card  dealCard
+	Point *tuango.PickupPoint
+	Now   string
+}
+
+// handleDealPage shows one deal of the visitor's city.
+func (s *Server) handleDealPage(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Deal")
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	d, err := s.svc.Store().FindDealByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if !d.LiveAt(pg.now) {
+		s.pageError(w, r, pg, tuango.Errorf(tuango.CodeDealNotLive, "this deal is not on sale"))
+		return
+	}
+	city, err := s.svc.Store().FindCityByID(ctx, d.CityID)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	history, err := s.svc.Store().FindDealPrices(ctx, d.ID)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	pg.Title = d.Title
+	pg.Data = dealPageData{Card: newDealCard(*d, history, cityTime(city)), Now: pg.now.Format(time.RFC3339)}
+	s.render(w, r, http.StatusOK, "customer/deal", pg)
+}
