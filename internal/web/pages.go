@@ -50,7 +50,7 @@ func parsePages() map[string]*template.Template {
 // pageReadTimeout bounds every read a page makes, so that with the
 // database unreachable a page still answers within a second (see
 // degraded).
-const pageReadTimeout = 600 * time.Millisecond
+const pageReadTimeout = 500 * time.Millisecond
 
 // Banner is a notice shown at the top of every page, such as an incident
 // or planned maintenance. The operations issue fills it.
