@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"tuango/internal/tuango"
@@ -47,16 +49,27 @@ func wasPrice(history []tuango.DealPrice, current tuango.Fen) (tuango.Fen, bool)
 	return low, true
 }
 
-// dealCard is a deal as the storefront shows it.
+// dealCard is a deal as the storefront shows it, its words already in the
+// page's language (rendering 80 cards through template method calls cost
+// more than the database reads).
 type dealCard struct {
-	tuango.Deal
-	Was      tuango.Fen
-	HasWas   bool
-	SoldPct  int // of the stock, for the stock bar
-	Left     int
-	SoldOut  bool
-	EndsAt   string // RFC 3339, for the countdown
-	EndsText string // the cutoff in the city's time, for people without script
+	ID, Title, DeliveryDate string
+	Price, Was              string // Was is empty unless the history proves it
+	Stock, Limit, Pickup    string
+	Cutoff                  string // the cutoff in the city's time, for people without script
+	EndsAt                  string // RFC 3339, for the countdown
+	SoldPct                 int    // of the stock, for the stock bar
+	SoldOut                 bool
+}
+
+// cardWords are the words every card of a page shares.
+type cardWords struct {
+	AddToCart, SoldOut, WasLabel, CutoffIn, SaleEnded, Now string
+}
+
+func newCardWords(pg *page) cardWords {
+	return cardWords{AddToCart: pg.T("Add to cart"), SoldOut: pg.T("Sold out"), WasLabel: pg.T("was"),
+		CutoffIn: pg.T("Cutoff in"), SaleEnded: pg.T("Sale ended"), Now: pg.now.Format(time.RFC3339)}
 }
 
 type pickupChoice struct {
@@ -72,7 +85,7 @@ type storefrontData struct {
 	Points   []pickupChoice
 	More     int // matches not shown
 	Added    string
-	Now      string
+	Words    cardWords
 	Notice   string
 	CartSize int
 }
@@ -98,7 +111,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	q := r.URL.Query()
-	data := storefrontData{Query: strings.TrimSpace(q.Get("q")), Added: q.Get("added"), Now: pg.now.Format(time.RFC3339), CartSize: len(readCart(r))}
+	data := storefrontData{Query: strings.TrimSpace(q.Get("q")), Added: q.Get("added"), Words: newCardWords(pg), CartSize: len(readCart(r))}
 	ppID := homePickupPoint(r, pg.User)
 	if ppID != "" {
 		pp, err := s.svc.GetPickupPoint(ctx, ppID)
@@ -131,13 +144,14 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, pg, err)
 			return
 		}
+		loc := cityTime(city)
 		for _, d := range deals {
-			history, err := s.svc.Store().FindDealPrices(ctx, d.ID)
+			was, ok, err := s.wasPrices.of(ctx, s.svc.Store(), &d)
 			if err != nil {
 				s.pageError(w, r, pg, err)
 				return
 			}
-			data.Deals = append(data.Deals, newDealCard(d, history, cityTime(city)))
+			data.Deals = append(data.Deals, newDealCard(pg, d, was, ok, loc))
 		}
 		pg.Title = pg.T("Today's deals at %s", data.Point.Name)
 	}
@@ -145,14 +159,57 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "customer/storefront", pg)
 }
 
-func newDealCard(d tuango.Deal, history []tuango.DealPrice, loc *time.Location) dealCard {
-	c := dealCard{Deal: d, Left: max(d.Remaining(), 0), SoldOut: d.Remaining() <= 0,
-		EndsAt: d.SaleEndsAt.Format(time.RFC3339), EndsText: d.SaleEndsAt.In(loc).Format("01-02 15:04")}
-	c.Was, c.HasWas = wasPrice(history, d.PriceFen)
+func newDealCard(pg *page, d tuango.Deal, was tuango.Fen, hasWas bool, loc *time.Location) dealCard {
+	left := max(d.Remaining(), 0)
+	c := dealCard{ID: d.ID, Title: d.Title, DeliveryDate: d.DeliveryDate, Price: pg.Money(d.PriceFen), SoldOut: left == 0,
+		Limit: pg.T("Limit %d per customer", d.LimitPerCustomer), Pickup: pg.T("Pickup on %s", d.DeliveryDate),
+		Cutoff: pg.T("Cutoff %s", d.SaleEndsAt.In(loc).Format("01-02 15:04")), EndsAt: d.SaleEndsAt.Format(time.RFC3339)}
+	if hasWas {
+		c.Was = pg.Money(was)
+	}
 	if d.Stock > 0 {
 		c.SoldPct = min(100, d.Reserved*100/d.Stock)
 	}
+	c.Stock = pg.T("%d%% sold, %d left", c.SoldPct, left)
 	return c
+}
+
+// wasPrices caches each deal's proven "was" price by the deal's last
+// change: the history grows only when the deal is saved, which moves
+// UpdatedAt, so a cached answer for the same UpdatedAt is still right, on
+// any node.
+type wasPrices struct {
+	mu sync.Mutex
+	m  map[string]wasEntry
+}
+
+type wasEntry struct {
+	updated time.Time
+	was     tuango.Fen
+	ok      bool
+}
+
+// of returns a deal's "was" price, reading its history only when the deal
+// changed since it was last read.
+func (c *wasPrices) of(ctx context.Context, store tuango.Store, d *tuango.Deal) (tuango.Fen, bool, error) {
+	c.mu.Lock()
+	e, hit := c.m[d.ID]
+	c.mu.Unlock()
+	if hit && e.updated.Equal(d.UpdatedAt) {
+		return e.was, e.ok, nil
+	}
+	history, err := store.FindDealPrices(ctx, d.ID)
+	if err != nil {
+		return 0, false, err
+	}
+	was, ok := wasPrice(history, d.PriceFen)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) > 100_000 {
+		c.m = map[string]wasEntry{}
+	}
+	c.m[d.ID] = wasEntry{d.UpdatedAt, was, ok}
+	c.mu.Unlock()
+	return was, ok, nil
 }
 
 // maxPickupChoices bounds the pickup points listed at once; a search
@@ -217,18 +274,24 @@ func (s *Server) handleChoosePickupPoint(w http.ResponseWriter, r *http.Request)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+var zones sync.Map // IANA name → *time.Location: LoadLocation reads a file each time
+
 // cityTime is a city's time zone; Asia/Shanghai when it cannot be loaded.
 func cityTime(c *tuango.City) *time.Location {
-	if loc, err := time.LoadLocation(c.TimeZone); err == nil {
-		return loc
+	if loc, ok := zones.Load(c.TimeZone); ok {
+		return loc.(*time.Location)
 	}
-	return time.FixedZone("CST", 8*3600)
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		loc = shanghai
+	}
+	zones.Store(c.TimeZone, loc)
+	return loc
 }
 
 type dealPageData struct {
 	Card  dealCard
-	Point *tuango.PickupPoint
-	Now   string
+	Words cardWords
 }
 
 // handleDealPage shows one deal of the visitor's city.
@@ -254,12 +317,12 @@ func (s *Server) handleDealPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, pg, err)
 		return
 	}
-	history, err := s.svc.Store().FindDealPrices(ctx, d.ID)
+	was, ok, err := s.wasPrices.of(ctx, s.svc.Store(), d)
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return
 	}
 	pg.Title = d.Title
-	pg.Data = dealPageData{Card: newDealCard(*d, history, cityTime(city)), Now: pg.now.Format(time.RFC3339)}
+	pg.Data = dealPageData{Card: newDealCard(pg, *d, was, ok, cityTime(city)), Words: newCardWords(pg)}
 	s.render(w, r, http.StatusOK, "customer/deal", pg)
 }

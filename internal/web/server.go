@@ -37,6 +37,8 @@ type Server struct {
 	pageMux *http.ServeMux
 
 	draining atomic.Bool
+
+	wasPrices wasPrices // the storefront's proven "was" prices, by deal
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
