@@ -31,9 +31,14 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, title string)
 	return pg, true
 }
 
+type adminHome struct {
+	Dashboard *dashboard
+	Deals     []adminDealRow
+}
+
 type adminDealRow struct {
 	tuango.Deal
-	State string
+	State, Ends string
 }
 
 func (s *Server) handleAdminDealsPage(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +54,11 @@ func (s *Server) handleAdminDealsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.Reverse(deals) // latest cutoff first
+	dash, err := s.buildDashboard(ctx, pg)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
 	rows := make([]adminDealRow, 0, len(deals))
 	for _, d := range deals {
 		st := "Live"
@@ -58,9 +68,9 @@ func (s *Server) handleAdminDealsPage(w http.ResponseWriter, r *http.Request) {
 		case !pg.now.Before(d.SaleEndsAt):
 			st = "Ended"
 		}
-		rows = append(rows, adminDealRow{d, pg.T(st)})
+		rows = append(rows, adminDealRow{d, pg.T(st), d.SaleEndsAt.In(shanghai).Format("2006-01-02 15:04")})
 	}
-	pg.Data = rows
+	pg.Data = adminHome{Dashboard: dash, Deals: rows}
 	s.render(w, r, http.StatusOK, "admin/deals", pg)
 }
 

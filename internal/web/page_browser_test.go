@@ -128,10 +128,15 @@ func TestBrowserCustomerBuysADeal(t *testing.T) {
 // storefront; a lower price later shows the proven "was" price.
 func TestBrowserOperatorPublishesADeal(t *testing.T) {
 	e := newEnv(t)
+	c := e.customer() // a paid order and an unpaid one, for the dashboard
+	o, p := c.pay(e.newDeal(10, 5, 1290))
+	c.mustDo("POST", "/api/v1/sandbox/payments/"+p.ID+"/confirm", nil, 200, nil)
+	c.waitStatus(o.ID, "paid")
+	c.mustOrder(e.newDeal(20, 5, 990), 2)
 	b := newTab(t, e.srv.URL)
 	b.logIn(zh, "13900000001", "operator-pass")
 	b.open("/admin")
-	b.screenshot("admin-deals")
+	b.screenshot("admin-dashboard-and-deals")
 	b.click("link", zh.newDeal)
 	b.screenshot("admin-new-deal")
 	b.do(chromedp.SetValue(chromedp.CSS("#product_id"), e.productID))

@@ -40,6 +40,17 @@ var pageTemplates = parsePages()
 var pageFuncs = template.FuncMap{
 	// args passes several values to a sub-template.
 	"args": func(v ...any) []any { return v },
+	"add":  func(a, b int) int { return a + b },
+	"mod":  func(a, b int) int { return a % b },
+	// height is the height of a chart of rows.
+	"height": func(bars []bar) int { return len(bars) * 24 },
+	// short cuts a chart label to what fits beside its bar.
+	"short": func(s string) string {
+		if r := []rune(s); len(r) > 14 {
+			return string(r[:13]) + "…"
+		}
+		return s
+	},
 }
 
 func parsePages() map[string]*template.Template {

@@ -329,3 +329,26 @@ func TestPagesDegradeWhenTheDatabaseIsGone(t *testing.T) {
 		t.Errorf("POST /cart with the database gone = %d in %v", p.status, p.took)
 	}
 }
+
+// The console's dashboard draws today's orders, their states and the
+// sell-through of live deals as SVG.
+func TestDashboard(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(10, 5, 1290)
+	c := e.customer()
+	o, p := c.pay(deal)
+	c.mustDo("POST", "/api/v1/sandbox/payments/"+p.ID+"/confirm", nil, 200, nil)
+	c.waitStatus(o.ID, "paid")
+	c.mustOrder(deal, 1)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	page := b.get("/admin")
+	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(page.body)
+	}
+}
