@@ -352,3 +352,26 @@ func TestDashboard(t *testing.T) {
 		t.Log(page.body)
 	}
 }
+
+// A wrong password is said on the login page in the user's language; log
+// out ends the session.
+func TestLogInAndOut(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e.srv.URL)
+	b.get("/login?lang=en")
+	p := b.post("/login", url.Values{"phone": {"13900000001"}, "password": {"wrong-password"}, "next": {"/"}})
+	if p.status != 401 || !strings.Contains(p.body, "The phone number or password is wrong.") || !strings.Contains(p.body, `value="13900000001"`) {
+		t.Errorf("wrong password = %d:\n%s", p.status, p.body)
+	}
+	b.logIn("13900000001", "operator-pass")
+	home := b.get("/")
+	if p := b.get("/orders"); p.status != 200 {
+		t.Fatalf("/orders logged in = %d", p.status)
+	}
+	if p := b.post("/logout", url.Values{"csrf": {home.csrf(t)}}); p.status != 303 {
+		t.Fatalf("log out = %d:\n%s", p.status, p.body)
+	}
+	if p := b.get("/orders"); p.status != 303 {
+		t.Errorf("/orders after logging out = %d, want a redirect to log in", p.status)
+	}
+}
