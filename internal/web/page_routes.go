@@ -9,6 +9,7 @@ func (s *Server) pageRoutes() []Route {
 	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
 	return []Route{
 		h("GET", "/static/", s.handleStatic().ServeHTTP),
+		h("GET", "/favicon.ico", handleNoFavicon),
 		h("POST", "/logout", s.handleLogoutForm),
 		h("POST", "/pickup-point", s.handleChoosePickupPoint),
 		h("GET", "/deals/{id}", s.handleDealPage),
@@ -23,6 +24,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/leader", s.comingPage("Group leader")),
 		h("GET", "/supplier", s.comingPage("Supplier")),
 		h("GET", "/admin", s.handleAdminDealsPage),
+		h("GET", "/admin/pickup-points", s.handleAdminPickupPointsPage),
 		h("GET", "/admin/deals/new", s.handleAdminDealPage),
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
@@ -41,4 +43,11 @@ func (s *Server) handlePages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.handleNotFound(w, r)
+}
+
+// handleNoFavicon answers browsers' favicon request with nothing, cached,
+// rather than with a page.
+func handleNoFavicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=604800")
+	w.WriteHeader(http.StatusNoContent)
 }

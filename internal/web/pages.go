@@ -32,7 +32,7 @@ var templateFiles embed.FS
 var pageNames = []string{
 	"login", "error", "coming", "sandbox_pay",
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
-	"admin/deals", "admin/deal",
+	"admin/deals", "admin/deal", "admin/pickup_points",
 }
 
 var pageTemplates = parsePages()

@@ -375,3 +375,33 @@ func TestLogInAndOut(t *testing.T) {
 		t.Errorf("/orders after logging out = %d, want a redirect to log in", p.status)
 	}
 }
+
+// The pickup point chooser finds points by name or address and shows a
+// closed one as closed, with no way to choose it; the console lists both.
+func TestPickupPointChooser(t *testing.T) {
+	e := newEnv(t)
+	e.operator.mustDo("PATCH", "/api/v1/admin/pickup-points/"+e.otherPPID, map[string]any{"active": false}, 200, nil)
+	b := newBrowser(t, e.srv.URL)
+	p := b.get("/?q=" + url.QueryEscape("韶山中路"))
+	if !strings.Contains(p.body, "砂子塘小区·梁姐生鲜店") || !strings.Contains(p.body, "已关闭") || strings.Contains(p.body, `value="`+e.otherPPID+`"`) || strings.Contains(p.body, "枫林小区") {
+		t.Errorf("search by address for a closed point:\n%s", p.body)
+	}
+	p = b.get("/?q=" + url.QueryEscape("枫林"))
+	if !strings.Contains(p.body, `name="pickup_point_id" value="`+e.ppID+`"`) {
+		t.Errorf("search by name lacks the open point's choice:\n%s", p.body)
+	}
+	if p := b.post("/pickup-point", url.Values{"csrf": {p.csrf(t)}, "pickup_point_id": {e.otherPPID}}); p.status != 400 {
+		t.Errorf("choosing a closed point = %d, want 400", p.status)
+	}
+	if p := b.post("/pickup-point", url.Values{"csrf": {p.csrf(t)}, "pickup_point_id": {e.ppID}}); p.status != 303 {
+		t.Errorf("choosing an open point = %d, want 303", p.status)
+	}
+	if p := b.get("/"); !strings.Contains(p.body, "自提点: <strong>枫林小区·张姐便利店</strong>") {
+		t.Errorf("the storefront is not at the chosen point:\n%s", p.body)
+	}
+	op := newBrowser(t, e.srv.URL)
+	op.logIn("13900000001", "operator-pass")
+	if p := op.get("/admin/pickup-points"); !strings.Contains(p.body, "砂子塘小区·梁姐生鲜店") || !strings.Contains(p.body, "营业中") || !strings.Contains(p.body, "8.00%") {
+		t.Errorf("console's pickup points:\n%s", p.body)
+	}
+}
