@@ -405,3 +405,42 @@ func TestPickupPointChooser(t *testing.T) {
 		t.Errorf("console's pickup points:\n%s", p.body)
 	}
 }
+
+// An unpaid order can be paid from its page, and an order cancelled; the
+// timeline says where it ended.
+func TestOrderPagePayAndCancel(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(10, 5, 1290)
+	b := shopper(e, deal)
+	form := b.get("/checkout")
+	values := url.Values{"csrf": {form.csrf(t)}, "key": {form.field(t, "key")}, "pickup_point_id": {form.field(t, "pickup_point_id")}, "items": {form.field(t, "items")}}
+	b.post("/checkout", values)
+	var orderID string
+	if err := e.db.QueryRowForTest(`SELECT id FROM orders`).Scan(&orderID); err != nil {
+		t.Fatal(err)
+	}
+	page := b.get("/orders/" + orderID)
+	if !strings.Contains(page.body, ">待支付<") || !strings.Contains(page.body, "去支付") {
+		t.Fatalf("unpaid order page:\n%s", page.body)
+	}
+	pay := b.post("/orders/"+orderID+"/pay", url.Values{"csrf": {page.csrf(t)}, "key": {page.field(t, "key")}})
+	if pay.status != 303 || !strings.HasPrefix(pay.header.Get("Location"), "/sandbox/pay/") {
+		t.Errorf("pay from the order page = %d %s", pay.status, pay.header.Get("Location"))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM payments`); n != 1 {
+		t.Errorf("%d payments after checkout and pay, want 1 (the pending one is reused)", n)
+	}
+	if p := b.post("/orders/"+orderID+"/cancel", url.Values{"csrf": {page.csrf(t)}}); p.status != 303 {
+		t.Fatalf("cancel = %d:\n%s", p.status, p.body)
+	}
+	page = b.get("/orders/" + orderID)
+	if !strings.Contains(page.body, ">已取消<") || !strings.Contains(page.body, "已取消 · 您取消了订单") || strings.Contains(page.body, "取消订单</button>") {
+		t.Errorf("cancelled order page:\n%s", page.body)
+	}
+	if p := b.post("/orders/"+orderID+"/cancel", url.Values{"csrf": {page.csrf(t)}}); p.status != 409 || !strings.Contains(p.body, "无法取消") {
+		t.Errorf("cancel twice = %d:\n%s", p.status, p.body)
+	}
+	if d := e.deal(deal); d.Reserved != 0 {
+		t.Errorf("deal holds %d units after the cancel, want 0", d.Reserved)
+	}
+}
