@@ -199,5 +199,6 @@ var messages = []struct{ key, zh, en string }{
 	{"error.csrf", "表单已过期或来自其他网站，请刷新页面后重试。", "The form is out of date or came from another site; reload the page and try again."},
 	{"Service degraded", "服务降级中", "Service degraded"},
 	{"degraded.body", "数据库暂时无法访问，部分功能暂停。您的订单不会丢失，请稍后再试。", "The database cannot be reached at the moment, so some of tuango is paused. No order is lost; please try again shortly."},
+	{"degraded.as_of", "以下是 %s 时的价格和库存，暂停下单，恢复后即可购买。", "Prices and stock as of %s. Ordering is paused until the service recovers."},
 	{"degraded.banner", "服务降级中：部分功能暂时不可用。", "Service degraded: some of tuango is unavailable for now."},
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"tuango/internal/tuango"
 )
 
 // words are the page contract's accessible names and texts in one language.
@@ -119,6 +121,19 @@ func TestBrowserCustomerBuysADeal(t *testing.T) {
 			}
 			if n := e.count(`SELECT COUNT(*) FROM orders WHERE status = 'paid'`); n != 1 {
 				t.Errorf("%d paid orders in the database, want 1", n)
+			}
+			if shots {
+				// The database goes away: the storefront shows its last good
+				// copy with ordering paused, other pages say it is degraded.
+				e.db.Close()
+				e.clock.Advance(2 * tuango.SessionCacheTTL)
+				b.open("/")
+				if body := b.body(); !strings.Contains(body, "服务降级") || !strings.Contains(body, "鲜鸡蛋 15枚") {
+					t.Errorf("storefront with the database gone:\n%s", body)
+				}
+				b.screenshot("degraded-storefront")
+				b.open("/orders")
+				b.screenshot("degraded")
 			}
 		})
 	}

@@ -85,6 +85,7 @@ type storefrontData struct {
 	Points   []pickupChoice
 	More     int // matches not shown
 	Added    string
+	AsOf     string // set when shown from the last good copy
 	Words    cardWords
 	Notice   string
 	CartSize int
@@ -104,10 +105,48 @@ func homePickupPoint(r *http.Request, u *tuango.User) string {
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Today's deals")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
+	err := s.withUser(w, r, pg)
+	if err == nil {
+		err = s.loadStorefront(r, pg)
+	}
+	if err == nil {
+		data := pg.Data.(storefrontData)
+		if data.Point != nil && !data.Choose {
+			s.lastGood.put(data.Point.ID+" "+pg.Lang, data, pg.now)
+			if c, err := r.Cookie(pickupCookie); err != nil || c.Value != data.Point.ID {
+				s.setPickupCookie(w, data.Point.ID) // so that the copy below is found without the account
+			}
+		}
+		s.render(w, r, http.StatusOK, "customer/storefront", pg)
 		return
 	}
+	if !s.degraded(r, err) {
+		s.errorPage(w, r, pg, err)
+		return
+	}
+	// The database does not answer: show the deals as this node last saw
+	// them, with ordering paused, rather than nothing.
+	c, cerr := r.Cookie(pickupCookie)
+	if cerr != nil || r.URL.Query().Has("q") || r.URL.Query().Has("change") {
+		s.degradedPage(w, r, pg)
+		return
+	}
+	data, at, ok := s.lastGood.get(c.Value+" "+pg.Lang, pg.now)
+	if !ok {
+		s.degradedPage(w, r, pg)
+		return
+	}
+	s.log.Warn("storefront from the last good copy: the database did not answer", "request_id", requestID(r.Context()), "pickup_point", c.Value, "err", err)
+	data.Added, data.Notice, data.CartSize = "", "", len(readCart(r))
+	data.AsOf = pg.T("degraded.as_of", at.In(shanghai).Format("15:04"))
+	pg.User, pg.CSRF, pg.Degraded, pg.Data = nil, "", true, data
+	pg.Title = pg.T("Today's deals at %s", data.Point.Name)
+	w.Header().Set("Retry-After", "30")
+	s.render(w, r, http.StatusServiceUnavailable, "customer/storefront", pg)
+}
+
+// loadStorefront reads what the storefront shows into pg.Data.
+func (s *Server) loadStorefront(r *http.Request, pg *page) error {
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	q := r.URL.Query()
@@ -118,8 +157,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case tuango.IsNotFound(err):
 		case err != nil:
-			s.pageError(w, r, pg, err)
-			return
+			return err
 		case !pp.Active:
 			data.Notice = pg.T("Your pickup point %s is closed; choose another.", pp.Name)
 		default:
@@ -129,34 +167,66 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 	data.Choose = data.Point == nil || q.Has("change") || data.Query != ""
 	if data.Choose {
 		if err := s.findPickupPoints(r, &data, ppID); err != nil {
-			s.pageError(w, r, pg, err)
-			return
+			return err
 		}
 	}
 	if data.Point != nil {
 		deals, err := s.svc.LiveDeals(ctx, data.Point.ID)
 		if err != nil {
-			s.pageError(w, r, pg, err)
-			return
+			return err
 		}
 		city, err := s.svc.Store().FindCityByID(ctx, data.Point.CityID)
 		if err != nil {
-			s.pageError(w, r, pg, err)
-			return
+			return err
 		}
 		loc := cityTime(city)
 		for _, d := range deals {
 			was, ok, err := s.wasPrices.of(ctx, s.svc.Store(), &d)
 			if err != nil {
-				s.pageError(w, r, pg, err)
-				return
+				return err
 			}
 			data.Deals = append(data.Deals, newDealCard(pg, d, was, ok, loc))
 		}
 		pg.Title = pg.T("Today's deals at %s", data.Point.Name)
 	}
 	pg.Data = data
-	s.render(w, r, http.StatusOK, "customer/storefront", pg)
+	return nil
+}
+
+// lastGoodCopy keeps, per pickup point and language, the storefront this
+// node last rendered, to show while the database does not answer. It is
+// only ever a fallback: prices and stock may have moved, so ordering is
+// paused and the page says when the copy is from.
+type lastGoodCopy struct {
+	mu sync.Mutex
+	m  map[string]goodCopy
+}
+
+type goodCopy struct {
+	data storefrontData
+	at   time.Time
+}
+
+// lastGoodMaxAge is how old a copy may be and still be shown.
+const lastGoodMaxAge = 30 * time.Minute
+
+func (c *lastGoodCopy) put(key string, data storefrontData, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]goodCopy{}
+	}
+	c.m[key] = goodCopy{data, at}
+}
+
+func (c *lastGoodCopy) get(key string, now time.Time) (storefrontData, time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.m[key]
+	if !ok || now.Sub(g.at) > lastGoodMaxAge {
+		return storefrontData{}, time.Time{}, false
+	}
+	return g.data, g.at, true
 }
 
 func newDealCard(pg *page, d tuango.Deal, was tuango.Fen, hasWas bool, loc *time.Location) dealCard {
@@ -270,8 +340,12 @@ func (s *Server) handleChoosePickupPoint(w http.ResponseWriter, r *http.Request)
 		s.pageError(w, r, nil, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: pickupCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	s.setPickupCookie(w, id)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) setPickupCookie(w http.ResponseWriter, id string) {
+	http.SetCookie(w, &http.Cookie{Name: pickupCookie, Value: id, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 var zones sync.Map // IANA name → *time.Location: LoadLocation reads a file each time

@@ -191,6 +191,11 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, pg *page, err
 		s.degradedPage(w, r, pg)
 		return
 	}
+	s.errorPage(w, r, pg, err)
+}
+
+// errorPage writes the page of an error that is not an outage.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err error) {
 	code := tuango.ErrorCode(err)
 	status := pageStatus(code)
 	heading, msg := errorText(code)

@@ -318,7 +318,12 @@ func TestPagesDegradeWhenTheDatabaseIsGone(t *testing.T) {
 	orders := b.get("/orders")
 	e.db.Close()
 	e.clock.Advance(2 * tuango.SessionCacheTTL) // the session cache forgets: pages must ask the database
-	for _, path := range []string{"/", "/cart", "/checkout", "/orders", "/orders/ord_x", "/deals/" + deal, "/leader", "/admin"} {
+	home := b.get("/")
+	if home.status != 503 || home.header.Get("Retry-After") == "" || !strings.Contains(home.body, "服务降级") || !strings.Contains(home.body, "鲜鸡蛋 15枚") ||
+		!strings.Contains(home.body, `value="`+deal+`" disabled`) || home.took > time.Second {
+		t.Errorf("storefront with the database gone = %d in %v, want the last good copy with ordering paused:\n%s", home.status, home.took, home.body)
+	}
+	for _, path := range []string{"/?change=1", "/cart", "/checkout", "/orders", "/orders/ord_x", "/deals/" + deal, "/leader", "/admin"} {
 		p := b.get(path)
 		if p.status != 503 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "服务降级") || p.took > time.Second {
 			t.Errorf("GET %s with the database gone = %d (Retry-After %q) in %v:\n%s", path, p.status, p.header.Get("Retry-After"), p.took, p.body)

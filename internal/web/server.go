@@ -38,7 +38,8 @@ type Server struct {
 
 	draining atomic.Bool
 
-	wasPrices wasPrices // the storefront's proven "was" prices, by deal
+	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
+	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
