@@ -15,15 +15,11 @@ import (
 // staffPage starts a console page: staff only, others are sent to log in
 // or told it is not theirs.
 func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
-	pg := s.newPage(w, r, title)
+	pg, ok := s.userPage(w, r, title)
+	if !ok {
+		return nil, false
+	}
 	pg.Desktop = true
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
-		return nil, false
-	}
-	if !requireUser(w, r, pg) {
-		return nil, false
-	}
 	if !pg.User.Role.IsStaff() {
 		s.pageError(w, r, pg, tuango.Errorf(tuango.CodeForbidden, "the console is for operators"))
 		return nil, false
@@ -162,19 +158,12 @@ func (s *Server) renderDealEditor(w http.ResponseWriter, r *http.Request, pg *pa
 // handleAdminDealForm creates or updates a deal from the editor; errors are
 // shown next to their fields, in the operator's language.
 func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
-	u, _, err := s.checkForm(w, r)
-	if err != nil {
-		s.pageError(w, r, nil, err)
+	pg, ok := s.staffPage(w, r, "Deal")
+	if !ok {
 		return
 	}
-	pg := s.newPage(w, r, "Deal")
-	pg.Desktop = true
-	if err := s.withUser(w, r, pg); err != nil {
+	if _, _, err := s.checkForm(w, r); err != nil {
 		s.pageError(w, r, pg, err)
-		return
-	}
-	if u == nil || !u.Role.IsStaff() {
-		s.pageError(w, r, pg, tuango.Errorf(tuango.CodeForbidden, "the console is for operators"))
 		return
 	}
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
@@ -185,8 +174,9 @@ func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
 		s.renderDealEditor(w, r, pg, http.StatusBadRequest, f)
 		return
 	}
-	a := actor(u)
+	a := actor(pg.User)
 	id := f.ID
+	var err error
 	if id == "" {
 		d := &tuango.Deal{}
 		apply(d)

@@ -130,9 +130,8 @@ func (s *Server) loadCart(r *http.Request, pg *page) (cartData, error) {
 }
 
 func (s *Server) handleCartPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Cart")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
+	pg, ok := s.openPage(w, r, "Cart")
+	if !ok {
 		return
 	}
 	data, err := s.loadCart(r, pg)

@@ -26,12 +26,8 @@ func newPageKey() string {
 }
 
 func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Check out")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	if !requireUser(w, r, pg) {
+	pg, ok := s.userPage(w, r, "Check out")
+	if !ok {
 		return
 	}
 	cart, err := s.loadCart(r, pg)

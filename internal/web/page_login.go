@@ -67,15 +67,9 @@ func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 // comes with a later release.
 func (s *Server) comingPage(title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		pg := s.newPage(w, r, title)
-		if err := s.withUser(w, r, pg); err != nil {
-			s.pageError(w, r, pg, err)
-			return
+		if pg, ok := s.userPage(w, r, title); ok {
+			s.render(w, r, http.StatusOK, "coming", pg)
 		}
-		if !requireUser(w, r, pg) {
-			return
-		}
-		s.render(w, r, http.StatusOK, "coming", pg)
 	}
 }
 
@@ -85,12 +79,8 @@ type sandboxPageData struct {
 }
 
 func (s *Server) handleSandboxPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Sandbox payment")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	if !requireUser(w, r, pg) {
+	pg, ok := s.userPage(w, r, "Sandbox payment")
+	if !ok {
 		return
 	}
 	ctx, cancel := pageRead(r)

@@ -38,12 +38,8 @@ type orderPageData struct {
 }
 
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "My orders")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	if !requireUser(w, r, pg) {
+	pg, ok := s.userPage(w, r, "My orders")
+	if !ok {
 		return
 	}
 	ctx, cancel := pageRead(r)
@@ -68,12 +64,8 @@ func (s *Server) orderRow(pg *page, o tuango.Order) orderRow {
 }
 
 func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Order")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	if !requireUser(w, r, pg) {
+	pg, ok := s.userPage(w, r, "Order")
+	if !ok {
 		return
 	}
 	ctx, cancel := pageRead(r)

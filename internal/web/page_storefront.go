@@ -370,9 +370,8 @@ type dealPageData struct {
 
 // handleDealPage shows one deal of the visitor's city.
 func (s *Server) handleDealPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Deal")
-	if err := s.withUser(w, r, pg); err != nil {
-		s.pageError(w, r, pg, err)
+	pg, ok := s.openPage(w, r, "Deal")
+	if !ok {
 		return
 	}
 	ctx, cancel := pageRead(r)

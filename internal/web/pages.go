@@ -233,37 +233,29 @@ func (s *Server) degradedPage(w http.ResponseWriter, r *http.Request, pg *page) 
 	s.render(w, r, http.StatusServiceUnavailable, "error", pg)
 }
 
+// errorTexts are the heading and message id shown for each error code.
+var errorTexts = map[string][2]string{
+	tuango.CodeNotFound:            {"Not found", "error.not_found"},
+	tuango.CodeForbidden:           {"Not allowed", "error.forbidden"},
+	tuango.CodeUnauthorized:        {"Please log in", "error.unauthorized"},
+	tuango.CodeInvalidCredentials:  {"Please log in", "error.unauthorized"},
+	codeMethodNotAllowed:           {"Not allowed", "error.method"},
+	codeBodyTooLarge:               {"Request too large", "error.too_large"},
+	tuango.CodeSoldOut:             {"Sold out", "error.sold_out"},
+	tuango.CodeLimitExceeded:       {"Over the limit", "error.limit_exceeded"},
+	tuango.CodeDealNotLive:         {"Not on sale", "error.deal_not_live"},
+	tuango.CodeOrderNotCancellable: {"Cannot cancel", "error.not_cancellable"},
+	tuango.CodeOrderNotPayable:     {"Cannot pay", "error.not_payable"},
+	tuango.CodeIdemKeyInFlight:     {"Still working", "error.in_flight"},
+	tuango.CodeIdemKeyReused:       {"Form already sent", "error.key_reused"},
+	tuango.CodeInvalid:             {"Please check your input", "error.invalid"},
+	codeCSRF:                       {"Form out of date", "error.csrf"},
+}
+
 // errorText is the heading and message id shown for an error code.
 func errorText(code string) (heading, msg string) {
-	switch code {
-	case tuango.CodeNotFound:
-		return "Not found", "error.not_found"
-	case tuango.CodeForbidden:
-		return "Not allowed", "error.forbidden"
-	case tuango.CodeUnauthorized, tuango.CodeInvalidCredentials:
-		return "Please log in", "error.unauthorized"
-	case codeMethodNotAllowed:
-		return "Not allowed", "error.method"
-	case codeBodyTooLarge:
-		return "Request too large", "error.too_large"
-	case tuango.CodeSoldOut:
-		return "Sold out", "error.sold_out"
-	case tuango.CodeLimitExceeded:
-		return "Over the limit", "error.limit_exceeded"
-	case tuango.CodeDealNotLive:
-		return "Not on sale", "error.deal_not_live"
-	case tuango.CodeOrderNotCancellable:
-		return "Cannot cancel", "error.not_cancellable"
-	case tuango.CodeOrderNotPayable:
-		return "Cannot pay", "error.not_payable"
-	case tuango.CodeIdemKeyInFlight:
-		return "Still working", "error.in_flight"
-	case tuango.CodeIdemKeyReused:
-		return "Form already sent", "error.key_reused"
-	case tuango.CodeInvalid:
-		return "Please check your input", "error.invalid"
-	case codeCSRF:
-		return "Form out of date", "error.csrf"
+	if t, ok := errorTexts[code]; ok {
+		return t[0], t[1]
 	}
 	return "Something went wrong", "error.internal"
 }
@@ -329,6 +321,27 @@ func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*tuango.User
 		return nil, "", &tuango.Error{Code: codeCSRF, Message: "the form is out of date or was sent from another site; reload the page"}
 	}
 	return u, session, nil
+}
+
+// openPage starts a page anyone may see, with the user if logged in; on
+// false the error page has been written.
+func (s *Server) openPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg := s.newPage(w, r, title)
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return nil, false
+	}
+	return pg, true
+}
+
+// userPage starts a page behind login: a visitor is sent to log in. On
+// false the answer has been written.
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg, ok := s.openPage(w, r, title)
+	if !ok || !requireUser(w, r, pg) {
+		return nil, false
+	}
+	return pg, true
 }
 
 // requireUser sends a visitor who is not logged in to the login page and

@@ -220,17 +220,23 @@ func shopper(e *env, dealID string) *browser {
 	return b
 }
 
+// checkoutForm opens the checkout page and returns what its form sends.
+func (b *browser) checkoutForm() url.Values {
+	b.t.Helper()
+	form := b.get("/checkout")
+	if form.status != 200 {
+		b.t.Fatalf("checkout = %d:\n%s", form.status, form.body)
+	}
+	return url.Values{"csrf": {form.csrf(b.t)}, "key": {form.field(b.t, "key")}, "pickup_point_id": {form.field(b.t, "pickup_point_id")}, "items": {form.field(b.t, "items")}}
+}
+
 // A checkout form sent twice — a double tap, or a reload of the answer —
 // places one order, and both answers lead to it.
 func TestCheckoutIsExactlyOnce(t *testing.T) {
 	e := newEnv(t)
 	deal := e.newDeal(10, 5, 1290)
 	b := shopper(e, deal)
-	form := b.get("/checkout")
-	if form.status != 200 {
-		t.Fatalf("checkout = %d:\n%s", form.status, form.body)
-	}
-	values := url.Values{"csrf": {form.csrf(t)}, "key": {form.field(t, "key")}, "pickup_point_id": {form.field(t, "pickup_point_id")}, "items": {form.field(t, "items")}}
+	values := b.checkoutForm()
 	first, second := b.post("/checkout", values), b.post("/checkout", values)
 	if first.status != 303 || second.status != 303 || first.header.Get("Location") != second.header.Get("Location") {
 		t.Fatalf("checkout twice = %d %s, %d %s; want the same redirect", first.status, first.header.Get("Location"), second.status, second.header.Get("Location"))
@@ -252,8 +258,8 @@ func TestFormsNeedTheirCSRFToken(t *testing.T) {
 	e := newEnv(t)
 	deal := e.newDeal(10, 5, 1290)
 	b := shopper(e, deal)
-	form := b.get("/checkout")
-	values := url.Values{"csrf": {"forged"}, "key": {form.field(t, "key")}, "pickup_point_id": {form.field(t, "pickup_point_id")}, "items": {form.field(t, "items")}}
+	values := b.checkoutForm()
+	values.Set("csrf", "forged")
 	p := b.post("/checkout", values)
 	if p.status != 403 || !strings.Contains(p.header.Get("Content-Type"), "text/html") || !strings.Contains(p.body, "表单已过期") {
 		t.Errorf("forged checkout = %d %s:\n%s", p.status, p.header.Get("Content-Type"), p.body)
@@ -417,9 +423,7 @@ func TestOrderPagePayAndCancel(t *testing.T) {
 	e := newEnv(t)
 	deal := e.newDeal(10, 5, 1290)
 	b := shopper(e, deal)
-	form := b.get("/checkout")
-	values := url.Values{"csrf": {form.csrf(t)}, "key": {form.field(t, "key")}, "pickup_point_id": {form.field(t, "pickup_point_id")}, "items": {form.field(t, "items")}}
-	b.post("/checkout", values)
+	b.post("/checkout", b.checkoutForm())
 	var orderID string
 	if err := e.db.QueryRowForTest(`SELECT id FROM orders`).Scan(&orderID); err != nil {
 		t.Fatal(err)
