@@ -97,8 +97,8 @@ func (p *page) T(key string, args ...any) string { return p.p.Sprintf(key, args.
 // Money formats fen as yuan, ¥12.34, without floats.
 func (p *page) Money(f tuango.Fen) string { return "¥" + yuan(f) }
 
-// newPage starts the frame of a page for r: its language, the logged-in
-// user if any, and the form token.
+// newPage starts the frame of a page for r: its language and title (see
+// openPage and userPage for the user and the form token).
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	tag := s.pageLang(w, r)
 	pg := &page{Lang: "zh-CN", p: newPrinter(tag), Path: r.URL.Path, now: s.svc.Clock().Now()}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -451,5 +452,26 @@ func TestOrderPagePayAndCancel(t *testing.T) {
 	}
 	if d := e.deal(deal); d.Reserved != 0 {
 		t.Errorf("deal holds %d units after the cancel, want 0", d.Reserved)
+	}
+}
+
+// The banner slot shows a notice at the top of every page when one is set
+// (the operations issue sets them).
+func TestBannerSlot(t *testing.T) {
+	e := newEnv(t)
+	s := NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: []byte("csrf")})
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/leader", nil)
+	pg := s.newPage(w, r, "Group leader")
+	pg.Banner = &Banner{Level: "danger", Text: "支付服务故障，预计 14:00 恢复"}
+	s.render(w, r, 200, "coming", pg)
+	if body := w.Body.String(); !strings.Contains(body, `<div class="banner banner-danger" role="status">支付服务故障，预计 14:00 恢复</div>`) {
+		t.Errorf("page lacks the banner:\n%s", body)
+	}
+	w = httptest.NewRecorder()
+	pg = s.newPage(w, r, "Group leader")
+	s.render(w, r, 200, "coming", pg)
+	if strings.Contains(w.Body.String(), `class="banner`) {
+		t.Error("a page without a notice shows a banner")
 	}
 }
