@@ -65,7 +65,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Check out", "去结算", "Check out"},
 	{"Item", "商品", "Item"},
 	{"Amount", "金额", "Amount"},
-	{"checkout.note", "下单后请在 15 分钟内支付，截单前可以取消。", "Pay within 15 minutes of ordering; you can cancel until the cutoff."},
+	{"checkout.note", "下单后请尽快支付，超时未支付的订单会自动取消；截单前可以取消订单。", "Pay soon after ordering: an order left unpaid is cancelled after a while. You can cancel until the cutoff."},
 	{"Place order", "提交订单", "Place order"},
 
 	// payment
