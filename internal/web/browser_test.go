@@ -182,10 +182,12 @@ func (b *tab) text(css string) string {
 	return s
 }
 
-// body returns the visible text of the page.
+// body returns the text of the page. (textContent, not innerText: the
+// storefront's cards skip rendering off screen, content-visibility: auto,
+// and innerText leaves out what is not rendered.)
 func (b *tab) body() string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body.innerText"))
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body.textContent"))
 	if err != nil {
 		b.t.Fatal(err)
 	}
