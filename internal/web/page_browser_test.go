@@ -154,6 +154,8 @@ func TestBrowserOperatorPublishesADeal(t *testing.T) {
 	b.screenshot("admin-dashboard-and-deals")
 	b.open("/admin/pickup-points")
 	b.screenshot("admin-pickup-points")
+	b.open("/admin/suppliers")
+	b.screenshot("admin-suppliers")
 	b.open("/admin")
 	b.click("link", zh.newDeal)
 	b.screenshot("admin-new-deal")

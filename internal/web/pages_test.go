@@ -416,6 +416,9 @@ func TestPickupPointChooser(t *testing.T) {
 	if p := op.get("/admin/pickup-points"); !strings.Contains(p.body, "砂子塘小区·梁姐生鲜店") || !strings.Contains(p.body, "营业中") || !strings.Contains(p.body, "8.00%") {
 		t.Errorf("console's pickup points:\n%s", p.body)
 	}
+	if p := op.get("/admin/suppliers"); !strings.Contains(p.body, "望城蔬菜合作社") || !strings.Contains(p.body, "1 个商品") || !strings.Contains(p.body, "¥9.80") {
+		t.Errorf("console's suppliers:\n%s", p.body)
+	}
 }
 
 // An unpaid order can be paid from its page, and an order cancelled; the
