@@ -100,3 +100,13 @@ func (s *Server) actUpdateDeal(ctx context.Context, a tuango.Actor, id string, c
 	}
 	return d, s.svc.SaveDeal(ctx, a, d)
 }
+
+// actSetPickupPointOpen opens or closes a pickup point.
+func (s *Server) actSetPickupPointOpen(ctx context.Context, a tuango.Actor, id string, open bool) error {
+	pp, err := s.svc.GetPickupPoint(ctx, id)
+	if err != nil {
+		return err
+	}
+	pp.Active = open
+	return s.svc.SavePickupPoint(ctx, a, pp)
+}

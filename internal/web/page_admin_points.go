@@ -61,3 +61,20 @@ func (s *Server) handleAdminPickupPointsPage(w http.ResponseWriter, r *http.Requ
 	}{r.URL.Query().Get("q"), rows}
 	s.render(w, r, http.StatusOK, "admin/pickup_points", pg)
 }
+
+// handleAdminPickupPointForm opens or closes a pickup point from the list.
+func (s *Server) handleAdminPickupPointForm(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.staffPage(w, r, "Pickup points")
+	if !ok {
+		return
+	}
+	if _, _, err := s.checkForm(w, r); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if err := s.actSetPickupPointOpen(r.Context(), actor(pg.User), r.PathValue("id"), r.PostFormValue("open") == "1"); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/pickup-points", http.StatusSeeOther)
+}

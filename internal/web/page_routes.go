@@ -25,6 +25,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/supplier", s.comingPage("Supplier")),
 		h("GET", "/admin", s.handleAdminDealsPage),
 		h("GET", "/admin/pickup-points", s.handleAdminPickupPointsPage),
+		h("POST", "/admin/pickup-points/{id}", s.handleAdminPickupPointForm),
 		h("GET", "/admin/suppliers", s.handleAdminSuppliersPage),
 		h("GET", "/admin/deals/new", s.handleAdminDealPage),
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),

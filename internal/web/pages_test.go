@@ -416,6 +416,13 @@ func TestPickupPointChooser(t *testing.T) {
 	if p := op.get("/admin/pickup-points"); !strings.Contains(p.body, "砂子塘小区·梁姐生鲜店") || !strings.Contains(p.body, "营业中") || !strings.Contains(p.body, "8.00%") {
 		t.Errorf("console's pickup points:\n%s", p.body)
 	}
+	points := op.get("/admin/pickup-points")
+	if p := op.post("/admin/pickup-points/"+e.otherPPID, url.Values{"csrf": {points.csrf(t)}, "open": {"1"}}); p.status != 303 {
+		t.Fatalf("reopen a pickup point = %d:\n%s", p.status, p.body)
+	}
+	if p := b.get("/?q=" + url.QueryEscape("韶山中路")); !strings.Contains(p.body, `value="`+e.otherPPID+`"`) {
+		t.Errorf("a reopened point cannot be chosen:\n%s", p.body)
+	}
 	if p := op.get("/admin/suppliers"); !strings.Contains(p.body, "望城蔬菜合作社") || !strings.Contains(p.body, "1 个商品") || !strings.Contains(p.body, "¥9.80") {
 		t.Errorf("console's suppliers:\n%s", p.body)
 	}
