@@ -264,16 +264,26 @@ func (s *Service) CreateLeader(ctx context.Context, a Actor, acc NewAccount) (*U
 	return s.CreateUser(ctx, acc)
 }
 
+// GetLeader returns a group leader's account.
+func (s *Service) GetLeader(ctx context.Context, a Actor, id string) (*User, error) {
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
+	}
+	return findLeader(s.store, ctx, id)
+}
+
+// findLeader finds a user who is a group leader; anyone else is not found.
+func findLeader(tx Store, ctx context.Context, id string) (*User, error) {
+	u, err := tx.FindUserByID(ctx, id)
+	if err == nil && u.Role != RoleLeader {
+		return nil, ErrNotFound
+	}
+	return u, err
+}
+
 // UpdateLeader changes a group leader's name; nothing else of the account
 // changes here.
 func (s *Service) UpdateLeader(ctx context.Context, a Actor, id string, change func(*User) error) (*User, error) {
-	findLeader := func(tx Store, ctx context.Context, id string) (*User, error) {
-		u, err := tx.FindUserByID(ctx, id)
-		if err == nil && u.Role != RoleLeader {
-			return nil, ErrNotFound
-		}
-		return u, err
-	}
 	u, err := update(ctx, s, a, EntityUser, id, findLeader, change, func(tx Store, _ time.Time, old, u *User) error {
 		name, err := checkText("name", u.Name, true, 50)
 		if err != nil {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -15,16 +17,15 @@ type access int
 
 const (
 	public access = iota // anyone, logged in or not
-	user                 // anyone logged in (bearer token); anonymous gets 401
-	staff                // operators and admins; other roles get 403, anonymous 401
-	page                 // a page behind the session cookie: without one, a redirect to /login
+	user                 // anyone logged in; anonymous gets 401 from the API, a redirect to /login from a page
+	staff                // operators and admins; other roles get 403, anonymous as for user
 )
 
-func (a access) String() string { return [...]string{"public", "user", "staff", "page"}[a] }
+func (a access) String() string { return [...]string{"public", "user", "staff"}[a] }
 
 // routeAccess is the expected answer per role of every route in
 // Server.Routes(), keyed "METHOD pattern". A route added without an entry
-// here fails TestEveryRouteAnswersEachRoleAsExpected.
+// here fails TestAccessTableCoversEveryRoute.
 var routeAccess = map[string]access{
 	"GET /healthz":             public,
 	"GET /readyz":              public,
@@ -65,12 +66,36 @@ var routeAccess = map[string]access{
 	"POST /api/v1/admin/leaders":             staff,
 	"PATCH /api/v1/admin/leaders/{id}":       staff,
 
-	"GET /{$}":               public,
-	"GET /login":             public,
-	"POST /login":            public,
-	"GET /sandbox/pay/{id}":  page,
-	"POST /sandbox/pay/{id}": page,
-	" /":                     public,
+	// Pages, behind the session cookie.
+	"GET /{$}":                       public,
+	"GET /login":                     public,
+	"POST /login":                    public,
+	"POST /logout":                   public, // logging out without a session is harmless
+	"GET /static/":                   public,
+	"GET /favicon.ico":               public,
+	"POST /pickup-point":             public,
+	"GET /deals/{id}":                public,
+	"GET /cart":                      public,
+	"POST /cart":                     public,
+	"GET /checkout":                  user,
+	"POST /checkout":                 user,
+	"GET /orders":                    user,
+	"GET /orders/{id}":               user,
+	"POST /orders/{id}/cancel":       user,
+	"POST /orders/{id}/pay":          user,
+	"GET /sandbox/pay/{id}":          user,
+	"POST /sandbox/pay/{id}":         user,
+	"GET /leader":                    user,
+	"GET /supplier":                  user,
+	"GET /admin":                     staff,
+	"GET /admin/pickup-points":       staff,
+	"POST /admin/pickup-points/{id}": staff,
+	"GET /admin/suppliers":           staff,
+	"GET /admin/deals/new":           staff,
+	"GET /admin/deals/{id}":          staff,
+	"POST /admin/deals":              staff,
+	"POST /admin/deals/{id}":         staff,
+	" /":                             public,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }
@@ -128,11 +153,13 @@ func (e *env) roleClient(role tuango.Role) *client {
 	return e.login(phone)
 }
 
-// Every route, called by every role with an empty JSON object and an id
-// that names nothing, answers as routeAccess says: 401 for anonymous
+// Every route, called by every role with an empty body and an id that
+// names nothing, answers as routeAccess says. The API: 401 for anonymous
 // callers of what needs a login, 403 for roles without the right, and for
-// those with it anything but unauthorized and forbidden. Nothing is
-// written.
+// those with it anything but unauthorized and forbidden. Pages, with the
+// role's session cookie and a valid form token: a redirect to /login for
+// anonymous visitors of what needs a login, 403 for roles without the
+// right, and for those with it anything else. Nothing is written.
 func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 	e := newEnv(t)
 	callers := []struct {
@@ -151,12 +178,11 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 	for _, tb := range tables {
 		before[tb] = e.count(`SELECT COUNT(*) FROM ` + tb)
 	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	routes := NewServer(Config{}).Routes()
-	// Logging out ends the callers' sessions: it goes last.
-	slices.SortStableFunc(routes, func(a, b Route) int {
-		return strings.Compare(fmt.Sprint(a.Pattern == "/api/v1/auth/logout"), fmt.Sprint(b.Pattern == "/api/v1/auth/logout"))
-	})
+	// Logging out ends the callers' sessions: it goes last, each time with a
+	// new session.
+	logout := func(rt Route) string { return fmt.Sprint(strings.HasSuffix(rt.Pattern, "/logout")) }
+	slices.SortStableFunc(routes, func(a, b Route) int { return strings.Compare(logout(a), logout(b)) })
 	for _, rt := range routes {
 		want, ok := routeAccess[routeKey(rt)]
 		if !ok {
@@ -168,25 +194,21 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 		}
 		path := strings.NewReplacer("{id}", "x_missing", "{$}", "").Replace(rt.Pattern)
 		for _, c := range callers {
+			if strings.HasSuffix(rt.Pattern, "/logout") && c.client.token != "" {
+				c.client = e.roleClient(tuango.Role(c.role)) // the last route's logout ended the session
+				before["users"]++
+			}
 			t.Run(fmt.Sprintf("%s %s as %s", method, rt.Pattern, c.role), func(t *testing.T) {
-				var r response
-				if want == page {
-					req, err := http.NewRequest(method, e.srv.URL+path, nil)
-					must(t, err)
-					resp, err := noRedirect.Do(req)
-					must(t, err)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
-						t.Errorf("without a session cookie = %d to %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
-					}
+				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin"))
+				if isPage(rt) {
+					checkPage(t, e, method, path, c.client.token, allowed)
 					return
 				}
 				var body any
 				if method != "GET" {
 					body = []byte(`{}`)
 				}
-				r = c.client.do(method, path, body, "Idempotency-Key", newKey())
-				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin"))
+				r := c.client.do(method, path, body, "Idempotency-Key", newKey())
 				switch {
 				case allowed && (r.problem().Code == tuango.CodeUnauthorized || r.problem().Code == tuango.CodeForbidden):
 					t.Errorf("= %d %s, want it allowed (%s)", r.status, r.body, want)
@@ -202,5 +224,48 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 		if n := e.count(`SELECT COUNT(*) FROM ` + tb); n != before[tb] {
 			t.Errorf("%s: %d rows after the calls, want %d as before", tb, n, before[tb])
 		}
+	}
+}
+
+// isPage reports whether a route is a page rather than the API.
+func isPage(rt Route) bool {
+	return !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/healthz" && rt.Pattern != "/readyz"
+}
+
+// checkPage requests a page as a browser would, with the session cookie
+// of token (none when empty) and, for a form, a valid form token, and
+// checks that it is refused or not.
+func checkPage(t *testing.T, e *env, method, path, token string, allowed bool) {
+	t.Helper()
+	const anon = "0123456789abcdef0123456789abcdef"
+	binding := "anon:" + anon
+	if token != "" {
+		binding = token
+	}
+	var body io.Reader
+	if method == "POST" {
+		body = strings.NewReader(url.Values{"csrf": {(&Server{cfg: Config{CSRFKey: e.csrfKey}}).csrfToken(binding)}}.Encode())
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	must(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.AddCookie(&http.Cookie{Name: anonCookie, Value: anon})
+	if token != "" {
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: token})
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	toLogin := resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/login")
+	switch {
+	case allowed && (resp.StatusCode == http.StatusForbidden || toLogin):
+		t.Errorf("= %d to %q, want it allowed", resp.StatusCode, resp.Header.Get("Location"))
+	case !allowed && token == "" && !toLogin:
+		t.Errorf("without a session = %d to %q, want 303 to /login", resp.StatusCode, resp.Header.Get("Location"))
+	case !allowed && token != "" && resp.StatusCode != http.StatusForbidden:
+		t.Errorf("= %d to %q, want 403", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

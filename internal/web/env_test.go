@@ -31,6 +31,7 @@ type env struct {
 	sandbox *payment.Sandbox
 	srv     *httptest.Server
 	key     []byte
+	csrfKey []byte // signs the pages' forms
 
 	cityID, ppID, otherPPID, supplierID, productID string
 	operator                                       *client
@@ -56,7 +57,8 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
 	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: []byte("csrf")}))
+	e.csrfKey = []byte("csrf")
+	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey}))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -19,16 +19,6 @@ import (
 	"tuango/internal/tuango"
 )
 
-// openapiExcludedPatterns are the route patterns that openapi.json leaves
-// out on purpose: the HTML pages and the catch-all, which are not part of
-// the JSON API. Every other route must be documented.
-var openapiExcludedPatterns = []string{
-	"/{$}",
-	"/login",
-	"/sandbox/pay/{id}",
-	"/",
-}
-
 // openapiInputSchemas maps each request schema of openapi.json to the Go
 // type its handler decodes, so that a field added on one side only fails
 // TestOpenAPISchemasMatchInputs.
@@ -84,17 +74,14 @@ func openapiPath(pattern string) string {
 // operationKey is "METHOD /path", as routes and operations are reported.
 func operationKey(method, path string) string { return strings.ToUpper(method) + " " + path }
 
-// documentedRoutes returns the routes of routes.go that must be in
-// openapi.json, keyed by operationKey.
+// documentedRoutes returns the routes that must be in openapi.json — the
+// API and the operations endpoints, every one — keyed by operationKey.
 func documentedRoutes(t *testing.T, s *Server) map[string]Route {
 	t.Helper()
 	out := map[string]Route{}
-	for _, rt := range s.Routes() {
-		if slices.Contains(openapiExcludedPatterns, rt.Pattern) {
-			continue
-		}
+	for _, rt := range s.apiRoutes() {
 		if rt.Method == "" {
-			t.Errorf("route %q serves every method; give it one, or add it to openapiExcludedPatterns", rt.Pattern)
+			t.Errorf("API route %q serves every method; give it one", rt.Pattern)
 			continue
 		}
 		out[operationKey(rt.Method, openapiPath(rt.Pattern))] = rt
@@ -130,17 +117,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 
-	// The exclusions must stay few and real.
-	served := map[string]bool{}
-	for _, rt := range s.Routes() {
-		served[rt.Pattern] = true
-	}
-	for _, p := range openapiExcludedPatterns {
-		if !served[p] {
-			t.Errorf("openapiExcludedPatterns lists %q, which routes.go no longer serves", p)
+	// Pages are not API: none of them may live under /api/, and every API
+	// route is under /api/ but the operations endpoints.
+	for _, rt := range s.pageRoutes() {
+		if strings.HasPrefix(rt.Pattern, "/api/") {
+			t.Errorf("page route %s is under /api/; put it in apiRoutes and document it", rt.Pattern)
 		}
-		if strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" {
-			t.Errorf("openapiExcludedPatterns lists %q, but API and health routes must be documented", p)
+	}
+	for _, rt := range s.apiRoutes() {
+		if !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/healthz" && rt.Pattern != "/readyz" {
+			t.Errorf("API route %s is outside /api/", rt.Pattern)
 		}
 	}
 	if len(routes) == 0 || len(ops) == 0 {

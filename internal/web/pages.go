@@ -1,156 +1,224 @@
 package web
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
+	"bytes"
+	"compress/gzip"
+	"context"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
+	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/message"
 
 	"tuango/internal/tuango"
 )
 
-//go:embed templates
+//go:embed templates static
 var templateFiles embed.FS
 
-var pages = map[string]*template.Template{}
+// pageNames are the templates under templates/, each rendered inside
+// layout.html.
+var pageNames = []string{
+	"login", "error", "coming", "sandbox_pay",
+	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
+	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers",
+}
 
-func init() {
-	for _, name := range []string{"home", "login", "sandbox_pay"} {
-		pages[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+var pageTemplates = parsePages()
+
+var pageFuncs = template.FuncMap{
+	// args passes several values to a sub-template.
+	"args": func(v ...any) []any { return v },
+	"add":  func(a, b int) int { return a + b },
+	"mod":  func(a, b int) int { return a % b },
+	// height is the height of a chart of rows.
+	"height": func(bars []bar) int { return len(bars) * 24 },
+	// short cuts a chart label to what fits beside its bar.
+	"short": func(s string) string {
+		if r := []rune(s); len(r) > 14 {
+			return string(r[:13]) + "…"
+		}
+		return s
+	},
+}
+
+func parsePages() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		out[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
+	return out
 }
 
-type pageData struct {
-	Title string
-	User  *tuango.User
+// pageReadTimeout bounds every read a page makes, so that with the
+// database unreachable a page still answers within a second (see
+// degraded).
+const pageReadTimeout = 500 * time.Millisecond
+
+// Banner is a notice shown at the top of every page, such as an incident
+// or planned maintenance. The operations issue fills it.
+type Banner struct {
+	Level string // info, warning or danger
+	Text  string
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := pages[name].ExecuteTemplate(w, name+".html", data); err != nil {
+// page is what every template sees: the frame (language, user, banner,
+// CSRF token) and the page's own data.
+type page struct {
+	Title    string
+	Lang     string // the html lang attribute
+	English  bool
+	User     *tuango.User
+	Banner   *Banner
+	CSRF     string
+	Path     string // the current path, for the language switch
+	Desktop  bool   // operator pages use the wide layout
+	Degraded bool
+	Data     any
+
+	p   *message.Printer
+	now time.Time
+}
+
+// T translates a message id, formatting args into it.
+func (p *page) T(key string, args ...any) string { return p.p.Sprintf(key, args...) }
+
+// Money formats fen as yuan, ¥12.34, without floats.
+func (p *page) Money(f tuango.Fen) string { return "¥" + yuan(f) }
+
+// newPage starts the frame of a page for r: its language and title (see
+// openPage and userPage for the user and the form token).
+func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
+	tag := s.pageLang(w, r)
+	pg := &page{Lang: "zh-CN", p: newPrinter(tag), Path: r.URL.Path, now: s.svc.Clock().Now()}
+	if tag == langEN {
+		pg.Lang, pg.English = "en", true
+	}
+	pg.Title = pg.T(title)
+	return pg
+}
+
+// withUser looks up the session's user under the page deadline and fills
+// in the user and the CSRF token.
+func (s *Server) withUser(w http.ResponseWriter, r *http.Request, pg *page) error {
+	u, session, err := s.sessionUser(r)
+	if err != nil {
+		return err
+	}
+	pg.User = u
+	pg.CSRF = s.csrfToken(s.formBinding(w, r, session))
+	return nil
+}
+
+// sessionUser returns the session cookie's user (nil without a valid
+// session) and the session token; an error only when it cannot tell.
+func (s *Server) sessionUser(r *http.Request) (*tuango.User, string, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, "", nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), pageReadTimeout)
+	defer cancel()
+	u, err := s.svc.Authenticate(ctx, c.Value)
+	switch tuango.ErrorCode(err) {
+	case "":
+		return u, c.Value, nil
+	case tuango.CodeUnauthorized:
+		return nil, "", nil
+	}
+	return nil, "", err
+}
+
+// render executes a page into a buffer, so that a template error never
+// sends half a page, then writes it.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
+	var buf bytes.Buffer
+	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", pg); err != nil {
 		s.log.Error("render page", "page", name, "request_id", requestID(r.Context()), "err", err)
+		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error; quote request id " + requestID(r.Context()))
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	}
-}
-
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	u, _ := s.pageUser(r)
-	s.render(w, r, http.StatusOK, "home", pageData{Title: "首页", User: u})
-}
-
-// handleNotFound answers every URL no route matches: 405 with Allow when
-// the path exists for other methods, else 404, both as problem+json.
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	var allow []string
-	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
-			allow = append(allow, m)
-		}
-	}
-	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		s.writeError(w, r, &tuango.Error{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here; use " + strings.Join(allow, " or ")})
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", pg.Lang)
+	h.Add("Vary", "Accept-Encoding")
+	if buf.Len() < 1024 || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.WriteHeader(status)
+		w.Write(buf.Bytes())
 		return
 	}
-	s.writeError(w, r, &tuango.Error{Code: tuango.CodeNotFound, Message: "nothing is at " + r.URL.Path})
+	// A page of deals is mostly repeated markup: gzip makes 80 KB about 10.
+	h.Set("Content-Encoding", "gzip")
+	w.WriteHeader(status)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(w)
+	zw.Write(buf.Bytes())
+	zw.Close()
+	gzipWriters.Put(zw)
 }
 
-type loginData struct {
-	pageData
-	Error, Phone, Next string
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
+
+// openPage starts a page anyone may see, with the user if logged in; on
+// false the error page has been written.
+func (s *Server) openPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg := s.newPage(w, r, title)
+	if err := s.withUser(w, r, pg); err != nil {
+		s.pageError(w, r, pg, err)
+		return nil, false
+	}
+	return pg, true
 }
 
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/"
+// userPage starts a page behind login: a visitor is sent to log in. On
+// false the answer has been written.
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg, ok := s.openPage(w, r, title)
+	if !ok || !requireUser(w, r, pg) {
+		return nil, false
 	}
-	return next
+	return pg, true
 }
 
-func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", loginData{pageData: pageData{Title: "登录"}, Next: safeNext(r.URL.Query().Get("next"))})
+// requireUser sends a visitor who is not logged in to the login page and
+// reports false.
+func requireUser(w http.ResponseWriter, r *http.Request, pg *page) bool {
+	if pg.User != nil {
+		return true
+	}
+	next := r.URL.Path
+	if r.Method != http.MethodGet {
+		next = "/"
+	}
+	http.Redirect(w, r, "/login?next="+next, http.StatusSeeOther)
+	return false
 }
 
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	phone, next := r.PostFormValue("phone"), safeNext(r.PostFormValue("next"))
-	_, token, err := s.svc.Login(r.Context(), phone, r.PostFormValue("password"))
-	if err != nil {
-		msg := "手机号或密码错误 The phone number or password is wrong."
-		if tuango.ErrorCode(err) != tuango.CodeInvalidCredentials {
-			msg = "登录失败，请稍后再试 Could not log in; try again shortly."
-		}
-		s.render(w, r, Status(tuango.ErrorCode(err)), "login", loginData{pageData: pageData{Title: "登录"}, Error: msg, Phone: phone, Next: next})
-		return
-	}
-	s.setSessionCookie(w, token)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+// pageRead is the context for a page's reads: short, so that a database
+// that does not answer makes a degraded page, not a hung one.
+func pageRead(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), pageReadTimeout)
 }
 
-// csrfToken binds a form to the session that rendered it.
-func (s *Server) csrfToken(session string) string {
-	m := hmac.New(sha256.New, s.cfg.CSRFKey)
-	m.Write([]byte(session))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-type sandboxPageData struct {
-	pageData
-	PaymentID, OrderID, Amount, TxnID, CSRF string
-	Paid                                    bool
-}
-
-func (s *Server) sandboxPage(w http.ResponseWriter, r *http.Request) (*tuango.User, string, bool) {
-	u, session := s.pageUser(r)
-	if u == nil {
-		http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
-		return nil, "", false
-	}
-	return u, session, true
-}
-
-func (s *Server) handleSandboxPage(w http.ResponseWriter, r *http.Request) {
-	u, session, ok := s.sandboxPage(w, r)
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	sp, err := s.sandbox.Payment(r.Context(), id, u.ID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, err := s.svc.GetPayment(r.Context(), tuango.Actor{UserID: u.ID, Role: u.Role}, id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "sandbox_pay", sandboxPageData{pageData: pageData{Title: "沙箱支付", User: u},
-		PaymentID: id, OrderID: p.OrderID, Amount: yuan(sp.AmountFen), TxnID: sp.TxnID, Paid: sp.Status == "paid", CSRF: s.csrfToken(session)})
-}
-
-func (s *Server) handleSandboxPageConfirm(w http.ResponseWriter, r *http.Request) {
-	u, session, ok := s.sandboxPage(w, r)
-	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfToken(session))) {
-		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "the form is out of date or was sent from another site; reload the page"))
-		return
-	}
-	if err := s.sandbox.Confirm(r.Context(), r.PathValue("id"), u.ID); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+// handleStatic serves the embedded stylesheet-free script and icon.
+func (s *Server) handleStatic() http.Handler {
+	sub, _ := fs.Sub(templateFiles, "static")
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})
 }
 
 // yuan formats fen as yuan with two decimals, without floats.

@@ -34,6 +34,9 @@ type Server struct {
 	mux     *http.ServeMux
 
 	draining atomic.Bool
+
+	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
+	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.

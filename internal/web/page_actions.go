@@ -1,0 +1,74 @@
+package web
+
+import (
+	"context"
+
+	"tuango/internal/tuango"
+)
+
+// Every call the pages make that changes state goes through this file, so
+// that a change of the domain's signatures is adapted in one place. Reads
+// are elsewhere.
+
+func (s *Server) actLogin(ctx context.Context, phone, password string) (string, error) {
+	_, token, err := s.svc.Login(ctx, phone, password)
+	return token, err
+}
+
+func (s *Server) actLogout(ctx context.Context, token string) error {
+	return s.svc.Logout(ctx, token)
+}
+
+func (s *Server) actSetPickupPoint(ctx context.Context, a tuango.Actor, id string) error {
+	_, err := s.svc.SetHomePickupPoint(ctx, a, id)
+	return err
+}
+
+// actPlaceOrder places an order exactly once per key and returns its id,
+// the same id for a repeated key.
+func (s *Server) actPlaceOrder(ctx context.Context, a tuango.Actor, req tuango.PlaceOrderRequest, key, fingerprint string) (string, error) {
+	req.Idem = &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: fingerprint}
+	ans, err := s.svc.PlaceOrder(ctx, a, req)
+	if err != nil {
+		return "", err
+	}
+	return ans.Value.ID, nil
+}
+
+// actPay starts (or finds) the payment of an unpaid order, once per key,
+// and returns the payment's id.
+func (s *Server) actPay(ctx context.Context, a tuango.Actor, orderID, key string) (string, error) {
+	idem := &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: "page pay " + orderID}
+	ans, err := s.svc.CreatePayment(ctx, a, orderID, idem)
+	if err != nil {
+		return "", err
+	}
+	return ans.Value.ID, nil
+}
+
+func (s *Server) actCancelOrder(ctx context.Context, a tuango.Actor, id string) error {
+	_, err := s.svc.CancelOrder(ctx, a, id)
+	return err
+}
+
+func (s *Server) actConfirmSandbox(ctx context.Context, paymentID, userID string) error {
+	return s.sandbox.Confirm(ctx, paymentID, userID)
+}
+
+func (s *Server) actCreateDeal(ctx context.Context, a tuango.Actor, d *tuango.Deal) error {
+	return s.svc.CreateDeal(ctx, a, d)
+}
+
+// actUpdateDeal lets change alter a deal as it stands, in one transaction.
+func (s *Server) actUpdateDeal(ctx context.Context, a tuango.Actor, id string, change func(*tuango.Deal) error) (*tuango.Deal, error) {
+	return s.svc.UpdateDeal(ctx, a, id, change)
+}
+
+// actSetPickupPointOpen opens or closes a pickup point.
+func (s *Server) actSetPickupPointOpen(ctx context.Context, a tuango.Actor, id string, open bool) error {
+	_, err := s.svc.UpdatePickupPoint(ctx, a, id, func(pp *tuango.PickupPoint) error {
+		pp.Active = open
+		return nil
+	})
+	return err
+}

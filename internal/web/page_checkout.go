@@ -1,0 +1,99 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+type checkoutData struct {
+	cartData
+	Key   string // the idempotency key of this checkout
+	Items string // the cart as the form sends it
+}
+
+// newPageKey makes the idempotency key a form carries from the moment it is
+// rendered, so that a double submit or a reload acts once.
+func newPageKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "page-" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.userPage(w, r, "Check out")
+	if !ok {
+		return
+	}
+	cart, err := s.loadCart(r, pg)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	if cart.Point == nil {
+		http.Redirect(w, r, "/?change=1", http.StatusSeeOther)
+		return
+	}
+	var live []cartLine
+	for _, row := range cart.Rows {
+		if row.Live {
+			live = append(live, row.cartLine)
+		}
+	}
+	if len(live) == 0 {
+		http.Redirect(w, r, "/cart", http.StatusSeeOther)
+		return
+	}
+	pg.Data = checkoutData{cartData: cart, Key: newPageKey(), Items: formatCart(live)}
+	s.render(w, r, http.StatusOK, "customer/checkout", pg)
+}
+
+// handleCheckout places the order the checkout form shows, exactly once
+// per form, then starts its payment and sends the customer to pay.
+func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	if u == nil {
+		http.Redirect(w, r, "/login?next=/cart", http.StatusSeeOther)
+		return
+	}
+	key, ppID, items := r.PostFormValue("key"), r.PostFormValue("pickup_point_id"), r.PostFormValue("items")
+	if !strings.HasPrefix(key, "page-") || len(key) > 64 || !validID(key) {
+		s.pageError(w, r, nil, tuango.FieldError("key", "the form is incomplete; reload the checkout page"))
+		return
+	}
+	req := tuango.PlaceOrderRequest{PickupPointID: ppID}
+	for _, l := range parseCart(items) {
+		req.Items = append(req.Items, tuango.OrderItem{DealID: l.DealID, Quantity: l.Quantity})
+	}
+	sum := sha256.Sum256([]byte("page POST /checkout\n" + ppID + "\n" + items))
+	a := actor(u)
+	orderID, err := s.actPlaceOrder(r.Context(), a, req, key, hex.EncodeToString(sum[:]))
+	// A double submit arrives while the first is still being placed: wait
+	// for its answer rather than show an error for an order that is fine.
+	for i := 0; i < 20 && tuango.ErrorCode(err) == tuango.CodeIdemKeyInFlight; i++ {
+		time.Sleep(100 * time.Millisecond)
+		orderID, err = s.actPlaceOrder(r.Context(), a, req, key, hex.EncodeToString(sum[:]))
+	}
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	s.writeCart(w, nil)
+	payID, err := s.actPay(r.Context(), a, orderID, key+"-pay")
+	if err != nil {
+		// The order stands; it can be paid from its page.
+		s.log.Warn("checkout: order placed, payment not started", "request_id", requestID(r.Context()), "order", orderID, "err", err)
+		http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/sandbox/pay/"+payID, http.StatusSeeOther)
+}

@@ -1,0 +1,65 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"tuango/internal/tuango"
+)
+
+// Forms: every form carries a token bound to the session that rendered it.
+
+// csrfToken binds a form to the session (or, before login, the browser)
+// that rendered it.
+func (s *Server) csrfToken(binding string) string {
+	m := hmac.New(sha256.New, s.cfg.CSRFKey)
+	m.Write([]byte(binding))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+const anonCookie = "tuango_anon"
+
+// formBinding is what a form token is bound to: the session token, or for
+// a visitor not logged in a random cookie of their browser.
+func (s *Server) formBinding(w http.ResponseWriter, r *http.Request, session string) string {
+	if session != "" {
+		return session
+	}
+	if c, err := r.Cookie(anonCookie); err == nil && len(c.Value) == 32 {
+		return "anon:" + c.Value
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	v := hex.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: anonCookie, Value: v, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	r.AddCookie(&http.Cookie{Name: anonCookie, Value: v}) // later reads in this request see it
+	return "anon:" + v
+}
+
+// checkForm reads a posted form and checks its CSRF token against the
+// browser's session; it returns the session's user (nil if none).
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*tuango.User, string, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return nil, "", &tuango.Error{Code: codeBodyTooLarge, Message: "the form is too large"}
+	}
+	u, session, err := s.sessionUser(r)
+	if err != nil {
+		return nil, "", err
+	}
+	binding := session
+	if session == "" {
+		c, err := r.Cookie(anonCookie)
+		if err != nil {
+			return nil, "", &tuango.Error{Code: codeCSRF, Message: "the form has no session"}
+		}
+		binding = "anon:" + c.Value
+	}
+	if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfToken(binding))) {
+		return nil, "", &tuango.Error{Code: codeCSRF, Message: "the form is out of date or was sent from another site; reload the page"}
+	}
+	return u, session, nil
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"tuango/internal/tuango"
+)
+
+type loginData struct {
+	Error, Phone, Next string
+}
+
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Log in")
+	pg.Data = loginData{Next: safeNext(r.URL.Query().Get("next"))}
+	s.render(w, r, http.StatusOK, "login", pg)
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Log in")
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
+	token, err := s.actLogin(r.Context(), phone, r.PostFormValue("password"))
+	if err != nil {
+		code := tuango.ErrorCode(err)
+		if code != tuango.CodeInvalidCredentials && s.degraded(r, err) {
+			s.degradedPage(w, r, pg)
+			return
+		}
+		msg := pg.T("login.wrong")
+		if code != tuango.CodeInvalidCredentials {
+			msg = pg.T("login.failed")
+		}
+		pg.Data = loginData{Error: msg, Phone: phone, Next: next}
+		s.render(w, r, Status(code), "login", pg)
+		return
+	}
+	s.setSessionCookie(w, token)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
+	_, session, err := s.checkForm(w, r)
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	if session != "" {
+		if err := s.actLogout(r.Context(), session); err != nil {
+			s.pageError(w, r, nil, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// comingPage is a page, behind login, saying that this part of tuango
+// comes with a later release.
+func (s *Server) comingPage(title string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if pg, ok := s.userPage(w, r, title); ok {
+			s.render(w, r, http.StatusOK, "coming", pg)
+		}
+	}
+}
+
+type sandboxPageData struct {
+	PaymentID, OrderID, Amount, TxnID string
+	Paid                              bool
+}
+
+func (s *Server) handleSandboxPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.userPage(w, r, "Sandbox payment")
+	if !ok {
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	id := r.PathValue("id")
+	sp, err := s.sandbox.Payment(ctx, id, pg.User.ID)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	p, err := s.svc.GetPayment(ctx, actor(pg.User), id)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	pg.Data = sandboxPageData{PaymentID: id, OrderID: p.OrderID, Amount: yuan(sp.AmountFen), TxnID: sp.TxnID, Paid: sp.Status == "paid"}
+	s.render(w, r, http.StatusOK, "sandbox_pay", pg)
+}
+
+func (s *Server) handleSandboxPageConfirm(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	if u == nil {
+		http.Redirect(w, r, "/login?next="+r.URL.Path, http.StatusSeeOther)
+		return
+	}
+	if err := s.actConfirmSandbox(r.Context(), r.PathValue("id"), u.ID); err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+}
+
+func actor(u *tuango.User) tuango.Actor { return tuango.Actor{UserID: u.ID, Role: u.Role} }

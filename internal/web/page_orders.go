@@ -1,0 +1,167 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+// orderStatusKey is the message id of an order status in words.
+func orderStatusKey(s tuango.OrderStatus) string { return "status." + string(s) }
+
+// orderPath is the order's life in order, for the timeline.
+var orderPath = []tuango.OrderStatus{"pending_payment", "paid", "confirmed", "shipped", "arrived", "picked_up"}
+
+type timelineStep struct {
+	Label string
+	At    string
+	Done  bool
+	Stop  bool // an end off the usual path: cancelled, refunded
+}
+
+type orderRow struct {
+	tuango.Order
+	StatusText string
+	Created    string
+}
+
+type orderPageData struct {
+	orderRow
+	Point     *tuango.PickupPoint
+	Timeline  []timelineStep
+	CanPay    bool
+	CanCancel bool
+	PayKey    string
+	Expires   string
+}
+
+func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.userPage(w, r, "My orders")
+	if !ok {
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	orders, err := s.svc.ListOrders(ctx, actor(pg.User), 200)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	rows := make([]orderRow, 0, len(orders))
+	for _, o := range orders {
+		rows = append(rows, s.orderRow(pg, o))
+	}
+	pg.Data = rows
+	s.render(w, r, http.StatusOK, "customer/orders", pg)
+}
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func (s *Server) orderRow(pg *page, o tuango.Order) orderRow {
+	return orderRow{Order: o, StatusText: pg.T(orderStatusKey(o.Status)), Created: o.CreatedAt.In(shanghai).Format("2006-01-02 15:04")}
+}
+
+func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.userPage(w, r, "Order")
+	if !ok {
+		return
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	o, err := s.svc.GetOrder(ctx, actor(pg.User), r.PathValue("id"))
+	if err == nil && o.UserID != pg.User.ID {
+		err = tuango.ErrNotFound // staff read orders in the console, not here
+	}
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	data := orderPageData{orderRow: s.orderRow(pg, *o), Timeline: timeline(pg, o), PayKey: newPageKey(),
+		CanPay:    o.Status == tuango.OrderPendingPayment && pg.now.Before(o.ExpiresAt),
+		CanCancel: o.Status == tuango.OrderPendingPayment || o.Status == tuango.OrderPaid,
+		Expires:   o.ExpiresAt.In(shanghai).Format("15:04")}
+	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
+		data.Point = pp
+	}
+	pg.Title = pg.T("Order %s", o.ID)
+	pg.Data = data
+	s.render(w, r, http.StatusOK, "customer/order", pg)
+}
+
+// timeline lists the steps of an order's life, the ones reached marked
+// done; an order that left the path (cancelled, refunded) shows where.
+func timeline(pg *page, o *tuango.Order) []timelineStep {
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(shanghai).Format("01-02 15:04")
+	}
+	step := func(st tuango.OrderStatus, done bool) timelineStep {
+		ts := timelineStep{Label: pg.T("step." + string(st)), Done: done}
+		switch st {
+		case tuango.OrderPendingPayment:
+			ts.At = at(o.CreatedAt)
+		case tuango.OrderPaid:
+			ts.At = at(o.PaidAt)
+		}
+		return ts
+	}
+	reached := slices.Index(orderPath, o.Status)
+	if reached >= 0 {
+		steps := make([]timelineStep, len(orderPath))
+		for i, st := range orderPath {
+			steps[i] = step(st, i <= reached)
+		}
+		return steps
+	}
+	steps := []timelineStep{step(tuango.OrderPendingPayment, true)}
+	if !o.PaidAt.IsZero() {
+		steps = append(steps, step(tuango.OrderPaid, true))
+	}
+	end := timelineStep{Label: pg.T(orderStatusKey(o.Status)), At: at(o.CancelledAt), Done: true, Stop: true}
+	if o.CancelReason != "" {
+		end.Label += " · " + pg.T("reason."+o.CancelReason)
+	}
+	return append(steps, end)
+}
+
+func (s *Server) handleCancelOrderForm(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err == nil && u == nil { // the session ended: log in, then back to the order
+		http.Redirect(w, r, "/login?next=/orders/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+		return
+	}
+	if err == nil {
+		err = s.actCancelOrder(r.Context(), actor(u), r.PathValue("id"))
+	}
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	http.Redirect(w, r, "/orders/"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+func (s *Server) handlePayOrderForm(w http.ResponseWriter, r *http.Request) {
+	u, _, err := s.checkForm(w, r)
+	if err == nil && u == nil { // the session ended: log in, then back to the order
+		http.Redirect(w, r, "/login?next=/orders/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+		return
+	}
+	key := r.PostFormValue("key")
+	if err == nil && (len(key) > 64 || !validID(key)) {
+		err = tuango.FieldError("key", "the form is incomplete; reload the page")
+	}
+	var payID string
+	if err == nil {
+		payID, err = s.actPay(r.Context(), actor(u), r.PathValue("id"), key)
+	}
+	if err != nil {
+		s.pageError(w, r, nil, err)
+		return
+	}
+	http.Redirect(w, r, "/sandbox/pay/"+payID, http.StatusSeeOther)
+}

@@ -1,0 +1,45 @@
+package web
+
+import "net/http"
+
+// pageRoutes lists the HTML pages.
+func (s *Server) pageRoutes() []Route {
+	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
+	return []Route{
+		h("GET", "/{$}", s.handleHome),
+		h("GET", "/login", s.handleLoginPage),
+		h("POST", "/login", s.handleLoginForm),
+		h("GET", "/sandbox/pay/{id}", s.handleSandboxPage),
+		h("POST", "/sandbox/pay/{id}", s.handleSandboxPageConfirm),
+		h("GET", "/static/", s.handleStatic().ServeHTTP),
+		h("GET", "/favicon.ico", handleNoFavicon),
+		h("POST", "/logout", s.handleLogoutForm),
+		h("POST", "/pickup-point", s.handleChoosePickupPoint),
+		h("GET", "/deals/{id}", s.handleDealPage),
+		h("GET", "/cart", s.handleCartPage),
+		h("POST", "/cart", s.handleCartUpdate),
+		h("GET", "/checkout", s.handleCheckoutPage),
+		h("POST", "/checkout", s.handleCheckout),
+		h("GET", "/orders", s.handleOrdersPage),
+		h("GET", "/orders/{id}", s.handleOrderPage),
+		h("POST", "/orders/{id}/cancel", s.handleCancelOrderForm),
+		h("POST", "/orders/{id}/pay", s.handlePayOrderForm),
+		h("GET", "/leader", s.comingPage("Group leader")),
+		h("GET", "/supplier", s.comingPage("Supplier")),
+		h("GET", "/admin", s.handleAdminDealsPage),
+		h("GET", "/admin/pickup-points", s.handleAdminPickupPointsPage),
+		h("POST", "/admin/pickup-points/{id}", s.handleAdminPickupPointForm),
+		h("GET", "/admin/suppliers", s.handleAdminSuppliersPage),
+		h("GET", "/admin/deals/new", s.handleAdminDealPage),
+		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
+		h("POST", "/admin/deals", s.handleAdminDealForm),
+		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
+	}
+}
+
+// handleNoFavicon answers browsers' favicon request with nothing, cached,
+// rather than with a page.
+func handleNoFavicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=604800")
+	w.WriteHeader(http.StatusNoContent)
+}
