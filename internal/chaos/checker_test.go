@@ -47,6 +47,7 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 	}{
 		{"an acknowledged order is missing", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
 			f.exec(`DELETE FROM order_lines WHERE order_id = ?`, f.orders["B"])
+			f.exec(`DELETE FROM order_events WHERE order_id = ?`, f.orders["B"])
 			f.exec(`DELETE FROM orders WHERE id = ?`, f.orders["B"])
 		}},
 		{"an acknowledged order's total changed", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"User", testUser},
 		{"Order", testOrder},
 		{"Payment", testPayment},
+		{"Delivery", testDelivery},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ping", testPing},

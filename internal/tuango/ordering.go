@@ -61,6 +61,9 @@ func (s *Service) GetOrder(ctx context.Context, a Actor, id string) (*Order, err
 	if !a.canSee(o) {
 		return nil, ErrNotFound
 	}
+	if o.Timeline, err = s.store.FindOrderEvents(ctx, o.ID); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -107,7 +110,7 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 			if err := tx.Lock(ctx, EntityDeal, o.dealIDs()...); err != nil {
 				return err
 			}
-			done, err := s.cancel(ctx, tx, o, MoverCustomer, CancelByCustomer, now)
+			done, err := s.cancel(ctx, tx, o, MoveBy{Mover: MoverCustomer, ActorID: a.UserID, Place: o.PickupPointID}, CancelByCustomer, now)
 			if err != nil || done {
 				return err
 			}
@@ -151,7 +154,7 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 // nothing, if the order changed status meanwhile. The caller holds the
 // order's deals (Lock) first, so that every transaction takes deal
 // rows before order rows and none waits on another in a cycle.
-func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by Mover, reason string, now time.Time) (bool, error) {
+func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by MoveBy, reason string, now time.Time) (bool, error) {
 	from := o.Status
 	ok, err := moveOrder(ctx, tx, o, OrderCancelled, by, now, reason)
 	if err != nil || !ok {
@@ -201,7 +204,7 @@ func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for i := range due {
-			done, err := s.cancel(ctx, tx, &due[i], MoverWorker, CancelExpired, now)
+			done, err := s.cancel(ctx, tx, &due[i], byWorker(due[i].PickupPointID), CancelExpired, now)
 			if err != nil {
 				return err
 			}

@@ -87,9 +87,35 @@ type Store interface {
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
 	// UpdateOrderStatus writes o's status and the columns its moves record
-	// (paid_at, cancelled_at, cancel_reason) if the order is still in status from,
-	// and reports whether it was. The domain decides the values; the store only writes them.
+	// (paid_at, cancelled_at, cancel_reason, pickup_code, confirmed_at,
+	// shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at,
+	// refunded_fen, and each line's refunded_quantity and refunded_fen) if
+	// the order is still in status from, and reports whether it was. The
+	// domain decides the values; the store only writes them.
 	UpdateOrderStatus(ctx context.Context, o *Order, from OrderStatus) (bool, error)
+	// AddOrderEvent records a move in an order's timeline; a second event
+	// of one order into one status fails with conflict.
+	AddOrderEvent(ctx context.Context, e *OrderEvent) error
+	// FindOrderEvents returns an order's timeline, oldest first.
+	FindOrderEvents(ctx context.Context, orderID string) ([]OrderEvent, error)
+	// FindOrderByPickupCode finds the open order (paid up to arrived) of a
+	// pickup point with a pickup code.
+	FindOrderByPickupCode(ctx context.Context, pickupPointID, code string) (*Order, error)
+	// SumDeliveryUnits sums the units of a city's orders for a delivery
+	// date in the given statuses, per pickup point and deal, and counts
+	// the orders per pickup point.
+	SumDeliveryUnits(ctx context.Context, cityID, date string, statuses []OrderStatus) (DeliveryUnits, error)
+
+	// CreateCutoff records that a city's cutoff for a date started; a
+	// second one fails with conflict.
+	CreateCutoff(ctx context.Context, c *CutoffRun) error
+	FindCutoff(ctx context.Context, cityID, date string) (*CutoffRun, error)
+	// FinishCutoff writes a started cutoff's summary once, and reports
+	// whether this call did.
+	FinishCutoff(ctx context.Context, c *CutoffRun) (bool, error)
+	// FindUncutDates returns the delivery dates of a city's deals that have
+	// no finished cutoff, in order.
+	FindUncutDates(ctx context.Context, cityID string) ([]string, error)
 	// CountLiveUnits counts the units of a deal in a user's live orders.
 	CountLiveUnits(ctx context.Context, userID, dealID string) (int, error)
 

@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+func testDelivery(t *testing.T, s tuango.Store) {
+	ctx := t.Context
+	t.Run("delivery columns, refunded lines and the timeline round-trip", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		d := w.createDeal(t, 10, 5)
+		o := w.createOrder(t, u.ID, tuango.OrderShipped, t0(), item{d, 3})
+		next := *o
+		next.Lines = append([]tuango.OrderLine(nil), o.Lines...)
+		at := t0().Add(time.Hour + 3*time.Microsecond)
+		next.Status, next.ArrivedAt, next.PickupCode, next.RefundedFen = tuango.OrderArrived, at, "0123456789", 1990
+		next.Lines[0].RefundedQuantity, next.Lines[0].RefundedFen = 1, 1990
+		ok, err := s.UpdateOrderStatus(ctx(), &next, tuango.OrderShipped)
+		wantOK(t, ok, err, true, "UpdateOrderStatus(shipped → arrived)")
+		got, err := s.FindOrderByID(ctx(), o.ID)
+		must(t, err, "FindOrderByID")
+		wantEqual(t, got, &next, "FindOrderByID after the move")
+
+		ev := tuango.OrderEvent{OrderID: o.ID, Status: tuango.OrderArrived, At: at, Mover: tuango.MoverLeader, ActorID: w.leader.ID, Place: w.point.ID}
+		must(t, s.AddOrderEvent(ctx(), &ev), "AddOrderEvent")
+		wantCode(t, s.AddOrderEvent(ctx(), &ev), tuango.CodeConflict, "AddOrderEvent twice")
+		evs, err := s.FindOrderEvents(ctx(), o.ID)
+		must(t, err, "FindOrderEvents")
+		wantEqual(t, evs, []tuango.OrderEvent{ev}, "FindOrderEvents")
+	})
+
+	t.Run("a pickup code finds only its point's open order", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		o := w.orderOf(u.ID, tuango.OrderArrived, t0(), item{w.createDeal(t, 10, 5), 1})
+		o.PickupCode = "5550001111"
+		must(t, s.CreateOrder(ctx(), o), "CreateOrder")
+		next := *o
+		ok, err := s.UpdateOrderStatus(ctx(), &next, tuango.OrderArrived)
+		wantOK(t, ok, err, true, "UpdateOrderStatus writes the code")
+		got, err := s.FindOrderByPickupCode(ctx(), w.point.ID, "5550001111")
+		must(t, err, "FindOrderByPickupCode")
+		wantIDs(t, []string{got.ID}, []string{o.ID}, "FindOrderByPickupCode")
+		_, err = s.FindOrderByPickupCode(ctx(), newWorld(t, s).point.ID, "5550001111")
+		wantNotFound(t, err, "FindOrderByPickupCode(another point)")
+		next.Status = tuango.OrderPickedUp
+		ok, err = s.UpdateOrderStatus(ctx(), &next, tuango.OrderArrived)
+		wantOK(t, ok, err, true, "UpdateOrderStatus(picked up)")
+		_, err = s.FindOrderByPickupCode(ctx(), w.point.ID, "5550001111")
+		wantNotFound(t, err, "FindOrderByPickupCode(picked up)")
+	})
+
+	t.Run("a day's orders and units are found per city and date", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		d, e := w.createDeal(t, 100, 50), w.createDeal(t, 100, 50)
+		a := w.createOrder(t, u.ID, tuango.OrderConfirmed, t0(), item{d, 2}, item{e, 1})
+		b := w.createOrder(t, u.ID, tuango.OrderShipped, t0().Add(time.Second), item{d, 3})
+		w.createOrder(t, u.ID, tuango.OrderCancelled, t0().Add(2*time.Second), item{d, 7})
+		got, err := s.FindOrders(ctx(), tuango.OrderFilter{CityID: w.city.ID, DeliveryDate: "2026-11-26", Statuses: tuango.DeliveredStatuses})
+		must(t, err, "FindOrders(city, date)")
+		wantIDs(t, ids(got, orderID), []string{a.ID, b.ID}, "FindOrders(city, date), oldest first")
+		got, err = s.FindOrders(ctx(), tuango.OrderFilter{PickupPointID: w.point.ID, DeliveryDate: "2026-11-26", Status: tuango.OrderShipped})
+		must(t, err, "FindOrders(point, date, shipped)")
+		wantIDs(t, ids(got, orderID), []string{b.ID}, "FindOrders(point, date, shipped)")
+
+		sum, err := s.SumDeliveryUnits(ctx(), w.city.ID, "2026-11-26", tuango.DeliveredStatuses)
+		must(t, err, "SumDeliveryUnits")
+		cost := w.product.CostFen
+		want := []tuango.PointDealUnits{{PickupPointID: w.point.ID, DealID: d.ID, UnitCostFen: cost, Quantity: 5}, {PickupPointID: w.point.ID, DealID: e.ID, UnitCostFen: cost, Quantity: 1}}
+		if d.ID > e.ID {
+			want[0], want[1] = want[1], want[0]
+		}
+		wantEqual(t, sum, tuango.DeliveryUnits{Units: want, Orders: map[string]int{w.point.ID: 2}}, "SumDeliveryUnits")
+	})
+
+	t.Run("a cutoff starts once and finishes once", func(t *testing.T) {
+		w := newWorld(t, s)
+		w.createDeal(t, 10, 5)
+		dates, err := s.FindUncutDates(ctx(), w.city.ID)
+		must(t, err, "FindUncutDates")
+		wantIDs(t, dates, []string{"2026-11-26"}, "FindUncutDates before")
+		c := &tuango.CutoffRun{CityID: w.city.ID, DeliveryDate: "2026-11-26", StartedAt: t0(), StartedBy: "usr_x", Early: true}
+		must(t, s.CreateCutoff(ctx(), c), "CreateCutoff")
+		wantCode(t, s.CreateCutoff(ctx(), c), tuango.CodeConflict, "CreateCutoff twice")
+		_, err = s.FindCutoff(ctx(), w.city.ID, "2026-11-27")
+		wantNotFound(t, err, "FindCutoff(another date)")
+		done := *c
+		done.FinishedAt, done.ConfirmedOrders, done.CancelledOrders, done.PurchaseOrders, done.ConfirmedUnits = t0().Add(time.Minute), 3, 2, 1, 9
+		ok, err := s.FinishCutoff(ctx(), &done)
+		wantOK(t, ok, err, true, "FinishCutoff")
+		again := done
+		again.ConfirmedOrders = 99
+		ok, err = s.FinishCutoff(ctx(), &again)
+		wantOK(t, ok, err, false, "FinishCutoff twice")
+		got, err := s.FindCutoff(ctx(), w.city.ID, "2026-11-26")
+		must(t, err, "FindCutoff")
+		wantEqual(t, got, &done, "FindCutoff")
+		dates, err = s.FindUncutDates(ctx(), w.city.ID)
+		must(t, err, "FindUncutDates after")
+		wantIDs(t, dates, nil, "FindUncutDates after")
+	})
+
+	t.Run("a payment has several partial refunds, one per line and reason", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		o := w.createOrder(t, u.ID, tuango.OrderShipped, t0(), item{w.createDeal(t, 10, 5), 2}, item{w.createDeal(t, 10, 5), 1})
+		p := w.createPayment(t, o, t0())
+		part := func(line, qty int) *tuango.Refund {
+			r := refundOf(p, t0().Add(time.Duration(line)*time.Second))
+			r.LineNo, r.Quantity, r.AmountFen, r.Reason = line, qty, o.Lines[line-1].UnitPriceFen*tuango.Fen(qty), tuango.RefundShortage
+			return r
+		}
+		r1, r2 := part(1, 1), part(2, 1)
+		must(t, s.CreateRefund(ctx(), r1), "CreateRefund(line 1)")
+		must(t, s.CreateRefund(ctx(), r2), "CreateRefund(line 2)")
+		wantCode(t, s.CreateRefund(ctx(), part(1, 1)), tuango.CodeConflict, "CreateRefund(line 1 again)")
+		got, err := s.FindRefunds(ctx(), p.ID, "", 0)
+		must(t, err, "FindRefunds")
+		wantEqual(t, got, []tuango.Refund{*r1, *r2}, "FindRefunds")
+		ok, err := s.SetRefundStatus(ctx(), r2.ID, tuango.RefundPending, tuango.RefundSucceeded, t0().Add(time.Hour))
+		wantOK(t, ok, err, true, "SetRefundStatus(partial)")
+		got, err = s.FindRefunds(ctx(), p.ID, tuango.RefundPending, 0)
+		must(t, err, "FindRefunds(pending)")
+		wantEqual(t, got, []tuango.Refund{*r1}, "FindRefunds(pending)")
+	})
+}
