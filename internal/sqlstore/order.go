@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"tuango/internal/tuango"
 )
@@ -92,6 +93,10 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 		where, args = append(where, "delivery_date = ?"), append(args, f.DeliveryDate)
 		order = ` ORDER BY created_at, id`
 	}
+	if !f.ArrivedBefore.IsZero() {
+		where, args = append(where, "arrived_at <= ?"), append(args, micros(f.ArrivedBefore))
+		order = ` ORDER BY arrived_at, id`
+	}
 	if !f.ExpiresBefore.IsZero() {
 		where, args = append(where, "expires_at <= ?"), append(args, micros(f.ExpiresBefore))
 		order = ` ORDER BY expires_at, id`
@@ -169,7 +174,8 @@ func (s *Store) FindOrderEvents(ctx context.Context, orderID string) ([]tuango.O
 func (s *Store) FindOrderByPickupCode(ctx context.Context, pickupPointID, code string) (*tuango.Order, error) {
 	var id string
 	err := s.queryRow(ctx, `SELECT id FROM orders WHERE pickup_point_id = ? AND pickup_code = ?
-		AND status IN ('paid', 'confirmed', 'shipped', 'arrived')`, pickupPointID, code).Scan(&id)
+		AND status IN ('paid', 'confirmed', 'shipped', 'arrived', 'picked_up')
+		ORDER BY CASE WHEN status = 'picked_up' THEN 1 ELSE 0 END, picked_up_at DESC LIMIT 1`, pickupPointID, code).Scan(&id)
 	if err != nil {
 		return nil, wrap(notFound(err), "find order by pickup code at %s", pickupPointID)
 	}
@@ -212,4 +218,20 @@ func (s *Store) CountLiveUnits(ctx context.Context, userID, dealID string) (int,
 	err := s.queryRow(ctx, `SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.user_id = ? AND l.deal_id = ? AND o.status IN ('pending_payment', 'paid')`, userID, dealID).Scan(&n)
 	return n, wrap(err, "count units of deal %s", dealID)
+}
+
+// AddPickupVerification logs a pickup verification attempt.
+func (s *Store) AddPickupVerification(ctx context.Context, v *tuango.PickupVerification) error {
+	_, err := s.exec(ctx, `INSERT INTO pickup_verifications (id, leader_id, pickup_point_id, order_id, ok, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		v.ID, v.LeaderID, v.PickupPointID, v.OrderID, v.OK, micros(v.At))
+	return wrap(err, "log pickup verification of leader %s", v.LeaderID)
+}
+
+// CountFailedPickups counts a leader's wrong codes after a time.
+func (s *Store) CountFailedPickups(ctx context.Context, leaderID string, since time.Time) (int, time.Time, error) {
+	var n int
+	var oldest int64
+	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM pickup_verifications WHERE leader_id = ? AND ok = ? AND at > ?`,
+		leaderID, false, micros(since)).Scan(&n, &oldest)
+	return n, fromMicros(oldest), wrap(err, "count failed pickups of leader %s", leaderID)
 }

@@ -33,7 +33,7 @@ func testDelivery(t *testing.T, s tuango.Store) {
 		wantEqual(t, evs, []tuango.OrderEvent{ev}, "FindOrderEvents")
 	})
 
-	t.Run("a pickup code finds only its point's open order", func(t *testing.T) {
+	t.Run("a pickup code finds only its point's order", func(t *testing.T) {
 		w := newWorld(t, s)
 		u := createUser(t, s, tuango.RoleCustomer)
 		o := w.orderOf(u.ID, tuango.OrderArrived, t0(), item{w.createDeal(t, 10, 5), 1})
@@ -50,8 +50,33 @@ func testDelivery(t *testing.T, s tuango.Store) {
 		next.Status = tuango.OrderPickedUp
 		ok, err = s.UpdateOrderStatus(ctx(), &next, tuango.OrderArrived)
 		wantOK(t, ok, err, true, "UpdateOrderStatus(picked up)")
-		_, err = s.FindOrderByPickupCode(ctx(), w.point.ID, "5550001111")
-		wantNotFound(t, err, "FindOrderByPickupCode(picked up)")
+		got, err = s.FindOrderByPickupCode(ctx(), w.point.ID, "5550001111")
+		must(t, err, "FindOrderByPickupCode(picked up)")
+		if got.Status != tuango.OrderPickedUp {
+			t.Errorf("FindOrderByPickupCode(picked up) status = %s, want picked_up", got.Status)
+		}
+		_, err = s.FindOrderByPickupCode(ctx(), w.point.ID, "5550001112")
+		wantNotFound(t, err, "FindOrderByPickupCode(wrong code)")
+	})
+
+	t.Run("wrong pickup codes are counted per leader within a window", func(t *testing.T) {
+		w := newWorld(t, s)
+		other := createUser(t, s, tuango.RoleLeader)
+		for i, v := range []tuango.PickupVerification{
+			{LeaderID: w.leader.ID, OK: false, At: t0().Add(-20 * time.Minute)},
+			{LeaderID: w.leader.ID, OK: false, At: t0().Add(-5 * time.Minute)},
+			{LeaderID: w.leader.ID, OK: false, At: t0().Add(-time.Minute)},
+			{LeaderID: w.leader.ID, OK: true, At: t0()},
+			{LeaderID: other.ID, OK: false, At: t0()},
+		} {
+			v.ID, v.PickupPointID = newID("pv"), w.point.ID
+			must(t, s.AddPickupVerification(ctx(), &v), "AddPickupVerification(%d)", i)
+		}
+		n, oldest, err := s.CountFailedPickups(ctx(), w.leader.ID, t0().Add(-10*time.Minute))
+		must(t, err, "CountFailedPickups")
+		if n != 2 || !oldest.Equal(t0().Add(-5*time.Minute)) {
+			t.Errorf("CountFailedPickups = %d since %v, want 2 since %v", n, oldest, t0().Add(-5*time.Minute))
+		}
 	})
 
 	t.Run("a day's orders and units are found per city and date", func(t *testing.T) {

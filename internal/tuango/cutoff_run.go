@@ -254,3 +254,56 @@ func (s *Service) CutoffsDue(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Dispatch ships a route's confirmed orders for a delivery date: the
+// operator or the warehouse sends the route's truck. It reports how many
+// orders it shipped; a second call ships none and is not an error.
+func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (int, error) {
+	if err := a.RequireStaff(); err != nil {
+		return 0, err
+	}
+	if err := checkID("route_id", routeID); err != nil {
+		return 0, err
+	}
+	r, err := s.store.FindRouteByID(ctx, routeID)
+	if err != nil {
+		return 0, err
+	}
+	if !dateRE.MatchString(date) {
+		return 0, FieldError("delivery_date", "must be a date written YYYY-MM-DD")
+	}
+	pps, err := s.store.FindPickupPoints(ctx, PickupPointFilter{})
+	if err != nil {
+		return 0, err
+	}
+	by := MoveBy{Mover: MoverOperator, ActorID: a.UserID, Place: r.ID}
+	n := 0
+	for _, pp := range pps {
+		if pp.RouteID != r.ID {
+			continue
+		}
+		for {
+			orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: pp.ID, DeliveryDate: date, Status: OrderConfirmed, Limit: CutoffChunk})
+			if err != nil {
+				return n, err
+			}
+			if len(orders) == 0 {
+				break
+			}
+			err = s.store.InTx(ctx, func(tx Store) error {
+				now := s.clock.Now()
+				for i := range orders {
+					if _, err := moveOrder(ctx, tx, &orders[i], OrderShipped, by, now, ""); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return n, err
+			}
+			n += len(orders)
+		}
+	}
+	return n, nil
+}

@@ -1,6 +1,7 @@
 package tuango
 
 import (
+	"slices"
 	"time"
 )
 
@@ -24,6 +25,13 @@ const (
 // DeliveredStatuses are the statuses of orders bought at a cutoff: the
 // orders every list of the day counts.
 var DeliveredStatuses = []OrderStatus{OrderConfirmed, OrderShipped, OrderArrived, OrderPickedUp, OrderUnclaimed, OrderRefunded}
+
+// rank is a status's place along an order's path; the state machine has
+// no cycles, so every move goes to a higher rank.
+func (s OrderStatus) rank() int {
+	return slices.Index([]OrderStatus{OrderPendingPayment, OrderPaid, OrderConfirmed, OrderShipped, OrderArrived,
+		OrderPickedUp, OrderUnclaimed, OrderRefunded, OrderCancelled}, s)
+}
 
 // Final reports whether an order in status s never moves again.
 func (s OrderStatus) Final() bool {
@@ -192,5 +200,8 @@ type OrderFilter struct {
 	Statuses      []OrderStatus // when set, any of these
 	// ExpiresBefore, with Status pending_payment, finds overdue orders.
 	ExpiresBefore time.Time
+	// ArrivedBefore, with Status arrived, finds orders past their pickup
+	// window, oldest first.
+	ArrivedBefore time.Time
 	Limit         int
 }

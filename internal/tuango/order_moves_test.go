@@ -39,6 +39,13 @@ func TestOrderStateMachine(t *testing.T) {
 			}
 		}
 	})
+	t.Run("every move goes forward along the path", func(t *testing.T) {
+		for _, m := range OrderMoves() {
+			if m.To.rank() <= m.From.rank() {
+				t.Errorf("move %s → %s goes backwards", m.From, m.To)
+			}
+		}
+	})
 	t.Run("every move records something", func(t *testing.T) {
 		for _, m := range OrderMoves() {
 			if m.record == nil || m.Records == "" || len(m.By) == 0 {

@@ -64,6 +64,14 @@ func (s *Service) GetOrder(ctx context.Context, a Actor, id string) (*Order, err
 	if o.Timeline, err = s.store.FindOrderEvents(ctx, o.ID); err != nil {
 		return nil, err
 	}
+	// Moves made in one instant are told in the order of the path.
+	sort.SliceStable(o.Timeline, func(i, j int) bool {
+		a, b := o.Timeline[i], o.Timeline[j]
+		return a.At.Before(b.At) || (a.At.Equal(b.At) && a.Status.rank() < b.Status.rank())
+	})
+	if o.UserID != a.UserID {
+		o.PickupCode = "" // shown to its owner only
+	}
 	return o, nil
 }
 

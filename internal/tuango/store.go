@@ -98,13 +98,20 @@ type Store interface {
 	AddOrderEvent(ctx context.Context, e *OrderEvent) error
 	// FindOrderEvents returns an order's timeline, oldest first.
 	FindOrderEvents(ctx context.Context, orderID string) ([]OrderEvent, error)
-	// FindOrderByPickupCode finds the open order (paid up to arrived) of a
-	// pickup point with a pickup code.
+	// FindOrderByPickupCode finds the order of a pickup point with a pickup
+	// code: its open one (paid up to arrived) if it has one, else the last
+	// one picked up with it.
 	FindOrderByPickupCode(ctx context.Context, pickupPointID, code string) (*Order, error)
 	// SumDeliveryUnits sums the units of a city's orders for a delivery
 	// date in the given statuses, per pickup point and deal, and counts
 	// the orders per pickup point.
 	SumDeliveryUnits(ctx context.Context, cityID, date string, statuses []OrderStatus) (DeliveryUnits, error)
+
+	// AddPickupVerification logs a leader's attempt to verify a code.
+	AddPickupVerification(ctx context.Context, v *PickupVerification) error
+	// CountFailedPickups counts a leader's wrong codes after a time, and
+	// returns the oldest one's time.
+	CountFailedPickups(ctx context.Context, leaderID string, since time.Time) (int, time.Time, error)
 
 	// CreateCutoff records that a city's cutoff for a date started; a
 	// second one fails with conflict.

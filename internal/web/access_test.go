@@ -14,13 +14,17 @@ import (
 type access int
 
 const (
-	public access = iota // anyone, logged in or not
-	user                 // anyone logged in (bearer token); anonymous gets 401
-	staff                // operators and admins; other roles get 403, anonymous 401
-	page                 // a page behind the session cookie: without one, a redirect to /login
+	public   access = iota // anyone, logged in or not
+	user                   // anyone logged in (bearer token); anonymous gets 401
+	staff                  // operators and admins; other roles get 403, anonymous 401
+	page                   // a page behind the session cookie: without one, a redirect to /login
+	supplier               // supplier accounts; other roles get 403, anonymous 401
+	leader                 // group leaders; other roles get 403, anonymous 401
 )
 
-func (a access) String() string { return [...]string{"public", "user", "staff", "page"}[a] }
+func (a access) String() string {
+	return [...]string{"public", "user", "staff", "page", "supplier", "leader"}[a]
+}
 
 // routeAccess is the expected answer per role of every route in
 // Server.Routes(), keyed "METHOD pattern". A route added without an entry
@@ -51,19 +55,30 @@ var routeAccess = map[string]access{
 	"GET /api/v1/sandbox/faults":                 staff,
 	"PUT /api/v1/sandbox/faults":                 staff,
 
-	"GET /api/v1/admin/cities":               staff,
-	"GET /api/v1/admin/suppliers":            staff,
-	"POST /api/v1/admin/suppliers":           staff,
-	"PATCH /api/v1/admin/suppliers/{id}":     staff,
-	"POST /api/v1/admin/products":            staff,
-	"PATCH /api/v1/admin/products/{id}":      staff,
-	"POST /api/v1/admin/deals":               staff,
-	"GET /api/v1/admin/deals/{id}":           staff,
-	"PATCH /api/v1/admin/deals/{id}":         staff,
-	"POST /api/v1/admin/pickup-points":       staff,
-	"PATCH /api/v1/admin/pickup-points/{id}": staff,
-	"POST /api/v1/admin/leaders":             staff,
-	"PATCH /api/v1/admin/leaders/{id}":       staff,
+	"GET /api/v1/admin/cities":                   staff,
+	"GET /api/v1/admin/suppliers":                staff,
+	"POST /api/v1/admin/suppliers":               staff,
+	"PATCH /api/v1/admin/suppliers/{id}":         staff,
+	"POST /api/v1/admin/products":                staff,
+	"PATCH /api/v1/admin/products/{id}":          staff,
+	"POST /api/v1/admin/deals":                   staff,
+	"GET /api/v1/admin/deals/{id}":               staff,
+	"PATCH /api/v1/admin/deals/{id}":             staff,
+	"POST /api/v1/admin/pickup-points":           staff,
+	"PATCH /api/v1/admin/pickup-points/{id}":     staff,
+	"POST /api/v1/admin/leaders":                 staff,
+	"PATCH /api/v1/admin/leaders/{id}":           staff,
+	"POST /api/v1/admin/cutoffs":                 staff,
+	"GET /api/v1/admin/cutoffs/{id}/{date}":      staff,
+	"GET /api/v1/admin/purchase-orders":          staff,
+	"GET /api/v1/admin/sorting-lists":            staff,
+	"GET /api/v1/admin/manifests":                staff,
+	"POST /api/v1/admin/routes/{id}/dispatch":    staff,
+	"GET /api/v1/supplier/purchase-orders":       supplier,
+	"GET /api/v1/leader/deliveries/{date}":       leader,
+	"POST /api/v1/leader/deliveries/{date}/sign": leader,
+	"POST /api/v1/leader/pickups":                leader,
+	"GET /api/v1/orders/{id}/pickup-code.png":    user,
 
 	"GET /{$}":               public,
 	"GET /login":             public,
@@ -166,7 +181,7 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 		if method == "" {
 			method = "GET"
 		}
-		path := strings.NewReplacer("{id}", "x_missing", "{$}", "").Replace(rt.Pattern)
+		path := strings.NewReplacer("{id}", "x_missing", "{date}", "2026-01-01", "{$}", "").Replace(rt.Pattern)
 		for _, c := range callers {
 			t.Run(fmt.Sprintf("%s %s as %s", method, rt.Pattern, c.role), func(t *testing.T) {
 				var r response
@@ -186,7 +201,7 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 					body = []byte(`{}`)
 				}
 				r = c.client.do(method, path, body, "Idempotency-Key", newKey())
-				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin"))
+				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin")) || (want == supplier && c.role == "supplier") || (want == leader && c.role == "leader")
 				switch {
 				case allowed && (r.problem().Code == tuango.CodeUnauthorized || r.problem().Code == tuango.CodeForbidden):
 					t.Errorf("= %d %s, want it allowed (%s)", r.status, r.body, want)

@@ -41,6 +41,10 @@ var openapiInputSchemas = map[string]any{
 	"DealInput":        dealPatch{},
 	"PickupPointInput": pickupPointPatch{},
 	"LeaderUpdate":     leaderPatch{},
+	"CutoffRequest":    cutoffRequest{},
+	"DispatchRequest":  dispatchRequest{},
+	"SignRequest":      signRequest{},
+	"PickupRequest":    pickupRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

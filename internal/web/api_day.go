@@ -1,0 +1,249 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"tuango/internal/tuango"
+)
+
+// The day after the order: a city's cutoff, the lists it produces, and
+// the dispatch of routes.
+
+type cutoffRequest struct {
+	CityID       string `json:"city_id"`
+	DeliveryDate string `json:"delivery_date"`
+}
+
+type cutoffView struct {
+	CityID          string `json:"city_id"`
+	DeliveryDate    string `json:"delivery_date"`
+	ConfirmedOrders int    `json:"confirmed_orders"`
+	CancelledOrders int    `json:"cancelled_orders"`
+	PurchaseOrders  int    `json:"purchase_orders"`
+	ConfirmedUnits  int    `json:"confirmed_units"`
+	Early           bool   `json:"early"`
+	StartedBy       string `json:"started_by"`
+	StartedAt       string `json:"started_at"`
+	FinishedAt      string `json:"finished_at"`
+}
+
+func viewCutoff(c *tuango.CutoffRun) cutoffView {
+	return cutoffView{CityID: c.CityID, DeliveryDate: c.DeliveryDate, ConfirmedOrders: c.ConfirmedOrders, CancelledOrders: c.CancelledOrders,
+		PurchaseOrders: c.PurchaseOrders, ConfirmedUnits: c.ConfirmedUnits, Early: c.Early, StartedBy: c.StartedBy,
+		StartedAt: formatTime(c.StartedAt), FinishedAt: formatTime(c.FinishedAt)}
+}
+
+func (s *Server) handleAdminCutoff(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	var in cutoffRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.svc.Cutoff(r.Context(), a, in.CityID, in.DeliveryDate)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewCutoff(c))
+}
+
+func (s *Server) handleAdminGetCutoff(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	c, err := s.svc.GetCutoff(r.Context(), a, r.PathValue("id"), r.PathValue("date"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewCutoff(c))
+}
+
+type purchaseOrderLineView struct {
+	ProductID   string     `json:"product_id"`
+	Title       string     `json:"title"`
+	Quantity    int        `json:"quantity"`
+	UnitCostFen tuango.Fen `json:"unit_cost_fen"`
+	AmountFen   tuango.Fen `json:"amount_fen"`
+}
+
+type purchaseOrderView struct {
+	ID           string                  `json:"id"`
+	SupplierID   string                  `json:"supplier_id"`
+	CityID       string                  `json:"city_id"`
+	DeliveryDate string                  `json:"delivery_date"`
+	WarehouseID  string                  `json:"warehouse_id"`
+	Lines        []purchaseOrderLineView `json:"lines"`
+	TotalFen     tuango.Fen              `json:"total_fen"`
+}
+
+func viewPurchaseOrder(p *tuango.PurchaseOrder) purchaseOrderView {
+	v := purchaseOrderView{ID: p.ID, SupplierID: p.SupplierID, CityID: p.CityID, DeliveryDate: p.DeliveryDate, WarehouseID: p.WarehouseID,
+		TotalFen: p.TotalFen, Lines: make([]purchaseOrderLineView, 0, len(p.Lines))}
+	for _, l := range p.Lines {
+		v.Lines = append(v.Lines, purchaseOrderLineView(l))
+	}
+	return v
+}
+
+type sortingLineView struct {
+	PickupPointID string `json:"pickup_point_id"`
+	ProductID     string `json:"product_id"`
+	Title         string `json:"title"`
+	Quantity      int    `json:"quantity"`
+}
+
+type sortingListView struct {
+	WarehouseID string            `json:"warehouse_id"`
+	Lines       []sortingLineView `json:"lines"`
+}
+
+func viewSortingList(l *tuango.SortingList) sortingListView {
+	v := sortingListView{WarehouseID: l.WarehouseID, Lines: make([]sortingLineView, 0, len(l.Lines))}
+	for _, x := range l.Lines {
+		v.Lines = append(v.Lines, sortingLineView(x))
+	}
+	return v
+}
+
+type productUnitsView struct {
+	ProductID string `json:"product_id"`
+	Title     string `json:"title"`
+	Quantity  int    `json:"quantity"`
+}
+
+type manifestStopView struct {
+	Seq           int                `json:"seq"`
+	PickupPointID string             `json:"pickup_point_id"`
+	Orders        int                `json:"orders"`
+	Lines         []productUnitsView `json:"lines"`
+}
+
+type manifestView struct {
+	RouteID string             `json:"route_id"`
+	Stops   []manifestStopView `json:"stops"`
+}
+
+func viewManifest(m *tuango.Manifest) manifestView {
+	v := manifestView{RouteID: m.RouteID, Stops: make([]manifestStopView, 0, len(m.Stops))}
+	for _, st := range m.Stops {
+		sv := manifestStopView{Seq: st.Seq, PickupPointID: st.PickupPointID, Orders: st.Orders, Lines: make([]productUnitsView, 0, len(st.Lines))}
+		for _, l := range st.Lines {
+			sv.Lines = append(sv.Lines, productUnitsView(l))
+		}
+		v.Stops = append(v.Stops, sv)
+	}
+	return v
+}
+
+// dayLists reads the lists named by ?city_id=&date=.
+func (s *Server) dayLists(r *http.Request, a tuango.Actor) (*tuango.DayLists, string, error) {
+	q := r.URL.Query()
+	lists, err := s.svc.ListsFor(r.Context(), a, q.Get("city_id"), q.Get("date"))
+	return lists, q.Get("city_id") + "-" + q.Get("date"), err
+}
+
+func (s *Server) handleAdminPurchaseOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	lists, name, err := s.dayLists(r, a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writePurchaseOrders(w, r, lists.PurchaseOrders, "purchase-orders-"+name)
+}
+
+func (s *Server) handleSupplierPurchaseOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	date := r.URL.Query().Get("date")
+	pos, err := s.svc.SupplierPurchaseOrders(r.Context(), a, date)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writePurchaseOrders(w, r, pos, "purchase-orders-"+date)
+}
+
+func (s *Server) writePurchaseOrders(w http.ResponseWriter, r *http.Request, pos []tuango.PurchaseOrder, name string) {
+	rows := [][]string{{"purchase_order_id", "supplier_id", "warehouse_id", "product_id", "title", "quantity", "unit_cost_fen", "amount_fen"}}
+	for _, p := range pos {
+		for _, l := range p.Lines {
+			rows = append(rows, []string{p.ID, p.SupplierID, p.WarehouseID, l.ProductID, l.Title, strconv.Itoa(l.Quantity), fen(l.UnitCostFen), fen(l.AmountFen)})
+		}
+	}
+	s.writeExport(w, r, name, rows, listOf(pos, viewPurchaseOrder))
+}
+
+func (s *Server) handleAdminSortingLists(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	lists, name, err := s.dayLists(r, a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rows := [][]string{{"warehouse_id", "pickup_point_id", "product_id", "title", "quantity"}}
+	for _, l := range lists.SortingLists {
+		for _, x := range l.Lines {
+			rows = append(rows, []string{l.WarehouseID, x.PickupPointID, x.ProductID, x.Title, strconv.Itoa(x.Quantity)})
+		}
+	}
+	s.writeExport(w, r, "sorting-lists-"+name, rows, listOf(lists.SortingLists, viewSortingList))
+}
+
+func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	lists, name, err := s.dayLists(r, a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rows := [][]string{{"route_id", "seq", "pickup_point_id", "orders", "product_id", "title", "quantity"}}
+	for _, m := range lists.Manifests {
+		for _, st := range m.Stops {
+			for _, l := range st.Lines {
+				rows = append(rows, []string{m.RouteID, strconv.Itoa(st.Seq), st.PickupPointID, strconv.Itoa(st.Orders), l.ProductID, l.Title, strconv.Itoa(l.Quantity)})
+			}
+		}
+	}
+	s.writeExport(w, r, "manifests-"+name, rows, listOf(lists.Manifests, viewManifest))
+}
+
+func fen(f tuango.Fen) string { return strconv.FormatInt(int64(f), 10) }
+
+// writeExport answers with v as JSON, or with rows as CSV when the query
+// says ?format=csv, as a file download.
+func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string, rows [][]string, v any) {
+	switch r.URL.Query().Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, v)
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("\ufeff")) // so that spreadsheet programs read the Chinese titles as UTF-8
+		cw := csv.NewWriter(w)
+		cw.WriteAll(rows)
+	default:
+		s.writeError(w, r, tuango.FieldError("format", "must be json or csv"))
+	}
+}
+
+type dispatchRequest struct {
+	DeliveryDate string `json:"delivery_date"`
+}
+
+type dispatchView struct {
+	RouteID      string `json:"route_id"`
+	DeliveryDate string `json:"delivery_date"`
+	Shipped      int    `json:"shipped_orders"`
+}
+
+func (s *Server) handleAdminDispatch(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	var in dispatchRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.svc.Dispatch(r.Context(), a, r.PathValue("id"), in.DeliveryDate)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, dispatchView{RouteID: r.PathValue("id"), DeliveryDate: in.DeliveryDate, Shipped: n})
+}
