@@ -18,6 +18,7 @@ import (
 	"tuango/internal/demo"
 	"tuango/internal/jobs"
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
 	"tuango/internal/web"
@@ -105,6 +106,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter}, log)
+	svc.SetSender(sms.NewSandbox(store, clock)) // no real SMS provider yet: the sandbox records what it would send
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -104,6 +104,8 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Each city's cutoff at its local cutoff time; a cutoff is long, so
 		// its lease is long too (a dead holder's run is finished by the next).
 		{Name: "cutoffs", Every: 15 * every, Run: svc.CutoffsDue},
+		{Name: "deliver_notifications", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.DeliverNotifications) }},
+		{Name: "pickup_reminders", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.RemindPickups) }},
 		{Name: "unclaimed_orders", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ExpirePickups) }},
 	}
 }

@@ -93,6 +93,13 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 		where, args = append(where, "delivery_date = ?"), append(args, f.DeliveryDate)
 		order = ` ORDER BY created_at, id`
 	}
+	if f.After != nil {
+		c := micros(f.After.CreatedAt)
+		where, args = append(where, "(created_at < ? OR (created_at = ? AND id > ?))"), append(args, c, c, f.After.ID)
+	}
+	if f.Unreminded {
+		where = append(where, "reminded_at = 0")
+	}
 	if !f.ArrivedBefore.IsZero() {
 		where, args = append(where, "arrived_at <= ?"), append(args, micros(f.ArrivedBefore))
 		order = ` ORDER BY arrived_at, id`
@@ -234,4 +241,10 @@ func (s *Store) CountFailedPickups(ctx context.Context, leaderID string, since t
 	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM pickup_verifications WHERE leader_id = ? AND ok = ? AND at > ?`,
 		leaderID, false, micros(since)).Scan(&n, &oldest)
 	return n, fromMicros(oldest), wrap(err, "count failed pickups of leader %s", leaderID)
+}
+
+// MarkReminded records an order's pickup reminder once.
+func (s *Store) MarkReminded(ctx context.Context, orderID string, at time.Time) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET reminded_at = ? WHERE id = ? AND reminded_at = 0`, micros(at), orderID)
+	return ok, wrap(err, "mark order %s reminded", orderID)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -154,3 +155,63 @@ func testDelivery(t *testing.T, s tuango.Store) {
 		wantEqual(t, got, []tuango.Refund{*r1}, "FindRefunds(pending)")
 	})
 }
+
+func testOutbox(t *testing.T, s tuango.Store) {
+	ctx := t.Context
+	t.Run("a message goes from the outbox to the inbox once and is sent once", func(t *testing.T) {
+		u := createUser(t, s, tuango.RoleCustomer)
+		var msgs []*tuango.Message
+		for i := range 3 {
+			// Ids sort as they were made, as SortableIDs do.
+			m := &tuango.Message{ID: fmt.Sprintf("msg_%d_%s", i, newID("x")), UserID: u.ID, OrderID: "ord_x", Kind: tuango.NotifyConfirmed, Text: "已确认", CreatedAt: t0().Add(time.Duration(i) * time.Second)}
+			must(t, s.AddOutbox(ctx(), m), "AddOutbox(%d)", i)
+			msgs = append(msgs, m)
+		}
+		unsent, err := s.FindUnsentMessages(ctx(), 1000)
+		must(t, err, "FindUnsentMessages")
+		wantIDs(t, only(ids(unsent, msgID), msgs[0].ID, msgs[1].ID, msgs[2].ID), []string{msgs[0].ID, msgs[1].ID, msgs[2].ID}, "FindUnsentMessages, oldest first")
+		for _, m := range msgs {
+			must(t, s.AddToInbox(ctx(), m), "AddToInbox(%s)", m.ID)
+			must(t, s.AddToInbox(ctx(), m), "AddToInbox(%s) again", m.ID)
+		}
+		ok, err := s.MarkMessageSent(ctx(), msgs[0].ID, t0())
+		wantOK(t, ok, err, true, "MarkMessageSent")
+		ok, err = s.MarkMessageSent(ctx(), msgs[0].ID, t0())
+		wantOK(t, ok, err, false, "MarkMessageSent again")
+		unsent, err = s.FindUnsentMessages(ctx(), 1000)
+		must(t, err, "FindUnsentMessages after one was sent")
+		wantIDs(t, only(ids(unsent, msgID), msgs[0].ID, msgs[1].ID, msgs[2].ID), []string{msgs[1].ID, msgs[2].ID}, "FindUnsentMessages after one was sent")
+
+		page, err := s.FindInbox(ctx(), u.ID, "", 2)
+		must(t, err, "FindInbox")
+		want := []tuango.Message{*msgs[2], *msgs[1]}
+		wantEqual(t, page, want, "FindInbox, newest first")
+		page, err = s.FindInbox(ctx(), u.ID, msgs[1].ID, 2)
+		must(t, err, "FindInbox(before)")
+		wantEqual(t, page, []tuango.Message{*msgs[0]}, "FindInbox(before the second)")
+	})
+
+	t.Run("an order's customer is reminded once", func(t *testing.T) {
+		w := newWorld(t, s)
+		o := w.createOrder(t, createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderArrived, t0(), item{w.createDeal(t, 10, 5), 1})
+		next := *o
+		next.ArrivedAt = t0()
+		ok, err := s.UpdateOrderStatus(ctx(), &next, tuango.OrderArrived)
+		wantOK(t, ok, err, true, "UpdateOrderStatus(arrived_at)")
+		f := tuango.OrderFilter{Status: tuango.OrderArrived, ArrivedBefore: t0().Add(time.Hour), Unreminded: true}
+		due, err := s.FindOrders(ctx(), f)
+		must(t, err, "FindOrders(unreminded)")
+		wantContains(t, ids(due, orderID), o.ID, "FindOrders(unreminded)")
+		ok, err = s.MarkReminded(ctx(), o.ID, t0())
+		wantOK(t, ok, err, true, "MarkReminded")
+		ok, err = s.MarkReminded(ctx(), o.ID, t0())
+		wantOK(t, ok, err, false, "MarkReminded again")
+		due, err = s.FindOrders(ctx(), f)
+		must(t, err, "FindOrders(unreminded) after")
+		if len(only(ids(due, orderID), o.ID)) != 0 {
+			t.Errorf("FindOrders(unreminded) still finds %s", o.ID)
+		}
+	})
+}
+
+func msgID(m tuango.Message) string { return m.ID }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Order", testOrder},
 		{"Payment", testPayment},
 		{"Delivery", testDelivery},
+		{"Outbox", testOutbox},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ping", testPing},

@@ -136,8 +136,11 @@ func (s *Service) RunCutoff(ctx context.Context, cityID, date, who string, progr
 		return err
 	}
 	confirm := func(tx Store, o *Order, now time.Time) error {
-		_, err := moveOrder(ctx, tx, o, OrderConfirmed, byWorker(cityID), now, "")
-		return err
+		ok, err := moveOrder(ctx, tx, o, OrderConfirmed, byWorker(cityID), now, "")
+		if err != nil || !ok {
+			return err
+		}
+		return s.notify(ctx, tx, o.UserID, o.ID, NotifyConfirmed, now, "您的订单 %s 已截单确认，将于 %s 送到自提点。", o.ID, date)
 	}
 	if err := step(OrderPendingPayment, expire); err != nil {
 		return nil, err
@@ -282,6 +285,7 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 		if pp.RouteID != r.ID {
 			continue
 		}
+		shippedHere := 0
 		for {
 			orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: pp.ID, DeliveryDate: date, Status: OrderConfirmed, Limit: CutoffChunk})
 			if err != nil {
@@ -290,6 +294,7 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 			if len(orders) == 0 {
 				break
 			}
+			first := shippedHere == 0
 			err = s.store.InTx(ctx, func(tx Store) error {
 				now := s.clock.Now()
 				for i := range orders {
@@ -297,12 +302,16 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 						return err
 					}
 				}
-				return nil
+				if !first {
+					return nil
+				}
+				return s.notify(ctx, tx, pp.LeaderID, "", NotifyDispatched, now, "%s 的货已从 %s 发车，请准备签收（%s）。", date, r.Name, pp.Name)
 			})
 			if err != nil {
 				return n, err
 			}
 			n += len(orders)
+			shippedHere += len(orders)
 		}
 	}
 	return n, nil

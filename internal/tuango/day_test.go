@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"tuango/internal/sms"
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
@@ -281,5 +282,59 @@ func TestCutoffRacingLatePaymentsAndCancellations(t *testing.T) {
 	}
 	if units != confirmedUnits || summary.ConfirmedUnits != confirmedUnits || summary.ConfirmedOrders != confirmed || summary.CancelledOrders != cancelled {
 		t.Errorf("lists count %d units, summary %+v; the orders say %d confirmed (%d units), %d cancelled", units, summary, confirmed, confirmedUnits, cancelled)
+	}
+}
+
+// Every notification reaches the inbox and the SMS sender exactly once,
+// also when the sender fails, when a send is made but its success is lost
+// (the node dies right after sending), and when the node that wrote the
+// event dies before any sweep: another node on the same data delivers.
+func TestNotificationsDeliveredExactlyOnce(t *testing.T) {
+	dsn := storetest.DSN(t)
+	w := newWorld(t, dsn, 100)
+	ctx := context.Background()
+	const date = "2026-11-26"
+	var owners []tuango.Actor
+	for i := range 6 {
+		a := w.customer(t, fmt.Sprintf("1380000400%d", i))
+		w.pay(t, a, w.order(t, a, "k", 1))
+		owners = append(owners, a)
+	}
+	if _, err := w.svc.RunCutoff(ctx, "cty_1", date, tuango.WorkerID, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.db.Close() // the node dies before its worker swept the outbox
+
+	other := newWorld(t, dsn, 100)
+	store := other.db.Store()
+	sender := sms.NewSandbox(store, other.clock)
+	other.svc.SetSender(sender)
+	sender.SetFaults(sms.Faults{LoseAckRate: 1})
+	if n, err := other.svc.DeliverNotifications(ctx, 100); err != nil || n != 0 {
+		t.Fatalf("a sweep whose sends all lose their answer = %d, %v; want 0 recorded sent", n, err)
+	}
+	sender.SetFaults(sms.Faults{FailRate: 0.5})
+	for range 5 {
+		if _, err := other.svc.DeliverNotifications(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sender.SetFaults(sms.Faults{})
+	for {
+		n, err := other.svc.DeliverNotifications(ctx, 100)
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	if n, err := store.CountSMS(ctx, ""); err != nil || n != 6 {
+		t.Errorf("SMS sent = %d, %v; want one per confirmed order, 6", n, err)
+	}
+	for _, a := range owners {
+		msgs, next, err := other.svc.Notifications(ctx, a, 0, "")
+		must(t, err)
+		if len(msgs) != 1 || msgs[0].Kind != tuango.NotifyConfirmed || next != "" {
+			t.Errorf("inbox of %s = %+v (next %q), want one order_confirmed", a.UserID, msgs, next)
+		}
 	}
 }

@@ -203,5 +203,10 @@ type OrderFilter struct {
 	// ArrivedBefore, with Status arrived, finds orders past their pickup
 	// window, oldest first.
 	ArrivedBefore time.Time
-	Limit         int
+	// After, with UserID, continues a listing after this order (newest
+	// first: older ones, by created_at then id).
+	After *Order
+	// Unreminded keeps only orders whose customer was not reminded yet.
+	Unreminded bool
+	Limit      int
 }

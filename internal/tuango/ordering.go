@@ -77,12 +77,35 @@ func (s *Service) GetOrder(ctx context.Context, a Actor, id string) (*Order, err
 
 func (a Actor) canSee(o *Order) bool { return o.UserID == a.UserID || a.Role.IsStaff() }
 
-// ListOrders returns the caller's own orders, newest first.
-func (s *Service) ListOrders(ctx context.Context, a Actor, limit int) ([]Order, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 200
+// ListOrders returns a page of the caller's own orders, newest first: at
+// most limit (DefaultPage when 0) after the cursor of the page before
+// (empty for the first), and the cursor of the next page, empty at the
+// end. A cursor is opaque to clients: it names the page's last order.
+func (s *Service) ListOrders(ctx context.Context, a Actor, limit int, cursor string) ([]Order, string, error) {
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, "", err
 	}
-	return s.store.FindOrders(ctx, OrderFilter{UserID: a.UserID, Limit: limit})
+	f := OrderFilter{UserID: a.UserID, Limit: limit + 1}
+	if cursor != "" {
+		last, err := s.store.FindOrderByID(ctx, cursor)
+		if IsNotFound(err) || (err == nil && last.UserID != a.UserID) {
+			return nil, "", FieldError("cursor", "is not a cursor of this list")
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		f.After = last
+	}
+	orders, err := s.store.FindOrders(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(orders) > limit {
+		orders, next = orders[:limit], orders[limit-1].ID
+	}
+	return orders, next, nil
 }
 
 // CancelOrder cancels the caller's order and returns its stock. A paid

@@ -32,6 +32,7 @@ type Service struct {
 	newID    IDGen
 	hasher   PasswordHasher
 	provider PaymentProvider
+	sender   Sender // nil: notifications reach the inbox only
 	cfg      Config
 	log      *slog.Logger
 

@@ -113,6 +113,22 @@ type Store interface {
 	// returns the oldest one's time.
 	CountFailedPickups(ctx context.Context, leaderID string, since time.Time) (int, time.Time, error)
 
+	// MarkReminded records that an order's customer was reminded to
+	// collect it, once, and reports whether this call did.
+	MarkReminded(ctx context.Context, orderID string, at time.Time) (bool, error)
+
+	// AddOutbox writes a message to the outbox.
+	AddOutbox(ctx context.Context, m *Message) error
+	// FindUnsentMessages returns outbox messages not yet sent, oldest first.
+	FindUnsentMessages(ctx context.Context, limit int) ([]Message, error)
+	// AddToInbox copies a message to its user's inbox, once per id.
+	AddToInbox(ctx context.Context, m *Message) error
+	// MarkMessageSent records that a message was sent, once.
+	MarkMessageSent(ctx context.Context, id string, at time.Time) (bool, error)
+	// FindInbox returns a user's inbox messages, newest first, older than
+	// the message with id before when it is not empty.
+	FindInbox(ctx context.Context, userID, before string, limit int) ([]Message, error)
+
 	// CreateCutoff records that a city's cutoff for a date started; a
 	// second one fails with conflict.
 	CreateCutoff(ctx context.Context, c *CutoffRun) error

@@ -39,6 +39,7 @@ var routeAccess = map[string]access{
 	"POST /api/v1/auth/logout":       user,
 	"GET /api/v1/me":                 user,
 	"PUT /api/v1/me/pickup-point":    user,
+	"GET /api/v1/me/notifications":   user,
 	"GET /api/v1/pickup-points":      public,
 	"GET /api/v1/pickup-points/{id}": public,
 	"GET /api/v1/deals":              public,

@@ -25,6 +25,7 @@ func (s *Server) routes() []Route {
 		h("POST", "/api/v1/auth/logout", s.authed(s.handleLogout)),
 		h("GET", "/api/v1/me", s.authed(s.handleMe)),
 		h("PUT", "/api/v1/me/pickup-point", s.authed(s.handleSetPickupPoint)),
+		h("GET", "/api/v1/me/notifications", s.authed(s.handleNotifications)),
 
 		h("GET", "/api/v1/pickup-points", s.handlePickupPoints),
 		h("GET", "/api/v1/pickup-points/{id}", s.handlePickupPoint),
