@@ -1,10 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
 
 	"tuango/internal/tuango"
 )
@@ -206,12 +210,22 @@ func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a 
 
 func fen(f tuango.Fen) string { return strconv.FormatInt(int64(f), 10) }
 
-// writeExport answers with v as JSON, or with rows as CSV when the query
-// says ?format=csv, as a file download.
+// writeExport answers with v as JSON, or with rows as CSV or XLSX when the
+// query says ?format=csv or ?format=xlsx, as a file download.
 func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string, rows [][]string, v any) {
 	switch r.URL.Query().Get("format") {
 	case "", "json":
 		writeJSON(w, http.StatusOK, v)
+	case "xlsx":
+		b, err := xlsxOf(name, rows)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".xlsx"))
+		w.WriteHeader(http.StatusOK)
+		w.Write(b)
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".csv"))
@@ -220,7 +234,7 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string
 		cw := csv.NewWriter(w)
 		cw.WriteAll(rows)
 	default:
-		s.writeError(w, r, tuango.FieldError("format", "must be json or csv"))
+		s.writeError(w, r, tuango.FieldError("format", "must be json, csv or xlsx"))
 	}
 }
 
@@ -246,4 +260,34 @@ func (s *Server) handleAdminDispatch(w http.ResponseWriter, r *http.Request, a t
 		return
 	}
 	writeJSON(w, http.StatusOK, dispatchView{RouteID: r.PathValue("id"), DeliveryDate: in.DeliveryDate, Shipped: n})
+}
+
+// xlsxOf writes rows as a one-sheet workbook; cells that are whole numbers
+// are written as numbers, so that a spreadsheet sums them.
+func xlsxOf(name string, rows [][]string) ([]byte, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := "Sheet1"
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, c := range row {
+			if n, err := strconv.ParseInt(c, 10, 64); err == nil && i > 0 && !strings.HasPrefix(c, "0") {
+				cells[j] = n
+			} else {
+				cells[j] = c
+			}
+		}
+		cell, err := excelize.CoordinatesToCellName(1, i+1)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.SetSheetRow(sheet, cell, &cells); err != nil {
+			return nil, fmt.Errorf("xlsx %s: %w", name, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return nil, fmt.Errorf("xlsx %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
 }

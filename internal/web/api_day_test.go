@@ -77,6 +77,10 @@ func TestTheDayThroughTheAPI(t *testing.T) {
 		!strings.Contains(string(csv.body), "rte_1,0,"+e.ppID+",3,") {
 		t.Errorf("manifest CSV = %s %s\n%s", ct, cd, csv.body)
 	}
+	xlsx := e.operator.mustDo("GET", "/api/v1/admin/purchase-orders"+q+"&format=xlsx", nil, 200, nil)
+	if ct, cd := xlsx.header.Get("Content-Type"), xlsx.header.Get("Content-Disposition"); !strings.Contains(ct, "spreadsheetml") || !strings.HasSuffix(cd, `.xlsx"`) || !bytes.HasPrefix(xlsx.body, []byte("PK")) {
+		t.Errorf("purchase orders XLSX = %s %s, %d bytes", ct, cd, len(xlsx.body))
+	}
 	var sl struct{ Items []sortingListView }
 	e.operator.mustDo("GET", "/api/v1/admin/sorting-lists"+q, nil, 200, &sl)
 	if len(sl.Items) != 1 || sl.Items[0].WarehouseID != "wh_g" || sl.Items[0].Lines[0].Quantity != 3 {
