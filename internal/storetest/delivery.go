@@ -215,3 +215,22 @@ func testOutbox(t *testing.T, s tuango.Store) {
 }
 
 func msgID(m tuango.Message) string { return m.ID }
+
+func testClosure(t *testing.T, s tuango.Store) {
+	ctx := t.Context
+	t.Run("closures of cities and points are found from a date", func(t *testing.T) {
+		w := newWorld(t, s)
+		city := tuango.Closure{CityID: w.city.ID, From: "2026-11-26", To: "2026-11-26", Reason: "休市", ClosedBy: "usr_op", CreatedAt: t0()}
+		must(t, s.SaveCityClosure(ctx(), &city), "SaveCityClosure")
+		city.Reason = "暴雨停运"
+		must(t, s.SaveCityClosure(ctx(), &city), "SaveCityClosure again")
+		old := tuango.Closure{ID: newID("ppc"), PickupPointID: w.point.ID, From: "2026-11-01", To: "2026-11-03", Reason: "装修", ClosedBy: w.leader.ID, CreatedAt: t0()}
+		cur := tuango.Closure{ID: newID("ppc"), PickupPointID: w.point.ID, From: "2026-11-25", To: "2026-11-28", Reason: "休假", ClosedBy: w.leader.ID, CreatedAt: t0()}
+		must(t, s.AddPickupPointClosure(ctx(), &old), "AddPickupPointClosure(old)")
+		must(t, s.AddPickupPointClosure(ctx(), &cur), "AddPickupPointClosure(current)")
+		got, err := s.FindClosures(ctx(), []string{w.city.ID}, []string{w.point.ID}, "2026-11-20")
+		must(t, err, "FindClosures")
+		city.ID, city.PickupPointID = "", ""
+		wantEqual(t, got, []tuango.Closure{city, cur}, "FindClosures")
+	})
+}

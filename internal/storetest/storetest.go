@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Payment", testPayment},
 		{"Delivery", testDelivery},
 		{"Outbox", testOutbox},
+		{"Closure", testClosure},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ping", testPing},

@@ -280,8 +280,13 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	if err != nil {
 		return nil, err
 	}
+	citySet := map[string]bool{}
 	for i := range pps {
 		st.pps[pps[i].ID] = &pps[i]
+		citySet[pps[i].CityID] = true
+	}
+	if st.shut, err = tx.FindClosures(ctx, sortedKeys(citySet), sortedKeys(ppSet), s.clock.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+		return nil, err
 	}
 	for _, id := range dealIDs {
 		if st.deals[id] == nil {

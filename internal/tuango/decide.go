@@ -13,6 +13,7 @@ type orderState struct {
 	pps   map[string]*PickupPoint
 	deals map[string]*Deal
 	costs map[string]Fen                 // each deal's product's cost now
+	shut  []Closure                      // closures of the batch's cities and points
 	units map[unitKey]int                // live units per (customer, deal)
 	taken map[string]int                 // units this batch takes, per deal
 	added map[unitKey]int                // units this batch counts, per (customer, deal)
@@ -40,7 +41,8 @@ type verdict struct {
 // nothing, not even the state (take records an accepted order): the pickup
 // point is open, every deal exists, is sold in the point's city and is on
 // sale now, every deal is delivered on one date, enough stock remains, and
-// the customer's live units stay within the limit. Each line snapshots its
+// the customer's live units stay within the limit, and neither the city
+// nor the point is closed on the delivery date. Each line snapshots its
 // price, the point's commission and the product's cost. Checks run in deal-id order; errors name the
 // request's own line.
 func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
@@ -95,6 +97,15 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 		// An order unpaid when its deal's sale ends is not shipped.
 		if d.SaleEndsAt.Before(o.ExpiresAt) {
 			o.ExpiresAt = d.SaleEndsAt
+		}
+	}
+	for i := range st.shut {
+		c := &st.shut[i]
+		switch {
+		case c.CityID == pp.CityID && c.closedOn(o.DeliveryDate):
+			return verdict{err: Errorf(CodeCityClosed, "there is no delivery on %s: %s", o.DeliveryDate, c.Reason)}
+		case c.PickupPointID == pp.ID && c.closedOn(o.DeliveryDate):
+			return verdict{err: &Error{Code: CodePickupPointClosed, Field: "pickup_point_id", Message: "this pickup point is closed on " + o.DeliveryDate + ": " + c.Reason}}
 		}
 	}
 	sort.Slice(o.Lines, func(a, b int) bool { return o.Lines[a].LineNo < o.Lines[b].LineNo })

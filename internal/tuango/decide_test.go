@@ -46,6 +46,11 @@ func decideState() *orderState {
 	for _, d := range []*Deal{notYet, ended, soon, later} {
 		st.deals[d.ID] = d
 	}
+	st.shut = []Closure{
+		{CityID: "cty_xt", From: "2026-11-26", To: "2026-11-26", Reason: "春节休市"},
+		{PickupPointID: "pp_resting", From: "2026-11-25", To: "2026-11-27", Reason: "店主休假"},
+	}
+	st.pps["pp_resting"] = &PickupPoint{ID: "pp_resting", CityID: "cty_cs", CommissionBps: 800, Active: true}
 	st.units[unitKey{"usr_a", "d_eggs"}] = 4 // a's other live orders hold 4 of the limit of 5
 	return st
 }
@@ -74,6 +79,8 @@ func TestDecideRefuses(t *testing.T) {
 		{"sold out, and remembered as empty", orderOf("pp_open", OrderItem{"d_empty", 1}), CodeSoldOut, "items[0].deal_id", "d_empty"},
 		{"more than remain, not empty", orderOf("pp_open", OrderItem{"d_last", 2}), CodeSoldOut, "items[0].deal_id", ""},
 		{"over the limit counting other orders", orderOf("pp_open", OrderItem{"d_eggs", 2}), CodeLimitExceeded, "items[0].deal_id", ""},
+		{"a pickup point closed on the delivery date", orderOf("pp_resting", OrderItem{"d_rice", 1}), CodePickupPointClosed, "pickup_point_id", ""},
+		{"a city closed on the delivery date", orderOf("pp_far", OrderItem{"d_other_city", 1}), CodeCityClosed, "", ""},
 		{"deals delivered on two dates", orderOf("pp_open", OrderItem{"d_rice", 1}, OrderItem{"d_later", 1}), CodeInvalid, "items[0].deal_id", ""},
 		{"one bad line refuses the whole order, naming it", orderOf("pp_open", OrderItem{"d_rice", 1}, OrderItem{"d_empty", 1}), CodeSoldOut, "items[1].deal_id", "d_empty"},
 	} {

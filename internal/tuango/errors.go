@@ -38,6 +38,8 @@ const (
 	CodeAlreadyPickedUp       = "already_picked_up"
 	CodeTooManyAttempts       = "too_many_attempts"
 	CodeNotSignedYet          = "not_signed_yet"
+	CodePickupPointClosed     = "pickup_point_closed"
+	CodeCityClosed            = "city_closed"
 )
 
 // Error is the one error type of tuango: a stable code, a message written

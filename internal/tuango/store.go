@@ -129,6 +129,14 @@ type Store interface {
 	// the message with id before when it is not empty.
 	FindInbox(ctx context.Context, userID, before string, limit int) ([]Message, error)
 
+	// SaveCityClosure closes a city for a date, or changes the reason.
+	SaveCityClosure(ctx context.Context, c *Closure) error
+	// AddPickupPointClosure closes a pickup point for a range of dates.
+	AddPickupPointClosure(ctx context.Context, c *Closure) error
+	// FindClosures returns the closures of the given cities and pickup
+	// points that end on or after a date.
+	FindClosures(ctx context.Context, cityIDs, pickupPointIDs []string, from string) ([]Closure, error)
+
 	// CreateCutoff records that a city's cutoff for a date started; a
 	// second one fails with conflict.
 	CreateCutoff(ctx context.Context, c *CutoffRun) error

@@ -14,16 +14,17 @@ import (
 type access int
 
 const (
-	public   access = iota // anyone, logged in or not
-	user                   // anyone logged in (bearer token); anonymous gets 401
-	staff                  // operators and admins; other roles get 403, anonymous 401
-	page                   // a page behind the session cookie: without one, a redirect to /login
-	supplier               // supplier accounts; other roles get 403, anonymous 401
-	leader                 // group leaders; other roles get 403, anonymous 401
+	public        access = iota // anyone, logged in or not
+	user                        // anyone logged in (bearer token); anonymous gets 401
+	staff                       // operators and admins; other roles get 403, anonymous 401
+	page                        // a page behind the session cookie: without one, a redirect to /login
+	supplier                    // supplier accounts; other roles get 403, anonymous 401
+	leader                      // group leaders; other roles get 403, anonymous 401
+	staffOrLeader               // operators, admins and leaders (a leader's own objects only); others 403
 )
 
 func (a access) String() string {
-	return [...]string{"public", "user", "staff", "page", "supplier", "leader"}[a]
+	return [...]string{"public", "user", "staff", "page", "supplier", "leader", "staffOrLeader"}[a]
 }
 
 // routeAccess is the expected answer per role of every route in
@@ -56,30 +57,32 @@ var routeAccess = map[string]access{
 	"GET /api/v1/sandbox/faults":                 staff,
 	"PUT /api/v1/sandbox/faults":                 staff,
 
-	"GET /api/v1/admin/cities":                   staff,
-	"GET /api/v1/admin/suppliers":                staff,
-	"POST /api/v1/admin/suppliers":               staff,
-	"PATCH /api/v1/admin/suppliers/{id}":         staff,
-	"POST /api/v1/admin/products":                staff,
-	"PATCH /api/v1/admin/products/{id}":          staff,
-	"POST /api/v1/admin/deals":                   staff,
-	"GET /api/v1/admin/deals/{id}":               staff,
-	"PATCH /api/v1/admin/deals/{id}":             staff,
-	"POST /api/v1/admin/pickup-points":           staff,
-	"PATCH /api/v1/admin/pickup-points/{id}":     staff,
-	"POST /api/v1/admin/leaders":                 staff,
-	"PATCH /api/v1/admin/leaders/{id}":           staff,
-	"POST /api/v1/admin/cutoffs":                 staff,
-	"GET /api/v1/admin/cutoffs/{id}/{date}":      staff,
-	"GET /api/v1/admin/purchase-orders":          staff,
-	"GET /api/v1/admin/sorting-lists":            staff,
-	"GET /api/v1/admin/manifests":                staff,
-	"POST /api/v1/admin/routes/{id}/dispatch":    staff,
-	"GET /api/v1/supplier/purchase-orders":       supplier,
-	"GET /api/v1/leader/deliveries/{date}":       leader,
-	"POST /api/v1/leader/deliveries/{date}/sign": leader,
-	"POST /api/v1/leader/pickups":                leader,
-	"GET /api/v1/orders/{id}/pickup-code.png":    user,
+	"GET /api/v1/admin/cities":                      staff,
+	"GET /api/v1/admin/suppliers":                   staff,
+	"POST /api/v1/admin/suppliers":                  staff,
+	"PATCH /api/v1/admin/suppliers/{id}":            staff,
+	"POST /api/v1/admin/products":                   staff,
+	"PATCH /api/v1/admin/products/{id}":             staff,
+	"POST /api/v1/admin/deals":                      staff,
+	"GET /api/v1/admin/deals/{id}":                  staff,
+	"PATCH /api/v1/admin/deals/{id}":                staff,
+	"POST /api/v1/admin/pickup-points":              staff,
+	"PATCH /api/v1/admin/pickup-points/{id}":        staff,
+	"POST /api/v1/admin/leaders":                    staff,
+	"PATCH /api/v1/admin/leaders/{id}":              staff,
+	"PUT /api/v1/admin/cities/{id}/closures/{date}": staff,
+	"PUT /api/v1/admin/pickup-points/{id}/closures": staffOrLeader,
+	"POST /api/v1/admin/cutoffs":                    staff,
+	"GET /api/v1/admin/cutoffs/{id}/{date}":         staff,
+	"GET /api/v1/admin/purchase-orders":             staff,
+	"GET /api/v1/admin/sorting-lists":               staff,
+	"GET /api/v1/admin/manifests":                   staff,
+	"POST /api/v1/admin/routes/{id}/dispatch":       staff,
+	"GET /api/v1/supplier/purchase-orders":          supplier,
+	"GET /api/v1/leader/deliveries/{date}":          leader,
+	"POST /api/v1/leader/deliveries/{date}/sign":    leader,
+	"POST /api/v1/leader/pickups":                   leader,
+	"GET /api/v1/orders/{id}/pickup-code.png":       user,
 
 	"GET /{$}":               public,
 	"GET /login":             public,
@@ -202,7 +205,8 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 					body = []byte(`{}`)
 				}
 				r = c.client.do(method, path, body, "Idempotency-Key", newKey())
-				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin")) || (want == supplier && c.role == "supplier") || (want == leader && c.role == "leader")
+				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin")) || (want == supplier && c.role == "supplier") || (want == leader && c.role == "leader") ||
+					(want == staffOrLeader && (c.role == "operator" || c.role == "admin" || c.role == "leader"))
 				switch {
 				case allowed && (r.problem().Code == tuango.CodeUnauthorized || r.problem().Code == tuango.CodeForbidden):
 					t.Errorf("= %d %s, want it allowed (%s)", r.status, r.body, want)

@@ -291,3 +291,57 @@ func xlsxOf(name string, rows [][]string) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+type cityClosureRequest struct {
+	Reason string `json:"reason"`
+}
+
+type pickupPointClosureRequest struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+type closureView struct {
+	ID            string `json:"id,omitempty"`
+	CityID        string `json:"city_id,omitempty"`
+	PickupPointID string `json:"pickup_point_id,omitempty"`
+	From          string `json:"from"`
+	To            string `json:"to"`
+	Reason        string `json:"reason"`
+	ClosedBy      string `json:"closed_by"`
+	CreatedAt     string `json:"created_at"`
+}
+
+func viewClosure(c *tuango.Closure) closureView {
+	return closureView{ID: c.ID, CityID: c.CityID, PickupPointID: c.PickupPointID, From: c.From, To: c.To, Reason: c.Reason,
+		ClosedBy: c.ClosedBy, CreatedAt: formatTime(c.CreatedAt)}
+}
+
+func (s *Server) handleAdminCloseCity(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	var in cityClosureRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := s.svc.CloseCity(r.Context(), a, r.PathValue("id"), r.PathValue("date"), in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewClosure(c))
+}
+
+func (s *Server) handleClosePickupPoint(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	var in pickupPointClosureRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c := &tuango.Closure{From: in.From, To: in.To, Reason: in.Reason}
+	if err := s.svc.ClosePickupPoint(r.Context(), a, r.PathValue("id"), c); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewClosure(c))
+}

@@ -170,3 +170,25 @@ func TestTheDayThroughTheAPI(t *testing.T) {
 		t.Errorf("second page = %+v, want order_confirmed and no cursor", inbox)
 	}
 }
+
+// Closed dates refuse orders with a clear code; a leader closes only their
+// own point, another's answering 404.
+func TestClosuresRefuseOrdering(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(100, 10, 990)
+	leader, other := e.roleUser(tuango.RoleLeader, ""), e.roleUser(tuango.RoleLeader, "")
+	e.operator.mustDo("PATCH", "/api/v1/admin/pickup-points/"+e.otherPPID, map[string]any{"leader_id": leader.userID}, 200, nil)
+	closure := map[string]any{"from": "2026-11-26", "to": "2026-11-28", "reason": "店主休假"}
+	other.mustDo("PUT", "/api/v1/admin/pickup-points/"+e.otherPPID+"/closures", closure, 404, nil)
+	leader.mustDo("PUT", "/api/v1/admin/pickup-points/"+e.otherPPID+"/closures", closure, 200, nil)
+	c := e.customer()
+	r := c.do("POST", "/api/v1/orders", map[string]any{"pickup_point_id": e.otherPPID, "items": []map[string]any{{"deal_id": deal, "quantity": 1}}}, "Idempotency-Key", newKey())
+	if r.status != 409 || r.problem().Code != tuango.CodePickupPointClosed || !strings.Contains(r.problem().Detail, "店主休假") {
+		t.Errorf("ordering at a closed point = %d %s, want 409 pickup_point_closed with the reason", r.status, r.body)
+	}
+	c.mustOrder(deal, 1) // the other point is open
+	e.operator.mustDo("PUT", "/api/v1/admin/cities/"+e.cityID+"/closures/2026-11-26", map[string]any{"reason": "暴雨停运"}, 200, nil)
+	if r := c.order(deal, 1); r.status != 409 || r.problem().Code != tuango.CodeCityClosed {
+		t.Errorf("ordering in a closed city = %d %s, want 409 city_closed", r.status, r.body)
+	}
+}

@@ -42,6 +42,8 @@ var statusByCode = map[string]int{
 	tuango.CodeAlreadySigned:         http.StatusConflict,
 	tuango.CodeAlreadyPickedUp:       http.StatusConflict,
 	tuango.CodeNotSignedYet:          http.StatusConflict,
+	tuango.CodePickupPointClosed:     http.StatusConflict,
+	tuango.CodeCityClosed:            http.StatusConflict,
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,

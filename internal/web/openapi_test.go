@@ -45,6 +45,9 @@ var openapiInputSchemas = map[string]any{
 	"DispatchRequest":  dispatchRequest{},
 	"SignRequest":      signRequest{},
 	"PickupRequest":    pickupRequest{},
+
+	"CityClosureRequest":        cityClosureRequest{},
+	"PickupPointClosureRequest": pickupPointClosureRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -1,0 +1,83 @@
+package tuango
+
+import (
+	"context"
+	"time"
+)
+
+// The operating calendar: the operator closes a city for a delivery date
+// (休市), a leader or an operator closes a pickup point for a range of
+// dates (歇业). Deals for a closed date cannot be ordered there.
+
+// Closure is a city or a pickup point closed for dates, with the reason
+// shown to customers.
+type Closure struct {
+	ID            string // a pickup point closure's id
+	CityID        string // for a city closure
+	PickupPointID string // for a pickup point closure
+	From, To      string // YYYY-MM-DD, inclusive; a city closure's are one date
+	Reason        string
+	ClosedBy      string
+	CreatedAt     time.Time
+}
+
+// closedOn reports whether the closure covers date.
+func (c *Closure) closedOn(date string) bool { return c.From <= date && date <= c.To }
+
+func checkClosure(c *Closure) error {
+	if err := checkDate("from", c.From); err != nil {
+		return err
+	}
+	if err := checkDate("to", c.To); err != nil {
+		return err
+	}
+	if c.To < c.From {
+		return FieldError("to", "must not be before from")
+	}
+	var err error
+	c.Reason, err = checkText("reason", c.Reason, true, 200)
+	return err
+}
+
+// CloseCity closes a city for a delivery date; closing it again changes
+// the reason.
+func (s *Service) CloseCity(ctx context.Context, a Actor, cityID, date, reason string) (*Closure, error) {
+	c := &Closure{CityID: cityID, From: date, To: date, Reason: reason, ClosedBy: a.UserID}
+	err := s.asStaff(ctx, a, func(tx Store, now time.Time) error {
+		if _, err := tx.FindCityByID(ctx, cityID); err != nil {
+			return err
+		}
+		if err := checkClosure(c); err != nil {
+			return err
+		}
+		c.CreatedAt = now
+		return tx.SaveCityClosure(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClosePickupPoint closes a pickup point for a range of dates: its leader
+// or an operator may. Orders already placed for those dates stay as they
+// are (moving them is the operator's next step).
+func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c *Closure) error {
+	if !a.Role.IsStaff() && a.Role != RoleLeader {
+		return Errorf(CodeForbidden, "this needs the point's leader or an operator")
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		pp, err := tx.FindPickupPointByID(ctx, ppID)
+		if err != nil {
+			return err
+		}
+		if !a.Role.IsStaff() && pp.LeaderID != a.UserID {
+			return ErrNotFound // another leader's point is as a missing one
+		}
+		if err := checkClosure(c); err != nil {
+			return err
+		}
+		c.ID, c.PickupPointID, c.ClosedBy, c.CreatedAt = s.newID("ppc"), pp.ID, a.UserID, s.clock.Now()
+		return tx.AddPickupPointClosure(ctx, c)
+	})
+}
