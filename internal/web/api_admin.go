@@ -186,6 +186,7 @@ type pickupPointPatch struct {
 	LeaderID      *string `json:"leader_id"`
 	CommissionBps *int    `json:"commission_bps"`
 	Active        *bool   `json:"active"`
+	StopSeq       *int    `json:"stop_seq"`
 }
 
 func (in *pickupPointPatch) apply(p *tuango.PickupPoint) error {
@@ -196,6 +197,7 @@ func (in *pickupPointPatch) apply(p *tuango.PickupPoint) error {
 	set(&p.LeaderID, in.LeaderID)
 	set(&p.CommissionBps, in.CommissionBps)
 	set(&p.Active, in.Active)
+	set(&p.StopSeq, in.StopSeq)
 	return nil
 }
 

@@ -27,11 +27,12 @@ type pickupPointView struct {
 	LeaderID      string `json:"leader_id,omitempty"`
 	CommissionBps int    `json:"commission_bps"`
 	Active        bool   `json:"active"`
+	StopSeq       int    `json:"stop_seq"`
 }
 
 func viewPickupPoint(p *tuango.PickupPoint) pickupPointView {
 	return pickupPointView{ID: p.ID, Name: p.Name, Address: p.Address, CityID: p.CityID, RouteID: p.RouteID,
-		LeaderID: p.LeaderID, CommissionBps: p.CommissionBps, Active: p.Active}
+		LeaderID: p.LeaderID, CommissionBps: p.CommissionBps, Active: p.Active, StopSeq: p.StopSeq}
 }
 
 type dealView struct {
