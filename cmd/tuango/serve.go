@@ -155,8 +155,8 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
-		fmt.Fprintf(stdout, "seeded demo data: 1 city, %d warehouses, %d routes, %d pickup points, %d suppliers, %d products, %d deals (%d flash), %d customers\n",
-			sum.Warehouses, sum.Routes, sum.PickupPoints, sum.Suppliers, sum.Products, sum.Deals, sum.FlashDeals, sum.Customers)
+		fmt.Fprintf(stdout, "seeded demo data: 长沙 with %d warehouses, %d routes, %d pickup points, %d suppliers, %d products, %d deals (%d flash), %d customers; 武汉 (cutoff 22:00) with %d pickup points and %d deals\n",
+			sum.Warehouses, sum.Routes, sum.PickupPoints, sum.Suppliers, sum.Products, sum.Deals, sum.FlashDeals, sum.Customers, sum.SecondCityPoints, sum.SecondCityDeals)
 	} else if n, err := demo.Refresh(ctx, store, now, seed); err != nil {
 		return fmt.Errorf("refresh demo deals: %w", err)
 	} else if n > 0 {
@@ -168,8 +168,9 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 
 const demoAccounts = `Demo accounts, all with password tuango-demo:
   operator   13900000001
-  customers  13900001001 … 13900001500
-  leaders    13900002001 … 13900002060
+  customers  13900001001 … 13900001500 (长沙), 13900001501 … 13900001600 (武汉)
+  leaders    13900002001 … 13900002060 (长沙), 13900002061 … 13900002072 (武汉)
+  suppliers  13900003001 … 13900003020, each bound to its supplier
 `
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
