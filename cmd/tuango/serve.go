@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
+	simulate := fs.Bool("simulate-day", false, "demo only: once serving, play a whole day on the demo data — orders, payments, an early cutoff, dispatch, sign-offs with shortages, pickups, some never collected — so that every list is filled in")
 	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM, how long to go on serving with /readyz answering 503 before the listener closes, so that load balancers stop sending first")
 	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish once the listener has closed")
 	maxConns := fs.Int("db-max-conns", sqlstore.DefaultMaxConns, "PostgreSQL connections per node at most (keep nodes × this under the server's max_connections)")
@@ -119,6 +120,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "tuango %s listening on %s (database: %s, node %s)\n", name, base, db.Engine(), *nodeID)
+	if withDemo && *simulate {
+		go func() {
+			if err := simulateDay(jobCtx, svc, sandbox, stdout); err != nil {
+				log.Error("simulate-day failed", "err", err)
+			}
+		}()
+	}
 
 	select {
 	case err := <-served:
