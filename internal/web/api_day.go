@@ -173,7 +173,12 @@ func (s *Server) writePurchaseOrders(w http.ResponseWriter, r *http.Request, pos
 			rows = append(rows, []string{p.ID, p.SupplierID, p.WarehouseID, l.ProductID, l.Title, strconv.Itoa(l.Quantity), fen(l.UnitCostFen), fen(l.AmountFen)})
 		}
 	}
-	s.writeExport(w, r, name, rows, listOf(pos, viewPurchaseOrder))
+	pg, err := pageList(r, pos, func(p *tuango.PurchaseOrder) string { return p.ID }, viewPurchaseOrder)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, name, rows, pg)
 }
 
 func (s *Server) handleAdminSortingLists(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -188,7 +193,12 @@ func (s *Server) handleAdminSortingLists(w http.ResponseWriter, r *http.Request,
 			rows = append(rows, []string{l.WarehouseID, x.PickupPointID, x.ProductID, x.Title, strconv.Itoa(x.Quantity)})
 		}
 	}
-	s.writeExport(w, r, "sorting-lists-"+name, rows, listOf(lists.SortingLists, viewSortingList))
+	pg, err := pageList(r, lists.SortingLists, func(l *tuango.SortingList) string { return l.WarehouseID }, viewSortingList)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, "sorting-lists-"+name, rows, pg)
 }
 
 func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -205,13 +215,19 @@ func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a 
 			}
 		}
 	}
-	s.writeExport(w, r, "manifests-"+name, rows, listOf(lists.Manifests, viewManifest))
+	pg, err := pageList(r, lists.Manifests, func(m *tuango.Manifest) string { return m.RouteID }, viewManifest)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, "manifests-"+name, rows, pg)
 }
 
 func fen(f tuango.Fen) string { return strconv.FormatInt(int64(f), 10) }
 
-// writeExport answers with v as JSON, or with rows as CSV or XLSX when the
-// query says ?format=csv or ?format=xlsx, as a file download.
+// writeExport answers with v (a page) as JSON, or with rows (the whole
+// list) as CSV or XLSX when the query says ?format=csv or ?format=xlsx, as
+// a file download.
 func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string, rows [][]string, v any) {
 	switch r.URL.Query().Get("format") {
 	case "", "json":

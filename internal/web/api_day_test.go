@@ -192,3 +192,27 @@ func TestClosuresRefuseOrdering(t *testing.T) {
 		t.Errorf("ordering in a closed city = %d %s, want 409 city_closed", r.status, r.body)
 	}
 }
+
+// Every list pages with limit and cursor, in a stable order.
+func TestListsPage(t *testing.T) {
+	e := newEnv(t)
+	var first, second struct {
+		Items      []pickupPointView
+		NextCursor string `json:"next_cursor"`
+	}
+	c := &client{e: e}
+	c.mustDo("GET", "/api/v1/pickup-points?limit=1", nil, 200, &first)
+	if len(first.Items) != 1 || first.NextCursor == "" {
+		t.Fatalf("first page = %+v, want one point and a cursor", first)
+	}
+	c.mustDo("GET", "/api/v1/pickup-points?limit=1&cursor="+first.NextCursor, nil, 200, &second)
+	if len(second.Items) != 1 || second.Items[0].ID == first.Items[0].ID || second.NextCursor != "" {
+		t.Errorf("second page = %+v, want the other point and no cursor", second)
+	}
+	if r := c.do("GET", "/api/v1/pickup-points?cursor=nonsense", nil); r.status != 400 || r.problem().Field != "cursor" {
+		t.Errorf("a foreign cursor = %d %s, want 400 on cursor", r.status, r.body)
+	}
+	if r := c.do("GET", "/api/v1/pickup-points?limit=9999", nil); r.status != 400 || r.problem().Field != "limit" {
+		t.Errorf("limit 9999 = %d %s, want 400 on limit", r.status, r.body)
+	}
+}

@@ -60,3 +60,38 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a t
 	}
 	writeJSON(w, http.StatusOK, pageOf(msgs, next, viewNotification))
 }
+
+// pageList cuts a page out of a whole list in its stable order: at most
+// ?limit= items (200 by default) after the item the ?cursor= names. The
+// cursor is opaque to clients; it names the page's last item by key.
+func pageList[S any, T any](r *http.Request, items []S, key func(*S) string, view func(*S) T) (listPage[T], error) {
+	limit, cursor, err := pageQuery(r)
+	if err != nil {
+		return listPage[T]{}, err
+	}
+	switch {
+	case limit == 0:
+		limit = tuango.DefaultPage
+	case limit < 0 || limit > tuango.MaxPage:
+		return listPage[T]{}, tuango.FieldError("limit", "must be between 1 and %d", tuango.MaxPage)
+	}
+	start := 0
+	if cursor != "" {
+		start = -1
+		for i := range items {
+			if "k:"+key(&items[i]) == cursor {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return listPage[T]{}, tuango.FieldError("cursor", "is not a cursor of this list")
+		}
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = "k:" + key(&items[end-1])
+	}
+	return pageOf(items[start:end], next, view), nil
+}
