@@ -248,3 +248,10 @@ func (s *Store) MarkReminded(ctx context.Context, orderID string, at time.Time) 
 	ok, err := s.execOne(ctx, `UPDATE orders SET reminded_at = ? WHERE id = ? AND reminded_at = 0`, micros(at), orderID)
 	return ok, wrap(err, "mark order %s reminded", orderID)
 }
+
+// MoveOrderPickupPoint moves an order to another point, guarded.
+func (s *Store) MoveOrderPickupPoint(ctx context.Context, orderID string, status tuango.OrderStatus, from, to, code string) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET pickup_point_id = ?, pickup_code = ? WHERE id = ? AND status = ? AND pickup_point_id = ?`,
+		to, code, orderID, string(status), from)
+	return ok, wrap(err, "move order %s to pickup point %s", orderID, to)
+}

@@ -218,6 +218,21 @@ func msgID(m tuango.Message) string { return m.ID }
 
 func testClosure(t *testing.T, s tuango.Store) {
 	ctx := t.Context
+	t.Run("an order moves to another point once, with its code", func(t *testing.T) {
+		w := newWorld(t, s)
+		other := createPickupPoint(t, s, w.city.ID, w.route.ID, "")
+		o := w.createOrder(t, createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderConfirmed, t0(), item{w.createDeal(t, 10, 5), 1})
+		ok, err := s.MoveOrderPickupPoint(ctx(), o.ID, tuango.OrderConfirmed, w.point.ID, other.ID, "7770001111")
+		wantOK(t, ok, err, true, "MoveOrderPickupPoint")
+		ok, err = s.MoveOrderPickupPoint(ctx(), o.ID, tuango.OrderConfirmed, w.point.ID, other.ID, "7770001111")
+		wantOK(t, ok, err, false, "MoveOrderPickupPoint again")
+		got, err := s.FindOrderByID(ctx(), o.ID)
+		must(t, err, "FindOrderByID")
+		if got.PickupPointID != other.ID || got.PickupCode != "7770001111" {
+			t.Errorf("moved order = point %s code %q, want %s and 7770001111", got.PickupPointID, got.PickupCode, other.ID)
+		}
+	})
+
 	t.Run("closures of cities and points are found from a date", func(t *testing.T) {
 		w := newWorld(t, s)
 		city := tuango.Closure{CityID: w.city.ID, From: "2026-11-26", To: "2026-11-26", Reason: "休市", ClosedBy: "usr_op", CreatedAt: t0()}

@@ -81,3 +81,71 @@ func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c 
 		return tx.AddPickupPointClosure(ctx, c)
 	})
 }
+
+// MoveOrders moves the open orders (unpaid, paid or confirmed) of a
+// pickup point for a delivery date to another open point of the same
+// route, as when the first closes, and tells each customer. It reports how
+// many it moved; a second call moves none.
+func (s *Service) MoveOrders(ctx context.Context, a Actor, fromID, toID, date string) (int, error) {
+	if err := a.RequireStaff(); err != nil {
+		return 0, err
+	}
+	if err := checkDate("delivery_date", date); err != nil {
+		return 0, err
+	}
+	if err := checkID("to_pickup_point_id", toID); err != nil {
+		return 0, err
+	}
+	from, err := s.store.FindPickupPointByID(ctx, fromID)
+	if err != nil {
+		return 0, err
+	}
+	to, err := s.store.FindPickupPointByID(ctx, toID)
+	if IsNotFound(err) || (err == nil && (!to.Active || to.ID == from.ID)) {
+		return 0, FieldError("to_pickup_point_id", "no other open pickup point has this id")
+	}
+	if err != nil {
+		return 0, err
+	}
+	if to.RouteID != from.RouteID || to.CityID != from.CityID {
+		return 0, FieldError("to_pickup_point_id", "is not on the route of pickup point %s", from.ID)
+	}
+	orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: from.ID, DeliveryDate: date,
+		Statuses: []OrderStatus{OrderPendingPayment, OrderPaid, OrderConfirmed}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.store.InTx(ctx, func(tx Store) error {
+		n = 0
+		now := s.clock.Now()
+		for i := range orders {
+			o := &orders[i]
+			code := o.PickupCode
+			if code != "" {
+				if _, err := tx.FindOrderByPickupCode(ctx, to.ID, code); err == nil {
+					moved := *o
+					moved.PickupPointID = to.ID
+					if code, err = s.newPickupCode(ctx, tx, &moved); err != nil {
+						return err
+					}
+				} else if !IsNotFound(err) {
+					return err
+				}
+			}
+			ok, err := tx.MoveOrderPickupPoint(ctx, o.ID, o.Status, from.ID, to.ID, code)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // it moved on meanwhile
+			}
+			n++
+			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyMoved, now, "%s 暂停营业，您的订单 %s 改到 %s（%s）取货。", from.Name, o.ID, to.Name, to.Address); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}

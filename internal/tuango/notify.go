@@ -24,6 +24,7 @@ const (
 	NotifyShort      NotificationKind = "order_short"
 	NotifyReminder   NotificationKind = "pickup_reminder"
 	NotifyDispatched NotificationKind = "delivery_dispatched"
+	NotifyMoved      NotificationKind = "order_moved" // to another pickup point
 )
 
 // ReminderLead is how long before the pickup window ends the customer is

@@ -129,6 +129,10 @@ type Store interface {
 	// the message with id before when it is not empty.
 	FindInbox(ctx context.Context, userID, before string, limit int) ([]Message, error)
 
+	// MoveOrderPickupPoint moves an order to another pickup point with its
+	// pickup code if it is still in status and at point from, and reports
+	// whether it was.
+	MoveOrderPickupPoint(ctx context.Context, orderID string, status OrderStatus, from, to, code string) (bool, error)
 	// SaveCityClosure closes a city for a date, or changes the reason.
 	SaveCityClosure(ctx context.Context, c *Closure) error
 	// AddPickupPointClosure closes a pickup point for a range of dates.

@@ -361,3 +361,29 @@ func (s *Server) handleClosePickupPoint(w http.ResponseWriter, r *http.Request, 
 	}
 	writeJSON(w, http.StatusOK, viewClosure(c))
 }
+
+type moveOrdersRequest struct {
+	ToPickupPointID string `json:"to_pickup_point_id"`
+	DeliveryDate    string `json:"delivery_date"`
+}
+
+type moveOrdersView struct {
+	FromPickupPointID string `json:"from_pickup_point_id"`
+	ToPickupPointID   string `json:"to_pickup_point_id"`
+	DeliveryDate      string `json:"delivery_date"`
+	Moved             int    `json:"moved_orders"`
+}
+
+func (s *Server) handleAdminMoveOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	var in moveOrdersRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.svc.MoveOrders(r.Context(), a, r.PathValue("id"), in.ToPickupPointID, in.DeliveryDate)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, moveOrdersView{FromPickupPointID: r.PathValue("id"), ToPickupPointID: in.ToPickupPointID, DeliveryDate: in.DeliveryDate, Moved: n})
+}

@@ -178,6 +178,9 @@ func TestClosuresRefuseOrdering(t *testing.T) {
 	deal := e.newDeal(100, 10, 990)
 	leader, other := e.roleUser(tuango.RoleLeader, ""), e.roleUser(tuango.RoleLeader, "")
 	e.operator.mustDo("PATCH", "/api/v1/admin/pickup-points/"+e.otherPPID, map[string]any{"leader_id": leader.userID}, 200, nil)
+	early := e.customer()
+	var placed orderView
+	early.mustDo("POST", "/api/v1/orders", map[string]any{"pickup_point_id": e.otherPPID, "items": []map[string]any{{"deal_id": deal, "quantity": 1}}}, 201, &placed, "Idempotency-Key", newKey())
 	closure := map[string]any{"from": "2026-11-26", "to": "2026-11-28", "reason": "店主休假"}
 	other.mustDo("PUT", "/api/v1/admin/pickup-points/"+e.otherPPID+"/closures", closure, 404, nil)
 	leader.mustDo("PUT", "/api/v1/admin/pickup-points/"+e.otherPPID+"/closures", closure, 200, nil)
@@ -187,6 +190,14 @@ func TestClosuresRefuseOrdering(t *testing.T) {
 		t.Errorf("ordering at a closed point = %d %s, want 409 pickup_point_closed with the reason", r.status, r.body)
 	}
 	c.mustOrder(deal, 1) // the other point is open
+	var mv moveOrdersView
+	e.operator.mustDo("POST", "/api/v1/admin/pickup-points/"+e.otherPPID+"/move-orders", map[string]any{"to_pickup_point_id": e.ppID, "delivery_date": "2026-11-26"}, 200, &mv)
+	var moved orderView
+	early.mustDo("GET", "/api/v1/orders/"+placed.ID, nil, 200, &moved)
+	if mv.Moved != 1 || moved.PickupPointID != e.ppID {
+		t.Errorf("moving the closed point's orders = %+v, the order now at %s; want it moved to %s", mv, moved.PickupPointID, e.ppID)
+	}
+	e.operator.mustDo("POST", "/api/v1/admin/pickup-points/"+e.otherPPID+"/move-orders", map[string]any{"to_pickup_point_id": e.otherPPID, "delivery_date": "2026-11-26"}, 400, nil)
 	e.operator.mustDo("PUT", "/api/v1/admin/cities/"+e.cityID+"/closures/2026-11-26", map[string]any{"reason": "暴雨停运"}, 200, nil)
 	if r := c.order(deal, 1); r.status != 409 || r.problem().Code != tuango.CodeCityClosed {
 		t.Errorf("ordering in a closed city = %d %s, want 409 city_closed", r.status, r.body)

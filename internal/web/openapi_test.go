@@ -48,6 +48,7 @@ var openapiInputSchemas = map[string]any{
 
 	"CityClosureRequest":        cityClosureRequest{},
 	"PickupPointClosureRequest": pickupPointClosureRequest{},
+	"MoveOrdersRequest":         moveOrdersRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

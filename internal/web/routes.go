@@ -59,6 +59,7 @@ func (s *Server) routes() []Route {
 		h("PATCH", "/api/v1/admin/leaders/{id}", s.authed(s.handleAdminUpdateLeader)),
 		h("PUT", "/api/v1/admin/cities/{id}/closures/{date}", s.authed(s.handleAdminCloseCity)),
 		h("PUT", "/api/v1/admin/pickup-points/{id}/closures", s.authed(s.handleClosePickupPoint)),
+		h("POST", "/api/v1/admin/pickup-points/{id}/move-orders", s.authed(s.handleAdminMoveOrders)),
 		h("POST", "/api/v1/admin/cutoffs", s.authed(s.handleAdminCutoff)),
 		h("GET", "/api/v1/admin/cutoffs/{id}/{date}", s.authed(s.handleAdminGetCutoff)),
 		h("GET", "/api/v1/admin/purchase-orders", s.authed(s.handleAdminPurchaseOrders)),
