@@ -10,8 +10,8 @@ ALTER TABLE orders ADD COLUMN arrived_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN picked_up_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN unclaimed_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN refunded_at INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX orders_city_delivery ON orders(city_id, delivery_date, status);
-CREATE INDEX orders_point_delivery ON orders(pickup_point_id, delivery_date, status);
+CREATE INDEX orders_city_delivery ON orders(city_id, delivery_date, status, created_at, id);
+CREATE INDEX orders_point_delivery ON orders(pickup_point_id, delivery_date, status, created_at, id);
 -- A pickup code is unique among its point's open orders.
 CREATE UNIQUE INDEX orders_pickup_code ON orders(pickup_point_id, pickup_code)
   WHERE pickup_code <> '' AND status IN ('paid', 'confirmed', 'shipped', 'arrived');
