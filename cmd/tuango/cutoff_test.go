@@ -41,3 +41,14 @@ func TestCutoffCommandIsIdempotent(t *testing.T) {
 		t.Error("cutoff without --date succeeded, want an error")
 	}
 }
+
+// tuango bench cutoff runs end to end on a small day.
+func TestBenchCutoffRuns(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "cutoff", "--lines", "300", "--buyers", "2"}, env(nil), nil, &out, &errb); err != nil {
+		t.Fatalf("bench cutoff: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "300 order lines in 100 orders cut off") || !strings.Contains(out.String(), "p99") {
+		t.Errorf("bench cutoff printed:\n%s", out.String())
+	}
+}
