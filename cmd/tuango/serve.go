@@ -108,8 +108,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
-	svc.SetSender(sms.NewSandbox(store, clock)) // no real SMS provider yet: the sandbox records what it would send
-	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
+	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
+	svc.SetSender(smsSandbox)
+	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)

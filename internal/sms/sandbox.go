@@ -50,6 +50,13 @@ func (s *Sandbox) SetFaults(f Faults) {
 	s.mu.Unlock()
 }
 
+// Faults returns the faults switched on.
+func (s *Sandbox) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f
+}
+
 // ErrFault is the error of a switched-on fault.
 var ErrFault = errors.New("sms sandbox: fault injected")
 

@@ -109,6 +109,10 @@ func TestTheDayThroughTheAPI(t *testing.T) {
 	if del.PickupPointID != e.ppID || len(del.Orders) != 3 || len(del.Lines) != 1 || del.Lines[0].Quantity != 3 {
 		t.Errorf("delivery = %+v, want 3 orders of 3 units at %s", del, e.ppID)
 	}
+	pick := leader.mustDo("GET", "/api/v1/leader/deliveries/2026-11-26?format=csv", nil, 200, nil)
+	if !strings.HasPrefix(pick.header.Get("Content-Type"), "text/csv") || strings.Count(string(pick.body), "\n") != 4 {
+		t.Errorf("pick list CSV = %s\n%s", pick.header.Get("Content-Type"), pick.body)
+	}
 	otherLeader.mustDo("GET", "/api/v1/leader/deliveries/2026-11-26", nil, 200, &del)
 	if len(del.Orders) != 0 {
 		t.Errorf("another point's leader sees %+v, want nothing", del)

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
+	"strconv"
 
 	qrcode "github.com/yeqown/go-qrcode/v2"
 
@@ -53,7 +54,14 @@ func (s *Server) handleLeaderDelivery(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewDelivery(d))
+	// The pick list: per customer, their orders, lines and quantities.
+	rows := [][]string{{"customer_name", "order_id", "line_no", "deal_id", "title", "quantity"}}
+	for _, o := range d.Orders {
+		for _, l := range o.Order.Lines {
+			rows = append(rows, []string{o.CustomerName, o.Order.ID, strconv.Itoa(l.LineNo), l.DealID, l.Title, strconv.Itoa(l.Quantity)})
+		}
+	}
+	s.writeExport(w, r, "pick-list-"+d.PickupPointID+"-"+d.DeliveryDate, rows, viewDelivery(d))
 }
 
 type signRequest struct {
