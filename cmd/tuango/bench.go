@@ -18,8 +18,10 @@ Benchmarks:
   flash   a flash sale on one hot deal over HTTP: orders/s until sold out,
           latencies, server CPU and memory, then checks nothing was oversold
           and every acknowledged order is there
+  cutoff  one city's cutoff of --lines order lines while another city
+          orders: the cutoff's time, peak heap, the other city's p99
 
-Run tuango bench flash --help for its flags.
+Run tuango bench flash --help (or cutoff --help) for its flags.
 `
 
 const flashHelp = `flash starts a server of its own (this binary, demo data, on a fresh
@@ -36,15 +38,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, benchUsage)
 		if len(args) == 0 {
-			return errors.New("bench: which benchmark? (flash)")
+			return errors.New("bench: which benchmark? (flash, cutoff)")
 		}
 		return nil
 	}
-	if args[0] != "flash" {
-		fmt.Fprint(stderr, benchUsage)
-		return fmt.Errorf("bench: unknown benchmark %q", args[0])
+	switch args[0] {
+	case "flash":
+		return runBenchFlash(ctx, args[1:], getenv, stdout, stderr)
+	case "cutoff":
+		return runBenchCutoff(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return runBenchFlash(ctx, args[1:], getenv, stdout, stderr)
+	fmt.Fprint(stderr, benchUsage)
+	return fmt.Errorf("bench: unknown benchmark %q", args[0])
 }
 
 func runBenchFlash(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

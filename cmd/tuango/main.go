@@ -29,6 +29,7 @@ Commands:
   demo      start on embedded SQLite with demo data (seeded on first start)
   serve     serve on existing data, without seeding
   migrate   apply database migrations and exit
+  cutoff    run a city's cutoff for a delivery date: tuango cutoff --city ID --date YYYY-MM-DD
   admin     manage accounts: tuango admin create --phone P --password-file F
   bench     load generators: tuango bench flash
   chaos     the fault test: kill nodes during a flash sale, then check every rule
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "cutoff":
+		return runCutoff(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		tuneGC(getenv) // the load generator shares the server's cores
 		return runBench(ctx, args[1:], getenv, stdout, stderr)

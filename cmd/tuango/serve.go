@@ -18,6 +18,7 @@ import (
 	"tuango/internal/demo"
 	"tuango/internal/jobs"
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
 	"tuango/internal/web"
@@ -40,12 +41,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	publicURL := fs.String("public-url", "", "the URL customers and the payment provider reach this node at (default http://ADDR)")
 	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
 	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run (reconciliation runs every 5)")
+	pickupWindow := fs.Duration("pickup-window", tuango.DefaultPickupWindow, "how long an arrived order waits for its customer before it becomes unclaimed")
 	reconcileAfter := fs.Duration("reconcile-after", tuango.ReconcileAfter, "how long to wait for a payment notification before asking the provider")
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
+	simulate := fs.Bool("simulate-day", false, "demo only: once serving, play a whole day on the demo data — orders, payments, an early cutoff, dispatch, sign-offs with shortages, pickups, some never collected — so that every list is filled in")
 	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM, how long to go on serving with /readyz answering 503 before the listener closes, so that load balancers stop sending first")
 	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish once the listener has closed")
 	maxConns := fs.Int("db-max-conns", sqlstore.DefaultMaxConns, "PostgreSQL connections per node at most (keep nodes × this under the server's max_connections)")
@@ -104,8 +107,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter}, log)
-	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
+	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
+	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
+	svc.SetSender(smsSandbox)
+	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
@@ -116,6 +121,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "tuango %s listening on %s (database: %s, node %s)\n", name, base, db.Engine(), *nodeID)
+	if withDemo && *simulate {
+		go func() {
+			if err := simulateDay(jobCtx, svc, sandbox, stdout); err != nil {
+				log.Error("simulate-day failed", "err", err)
+			}
+		}()
+	}
 
 	select {
 	case err := <-served:
@@ -152,8 +164,8 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
-		fmt.Fprintf(stdout, "seeded demo data: 1 city, %d warehouses, %d routes, %d pickup points, %d suppliers, %d products, %d deals (%d flash), %d customers\n",
-			sum.Warehouses, sum.Routes, sum.PickupPoints, sum.Suppliers, sum.Products, sum.Deals, sum.FlashDeals, sum.Customers)
+		fmt.Fprintf(stdout, "seeded demo data: 长沙 with %d warehouses, %d routes, %d pickup points, %d suppliers, %d products, %d deals (%d flash), %d customers; 武汉 (cutoff 22:00) with %d pickup points and %d deals\n",
+			sum.Warehouses, sum.Routes, sum.PickupPoints, sum.Suppliers, sum.Products, sum.Deals, sum.FlashDeals, sum.Customers, sum.SecondCityPoints, sum.SecondCityDeals)
 	} else if n, err := demo.Refresh(ctx, store, now, seed); err != nil {
 		return fmt.Errorf("refresh demo deals: %w", err)
 	} else if n > 0 {
@@ -165,8 +177,9 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 
 const demoAccounts = `Demo accounts, all with password tuango-demo:
   operator   13900000001
-  customers  13900001001 … 13900001500
-  leaders    13900002001 … 13900002060
+  customers  13900001001 … 13900001500 (长沙), 13900001501 … 13900001600 (武汉)
+  leaders    13900002001 … 13900002060 (长沙), 13900002061 … 13900002072 (武汉)
+  suppliers  13900003001 … 13900003020, each bound to its supplier
 `
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -53,6 +53,8 @@ func Check(ctx context.Context, h History, db *sql.DB, dialect string, setup Set
 	c.run("payments_once", "a paid order has one capture; refunds ≤ captured; late captures refunded once; events once", c.paymentsOnce)
 	c.run("reconciliation_closes", "provider payments and refunds = tuango's, per payment", c.reconciliation)
 	c.run("acknowledged_payments_reflected", "every acknowledged payment, confirmation and cancellation took effect", c.acknowledgedPayments)
+	c.run("legal_transitions", "every order's recorded moves are moves of the state machine, ending in its status", c.legalTransitions)
+	c.run("pickup_code_once", "an order is handed over at most once, only at its own pickup point, and picked up only so", c.pickupOnce)
 	c.run("every_order_ends", "every order is final, or pending with a deadline after the quiet time; expiry never early", c.orderEnds)
 	r.Checks = c.results
 	r.Settled = c.settle()

@@ -47,7 +47,14 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 	}{
 		{"an acknowledged order is missing", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
 			f.exec(`DELETE FROM order_lines WHERE order_id = ?`, f.orders["B"])
+			f.exec(`DELETE FROM order_events WHERE order_id = ?`, f.orders["B"])
 			f.exec(`DELETE FROM orders WHERE id = ?`, f.orders["B"])
+		}},
+		{"an order that skipped states", "legal_transitions", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET status = 'shipped' WHERE id = ?`, f.orders["A"])
+		}},
+		{"an order handed over at another point", "pickup_code_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO pickup_verifications (id, leader_id, pickup_point_id, order_id, ok, at) VALUES ('pv_x', 'usr_x', 'pp_elsewhere', ?, ?, 1)`, f.orders["A"], true)
 		}},
 		{"an acknowledged order's total changed", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
 			f.exec(`UPDATE orders SET total_fen = total_fen + 1 WHERE id = ?`, f.orders["A"])

@@ -17,9 +17,16 @@ type dealRow struct {
 
 type orderRow struct {
 	id, user, status, key, reason  string
+	point                          string
+	events                         []eventRow // the order's moves, oldest first
 	total                          int64
 	created, expires, paid, cancel int64 // microseconds since the epoch
 	lines                          []lineRow
+}
+
+type eventRow struct {
+	status string
+	at     int64
 }
 
 type lineRow struct {
@@ -65,6 +72,7 @@ type tables struct {
 	idem       map[userKey]int // status of each stored response
 	sbPayments map[string]*sandboxPaymentRow
 	sbRefunds  []sandboxRefundRow
+	pickups    []struct{ order, point string } // verifications that handed an order over
 }
 
 func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
@@ -93,9 +101,9 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 			t.deals[d.id] = &d
 			return err
 		}},
-		{`SELECT id, user_id, status, idempotency_key, cancel_reason, total_fen, created_at, expires_at, paid_at, cancelled_at FROM orders`, func(r *sql.Rows) error {
+		{`SELECT id, user_id, status, idempotency_key, cancel_reason, total_fen, created_at, expires_at, paid_at, cancelled_at, pickup_point_id FROM orders`, func(r *sql.Rows) error {
 			var o orderRow
-			err := r.Scan(&o.id, &o.user, &o.status, &o.key, &o.reason, &o.total, &o.created, &o.expires, &o.paid, &o.cancel)
+			err := r.Scan(&o.id, &o.user, &o.status, &o.key, &o.reason, &o.total, &o.created, &o.expires, &o.paid, &o.cancel, &o.point)
 			t.orders[o.id] = &o
 			t.orderIDs = append(t.orderIDs, o.id)
 			return err
@@ -114,6 +122,23 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 			}
 			o.lines = append(o.lines, l)
 			return nil
+		}},
+		{`SELECT order_id, status, at FROM order_events ORDER BY order_id, at`, func(r *sql.Rows) error {
+			var id string
+			var e eventRow
+			if err := r.Scan(&id, &e.status, &e.at); err != nil {
+				return err
+			}
+			if o := t.orders[id]; o != nil {
+				o.events = append(o.events, e)
+			}
+			return nil
+		}},
+		{`SELECT order_id, pickup_point_id FROM pickup_verifications WHERE order_id <> ''`, func(r *sql.Rows) error {
+			var p struct{ order, point string }
+			err := r.Scan(&p.order, &p.point)
+			t.pickups = append(t.pickups, p)
+			return err
 		}},
 		{`SELECT user_id, deal_id, units FROM customer_deal_units`, func(r *sql.Rows) error {
 			var k userDeal

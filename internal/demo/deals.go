@@ -8,28 +8,48 @@ import (
 	"tuango/internal/tuango"
 )
 
-// Refresh gives the demo city a new day of deals on its existing products
+// Refresh gives each demo city a new day of deals on its existing products
 // when none is live at now — say, when a demo folder is opened again the
 // next day — and returns how many it created; otherwise it does nothing.
 func Refresh(ctx context.Context, store tuango.Store, now time.Time, seed int64) (int, error) {
 	now = tuango.Truncate(now)
 	var n int
 	err := store.InTx(ctx, func(tx tuango.Store) error {
+		n = 0
 		city, err := findCity(ctx, tx)
 		if err != nil {
 			return err
 		}
-		live, err := tx.FindDeals(ctx, tuango.DealFilter{CityID: city.ID, LiveAt: now, Limit: 1})
-		if err != nil || len(live) > 0 {
-			return err
-		}
-		products, err := tx.FindProducts(ctx, "")
+		cities, err := tx.FindCities(ctx)
 		if err != nil {
 			return err
 		}
-		b, err := createDeals(ctx, tx, city, products, now, seed)
-		n = b.deals
-		return err
+		for _, c := range cities {
+			if c.Name != city.Name && c.Name != SecondCityName {
+				continue
+			}
+			live, err := tx.FindDeals(ctx, tuango.DealFilter{CityID: c.ID, LiveAt: now, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(live) > 0 {
+				continue
+			}
+			products, err := tx.FindProducts(ctx, "")
+			if err != nil {
+				return err
+			}
+			salt := seed
+			if c.Name == SecondCityName {
+				salt ^= secondCityStream
+			}
+			b, err := createDeals(ctx, tx, &c, products, now, salt)
+			n += b.deals
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("demo: refresh deals: %w", err)

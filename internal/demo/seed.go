@@ -44,6 +44,12 @@ type Summary struct {
 	SaleEndsAt   time.Time // the deals' cutoff, UTC
 	DeliveryDate string    // YYYY-MM-DD, local to the city
 
+	SecondCityID       string // 武汉, with its own network and deals; the counts above are 长沙's
+	SecondCityPoints   int
+	SecondCityDeals    int
+	FirstSupplierPhone string
+	LastSupplierPhone  string
+
 	OperatorPhone      string
 	FirstLeaderPhone   string
 	FirstCustomerPhone string
@@ -93,7 +99,10 @@ func Seed(ctx context.Context, store tuango.Store, hasher tuango.PasswordHasher,
 		}
 		b, err := createDeals(ctx, tx, city, products, now, seed)
 		sum.Deals, sum.FlashDeals, sum.SaleEndsAt, sum.DeliveryDate = b.deals, b.flash, b.endsAt, b.deliveryDate
-		return err
+		if err != nil {
+			return err
+		}
+		return secondCity(ctx, tx, products, now, hash, seed, sum)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo: seed: %w", err)
@@ -143,7 +152,7 @@ func (g *gen) network(ctx context.Context, tx tuango.Store, city *tuango.City, n
 				return nil, err
 			}
 			sum.Routes++
-			for _, community := range d.communities {
+			for stop, community := range d.communities {
 				surname, given, female := g.person()
 				call := g.pick(callMale)
 				if female {
@@ -157,6 +166,7 @@ func (g *gen) network(ctx context.Context, tx tuango.Store, city *tuango.City, n
 					Address:       fmt.Sprintf("长沙市%s%s%d号（%s%s）", d.name, g.pick(d.roads), 1+g.r.IntN(600), community, g.pick(gates)),
 					CommissionBps: 500 + 50*g.r.IntN(15), // 5% to 12%
 					Active:        true,
+					StopSeq:       stop + 1,
 				}
 				leader := &tuango.User{
 					ID:                g.id("usr"),

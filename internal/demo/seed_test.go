@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -53,10 +54,37 @@ func TestSeed(t *testing.T) {
 	store, sum := seed(t, 1)
 
 	cities, err := store.FindCities(ctx)
-	if err != nil || len(cities) != 1 || cities[0].Name != "长沙" || cities[0].Cutoff != "23:00" {
-		t.Fatalf("FindCities = %+v, %v; want the one city 长沙 with cutoff 23:00", cities, err)
+	if err != nil || len(cities) != 2 {
+		t.Fatalf("FindCities = %+v, %v; want 长沙 and 武汉", cities, err)
 	}
-	city := cities[0]
+	byName := map[string]tuango.City{cities[0].Name: cities[0], cities[1].Name: cities[1]}
+	city := byName["长沙"]
+	if city.Cutoff != "23:00" || city.ID != sum.CityID || byName["武汉"].Cutoff != "22:00" || byName["武汉"].ID != sum.SecondCityID {
+		t.Fatalf("cities = %+v, want 长沙 with cutoff 23:00 and 武汉 with 22:00", byName)
+	}
+	t.Run("武汉 has its own points, all on routes with stop sequences, and its deals", func(t *testing.T) {
+		pps, err := store.FindPickupPoints(ctx, tuango.PickupPointFilter{CityID: sum.SecondCityID})
+		if err != nil || len(pps) != sum.SecondCityPoints || len(pps) < 10 {
+			t.Fatalf("武汉's pickup points = %d, %v; want %d", len(pps), err, sum.SecondCityPoints)
+		}
+		for _, pp := range pps {
+			if pp.RouteID == "" || pp.StopSeq < 1 || pp.LeaderID == "" {
+				t.Errorf("pickup point %s: route %q, stop %d, leader %q", pp.Name, pp.RouteID, pp.StopSeq, pp.LeaderID)
+			}
+		}
+		if deals := liveDeals(t, store, sum.SecondCityID, now); len(deals) != sum.SecondCityDeals || len(deals) < 70 {
+			t.Errorf("武汉's live deals = %d, summary %d", len(deals), sum.SecondCityDeals)
+		}
+	})
+	t.Run("every supplier has an account bound to it", func(t *testing.T) {
+		sups, _ := store.FindSuppliers(ctx)
+		for i, s := range sups {
+			u, err := store.FindUserByPhone(ctx, fmt.Sprint(13900003001+i))
+			if err != nil || u.Role != tuango.RoleSupplier || u.SupplierID != s.ID {
+				t.Errorf("supplier account %d = %+v, %v; want one bound to %s", 13900003001+i, u, err, s.ID)
+			}
+		}
+	})
 	whs, err := store.FindWarehouses(ctx, city.ID)
 	if err != nil || len(whs) != 4 {
 		t.Errorf("FindWarehouses = %d, %v; want 4", len(whs), err)
@@ -192,10 +220,10 @@ func TestRefresh(t *testing.T) {
 	}
 	later := now.Add(48 * time.Hour)
 	n, err := demo.Refresh(ctx, store, later, 7)
-	if err != nil || n < 70 || n > 90 {
-		t.Fatalf("Refresh two days later = %d, %v; want 70 to 90", n, err)
+	if err != nil || n < 140 || n > 180 {
+		t.Fatalf("Refresh two days later = %d, %v; want 70 to 90 in each city", n, err)
 	}
-	deals := liveDeals(t, store, sum.CityID, later)
+	deals := append(liveDeals(t, store, sum.CityID, later), liveDeals(t, store, sum.SecondCityID, later)...)
 	if len(deals) != n {
 		t.Errorf("%d deals live two days later; want the %d new ones", len(deals), n)
 	}

@@ -73,27 +73,27 @@ func (s *Store) FindRoutes(ctx context.Context, cityID string) ([]tuango.Route, 
 		JOIN warehouses w ON w.id = r.warehouse_id WHERE w.city_id = ? ORDER BY r.id`, cityID)
 }
 
-const pickupPointSelect = `SELECT id, city_id, route_id, name, address, leader_id, commission_bps, active FROM pickup_points`
+const pickupPointSelect = `SELECT id, city_id, route_id, name, address, leader_id, commission_bps, active, stop_seq FROM pickup_points`
 
 func scanPickupPoint(sc scanner, p *tuango.PickupPoint) error {
 	var route, leader sql.NullString
-	err := sc.Scan(&p.ID, &p.CityID, &route, &p.Name, &p.Address, &leader, &p.CommissionBps, &p.Active)
+	err := sc.Scan(&p.ID, &p.CityID, &route, &p.Name, &p.Address, &leader, &p.CommissionBps, &p.Active, &p.StopSeq)
 	p.RouteID, p.LeaderID = route.String, leader.String
 	return err
 }
 
 // CreatePickupPoint inserts a pickup point.
 func (s *Store) CreatePickupPoint(ctx context.Context, p *tuango.PickupPoint) error {
-	_, err := s.exec(ctx, `INSERT INTO pickup_points (id, city_id, route_id, name, address, leader_id, commission_bps, active)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.CityID, nullable(p.RouteID), p.Name, p.Address, nullable(p.LeaderID), p.CommissionBps, p.Active)
+	_, err := s.exec(ctx, `INSERT INTO pickup_points (id, city_id, route_id, name, address, leader_id, commission_bps, active, stop_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.CityID, nullable(p.RouteID), p.Name, p.Address, nullable(p.LeaderID), p.CommissionBps, p.Active, p.StopSeq)
 	return wrap(err, "create pickup point %s", p.ID)
 }
 
 // UpdatePickupPoint changes a pickup point.
 func (s *Store) UpdatePickupPoint(ctx context.Context, p *tuango.PickupPoint) error {
-	ok, err := s.execOne(ctx, `UPDATE pickup_points SET city_id = ?, route_id = ?, name = ?, address = ?, leader_id = ?, commission_bps = ?, active = ?
-		WHERE id = ?`, p.CityID, nullable(p.RouteID), p.Name, p.Address, nullable(p.LeaderID), p.CommissionBps, p.Active, p.ID)
+	ok, err := s.execOne(ctx, `UPDATE pickup_points SET city_id = ?, route_id = ?, name = ?, address = ?, leader_id = ?, commission_bps = ?, active = ?, stop_seq = ?
+		WHERE id = ?`, p.CityID, nullable(p.RouteID), p.Name, p.Address, nullable(p.LeaderID), p.CommissionBps, p.Active, p.StopSeq, p.ID)
 	return wrap(mustChange(ok, err), "update pickup point %s", p.ID)
 }
 

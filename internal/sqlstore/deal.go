@@ -65,6 +65,9 @@ func (s *Store) FindDeals(ctx context.Context, f tuango.DealFilter) ([]tuango.De
 	if f.CityID != "" {
 		where, args = append(where, "city_id = ?"), append(args, f.CityID)
 	}
+	if f.DeliveryDate != "" {
+		where, args = append(where, "delivery_date = ?"), append(args, f.DeliveryDate)
+	}
 	if !f.LiveAt.IsZero() {
 		where, args = append(where, "sale_starts_at <= ? AND sale_ends_at > ?"), append(args, micros(f.LiveAt), micros(f.LiveAt))
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"tuango/internal/tuango"
 )
@@ -15,34 +16,40 @@ func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
 func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error {
 	var ors, lines [][]any
 	for _, o := range orders {
-		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt)})
+		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt), o.DeliveryDate})
 		for _, l := range o.Lines {
-			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps})
+			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps, l.UnitCostFen})
 		}
 	}
-	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at)`, "", 9, ors); err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date)`, "", 10, ors); err != nil {
 		return wrap(err, "create %d orders", len(orders))
 	}
-	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps)`, "", 8, lines)
+	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps, unit_cost_fen)`, "", 9, lines)
 	return wrap(err, "create lines of %d orders", len(orders))
 }
 
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,
-	paid_at, cancelled_at, cancel_reason FROM orders`
+	paid_at, cancelled_at, cancel_reason, delivery_date, refunded_fen, pickup_code,
+	confirmed_at, shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at FROM orders`
 
 func scanOrder(sc scanner, o *tuango.Order) error {
-	var created, expires, paid, cancelled int64
+	var created, expires, paid, cancelled, confirmed, shipped, arrived, pickedUp, unclaimed, refunded int64
 	err := sc.Scan(&o.ID, &o.UserID, &o.PickupPointID, &o.CityID, &o.Status, &o.TotalFen, &o.IdempotencyKey,
-		&created, &expires, &paid, &cancelled, &o.CancelReason)
+		&created, &expires, &paid, &cancelled, &o.CancelReason, &o.DeliveryDate, &o.RefundedFen, &o.PickupCode,
+		&confirmed, &shipped, &arrived, &pickedUp, &unclaimed, &refunded)
 	o.CreatedAt, o.ExpiresAt, o.PaidAt, o.CancelledAt = fromMicros(created), fromMicros(expires), fromMicros(paid), fromMicros(cancelled)
+	o.ConfirmedAt, o.ShippedAt, o.ArrivedAt = fromMicros(confirmed), fromMicros(shipped), fromMicros(arrived)
+	o.PickedUpAt, o.UnclaimedAt, o.RefundedAt = fromMicros(pickedUp), fromMicros(unclaimed), fromMicros(refunded)
 	return err
 }
 
 func scanLine(sc scanner, l *tuango.OrderLine) error {
-	return sc.Scan(&l.OrderID, &l.LineNo, &l.DealID, &l.Title, &l.Quantity, &l.UnitPriceFen, &l.AmountFen, &l.CommissionBps)
+	return sc.Scan(&l.OrderID, &l.LineNo, &l.DealID, &l.Title, &l.Quantity, &l.UnitPriceFen, &l.AmountFen, &l.CommissionBps,
+		&l.UnitCostFen, &l.RefundedQuantity, &l.RefundedFen)
 }
 
-const lineSelect = `SELECT order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps FROM order_lines`
+const lineSelect = `SELECT order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps,
+	unit_cost_fen, refunded_quantity, refunded_fen FROM order_lines`
 
 // FindOrderByID finds an order with its lines.
 func (s *Store) FindOrderByID(ctx context.Context, id string) (*tuango.Order, error) {
@@ -69,7 +76,34 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(f.Status))
 	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "status IN ("+placeholders(len(f.Statuses))+")")
+		for _, st := range f.Statuses {
+			args = append(args, string(st))
+		}
+	}
 	order := ` ORDER BY created_at DESC, id`
+	if f.DeliveryDate != "" {
+		if f.CityID != "" {
+			where, args = append(where, "city_id = ?"), append(args, f.CityID)
+		}
+		if f.PickupPointID != "" {
+			where, args = append(where, "pickup_point_id = ?"), append(args, f.PickupPointID)
+		}
+		where, args = append(where, "delivery_date = ?"), append(args, f.DeliveryDate)
+		order = ` ORDER BY created_at, id`
+	}
+	if f.After != nil {
+		c := micros(f.After.CreatedAt)
+		where, args = append(where, "(created_at < ? OR (created_at = ? AND id > ?))"), append(args, c, c, f.After.ID)
+	}
+	if f.Unreminded {
+		where = append(where, "reminded_at = 0")
+	}
+	if !f.ArrivedBefore.IsZero() {
+		where, args = append(where, "arrived_at <= ?"), append(args, micros(f.ArrivedBefore))
+		order = ` ORDER BY arrived_at, id`
+	}
 	if !f.ExpiresBefore.IsZero() {
 		where, args = append(where, "expires_at <= ?"), append(args, micros(f.ExpiresBefore))
 		order = ` ORDER BY expires_at, id`
@@ -105,12 +139,84 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 	return orders, nil
 }
 
-// UpdateOrderStatus writes o's status, paid_at, cancelled_at and
-// cancel_reason if the order is still in status from.
+// UpdateOrderStatus writes o's status and the columns its moves record if
+// the order is still in status from; lines are written only when some
+// of them were refunded.
 func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tuango.OrderStatus) (bool, error) {
-	ok, err := s.execOne(ctx, `UPDATE orders SET status = ?, paid_at = ?, cancelled_at = ?, cancel_reason = ? WHERE id = ? AND status = ?`,
-		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.ID, string(from))
-	return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
+	ok, err := s.execOne(ctx, `UPDATE orders SET status = ?, paid_at = ?, cancelled_at = ?, cancel_reason = ?, pickup_code = ?, refunded_fen = ?,
+		confirmed_at = ?, shipped_at = ?, arrived_at = ?, picked_up_at = ?, unclaimed_at = ?, refunded_at = ? WHERE id = ? AND status = ?`,
+		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.PickupCode, o.RefundedFen,
+		micros(o.ConfirmedAt), micros(o.ShippedAt), micros(o.ArrivedAt), micros(o.PickedUpAt), micros(o.UnclaimedAt), micros(o.RefundedAt),
+		o.ID, string(from))
+	if err != nil || !ok || o.RefundedFen == 0 {
+		return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
+	}
+	for _, l := range o.Lines {
+		if _, err := s.exec(ctx, `UPDATE order_lines SET refunded_quantity = ?, refunded_fen = ? WHERE order_id = ? AND line_no = ?`,
+			l.RefundedQuantity, l.RefundedFen, o.ID, l.LineNo); err != nil {
+			return false, wrap(err, "update refunds of order %s line %d", o.ID, l.LineNo)
+		}
+	}
+	return true, nil
+}
+
+// AddOrderEvent records a move in an order's timeline.
+func (s *Store) AddOrderEvent(ctx context.Context, e *tuango.OrderEvent) error {
+	_, err := s.exec(ctx, `INSERT INTO order_events (order_id, status, at, mover, actor_id, place, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.OrderID, string(e.Status), micros(e.At), string(e.Mover), e.ActorID, e.Place, e.Reason)
+	return wrap(err, "add event %s of order %s", e.Status, e.OrderID)
+}
+
+// FindOrderEvents returns an order's timeline, oldest first.
+func (s *Store) FindOrderEvents(ctx context.Context, orderID string) ([]tuango.OrderEvent, error) {
+	return queryAll(s, ctx, func(sc scanner, e *tuango.OrderEvent) error {
+		var at int64
+		err := sc.Scan(&e.OrderID, &e.Status, &at, &e.Mover, &e.ActorID, &e.Place, &e.Reason)
+		e.At = fromMicros(at)
+		return err
+	}, `SELECT order_id, status, at, mover, actor_id, place, reason FROM order_events WHERE order_id = ? ORDER BY at, status`, orderID)
+}
+
+// FindOrderByPickupCode finds a pickup point's open order with a code.
+func (s *Store) FindOrderByPickupCode(ctx context.Context, pickupPointID, code string) (*tuango.Order, error) {
+	var id string
+	err := s.queryRow(ctx, `SELECT id FROM orders WHERE pickup_point_id = ? AND pickup_code = ?
+		AND status IN ('paid', 'confirmed', 'shipped', 'arrived', 'picked_up')
+		ORDER BY CASE WHEN status = 'picked_up' THEN 1 ELSE 0 END, picked_up_at DESC LIMIT 1`, pickupPointID, code).Scan(&id)
+	if err != nil {
+		return nil, wrap(notFound(err), "find order by pickup code at %s", pickupPointID)
+	}
+	return s.FindOrderByID(ctx, id)
+}
+
+// SumDeliveryUnits sums a city's units for a delivery date per pickup
+// point, deal and unit cost, and counts the orders per pickup point.
+func (s *Store) SumDeliveryUnits(ctx context.Context, cityID, date string, statuses []tuango.OrderStatus) (tuango.DeliveryUnits, error) {
+	out := tuango.DeliveryUnits{Orders: map[string]int{}}
+	args := []any{cityID, date}
+	for _, st := range statuses {
+		args = append(args, string(st))
+	}
+	in := placeholders(len(statuses))
+	units, err := queryAll(s, ctx, func(sc scanner, u *tuango.PointDealUnits) error {
+		return sc.Scan(&u.PickupPointID, &u.DealID, &u.UnitCostFen, &u.Quantity)
+	}, `SELECT o.pickup_point_id, l.deal_id, l.unit_cost_fen, SUM(l.quantity) FROM orders o JOIN order_lines l ON l.order_id = o.id
+		WHERE o.city_id = ? AND o.delivery_date = ? AND o.status IN (`+in+`)
+		GROUP BY o.pickup_point_id, l.deal_id, l.unit_cost_fen ORDER BY o.pickup_point_id, l.deal_id, l.unit_cost_fen`, args...)
+	if err != nil {
+		return out, wrap(err, "sum units of city %s for %s", cityID, date)
+	}
+	out.Units = units
+	type count struct {
+		pp string
+		n  int
+	}
+	counts, err := queryAll(s, ctx, func(sc scanner, c *count) error { return sc.Scan(&c.pp, &c.n) },
+		`SELECT pickup_point_id, COUNT(*) FROM orders WHERE city_id = ? AND delivery_date = ? AND status IN (`+in+`) GROUP BY pickup_point_id`, args...)
+	for _, c := range counts {
+		out.Orders[c.pp] = c.n
+	}
+	return out, wrap(err, "count orders of city %s for %s", cityID, date)
 }
 
 // CountLiveUnits counts a deal's units in a user's live orders.
@@ -119,4 +225,33 @@ func (s *Store) CountLiveUnits(ctx context.Context, userID, dealID string) (int,
 	err := s.queryRow(ctx, `SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
 		WHERE o.user_id = ? AND l.deal_id = ? AND o.status IN ('pending_payment', 'paid')`, userID, dealID).Scan(&n)
 	return n, wrap(err, "count units of deal %s", dealID)
+}
+
+// AddPickupVerification logs a pickup verification attempt.
+func (s *Store) AddPickupVerification(ctx context.Context, v *tuango.PickupVerification) error {
+	_, err := s.exec(ctx, `INSERT INTO pickup_verifications (id, leader_id, pickup_point_id, order_id, ok, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		v.ID, v.LeaderID, v.PickupPointID, v.OrderID, v.OK, micros(v.At))
+	return wrap(err, "log pickup verification of leader %s", v.LeaderID)
+}
+
+// CountFailedPickups counts a leader's wrong codes after a time.
+func (s *Store) CountFailedPickups(ctx context.Context, leaderID string, since time.Time) (int, time.Time, error) {
+	var n int
+	var oldest int64
+	err := s.queryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM pickup_verifications WHERE leader_id = ? AND ok = ? AND at > ?`,
+		leaderID, false, micros(since)).Scan(&n, &oldest)
+	return n, fromMicros(oldest), wrap(err, "count failed pickups of leader %s", leaderID)
+}
+
+// MarkReminded records an order's pickup reminder once.
+func (s *Store) MarkReminded(ctx context.Context, orderID string, at time.Time) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET reminded_at = ? WHERE id = ? AND reminded_at = 0`, micros(at), orderID)
+	return ok, wrap(err, "mark order %s reminded", orderID)
+}
+
+// MoveOrderPickupPoint moves an order to another point, guarded.
+func (s *Store) MoveOrderPickupPoint(ctx context.Context, orderID string, status tuango.OrderStatus, from, to, code string) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE orders SET pickup_point_id = ?, pickup_code = ? WHERE id = ? AND status = ? AND pickup_point_id = ?`,
+		to, code, orderID, string(status), from)
+	return ok, wrap(err, "move order %s to pickup point %s", orderID, to)
 }

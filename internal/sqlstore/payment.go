@@ -81,6 +81,9 @@ func (s *Store) RecordProviderEvent(ctx context.Context, provider, eventID strin
 // CreateRefund inserts a refund; a second refund of one payment is a
 // conflict, reported without aborting the transaction.
 func (s *Store) CreateRefund(ctx context.Context, r *tuango.Refund) error {
+	if r.LineNo > 0 {
+		return s.createPartialRefund(ctx, r)
+	}
 	ok, err := s.execOne(ctx, `INSERT INTO refunds (id, payment_id, order_id, amount_fen, reason, status, created_at, completed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (payment_id) DO NOTHING`,
 		r.ID, r.PaymentID, r.OrderID, r.AmountFen, r.Reason, string(r.Status), micros(r.CreatedAt), micros(r.CompletedAt))
@@ -90,7 +93,20 @@ func (s *Store) CreateRefund(ctx context.Context, r *tuango.Refund) error {
 	return wrap(err, "create refund of payment %s", r.PaymentID)
 }
 
-// FindRefunds lists refunds of a payment or in a status, oldest first.
+// createPartialRefund inserts a refund of part of an order line; a second
+// refund of one line for one reason is a conflict.
+func (s *Store) createPartialRefund(ctx context.Context, r *tuango.Refund) error {
+	ok, err := s.execOne(ctx, `INSERT INTO partial_refunds (id, payment_id, order_id, line_no, quantity, amount_fen, reason, status, created_at, completed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id, line_no, reason) DO NOTHING`,
+		r.ID, r.PaymentID, r.OrderID, r.LineNo, r.Quantity, r.AmountFen, r.Reason, string(r.Status), micros(r.CreatedAt), micros(r.CompletedAt))
+	if err == nil && !ok {
+		err = &tuango.Error{Code: tuango.CodeConflict, Message: "this order line is already refunded for this reason"}
+	}
+	return wrap(err, "create refund of order %s line %d", r.OrderID, r.LineNo)
+}
+
+// FindRefunds lists refunds, whole and partial, of a payment or in a
+// status, oldest first.
 func (s *Store) FindRefunds(ctx context.Context, paymentID string, status tuango.RefundStatus, limit int) ([]tuango.Refund, error) {
 	var where []string
 	var args []any
@@ -100,14 +116,17 @@ func (s *Store) FindRefunds(ctx context.Context, paymentID string, status tuango
 	if status != "" {
 		where, args = append(where, "status = ?"), append(args, string(status))
 	}
-	q := `SELECT id, payment_id, order_id, amount_fen, reason, status, created_at, completed_at FROM refunds` + whereClause(where) + ` ORDER BY created_at, id`
+	q := `SELECT id, payment_id, order_id, 0, 0, amount_fen, reason, status, created_at, completed_at FROM refunds` + whereClause(where) +
+		` UNION ALL SELECT id, payment_id, order_id, line_no, quantity, amount_fen, reason, status, created_at, completed_at FROM partial_refunds` + whereClause(where) +
+		` ORDER BY 9, 1`
+	args = append(args, args...)
 	if limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
 	return queryAll(s, ctx, func(sc scanner, r *tuango.Refund) error {
 		var created, completed int64
-		err := sc.Scan(&r.ID, &r.PaymentID, &r.OrderID, &r.AmountFen, &r.Reason, &r.Status, &created, &completed)
+		err := sc.Scan(&r.ID, &r.PaymentID, &r.OrderID, &r.LineNo, &r.Quantity, &r.AmountFen, &r.Reason, &r.Status, &created, &completed)
 		r.CreatedAt, r.CompletedAt = fromMicros(created), fromMicros(completed)
 		return err
 	}, q, args...)
@@ -116,5 +135,8 @@ func (s *Store) FindRefunds(ctx context.Context, paymentID string, status tuango
 // SetRefundStatus moves a refund between statuses if it is in from.
 func (s *Store) SetRefundStatus(ctx context.Context, id string, from, to tuango.RefundStatus, at time.Time) (bool, error) {
 	ok, err := s.execOne(ctx, `UPDATE refunds SET status = ?, completed_at = ? WHERE id = ? AND status = ?`, string(to), micros(at), id, string(from))
+	if err == nil && !ok {
+		ok, err = s.execOne(ctx, `UPDATE partial_refunds SET status = ?, completed_at = ? WHERE id = ? AND status = ?`, string(to), micros(at), id, string(from))
+	}
 	return ok, wrap(err, "set refund %s to %s", id, to)
 }

@@ -117,11 +117,11 @@ type item struct {
 // created and due 15 minutes later, with lines numbered from 1.
 func (w *world) orderOf(userID string, status tuango.OrderStatus, created time.Time, items ...item) *tuango.Order {
 	o := &tuango.Order{ID: newID("ord"), UserID: userID, PickupPointID: w.point.ID, CityID: w.city.ID, Status: status,
-		CreatedAt: created, ExpiresAt: created.Add(tuango.DefaultOrderTimeout), IdempotencyKey: newID("key")}
+		CreatedAt: created, ExpiresAt: created.Add(tuango.DefaultOrderTimeout), IdempotencyKey: newID("key"), DeliveryDate: "2026-11-26"}
 	for i, it := range items {
 		amount := it.deal.PriceFen * tuango.Fen(it.qty)
 		o.Lines = append(o.Lines, tuango.OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: it.deal.ID, Title: it.deal.Title,
-			Quantity: it.qty, UnitPriceFen: it.deal.PriceFen, AmountFen: amount, CommissionBps: w.point.CommissionBps})
+			Quantity: it.qty, UnitPriceFen: it.deal.PriceFen, AmountFen: amount, CommissionBps: w.point.CommissionBps, UnitCostFen: w.product.CostFen})
 		o.TotalFen += amount
 	}
 	return o

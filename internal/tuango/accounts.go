@@ -14,6 +14,8 @@ type NewAccount struct {
 	Password string
 	Name     string
 	Role     Role
+	// SupplierID binds a supplier account to the supplier it speaks for.
+	SupplierID string
 }
 
 func (a *NewAccount) validate() error {
@@ -55,7 +57,7 @@ func (s *Service) CreateUser(ctx context.Context, a NewAccount) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &User{ID: s.newID("usr"), Phone: a.Phone, Name: a.Name, Role: a.Role, PasswordHash: hash, CreatedAt: s.clock.Now()}
+	u := &User{ID: s.newID("usr"), Phone: a.Phone, Name: a.Name, Role: a.Role, PasswordHash: hash, CreatedAt: s.clock.Now(), SupplierID: a.SupplierID}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if ErrorCode(err) == CodeConflict {
 			return nil, &Error{Code: CodePhoneTaken, Field: "phone", Message: "an account with this phone number already exists"}

@@ -238,7 +238,7 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 // and limit counters its orders touch, and the answers already stored for
 // its idempotency keys.
 func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
-	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, units: map[unitKey]int{},
+	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, costs: map[string]Fen{}, units: map[unitKey]int{},
 		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{}}
 	dealSet, ppSet := map[string]bool{}, map[string]bool{}
 	usersOf := map[string]map[string]bool{}
@@ -263,15 +263,30 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	if err != nil {
 		return nil, err
 	}
+	costOf := map[string]Fen{}
 	for i := range deals {
 		st.deals[deals[i].ID] = &deals[i]
+		cost, ok := costOf[deals[i].ProductID]
+		if !ok {
+			p, err := tx.FindProductByID(ctx, deals[i].ProductID)
+			if err != nil {
+				return nil, err
+			}
+			cost, costOf[p.ID] = p.CostFen, p.CostFen
+		}
+		st.costs[deals[i].ID] = cost
 	}
 	pps, err := tx.FindPickupPoints(ctx, PickupPointFilter{IDs: sortedKeys(ppSet)})
 	if err != nil {
 		return nil, err
 	}
+	citySet := map[string]bool{}
 	for i := range pps {
 		st.pps[pps[i].ID] = &pps[i]
+		citySet[pps[i].CityID] = true
+	}
+	if st.shut, err = tx.FindClosures(ctx, sortedKeys(citySet), sortedKeys(ppSet), s.clock.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+		return nil, err
 	}
 	for _, id := range dealIDs {
 		if st.deals[id] == nil {

@@ -46,6 +46,7 @@ type PickupPoint struct {
 	LeaderID      string // a user with role leader
 	CommissionBps int    // commission in basis points of the paid amount
 	Active        bool
+	StopSeq       int // where the point stops on its route, from 1; 0 when unset
 }
 
 // Validate checks a pickup point's fields.
@@ -69,6 +70,9 @@ func (p *PickupPoint) Validate() error {
 		if err := checkID("leader_id", p.LeaderID); err != nil {
 			return err
 		}
+	}
+	if p.StopSeq < 0 || p.StopSeq > 10_000 {
+		return FieldError("stop_seq", "must be between 0 and 10000")
 	}
 	if p.CommissionBps < 0 || p.CommissionBps > 3000 {
 		return FieldError("commission_bps", "must be between 0 and 3000 (30%%)")
@@ -227,10 +231,11 @@ type DealPrice struct {
 
 // DealFilter selects deals.
 type DealFilter struct {
-	IDs    []string // when set, only these deals
-	CityID string
-	LiveAt time.Time // when set, only deals on sale at this time
-	Limit  int
+	IDs          []string // when set, only these deals
+	CityID       string
+	DeliveryDate string    // when set, only deals delivered on this date
+	LiveAt       time.Time // when set, only deals on sale at this time
+	Limit        int
 }
 
 // PickupPointFilter selects pickup points.

@@ -12,6 +12,8 @@ import (
 type orderState struct {
 	pps   map[string]*PickupPoint
 	deals map[string]*Deal
+	costs map[string]Fen                 // each deal's product's cost now
+	shut  []Closure                      // closures of the batch's cities and points
 	units map[unitKey]int                // live units per (customer, deal)
 	taken map[string]int                 // units this batch takes, per deal
 	added map[unitKey]int                // units this batch counts, per (customer, deal)
@@ -38,8 +40,10 @@ type verdict struct {
 // decide applies the rules of placing an order to the state, changing
 // nothing, not even the state (take records an accepted order): the pickup
 // point is open, every deal exists, is sold in the point's city and is on
-// sale now, enough stock remains, and the customer's live units stay
-// within the limit. Checks run in deal-id order; errors name the
+// sale now, every deal is delivered on one date, enough stock remains, and
+// the customer's live units stay within the limit, and neither the city
+// nor the point is closed on the delivery date. Each line snapshots its
+// price, the point's commission and the product's cost. Checks run in deal-id order; errors name the
 // request's own line.
 func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 	pp := st.pps[req.PickupPointID]
@@ -81,13 +85,27 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 		case st.units[unitKey{req.UserID, d.ID}]+it.Quantity > d.LimitPerCustomer:
 			return verdict{err: &Error{Code: CodeLimitExceeded, Field: field, Message: fmt.Sprintf("%s is limited to %d per customer, counting your other orders", d.Title, d.LimitPerCustomer)}}
 		}
+		if o.DeliveryDate == "" {
+			o.DeliveryDate = d.DeliveryDate
+		} else if d.DeliveryDate != o.DeliveryDate {
+			return verdict{err: FieldError(field, "%s is delivered on %s and the order's other deals on %s; order them separately", d.Title, d.DeliveryDate, o.DeliveryDate)}
+		}
 		amount := d.PriceFen * Fen(it.Quantity)
 		o.Lines = append(o.Lines, OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
-			UnitPriceFen: d.PriceFen, AmountFen: amount, CommissionBps: pp.CommissionBps})
+			UnitPriceFen: d.PriceFen, AmountFen: amount, CommissionBps: pp.CommissionBps, UnitCostFen: st.costs[d.ID]})
 		o.TotalFen += amount
 		// An order unpaid when its deal's sale ends is not shipped.
 		if d.SaleEndsAt.Before(o.ExpiresAt) {
 			o.ExpiresAt = d.SaleEndsAt
+		}
+	}
+	for i := range st.shut {
+		c := &st.shut[i]
+		switch {
+		case c.CityID == pp.CityID && c.closedOn(o.DeliveryDate):
+			return verdict{err: Errorf(CodeCityClosed, "there is no delivery on %s: %s", o.DeliveryDate, c.Reason)}
+		case c.PickupPointID == pp.ID && c.closedOn(o.DeliveryDate):
+			return verdict{err: &Error{Code: CodePickupPointClosed, Field: "pickup_point_id", Message: "this pickup point is closed on " + o.DeliveryDate + ": " + c.Reason}}
 		}
 	}
 	sort.Slice(o.Lines, func(a, b int) bool { return o.Lines[a].LineNo < o.Lines[b].LineNo })

@@ -15,9 +15,9 @@ var decideNow = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 func decideState() *orderState {
 	live := func(id, city string, stock, reserved, limit int) *Deal {
 		return &Deal{ID: id, CityID: city, Title: id, PriceFen: 990, ListPriceFen: 1290, Stock: stock, Reserved: reserved,
-			LimitPerCustomer: limit, SaleStartsAt: decideNow.Add(-time.Hour), SaleEndsAt: decideNow.Add(13 * time.Hour)}
+			LimitPerCustomer: limit, SaleStartsAt: decideNow.Add(-time.Hour), SaleEndsAt: decideNow.Add(13 * time.Hour), DeliveryDate: "2026-11-26"}
 	}
-	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, units: map[unitKey]int{},
+	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, costs: map[string]Fen{"d_rice": 700, "d_eggs": 610, "d_soon": 500}, units: map[unitKey]int{},
 		taken: map[string]int{}, added: map[unitKey]int{}}
 	for _, pp := range []*PickupPoint{
 		{ID: "pp_open", CityID: "cty_cs", CommissionBps: 800, Active: true},
@@ -41,9 +41,16 @@ func decideState() *orderState {
 	ended.SaleEndsAt = decideNow
 	soon := live("d_soon", "cty_cs", 10, 0, 5)
 	soon.SaleEndsAt = decideNow.Add(5 * time.Minute)
-	for _, d := range []*Deal{notYet, ended, soon} {
+	later := live("d_later", "cty_cs", 10, 0, 5)
+	later.DeliveryDate = "2026-11-27"
+	for _, d := range []*Deal{notYet, ended, soon, later} {
 		st.deals[d.ID] = d
 	}
+	st.shut = []Closure{
+		{CityID: "cty_xt", From: "2026-11-26", To: "2026-11-26", Reason: "春节休市"},
+		{PickupPointID: "pp_resting", From: "2026-11-25", To: "2026-11-27", Reason: "店主休假"},
+	}
+	st.pps["pp_resting"] = &PickupPoint{ID: "pp_resting", CityID: "cty_cs", CommissionBps: 800, Active: true}
 	st.units[unitKey{"usr_a", "d_eggs"}] = 4 // a's other live orders hold 4 of the limit of 5
 	return st
 }
@@ -72,6 +79,9 @@ func TestDecideRefuses(t *testing.T) {
 		{"sold out, and remembered as empty", orderOf("pp_open", OrderItem{"d_empty", 1}), CodeSoldOut, "items[0].deal_id", "d_empty"},
 		{"more than remain, not empty", orderOf("pp_open", OrderItem{"d_last", 2}), CodeSoldOut, "items[0].deal_id", ""},
 		{"over the limit counting other orders", orderOf("pp_open", OrderItem{"d_eggs", 2}), CodeLimitExceeded, "items[0].deal_id", ""},
+		{"a pickup point closed on the delivery date", orderOf("pp_resting", OrderItem{"d_rice", 1}), CodePickupPointClosed, "pickup_point_id", ""},
+		{"a city closed on the delivery date", orderOf("pp_far", OrderItem{"d_other_city", 1}), CodeCityClosed, "", ""},
+		{"deals delivered on two dates", orderOf("pp_open", OrderItem{"d_rice", 1}, OrderItem{"d_later", 1}), CodeInvalid, "items[0].deal_id", ""},
 		{"one bad line refuses the whole order, naming it", orderOf("pp_open", OrderItem{"d_rice", 1}, OrderItem{"d_empty", 1}), CodeSoldOut, "items[1].deal_id", "d_empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,11 +133,16 @@ func TestDecideAccepts(t *testing.T) {
 			t.Errorf("ExpiresAt = %v, want %v (the timeout)", v.order.ExpiresAt, want)
 		}
 	})
-	t.Run("lines keep the request's order and snapshot price and commission", func(t *testing.T) {
+	t.Run("the order is delivered on its deals' date", func(t *testing.T) {
+		if o.DeliveryDate != "2026-11-26" {
+			t.Errorf("DeliveryDate = %q, want 2026-11-26", o.DeliveryDate)
+		}
+	})
+	t.Run("lines keep the request's order and snapshot price, commission and the product's cost", func(t *testing.T) {
 		want := []OrderLine{
-			{OrderID: "ord_1", LineNo: 1, DealID: "d_rice", Title: "d_rice", Quantity: 3, UnitPriceFen: 990, AmountFen: 2970, CommissionBps: 800},
-			{OrderID: "ord_1", LineNo: 2, DealID: "d_eggs", Title: "d_eggs", Quantity: 1, UnitPriceFen: 990, AmountFen: 990, CommissionBps: 800},
-			{OrderID: "ord_1", LineNo: 3, DealID: "d_soon", Title: "d_soon", Quantity: 2, UnitPriceFen: 990, AmountFen: 1980, CommissionBps: 800},
+			{OrderID: "ord_1", LineNo: 1, DealID: "d_rice", Title: "d_rice", Quantity: 3, UnitPriceFen: 990, AmountFen: 2970, CommissionBps: 800, UnitCostFen: 700},
+			{OrderID: "ord_1", LineNo: 2, DealID: "d_eggs", Title: "d_eggs", Quantity: 1, UnitPriceFen: 990, AmountFen: 990, CommissionBps: 800, UnitCostFen: 610},
+			{OrderID: "ord_1", LineNo: 3, DealID: "d_soon", Title: "d_soon", Quantity: 2, UnitPriceFen: 990, AmountFen: 1980, CommissionBps: 800, UnitCostFen: 500},
 		}
 		if len(o.Lines) != len(want) {
 			t.Fatalf("lines = %+v, want %+v", o.Lines, want)

@@ -7,6 +7,7 @@ package tuango
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. They are stable: clients match on them.
@@ -32,6 +33,13 @@ const (
 	CodeStaleNotification     = "stale_notification"
 	CodeAmountMismatch        = "amount_mismatch"
 	CodePaymentNotConfirmable = "payment_not_confirmable"
+	CodeAlreadySigned         = "already_signed"
+	CodePickupCodeInvalid     = "pickup_code_invalid"
+	CodeAlreadyPickedUp       = "already_picked_up"
+	CodeTooManyAttempts       = "too_many_attempts"
+	CodeNotSignedYet          = "not_signed_yet"
+	CodePickupPointClosed     = "pickup_point_closed"
+	CodeCityClosed            = "city_closed"
 )
 
 // Error is the one error type of tuango: a stable code, a message written
@@ -40,6 +48,9 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// RetryAfter, when set, is how long the caller should wait before
+	// trying again (sent as Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

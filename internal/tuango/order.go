@@ -1,18 +1,42 @@
 package tuango
 
 import (
+	"slices"
 	"time"
 )
 
 // OrderStatus is where an order is in its life.
 type OrderStatus string
 
-// Order states. Later issues add the fulfilment states.
+// Order states: the buying states, then the delivery states after the
+// cutoff (see order_moves.go for the moves between them).
 const (
 	OrderPendingPayment OrderStatus = "pending_payment"
 	OrderPaid           OrderStatus = "paid"
 	OrderCancelled      OrderStatus = "cancelled"
+	OrderConfirmed      OrderStatus = "confirmed" // bought from suppliers at the cutoff
+	OrderShipped        OrderStatus = "shipped"   // its route was dispatched
+	OrderArrived        OrderStatus = "arrived"   // the point's leader signed for it
+	OrderPickedUp       OrderStatus = "picked_up" // handed over against its pickup code
+	OrderUnclaimed      OrderStatus = "unclaimed" // not collected within the pickup window
+	OrderRefunded       OrderStatus = "refunded"  // every unit of it was refunded
 )
+
+// DeliveredStatuses are the statuses of orders bought at a cutoff: the
+// orders every list of the day counts.
+var DeliveredStatuses = []OrderStatus{OrderConfirmed, OrderShipped, OrderArrived, OrderPickedUp, OrderUnclaimed, OrderRefunded}
+
+// rank is a status's place along an order's path; the state machine has
+// no cycles, so every move goes to a higher rank.
+func (s OrderStatus) rank() int {
+	return slices.Index([]OrderStatus{OrderPendingPayment, OrderPaid, OrderConfirmed, OrderShipped, OrderArrived,
+		OrderPickedUp, OrderUnclaimed, OrderRefunded, OrderCancelled}, s)
+}
+
+// Final reports whether an order in status s never moves again.
+func (s OrderStatus) Final() bool {
+	return s == OrderCancelled || s == OrderPickedUp || s == OrderUnclaimed || s == OrderRefunded
+}
 
 // Live reports whether an order in status s holds stock.
 func (s OrderStatus) Live() bool { return s == OrderPendingPayment || s == OrderPaid }
@@ -22,6 +46,10 @@ const (
 	CancelByCustomer = "customer"
 	CancelExpired    = "expired"
 )
+
+// DefaultPickupWindow is how long after its delivery date an arrived order
+// waits for its customer before it becomes unclaimed.
+const DefaultPickupWindow = 3 * 24 * time.Hour
 
 // DefaultOrderTimeout is how long an order may stay unpaid.
 const DefaultOrderTimeout = 15 * time.Minute
@@ -43,21 +71,50 @@ type Order struct {
 	PaidAt        time.Time
 	CancelledAt   time.Time
 	CancelReason  string
+	DeliveryDate  string // YYYY-MM-DD, local to the city: its deals' delivery date
+	RefundedFen   Fen    // money given back for units not delivered
+	PickupCode    string // set when paid; shown only to the owner
+	ConfirmedAt   time.Time
+	ShippedAt     time.Time
+	ArrivedAt     time.Time
+	PickedUpAt    time.Time
+	UnclaimedAt   time.Time
+	RefundedAt    time.Time
+	// Timeline is the order's moves after it was placed, oldest first,
+	// when read with it (GetOrder).
+	Timeline []OrderEvent
 	// IdempotencyKey is the key of the request that placed the order.
 	IdempotencyKey string
 }
 
 // OrderLine is one deal in an order, with price and commission rate
-// snapshotted when the order was placed.
+// snapshotted when the order was placed, and the product's cost for the
+// supplier's purchase order.
 type OrderLine struct {
-	OrderID       string
-	LineNo        int
-	DealID        string
-	Title         string
-	Quantity      int
-	UnitPriceFen  Fen
-	AmountFen     Fen
-	CommissionBps int
+	OrderID          string
+	LineNo           int
+	DealID           string
+	Title            string
+	Quantity         int
+	UnitPriceFen     Fen
+	AmountFen        Fen
+	CommissionBps    int
+	UnitCostFen      Fen
+	RefundedQuantity int // units refunded, never more than Quantity
+	RefundedFen      Fen // never more than AmountFen
+}
+
+// OrderEvent is one move of an order: the status it entered, when, who
+// moved it (a mover and, when a person, their id) and where (the pickup
+// point, route or city the move was made for).
+type OrderEvent struct {
+	OrderID string
+	Status  OrderStatus
+	At      time.Time
+	Mover   Mover
+	ActorID string
+	Place   string
+	Reason  string
 }
 
 // OrderItem is one requested line of a new order.
@@ -135,7 +192,21 @@ type LimitUnits struct {
 type OrderFilter struct {
 	UserID string
 	Status OrderStatus
+	// CityID and DeliveryDate, or PickupPointID and DeliveryDate, select a
+	// day's orders, listed in the order they were placed.
+	CityID        string
+	PickupPointID string
+	DeliveryDate  string
+	Statuses      []OrderStatus // when set, any of these
 	// ExpiresBefore, with Status pending_payment, finds overdue orders.
 	ExpiresBefore time.Time
-	Limit         int
+	// ArrivedBefore, with Status arrived, finds orders past their pickup
+	// window, oldest first.
+	ArrivedBefore time.Time
+	// After, with UserID, continues a listing after this order (newest
+	// first: older ones, by created_at then id).
+	After *Order
+	// Unreminded keeps only orders whose customer was not reminded yet.
+	Unreminded bool
+	Limit      int
 }

@@ -27,8 +27,7 @@ type OrderMove struct {
 }
 
 // orderMoves is the order state machine: every move an order can make,
-// and none other. Later states (confirmed, shipped, arrived, picked up,
-// unclaimed) are added here with their moves.
+// and none other.
 var orderMoves = []OrderMove{
 	{From: OrderPendingPayment, To: OrderPaid, By: []Mover{MoverWorker}, Records: "paid_at",
 		record: func(o *Order, at time.Time, _ string) { o.PaidAt = at }},
@@ -37,6 +36,22 @@ var orderMoves = []OrderMove{
 	// Before the cutoff only; refunded in the same transaction.
 	{From: OrderPaid, To: OrderCancelled, By: []Mover{MoverCustomer}, Records: "cancelled_at, cancel_reason",
 		record: recordCancel},
+	// The delivery path, after the cutoff.
+	{From: OrderPaid, To: OrderConfirmed, By: []Mover{MoverWorker, MoverOperator}, Records: "confirmed_at",
+		record: func(o *Order, at time.Time, _ string) { o.ConfirmedAt = at }},
+	{From: OrderConfirmed, To: OrderShipped, By: []Mover{MoverOperator}, Records: "shipped_at",
+		record: func(o *Order, at time.Time, _ string) { o.ShippedAt = at }},
+	{From: OrderShipped, To: OrderArrived, By: []Mover{MoverLeader}, Records: "arrived_at",
+		record: func(o *Order, at time.Time, _ string) { o.ArrivedAt = at }},
+	{From: OrderArrived, To: OrderPickedUp, By: []Mover{MoverLeader}, Records: "picked_up_at",
+		record: func(o *Order, at time.Time, _ string) { o.PickedUpAt = at }},
+	// Not collected within the pickup window: final, and the customer is
+	// owed nothing more (see docs/decisions.md).
+	{From: OrderArrived, To: OrderUnclaimed, By: []Mover{MoverWorker}, Records: "unclaimed_at",
+		record: func(o *Order, at time.Time, _ string) { o.UnclaimedAt = at }},
+	// Every unit short at sign-off: refunded in the same transaction.
+	{From: OrderShipped, To: OrderRefunded, By: []Mover{MoverLeader}, Records: "refunded_at, refunded_fen",
+		record: func(o *Order, at time.Time, _ string) { o.RefundedAt = at }},
 }
 
 func recordCancel(o *Order, at time.Time, reason string) { o.CancelledAt, o.CancelReason = at, reason }
@@ -61,15 +76,25 @@ func (s OrderStatus) CanMove(to OrderStatus, by Mover) bool {
 	return m != nil && slices.Contains(m.By, by)
 }
 
-// moveOrder moves o to status to, by mover, at the given time, as a
-// guarded update in tx: it records what the move records and reports
+// MoveBy is who makes a move and where: the mover, the person's user id
+// when a person makes it, and the pickup point, route or city it is made
+// for. Each move is recorded with it in the order's timeline.
+type MoveBy struct {
+	Mover   Mover
+	ActorID string
+	Place   string
+}
+
+// moveOrder moves o to status to, by a mover, at the given time, as a
+// guarded update in tx: it records what the move records (and the move
+// itself in the order's timeline) and reports
 // false, changing nothing, if the order is no longer in o's status — so a
 // move made twice, or raced by another node, happens once. A move the
 // state machine does not have is an internal error: callers check what a
 // user may ask for (CanMove) and say so in the user's terms first.
-func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by Mover, at time.Time, reason string) (bool, error) {
-	if !o.Status.CanMove(to, by) {
-		return false, Errorf(CodeInternal, "the order state machine has no move from %s to %s by %s", o.Status, to, by)
+func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by MoveBy, at time.Time, reason string) (bool, error) {
+	if !o.Status.CanMove(to, by.Mover) {
+		return false, Errorf(CodeInternal, "the order state machine has no move from %s to %s by %s", o.Status, to, by.Mover)
 	}
 	next := *o
 	next.Status = to
@@ -78,6 +103,15 @@ func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by Mover
 	if err != nil || !ok {
 		return false, err
 	}
+	ev := OrderEvent{OrderID: o.ID, Status: to, At: at, Mover: by.Mover, ActorID: by.ActorID, Place: by.Place, Reason: reason}
+	if err := tx.AddOrderEvent(ctx, &ev); err != nil {
+		return false, err
+	}
+	next.Timeline = append(slices.Clip(next.Timeline), ev)
 	*o = next
 	return true, nil
 }
+
+// byWorker is a move made by a background job (or the payment provider's
+// word) for a place.
+func byWorker(place string) MoveBy { return MoveBy{Mover: MoverWorker, Place: place} }

@@ -61,17 +61,51 @@ func (s *Service) GetOrder(ctx context.Context, a Actor, id string) (*Order, err
 	if !a.canSee(o) {
 		return nil, ErrNotFound
 	}
+	if o.Timeline, err = s.store.FindOrderEvents(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	// Moves made in one instant are told in the order of the path.
+	sort.SliceStable(o.Timeline, func(i, j int) bool {
+		a, b := o.Timeline[i], o.Timeline[j]
+		return a.At.Before(b.At) || (a.At.Equal(b.At) && a.Status.rank() < b.Status.rank())
+	})
+	if o.UserID != a.UserID {
+		o.PickupCode = "" // shown to its owner only
+	}
 	return o, nil
 }
 
 func (a Actor) canSee(o *Order) bool { return o.UserID == a.UserID || a.Role.IsStaff() }
 
-// ListOrders returns the caller's own orders, newest first.
-func (s *Service) ListOrders(ctx context.Context, a Actor, limit int) ([]Order, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 200
+// ListOrders returns a page of the caller's own orders, newest first: at
+// most limit (DefaultPage when 0) after the cursor of the page before
+// (empty for the first), and the cursor of the next page, empty at the
+// end. A cursor is opaque to clients: it names the page's last order.
+func (s *Service) ListOrders(ctx context.Context, a Actor, limit int, cursor string) ([]Order, string, error) {
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, "", err
 	}
-	return s.store.FindOrders(ctx, OrderFilter{UserID: a.UserID, Limit: limit})
+	f := OrderFilter{UserID: a.UserID, Limit: limit + 1}
+	if cursor != "" {
+		last, err := s.store.FindOrderByID(ctx, cursor)
+		if IsNotFound(err) || (err == nil && last.UserID != a.UserID) {
+			return nil, "", FieldError("cursor", "is not a cursor of this list")
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		f.After = last
+	}
+	orders, err := s.store.FindOrders(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(orders) > limit {
+		orders, next = orders[:limit], orders[limit-1].ID
+	}
+	return orders, next, nil
 }
 
 // CancelOrder cancels the caller's order and returns its stock. A paid
@@ -107,7 +141,7 @@ func (s *Service) CancelOrder(ctx context.Context, a Actor, id string) (*Order, 
 			if err := tx.Lock(ctx, EntityDeal, o.dealIDs()...); err != nil {
 				return err
 			}
-			done, err := s.cancel(ctx, tx, o, MoverCustomer, CancelByCustomer, now)
+			done, err := s.cancel(ctx, tx, o, MoveBy{Mover: MoverCustomer, ActorID: a.UserID, Place: o.PickupPointID}, CancelByCustomer, now)
 			if err != nil || done {
 				return err
 			}
@@ -151,7 +185,7 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 // nothing, if the order changed status meanwhile. The caller holds the
 // order's deals (Lock) first, so that every transaction takes deal
 // rows before order rows and none waits on another in a cycle.
-func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by Mover, reason string, now time.Time) (bool, error) {
+func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by MoveBy, reason string, now time.Time) (bool, error) {
 	from := o.Status
 	ok, err := moveOrder(ctx, tx, o, OrderCancelled, by, now, reason)
 	if err != nil || !ok {
@@ -201,7 +235,7 @@ func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		for i := range due {
-			done, err := s.cancel(ctx, tx, &due[i], MoverWorker, CancelExpired, now)
+			done, err := s.cancel(ctx, tx, &due[i], byWorker(due[i].PickupPointID), CancelExpired, now)
 			if err != nil {
 				return err
 			}

@@ -41,6 +41,7 @@ const (
 // Refund reasons.
 const (
 	RefundOrderCancelled = "order_cancelled"
+	RefundShortage       = "shortage" // short or damaged at sign-off
 )
 
 // Refund returns money of a succeeded payment. A pending refund is sent to
@@ -51,6 +52,8 @@ type Refund struct {
 	OrderID     string
 	AmountFen   Fen
 	Reason      string
+	LineNo      int // the order line a partial refund is for; 0 for a whole payment
+	Quantity    int // the units a partial refund is for
 	Status      RefundStatus
 	CreatedAt   time.Time
 	CompletedAt time.Time

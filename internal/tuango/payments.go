@@ -111,7 +111,10 @@ func (s *Service) applyProviderPayment(ctx context.Context, eventID string, pp P
 			return err
 		}
 		if o.Status == OrderPendingPayment {
-			paid, err := moveOrder(ctx, tx, o, OrderPaid, MoverWorker, now, "")
+			if o.PickupCode, err = s.newPickupCode(ctx, tx, o); err != nil {
+				return err
+			}
+			paid, err := moveOrder(ctx, tx, o, OrderPaid, byWorker(o.PickupPointID), now, "")
 			if err != nil || paid {
 				return err
 			}

@@ -19,6 +19,9 @@ type Config struct {
 	// ReconcileAfter is how long to wait for a payment's notification
 	// before asking the provider.
 	ReconcileAfter time.Duration
+	// PickupWindow is how long an arrived order waits for its customer
+	// before it becomes unclaimed.
+	PickupWindow time.Duration
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
@@ -29,6 +32,7 @@ type Service struct {
 	newID    IDGen
 	hasher   PasswordHasher
 	provider PaymentProvider
+	sender   Sender // nil: notifications reach the inbox only
 	cfg      Config
 	log      *slog.Logger
 
@@ -47,6 +51,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	}
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = DefaultOrderTimeout
+	}
+	if cfg.PickupWindow <= 0 {
+		cfg.PickupWindow = DefaultPickupWindow
 	}
 	if cfg.ReconcileAfter <= 0 {
 		cfg.ReconcileAfter = ReconcileAfter

@@ -21,6 +21,7 @@ type world struct {
 	svc   *tuango.Service
 	clock *tuango.ManualClock
 	op    tuango.Actor
+	sb    *payment.Sandbox
 	pp    string
 	deal  string
 }
@@ -39,6 +40,7 @@ func newWorld(t *testing.T, dsn string, stock int) *world {
 	w := &world{db: db, clock: tuango.NewManualClock(t0)}
 	sb := payment.NewSandbox(db.Store(), w.clock, []byte("k"), "http://127.0.0.1:1", nil)
 	t.Cleanup(sb.Close)
+	w.sb = sb
 	w.svc = tuango.NewService(db.Store(), w.clock, nil, auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 2), sb, tuango.Config{}, nil)
 	w.op = tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
 	s := db.Store()

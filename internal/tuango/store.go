@@ -87,9 +87,70 @@ type Store interface {
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
 	// UpdateOrderStatus writes o's status and the columns its moves record
-	// (paid_at, cancelled_at, cancel_reason) if the order is still in status from,
-	// and reports whether it was. The domain decides the values; the store only writes them.
+	// (paid_at, cancelled_at, cancel_reason, pickup_code, confirmed_at,
+	// shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at,
+	// refunded_fen, and each line's refunded_quantity and refunded_fen) if
+	// the order is still in status from, and reports whether it was. The
+	// domain decides the values; the store only writes them.
 	UpdateOrderStatus(ctx context.Context, o *Order, from OrderStatus) (bool, error)
+	// AddOrderEvent records a move in an order's timeline; a second event
+	// of one order into one status fails with conflict.
+	AddOrderEvent(ctx context.Context, e *OrderEvent) error
+	// FindOrderEvents returns an order's timeline, oldest first.
+	FindOrderEvents(ctx context.Context, orderID string) ([]OrderEvent, error)
+	// FindOrderByPickupCode finds the order of a pickup point with a pickup
+	// code: its open one (paid up to arrived) if it has one, else the last
+	// one picked up with it.
+	FindOrderByPickupCode(ctx context.Context, pickupPointID, code string) (*Order, error)
+	// SumDeliveryUnits sums the units of a city's orders for a delivery
+	// date in the given statuses, per pickup point and deal, and counts
+	// the orders per pickup point.
+	SumDeliveryUnits(ctx context.Context, cityID, date string, statuses []OrderStatus) (DeliveryUnits, error)
+
+	// AddPickupVerification logs a leader's attempt to verify a code.
+	AddPickupVerification(ctx context.Context, v *PickupVerification) error
+	// CountFailedPickups counts a leader's wrong codes after a time, and
+	// returns the oldest one's time.
+	CountFailedPickups(ctx context.Context, leaderID string, since time.Time) (int, time.Time, error)
+
+	// MarkReminded records that an order's customer was reminded to
+	// collect it, once, and reports whether this call did.
+	MarkReminded(ctx context.Context, orderID string, at time.Time) (bool, error)
+
+	// AddOutbox writes a message to the outbox.
+	AddOutbox(ctx context.Context, m *Message) error
+	// FindUnsentMessages returns outbox messages not yet sent, oldest first.
+	FindUnsentMessages(ctx context.Context, limit int) ([]Message, error)
+	// AddToInbox copies a message to its user's inbox, once per id.
+	AddToInbox(ctx context.Context, m *Message) error
+	// MarkMessageSent records that a message was sent, once.
+	MarkMessageSent(ctx context.Context, id string, at time.Time) (bool, error)
+	// FindInbox returns a user's inbox messages, newest first, older than
+	// the message with id before when it is not empty.
+	FindInbox(ctx context.Context, userID, before string, limit int) ([]Message, error)
+
+	// MoveOrderPickupPoint moves an order to another pickup point with its
+	// pickup code if it is still in status and at point from, and reports
+	// whether it was.
+	MoveOrderPickupPoint(ctx context.Context, orderID string, status OrderStatus, from, to, code string) (bool, error)
+	// SaveCityClosure closes a city for a date, or changes the reason.
+	SaveCityClosure(ctx context.Context, c *Closure) error
+	// AddPickupPointClosure closes a pickup point for a range of dates.
+	AddPickupPointClosure(ctx context.Context, c *Closure) error
+	// FindClosures returns the closures of the given cities and pickup
+	// points that end on or after a date.
+	FindClosures(ctx context.Context, cityIDs, pickupPointIDs []string, from string) ([]Closure, error)
+
+	// CreateCutoff records that a city's cutoff for a date started; a
+	// second one fails with conflict.
+	CreateCutoff(ctx context.Context, c *CutoffRun) error
+	FindCutoff(ctx context.Context, cityID, date string) (*CutoffRun, error)
+	// FinishCutoff writes a started cutoff's summary once, and reports
+	// whether this call did.
+	FinishCutoff(ctx context.Context, c *CutoffRun) (bool, error)
+	// FindUncutDates returns the delivery dates of a city's deals that have
+	// no finished cutoff, in order.
+	FindUncutDates(ctx context.Context, cityID string) ([]string, error)
 	// CountLiveUnits counts the units of a deal in a user's live orders.
 	CountLiveUnits(ctx context.Context, userID, dealID string) (int, error)
 

@@ -16,12 +16,38 @@ import (
 type access int
 
 const (
-	public access = iota // anyone, logged in or not
-	user                 // anyone logged in; anonymous gets 401 from the API, a redirect to /login from a page
-	staff                // operators and admins; other roles get 403, anonymous as for user
+	public        access = iota // anyone, logged in or not
+	user                        // anyone logged in; anonymous gets 401 from the API, a redirect to /login from a page
+	staff                       // operators and admins; other roles get 403, anonymous as for user
+	supplier                    // supplier accounts; other roles get 403, anonymous as for user
+	leader                      // group leaders; other roles get 403, anonymous as for user
+	staffOrLeader               // operators, admins and leaders (a leader's own objects only); others 403
 )
 
-func (a access) String() string { return [...]string{"public", "user", "staff"}[a] }
+func (a access) String() string {
+	return [...]string{"public", "user", "staff", "supplier", "leader", "staffOrLeader"}[a]
+}
+
+// allows reports whether a caller of the given role ("anonymous" for none)
+// may use a route of access a.
+func (a access) allows(role string) bool {
+	staffRole := role == "operator" || role == "admin"
+	switch a {
+	case public:
+		return true
+	case user:
+		return role != "anonymous"
+	case staff:
+		return staffRole
+	case supplier:
+		return role == "supplier"
+	case leader:
+		return role == "leader"
+	case staffOrLeader:
+		return staffRole || role == "leader"
+	}
+	return false
+}
 
 // routeAccess is the expected answer per role of every route in
 // Server.Routes(), keyed "METHOD pattern". A route added without an entry
@@ -36,6 +62,7 @@ var routeAccess = map[string]access{
 	"POST /api/v1/auth/logout":       user,
 	"GET /api/v1/me":                 user,
 	"PUT /api/v1/me/pickup-point":    user,
+	"GET /api/v1/me/notifications":   user,
 	"GET /api/v1/pickup-points":      public,
 	"GET /api/v1/pickup-points/{id}": public,
 	"GET /api/v1/deals":              public,
@@ -52,19 +79,33 @@ var routeAccess = map[string]access{
 	"GET /api/v1/sandbox/faults":                 staff,
 	"PUT /api/v1/sandbox/faults":                 staff,
 
-	"GET /api/v1/admin/cities":               staff,
-	"GET /api/v1/admin/suppliers":            staff,
-	"POST /api/v1/admin/suppliers":           staff,
-	"PATCH /api/v1/admin/suppliers/{id}":     staff,
-	"POST /api/v1/admin/products":            staff,
-	"PATCH /api/v1/admin/products/{id}":      staff,
-	"POST /api/v1/admin/deals":               staff,
-	"GET /api/v1/admin/deals/{id}":           staff,
-	"PATCH /api/v1/admin/deals/{id}":         staff,
-	"POST /api/v1/admin/pickup-points":       staff,
-	"PATCH /api/v1/admin/pickup-points/{id}": staff,
-	"POST /api/v1/admin/leaders":             staff,
-	"PATCH /api/v1/admin/leaders/{id}":       staff,
+	"GET /api/v1/admin/cities":                          staff,
+	"GET /api/v1/admin/suppliers":                       staff,
+	"POST /api/v1/admin/suppliers":                      staff,
+	"PATCH /api/v1/admin/suppliers/{id}":                staff,
+	"POST /api/v1/admin/products":                       staff,
+	"PATCH /api/v1/admin/products/{id}":                 staff,
+	"POST /api/v1/admin/deals":                          staff,
+	"GET /api/v1/admin/deals/{id}":                      staff,
+	"PATCH /api/v1/admin/deals/{id}":                    staff,
+	"POST /api/v1/admin/pickup-points":                  staff,
+	"PATCH /api/v1/admin/pickup-points/{id}":            staff,
+	"POST /api/v1/admin/leaders":                        staff,
+	"PATCH /api/v1/admin/leaders/{id}":                  staff,
+	"PUT /api/v1/admin/cities/{id}/closures/{date}":     staff,
+	"PUT /api/v1/admin/pickup-points/{id}/closures":     staffOrLeader,
+	"POST /api/v1/admin/pickup-points/{id}/move-orders": staff,
+	"POST /api/v1/admin/cutoffs":                        staff,
+	"GET /api/v1/admin/cutoffs/{id}/{date}":             staff,
+	"GET /api/v1/admin/purchase-orders":                 staff,
+	"GET /api/v1/admin/sorting-lists":                   staff,
+	"GET /api/v1/admin/manifests":                       staff,
+	"POST /api/v1/admin/routes/{id}/dispatch":           staff,
+	"GET /api/v1/supplier/purchase-orders":              supplier,
+	"GET /api/v1/leader/deliveries/{date}":              leader,
+	"POST /api/v1/leader/deliveries/{date}/sign":        leader,
+	"POST /api/v1/leader/pickups":                       leader,
+	"GET /api/v1/orders/{id}/pickup-code.png":           user,
 
 	// Pages, behind the session cookie.
 	"GET /{$}":                       public,
@@ -192,14 +233,14 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 		if method == "" {
 			method = "GET"
 		}
-		path := strings.NewReplacer("{id}", "x_missing", "{$}", "").Replace(rt.Pattern)
+		path := strings.NewReplacer("{id}", "x_missing", "{date}", "2026-01-01", "{$}", "").Replace(rt.Pattern)
 		for _, c := range callers {
 			if strings.HasSuffix(rt.Pattern, "/logout") && c.client.token != "" {
 				c.client = e.roleClient(tuango.Role(c.role)) // the last route's logout ended the session
 				before["users"]++
 			}
 			t.Run(fmt.Sprintf("%s %s as %s", method, rt.Pattern, c.role), func(t *testing.T) {
-				allowed := want == public || (want == user && c.role != "anonymous") || (want == staff && (c.role == "operator" || c.role == "admin"))
+				allowed := want.allows(c.role)
 				if isPage(rt) {
 					checkPage(t, e, method, path, c.client.token, allowed)
 					return

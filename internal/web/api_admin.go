@@ -64,7 +64,12 @@ func (s *Server) handleAdminCities(w http.ResponseWriter, r *http.Request, a tua
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(cities, viewCity))
+	pg, err := pageList(r, cities, func(c *tuango.City) string { return c.ID }, viewCity)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pg)
 }
 
 func (s *Server) handleAdminSuppliers(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -73,7 +78,12 @@ func (s *Server) handleAdminSuppliers(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(sups, viewSupplier))
+	pg, err := pageList(r, sups, func(x *tuango.Supplier) string { return x.ID }, viewSupplier)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pg)
 }
 
 type supplierPatch struct {
@@ -186,6 +196,7 @@ type pickupPointPatch struct {
 	LeaderID      *string `json:"leader_id"`
 	CommissionBps *int    `json:"commission_bps"`
 	Active        *bool   `json:"active"`
+	StopSeq       *int    `json:"stop_seq"`
 }
 
 func (in *pickupPointPatch) apply(p *tuango.PickupPoint) error {
@@ -196,6 +207,7 @@ func (in *pickupPointPatch) apply(p *tuango.PickupPoint) error {
 	set(&p.LeaderID, in.LeaderID)
 	set(&p.CommissionBps, in.CommissionBps)
 	set(&p.Active, in.Active)
+	set(&p.StopSeq, in.StopSeq)
 	return nil
 }
 

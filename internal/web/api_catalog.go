@@ -12,7 +12,12 @@ func (s *Server) handlePickupPoints(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(pps, viewPickupPoint))
+	pg, err := pageList(r, pps, func(p *tuango.PickupPoint) string { return p.ID }, viewPickupPoint)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pg)
 }
 
 func (s *Server) handlePickupPoint(w http.ResponseWriter, r *http.Request) {
@@ -42,5 +47,10 @@ func (s *Server) handleDeals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	staff := u != nil && u.Role.IsStaff()
-	writeJSON(w, http.StatusOK, listOf(deals, func(d *tuango.Deal) dealView { return viewDeal(d, staff) }))
+	pg, err := pageList(r, deals, func(d *tuango.Deal) string { return d.ID }, func(d *tuango.Deal) dealView { return viewDeal(d, staff) })
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pg)
 }

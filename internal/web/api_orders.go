@@ -48,12 +48,17 @@ func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuan
 }
 
 func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	orders, err := s.svc.ListOrders(r.Context(), a, 200)
+	limit, cursor, err := pageQuery(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listOf(orders, viewOrder))
+	orders, next, err := s.svc.ListOrders(r.Context(), a, limit, cursor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(orders, next, viewOrder))
 }
 
 func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/tuango"
 )
 
@@ -74,6 +75,9 @@ type faultsView struct {
 	DelayMS      int64   `json:"delay_ms"`
 	BadSignature float64 `json:"bad_signature"`
 	FailCreate   float64 `json:"fail_create"`
+	// The sandbox SMS sender's faults (when the node has one).
+	SMSFail    float64 `json:"sms_fail"`
+	SMSLoseAck float64 `json:"sms_lose_ack"`
 }
 
 func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -82,7 +86,12 @@ func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuang
 		return
 	}
 	f := s.sandbox.Faults()
-	writeJSON(w, http.StatusOK, faultsView{Drop: f.Drop, Duplicate: f.Duplicate, DelayMS: f.Delay.Milliseconds(), BadSignature: f.BadSignature, FailCreate: f.FailCreate})
+	v := faultsView{Drop: f.Drop, Duplicate: f.Duplicate, DelayMS: f.Delay.Milliseconds(), BadSignature: f.BadSignature, FailCreate: f.FailCreate}
+	if s.cfg.SMS != nil {
+		sf := s.cfg.SMS.Faults()
+		v.SMSFail, v.SMSLoseAck = sf.FailRate, sf.LoseAckRate
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // handleSetFaults switches the sandbox's faults, for fault tests.
@@ -96,7 +105,8 @@ func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request, a tuang
 		s.writeError(w, r, err)
 		return
 	}
-	for name, p := range map[string]float64{"drop": in.Drop, "duplicate": in.Duplicate, "bad_signature": in.BadSignature, "fail_create": in.FailCreate} {
+	for name, p := range map[string]float64{"drop": in.Drop, "duplicate": in.Duplicate, "bad_signature": in.BadSignature, "fail_create": in.FailCreate,
+		"sms_fail": in.SMSFail, "sms_lose_ack": in.SMSLoseAck} {
 		if p < 0 || p > 1 {
 			s.writeError(w, r, tuango.FieldError(name, "must be a probability between 0 and 1"))
 			return
@@ -107,5 +117,8 @@ func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request, a tuang
 		return
 	}
 	s.sandbox.SetFaults(payment.Faults{Drop: in.Drop, Duplicate: in.Duplicate, Delay: msDuration(in.DelayMS), BadSignature: in.BadSignature, FailCreate: in.FailCreate})
+	if s.cfg.SMS != nil {
+		s.cfg.SMS.SetFaults(sms.Faults{FailRate: in.SMSFail, LoseAckRate: in.SMSLoseAck})
+	}
 	writeJSON(w, http.StatusOK, in)
 }

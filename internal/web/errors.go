@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"tuango/internal/tuango"
 )
@@ -37,6 +39,13 @@ var statusByCode = map[string]int{
 	tuango.CodeOrderNotPayable:       http.StatusConflict,
 	tuango.CodeIdemKeyInFlight:       http.StatusConflict,
 	tuango.CodePaymentNotConfirmable: http.StatusConflict,
+	tuango.CodeAlreadySigned:         http.StatusConflict,
+	tuango.CodeAlreadyPickedUp:       http.StatusConflict,
+	tuango.CodeNotSignedYet:          http.StatusConflict,
+	tuango.CodePickupPointClosed:     http.StatusConflict,
+	tuango.CodeCityClosed:            http.StatusConflict,
+	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
+	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
@@ -81,6 +90,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.Detail = "internal error; quote request id " + p.RequestID + " if you report it"
 		}
 		w.Header().Set("Retry-After", "2")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	p.Type = "urn:tuango:problem:" + p.Code
 	p.Title = strings.ReplaceAll(p.Code, "_", " ")

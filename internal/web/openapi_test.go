@@ -31,6 +31,14 @@ var openapiInputSchemas = map[string]any{
 	"DealInput":        dealPatch{},
 	"PickupPointInput": pickupPointPatch{},
 	"LeaderUpdate":     leaderPatch{},
+	"CutoffRequest":    cutoffRequest{},
+	"DispatchRequest":  dispatchRequest{},
+	"SignRequest":      signRequest{},
+	"PickupRequest":    pickupRequest{},
+
+	"CityClosureRequest":        cityClosureRequest{},
+	"PickupPointClosureRequest": pickupPointClosureRequest{},
+	"MoveOrdersRequest":         moveOrdersRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

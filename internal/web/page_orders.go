@@ -45,7 +45,7 @@ func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := pageRead(r)
 	defer cancel()
-	orders, err := s.svc.ListOrders(ctx, actor(pg.User), 200)
+	orders, _, err := s.svc.ListOrders(ctx, actor(pg.User), tuango.MaxPage, "") // the latest; older ones page in with the day-cycle pages
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return

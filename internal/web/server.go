@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/tuango"
 )
 
@@ -18,7 +19,10 @@ import (
 type Config struct {
 	Service *tuango.Service
 	Sandbox *payment.Sandbox
-	Logger  *slog.Logger
+	// SMS is the sandbox SMS sender, whose faults the sandbox's faults
+	// endpoint also switches; nil when the node has none.
+	SMS    *sms.Sandbox
+	Logger *slog.Logger
 	// SecureCookies marks session cookies Secure (behind HTTPS).
 	SecureCookies bool
 	// CSRFKey signs the forms of cookie-authenticated pages.

@@ -27,11 +27,12 @@ type pickupPointView struct {
 	LeaderID      string `json:"leader_id,omitempty"`
 	CommissionBps int    `json:"commission_bps"`
 	Active        bool   `json:"active"`
+	StopSeq       int    `json:"stop_seq"`
 }
 
 func viewPickupPoint(p *tuango.PickupPoint) pickupPointView {
 	return pickupPointView{ID: p.ID, Name: p.Name, Address: p.Address, CityID: p.CityID, RouteID: p.RouteID,
-		LeaderID: p.LeaderID, CommissionBps: p.CommissionBps, Active: p.Active}
+		LeaderID: p.LeaderID, CommissionBps: p.CommissionBps, Active: p.Active, StopSeq: p.StopSeq}
 }
 
 type dealView struct {
@@ -70,6 +71,8 @@ type orderLineView struct {
 	UnitPriceFen  tuango.Fen `json:"unit_price_fen"`
 	AmountFen     tuango.Fen `json:"amount_fen"`
 	CommissionBps int        `json:"commission_bps"`
+	RefundedQty   int        `json:"refunded_quantity"`
+	RefundedFen   tuango.Fen `json:"refunded_fen"`
 }
 
 type orderView struct {
@@ -85,15 +88,30 @@ type orderView struct {
 	PaidAt        string          `json:"paid_at,omitempty"`
 	CancelledAt   string          `json:"cancelled_at,omitempty"`
 	CancelReason  string          `json:"cancel_reason,omitempty"`
+	DeliveryDate  string          `json:"delivery_date"`
+	RefundedFen   tuango.Fen      `json:"refunded_fen"`
+	PickupCode    string          `json:"pickup_code,omitempty"`
+	Timeline      []timelineView  `json:"timeline"`
+}
+
+type timelineView struct {
+	Status string `json:"status"`
+	At     string `json:"at"`
+	By     string `json:"by"`
 }
 
 func viewOrder(o *tuango.Order) orderView {
 	v := orderView{ID: o.ID, Status: string(o.Status), UserID: o.UserID, PickupPointID: o.PickupPointID, CityID: o.CityID, TotalFen: o.TotalFen,
 		Items: make([]orderLineView, 0, len(o.Lines)), CreatedAt: formatTime(o.CreatedAt), ExpiresAt: formatTime(o.ExpiresAt),
-		PaidAt: formatTime(o.PaidAt), CancelledAt: formatTime(o.CancelledAt), CancelReason: o.CancelReason}
+		PaidAt: formatTime(o.PaidAt), CancelledAt: formatTime(o.CancelledAt), CancelReason: o.CancelReason,
+		DeliveryDate: o.DeliveryDate, RefundedFen: o.RefundedFen, PickupCode: o.PickupCode,
+		Timeline: []timelineView{{Status: string(tuango.OrderPendingPayment), At: formatTime(o.CreatedAt), By: string(tuango.MoverCustomer)}}}
+	for _, e := range o.Timeline {
+		v.Timeline = append(v.Timeline, timelineView{Status: string(e.Status), At: formatTime(e.At), By: string(e.Mover)})
+	}
 	for _, l := range o.Lines {
 		v.Items = append(v.Items, orderLineView{LineNo: l.LineNo, DealID: l.DealID, Title: l.Title, Quantity: l.Quantity,
-			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps})
+			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps, RefundedQty: l.RefundedQuantity, RefundedFen: l.RefundedFen})
 	}
 	return v
 }

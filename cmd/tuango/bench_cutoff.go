@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tuango/internal/sqlstore"
+	"tuango/internal/tuango"
+)
+
+const cutoffBenchHelp = `cutoff fills a fresh database with one city's paid orders for a delivery
+date (--lines order lines, three to an order, over 60 pickup points), then
+runs that city's cutoff while customers of a second city keep ordering, and
+reports the cutoff's time, the process's peak heap, and the other city's
+order latency (p50, p99, max) while the cutoff ran.`
+
+func runBenchCutoff(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench cutoff", cutoffBenchHelp, stderr)
+	lines := fs.Int("lines", 1_000_000, "order lines to cut off")
+	db := fs.String("db", "", "postgres://... to run on PostgreSQL (a fresh database); default a fresh SQLite in a temporary folder")
+	buyers := fs.Int("buyers", 8, "customers of the other city ordering at once during the cutoff")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	dsn := *db
+	if dsn == "" {
+		dir, err := os.MkdirTemp("", "tuango-bench-cutoff-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dsn = dir
+	}
+	d, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	store := d.Store()
+	start := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 in both cities
+	clock := tuango.NewManualClock(start)
+	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{}, nil)
+	defer svc.Close()
+
+	const date = "2026-11-26"
+	fmt.Fprintf(stderr, "bench cutoff: filling %d order lines on %s\n", *lines, d.Engine())
+	cut, other, err := fillCutoffBench(ctx, store, clock, *lines, *buyers, date)
+	if err != nil {
+		return err
+	}
+
+	var peak atomic.Uint64
+	var latencies []time.Duration
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the process's heap, sampled
+		defer wg.Done()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	for i, buyer := range other.buyers {
+		wg.Add(1)
+		go func() { // the other city's customers order, one after the other
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				t0 := time.Now()
+				_, err := svc.PlaceOrder(ctx, buyer, tuango.PlaceOrderRequest{PickupPointID: other.point, Items: []tuango.OrderItem{{DealID: other.deal, Quantity: 1}},
+					Idem: &tuango.Idempotency{Scope: buyer.UserID, Key: fmt.Sprintf("bench-%d-%d", i, n), Fingerprint: "bench"}})
+				el := time.Since(t0)
+				if err != nil {
+					fmt.Fprintf(stderr, "bench cutoff: the other city's order failed: %v\n", err)
+					return
+				}
+				mu.Lock()
+				latencies = append(latencies, el)
+				mu.Unlock()
+			}
+		}()
+	}
+	t0 := time.Now()
+	last := time.Now()
+	progress := func(moved int) {
+		if time.Since(last) > 2*time.Second {
+			fmt.Fprintf(stderr, "bench cutoff: %d orders moved, %s\n", moved, time.Since(t0).Round(time.Millisecond))
+			last = time.Now()
+		}
+	}
+	c, err := svc.RunCutoff(ctx, cut, date, "bench", progress)
+	took := time.Since(t0)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration {
+		if len(latencies) == 0 {
+			return 0
+		}
+		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
+	}
+	fmt.Fprintf(stdout, "bench cutoff on %s: %d order lines in %d orders cut off in %s (%.0f lines/s); peak heap %d MiB\n",
+		d.Engine(), c.ConfirmedUnits, c.ConfirmedOrders, took.Round(time.Millisecond), float64(*lines)/took.Seconds(), peak.Load()>>20)
+	fmt.Fprintf(stdout, "  the other city's orders meanwhile: %d, p50 %s, p99 %s, max %s\n",
+		len(latencies), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	return nil
+}
+
+type otherCity struct {
+	point, deal string
+	buyers      []tuango.Actor
+}
+
+// fillCutoffBench writes the bench's two cities straight through the store:
+// the first with paid orders for date, the second with one live deal and
+// its buyers.
+func fillCutoffBench(ctx context.Context, store tuango.Store, clock tuango.Clock, lines, buyers int, date string) (string, otherCity, error) {
+	var other otherCity
+	now := clock.Now()
+	mk := func(city, name string) (*tuango.PickupPoint, *tuango.Product, error) {
+		if err := store.CreateCity(ctx, &tuango.City{ID: city, Name: name, TimeZone: "Asia/Shanghai", Cutoff: "23:00"}); err != nil {
+			return nil, nil, err
+		}
+		sup := &tuango.Supplier{ID: "sup_" + city, Name: "供应商"}
+		if err := store.CreateSupplier(ctx, sup); err != nil {
+			return nil, nil, err
+		}
+		p := &tuango.Product{ID: "prd_" + city, SupplierID: sup.ID, Name: "鸡蛋", Category: "蛋", Unit: "盒", CostFen: 500}
+		if err := store.CreateProduct(ctx, p); err != nil {
+			return nil, nil, err
+		}
+		pp := &tuango.PickupPoint{ID: "pp_" + city, CityID: city, Name: "点", Address: "路", CommissionBps: 800, Active: true}
+		return pp, p, store.CreatePickupPoint(ctx, pp)
+	}
+	deal := func(id, city, product string, stock int) error {
+		return store.CreateDeal(ctx, &tuango.Deal{ID: id, ProductID: product, CityID: city, Title: "鸡蛋", PriceFen: 990, ListPriceFen: 1290, Stock: stock,
+			LimitPerCustomer: tuango.MaxQuantity, SaleStartsAt: now.Add(-time.Hour), SaleEndsAt: now.Add(12 * time.Hour), DeliveryDate: date, CreatedAt: now, UpdatedAt: now})
+	}
+	pp, prd, err := mk("cty_cut", "长沙")
+	if err != nil {
+		return "", other, err
+	}
+	points := []string{pp.ID}
+	for i := 1; i < 60; i++ {
+		p := &tuango.PickupPoint{ID: fmt.Sprintf("pp_cut_%02d", i), CityID: "cty_cut", Name: "点", Address: "路", CommissionBps: 800, Active: true}
+		if err := store.CreatePickupPoint(ctx, p); err != nil {
+			return "", other, err
+		}
+		points = append(points, p.ID)
+	}
+	const dealsN = 50
+	for k := range dealsN {
+		if err := deal(fmt.Sprintf("deal_cut_%02d", k), "cty_cut", prd.ID, tuango.MaxStock); err != nil {
+			return "", other, err
+		}
+	}
+	u := &tuango.User{ID: "usr_cut", Phone: "13800000000", Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
+	if err := store.CreateUser(ctx, u); err != nil {
+		return "", other, err
+	}
+	var batch []*tuango.Order
+	flush := func() error {
+		err := store.InTx(ctx, func(tx tuango.Store) error { return tx.CreateOrders(ctx, batch) })
+		batch = batch[:0]
+		return err
+	}
+	for n, i := 0, 0; n < lines; i++ {
+		o := &tuango.Order{ID: fmt.Sprintf("ord_cut_%09d", i), UserID: u.ID, PickupPointID: points[i%len(points)], CityID: "cty_cut", Status: tuango.OrderPaid,
+			CreatedAt: now.Add(time.Duration(i) * time.Microsecond), ExpiresAt: now.Add(time.Hour), PaidAt: now, IdempotencyKey: fmt.Sprint("k", i), DeliveryDate: date}
+		for l := 0; l < 3 && n < lines; l, n = l+1, n+1 {
+			o.Lines = append(o.Lines, tuango.OrderLine{OrderID: o.ID, LineNo: l + 1, DealID: fmt.Sprintf("deal_cut_%02d", (i+l*7)%dealsN), Title: "鸡蛋",
+				Quantity: 1, UnitPriceFen: 990, AmountFen: 990, CommissionBps: 800, UnitCostFen: 500})
+			o.TotalFen += 990
+		}
+		batch = append(batch, o)
+		if len(batch) == 2000 {
+			if err := flush(); err != nil {
+				return "", other, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return "", other, err
+	}
+
+	opp, oprd, err := mk("cty_other", "武汉")
+	if err != nil {
+		return "", other, err
+	}
+	other.point, other.deal = opp.ID, "deal_other"
+	if err := deal(other.deal, "cty_other", oprd.ID, tuango.MaxStock); err != nil {
+		return "", other, err
+	}
+	for i := range buyers {
+		b := &tuango.User{ID: fmt.Sprintf("usr_other_%d", i), Phone: fmt.Sprintf("1380001%04d", i), Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
+		if err := store.CreateUser(ctx, b); err != nil {
+			return "", other, err
+		}
+		other.buyers = append(other.buyers, tuango.Actor{UserID: b.ID, Role: b.Role})
+	}
+	return "cty_cut", other, nil
+}

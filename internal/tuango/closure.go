@@ -1,0 +1,151 @@
+package tuango
+
+import (
+	"context"
+	"time"
+)
+
+// The operating calendar: the operator closes a city for a delivery date
+// (休市), a leader or an operator closes a pickup point for a range of
+// dates (歇业). Deals for a closed date cannot be ordered there.
+
+// Closure is a city or a pickup point closed for dates, with the reason
+// shown to customers.
+type Closure struct {
+	ID            string // a pickup point closure's id
+	CityID        string // for a city closure
+	PickupPointID string // for a pickup point closure
+	From, To      string // YYYY-MM-DD, inclusive; a city closure's are one date
+	Reason        string
+	ClosedBy      string
+	CreatedAt     time.Time
+}
+
+// closedOn reports whether the closure covers date.
+func (c *Closure) closedOn(date string) bool { return c.From <= date && date <= c.To }
+
+func checkClosure(c *Closure) error {
+	if err := checkDate("from", c.From); err != nil {
+		return err
+	}
+	if err := checkDate("to", c.To); err != nil {
+		return err
+	}
+	if c.To < c.From {
+		return FieldError("to", "must not be before from")
+	}
+	var err error
+	c.Reason, err = checkText("reason", c.Reason, true, 200)
+	return err
+}
+
+// CloseCity closes a city for a delivery date; closing it again changes
+// the reason.
+func (s *Service) CloseCity(ctx context.Context, a Actor, cityID, date, reason string) (*Closure, error) {
+	c := &Closure{CityID: cityID, From: date, To: date, Reason: reason, ClosedBy: a.UserID}
+	err := s.asStaff(ctx, a, func(tx Store, now time.Time) error {
+		if _, err := tx.FindCityByID(ctx, cityID); err != nil {
+			return err
+		}
+		if err := checkClosure(c); err != nil {
+			return err
+		}
+		c.CreatedAt = now
+		return tx.SaveCityClosure(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ClosePickupPoint closes a pickup point for a range of dates: its leader
+// or an operator may. Orders already placed for those dates stay as they
+// are (moving them is the operator's next step).
+func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c *Closure) error {
+	if !a.Role.IsStaff() && a.Role != RoleLeader {
+		return Errorf(CodeForbidden, "this needs the point's leader or an operator")
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		pp, err := tx.FindPickupPointByID(ctx, ppID)
+		if err != nil {
+			return err
+		}
+		if !a.Role.IsStaff() && pp.LeaderID != a.UserID {
+			return ErrNotFound // another leader's point is as a missing one
+		}
+		if err := checkClosure(c); err != nil {
+			return err
+		}
+		c.ID, c.PickupPointID, c.ClosedBy, c.CreatedAt = s.newID("ppc"), pp.ID, a.UserID, s.clock.Now()
+		return tx.AddPickupPointClosure(ctx, c)
+	})
+}
+
+// MoveOrders moves the open orders (unpaid, paid or confirmed) of a
+// pickup point for a delivery date to another open point of the same
+// route, as when the first closes, and tells each customer. It reports how
+// many it moved; a second call moves none.
+func (s *Service) MoveOrders(ctx context.Context, a Actor, fromID, toID, date string) (int, error) {
+	if err := a.RequireStaff(); err != nil {
+		return 0, err
+	}
+	if err := checkDate("delivery_date", date); err != nil {
+		return 0, err
+	}
+	if err := checkID("to_pickup_point_id", toID); err != nil {
+		return 0, err
+	}
+	from, err := s.store.FindPickupPointByID(ctx, fromID)
+	if err != nil {
+		return 0, err
+	}
+	to, err := s.store.FindPickupPointByID(ctx, toID)
+	if IsNotFound(err) || (err == nil && (!to.Active || to.ID == from.ID)) {
+		return 0, FieldError("to_pickup_point_id", "no other open pickup point has this id")
+	}
+	if err != nil {
+		return 0, err
+	}
+	if to.RouteID != from.RouteID || to.CityID != from.CityID {
+		return 0, FieldError("to_pickup_point_id", "is not on the route of pickup point %s", from.ID)
+	}
+	orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: from.ID, DeliveryDate: date,
+		Statuses: []OrderStatus{OrderPendingPayment, OrderPaid, OrderConfirmed}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.store.InTx(ctx, func(tx Store) error {
+		n = 0
+		now := s.clock.Now()
+		for i := range orders {
+			o := &orders[i]
+			code := o.PickupCode
+			if code != "" {
+				if _, err := tx.FindOrderByPickupCode(ctx, to.ID, code); err == nil {
+					moved := *o
+					moved.PickupPointID = to.ID
+					if code, err = s.newPickupCode(ctx, tx, &moved); err != nil {
+						return err
+					}
+				} else if !IsNotFound(err) {
+					return err
+				}
+			}
+			ok, err := tx.MoveOrderPickupPoint(ctx, o.ID, o.Status, from.ID, to.ID, code)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // it moved on meanwhile
+			}
+			n++
+			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyMoved, now, "%s 暂停营业，您的订单 %s 改到 %s（%s）取货。", from.Name, o.ID, to.Name, to.Address); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
