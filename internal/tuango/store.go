@@ -73,6 +73,8 @@ type Store interface {
 	UpdateUser(ctx context.Context, u *User) error
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByPhone(ctx context.Context, phone string) (*User, error)
+	// FindUsers lists users by name (then id), filtered by f.
+	FindUsers(ctx context.Context, f UserFilter) ([]User, error)
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession finds a session that has not expired at now.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
