@@ -417,7 +417,7 @@ func TestPickupPointChooser(t *testing.T) {
 		t.Errorf("console's pickup points:\n%s", p.body)
 	}
 	points := op.get("/admin/pickup-points")
-	if p := op.post("/admin/pickup-points/"+e.otherPPID, url.Values{"csrf": {points.csrf(t)}, "open": {"1"}}); p.status != 303 {
+	if p := op.post("/admin/pickup-points/"+e.otherPPID+"/open", url.Values{"csrf": {points.csrf(t)}, "open": {"1"}}); p.status != 303 {
 		t.Fatalf("reopen a pickup point = %d:\n%s", p.status, p.body)
 	}
 	if p := b.get("/?q=" + url.QueryEscape("韶山中路")); !strings.Contains(p.body, `value="`+e.otherPPID+`"`) {
