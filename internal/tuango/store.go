@@ -88,6 +88,9 @@ type Store interface {
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	// OrderStats counts the orders placed since a time by hour and by
+	// status, and sums what was paid since then by hour.
+	OrderStats(ctx context.Context, since time.Time) (*OrderStats, error)
 	// UpdateOrderStatus writes o's status and the columns its moves record
 	// (paid_at, cancelled_at, cancel_reason) if the order is still in status from,
 	// and reports whether it was. The domain decides the values; the store only writes them.
