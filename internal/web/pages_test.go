@@ -355,13 +355,20 @@ func TestDashboard(t *testing.T) {
 	b := newBrowser(t, e.srv.URL)
 	b.logIn("13900000001", "operator-pass")
 	page := b.get("/admin")
-	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%"} {
+	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%",
+		"今日每小时成交额（已支付）", `<td>¥12.90</td>`, "售后率 <strong>—</strong>", "售后功能上线后统计"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
 	}
 	if t.Failed() {
 		t.Log(page.body)
+	}
+	en := b.get("/admin?lang=en")
+	for _, want := range []string{"GMV (paid) per hour today", "After-sales rate <strong>—</strong>", "counted once after-sales is built"} {
+		if !strings.Contains(en.body, want) {
+			t.Errorf("the English dashboard lacks %q", want)
+		}
 	}
 }
 
