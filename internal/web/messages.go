@@ -181,7 +181,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Route", "配送线路", "Route"},
 	{"No route", "不指定线路", "No route"},
 	{"No group leader", "暂无团长", "No group leader"},
-	{"Commission (%)", "佣金比例（%）", "Commission (%)"},
+	{"Commission (%)", "佣金比例（%%）", "Commission (%%)"},
 	{"Open for orders", "开放下单", "Open for orders"},
 	{"rule.point.name", "请填写名称，最多 100 个字。", "Enter a name, at most 100 characters."},
 	{"rule.point.address", "请填写地址，最多 200 个字。", "Enter an address, at most 200 characters."},
