@@ -14,7 +14,9 @@ func testOrderStats(t *testing.T, s tuango.Store) {
 		w := newWorld(t, s)
 		deal := w.createDeal(t, 100, 10)
 		u := createUser(t, s, tuango.RoleCustomer)
-		at := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + 123*time.Microsecond) }
+		at := func(h, m int) time.Time {
+			return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + 123*time.Microsecond)
+		}
 		w.createOrder(t, u.ID, tuango.OrderPaid, day.Add(-time.Minute), item{deal, 1}) // the day before: not counted
 		w.createOrder(t, u.ID, tuango.OrderPendingPayment, at(9, 5), item{deal, 1})
 		paid := w.createOrder(t, u.ID, tuango.OrderPendingPayment, at(9, 50), item{deal, 2})

@@ -68,12 +68,8 @@ func (s *Server) renderLeaders(w http.ResponseWriter, r *http.Request, pg *page,
 
 // handleAdminLeaderForm creates a group leader.
 func (s *Server) handleAdminLeaderForm(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Group leaders")
+	pg, ok := s.staffForm(w, r, "Group leaders")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	v := formValues(r, "name", "phone")
@@ -110,24 +106,12 @@ func (s *Server) handleAdminLeaderPage(w http.ResponseWriter, r *http.Request) {
 
 // handleAdminLeaderRename renames a group leader.
 func (s *Server) handleAdminLeaderRename(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Group leaders")
+	pg, ok := s.staffForm(w, r, "Group leaders")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	id, v := r.PathValue("id"), formValues(r, "name")
 	e := leaderEditor(pg, id, v)
 	_, err := s.actRenameLeader(r.Context(), actor(pg.User), id, v["name"])
-	if e.failed(pg, "leader", err) {
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
-	}
-	if err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	afterSave(w, r, "/admin/leaders/"+id)
+	s.finishEdit(w, r, pg, e, "leader", err, "/admin/leaders/"+id)
 }

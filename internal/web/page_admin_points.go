@@ -65,12 +65,8 @@ func (s *Server) handleAdminPickupPointsPage(w http.ResponseWriter, r *http.Requ
 
 // handleAdminPickupPointOpen opens or closes a pickup point from the list.
 func (s *Server) handleAdminPickupPointOpen(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Pickup points")
+	pg, ok := s.staffForm(w, r, "Pickup points")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	if err := s.actSetPickupPointOpen(r.Context(), actor(pg.User), r.PathValue("id"), r.PostFormValue("open") == "1"); err != nil {
@@ -164,12 +160,8 @@ func (s *Server) handleAdminPickupPointPage(w http.ResponseWriter, r *http.Reque
 
 // handleAdminPickupPointForm creates or edits a pickup point.
 func (s *Server) handleAdminPickupPointForm(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Pickup points")
+	pg, ok := s.staffForm(w, r, "Pickup points")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	id, v := r.PathValue("id"), formValues(r, pointFields...)
@@ -200,13 +192,5 @@ func (s *Server) handleAdminPickupPointForm(w http.ResponseWriter, r *http.Reque
 	} else {
 		_, err = s.actUpdatePickupPoint(r.Context(), a, id, apply)
 	}
-	if e.failed(pg, "point", err) {
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
-	}
-	if err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	afterSave(w, r, "/admin/pickup-points/"+id)
+	s.finishEdit(w, r, pg, e, "point", err, "/admin/pickup-points/"+id)
 }

@@ -79,12 +79,8 @@ func (s *Server) handleAdminSupplierPage(w http.ResponseWriter, r *http.Request)
 
 // handleAdminSupplierForm creates or edits a supplier.
 func (s *Server) handleAdminSupplierForm(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Suppliers")
+	pg, ok := s.staffForm(w, r, "Suppliers")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	id, v := r.PathValue("id"), formValues(r, "name", "contact")
@@ -98,15 +94,7 @@ func (s *Server) handleAdminSupplierForm(w http.ResponseWriter, r *http.Request)
 	} else {
 		_, err = s.actUpdateSupplier(r.Context(), actor(pg.User), id, apply)
 	}
-	if e := supplierEditor(pg, r.PathValue("id"), v); e.failed(pg, "supplier", err) {
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
-	}
-	if err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	afterSave(w, r, "/admin/suppliers/"+id)
+	s.finishEdit(w, r, pg, supplierEditor(pg, r.PathValue("id"), v), "supplier", err, "/admin/suppliers/"+id)
 }
 
 // productEditor is the form that creates a product (id "") or edits one,
@@ -163,12 +151,8 @@ func (s *Server) handleAdminProductPage(w http.ResponseWriter, r *http.Request) 
 
 // handleAdminProductForm creates or edits a product.
 func (s *Server) handleAdminProductForm(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Suppliers")
+	pg, ok := s.staffForm(w, r, "Suppliers")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	id, v := r.PathValue("id"), formValues(r, "supplier_id", "name", "category", "unit", "cost_fen")
@@ -197,13 +181,5 @@ func (s *Server) handleAdminProductForm(w http.ResponseWriter, r *http.Request) 
 	} else {
 		_, err = s.actUpdateProduct(r.Context(), actor(pg.User), id, apply)
 	}
-	if e.failed(pg, "product", err) {
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
-	}
-	if err != nil {
-		s.pageError(w, r, pg, err)
-		return
-	}
-	afterSave(w, r, "/admin/products/"+id)
+	s.finishEdit(w, r, pg, e, "product", err, "/admin/products/"+id)
 }

@@ -15,8 +15,8 @@ import (
 // editor is one console form, rendered by the "editorform" template.
 type editor struct {
 	Title, Action, Submit string
-	Fields               []editorField
-	Saved, Failed        bool
+	Fields                []editorField
+	Saved, Failed         bool
 }
 
 // editorField is one input; Label and Error are already translated.
@@ -67,6 +67,20 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, pg *page, 
 	pg.Title = e.Title
 	pg.Data = e
 	s.render(w, r, status, "admin/editor", pg)
+}
+
+// finishEdit answers an editor's save: a validation error under its
+// field (400), another error as its page, success by sending the operator
+// to the saved row's page at path.
+func (s *Server) finishEdit(w http.ResponseWriter, r *http.Request, pg *page, e *editor, kind string, err error, path string) {
+	switch {
+	case e.failed(pg, kind, err):
+		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
+	case err != nil:
+		s.pageError(w, r, pg, err)
+	default:
+		afterSave(w, r, path)
+	}
 }
 
 // afterSave sends the operator to the saved row's page.

@@ -29,7 +29,7 @@ func TestCatalogueCoversPages(t *testing.T) {
 			t.Errorf("message %q lacks a translation", m.key)
 		}
 	}
-	used := regexp.MustCompile(`\.T "([^"]+)"|\.T\("([^"]+)"|(?:newPage|staffPage)\(w, r, "([^"]+)"|comingPage\("([^"]+)"|return "([^"]+)", "([^"]+)"`)
+	used := regexp.MustCompile(`\.T "([^"]+)"|\.T\("([^"]+)"|(?:newPage|staffPage|staffForm)\(w, r, "([^"]+)"|comingPage\("([^"]+)"|return "([^"]+)", "([^"]+)"`)
 	files, _ := filepath.Glob("templates/*.html")
 	more, _ := filepath.Glob("templates/*/*.html")
 	gofiles, _ := filepath.Glob("page*.go")
