@@ -18,6 +18,8 @@ import (
 
 // Every message id a template or handler asks for is in the catalogue, in
 // both languages, so that no page shows an id.
+var loneVerb = regexp.MustCompile(`%([^-+# 0-9.a-zA-Z]|$)`)
+
 func TestCatalogueCoversPages(t *testing.T) {
 	have := map[string]bool{}
 	for _, m := range messages {
@@ -27,6 +29,12 @@ func TestCatalogueCoversPages(t *testing.T) {
 		have[m.key] = true
 		if m.zh == "" || m.en == "" {
 			t.Errorf("message %q lacks a translation", m.key)
+		}
+		for _, text := range []string{m.zh, m.en} {
+			// Messages are format strings: a literal percent is %%.
+			if loneVerb.MatchString(strings.ReplaceAll(text, "%%", "")) {
+				t.Errorf("message %q has a %% that is no verb: %q (write %%%% for a percent sign)", m.key, text)
+			}
 		}
 	}
 	used := regexp.MustCompile(`\.T "([^"]+)"|\.T\("([^"]+)"|(?:newPage|staffPage|staffForm)\(w, r, "([^"]+)"|comingPage\("([^"]+)"|return "([^"]+)", "([^"]+)"`)
