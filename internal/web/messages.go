@@ -162,6 +162,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Group leaders", "团长", "Group leaders"},
 	{"Search by name or phone", "按姓名或手机号搜索", "Search by name or phone"},
 	{"Name", "名称", "Name"},
+	{"person.name", "姓名", "Name"},
 	{"None yet", "暂无", "None yet"},
 	{"No group leader matches.", "没有符合的团长。", "No group leader matches."},
 	{"New group leader", "新增团长", "New group leader"},

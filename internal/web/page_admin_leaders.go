@@ -15,10 +15,10 @@ type adminLeaderRow struct {
 func leaderEditor(pg *page, id string, v map[string]string) *editor {
 	if id != "" {
 		return &editor{Title: pg.T("Rename group leader"), Action: "/admin/leaders/" + id, Submit: pg.T("Save"),
-			Fields: []editorField{{Name: "name", Label: pg.T("Name"), Type: "text", Value: v["name"]}}}
+			Fields: []editorField{{Name: "name", Label: pg.T("person.name"), Type: "text", Value: v["name"]}}}
 	}
 	return &editor{Title: pg.T("New group leader"), Action: "/admin/leaders", Submit: pg.T("Create group leader"), Fields: []editorField{
-		{Name: "name", Label: pg.T("Name"), Type: "text", Value: v["name"]},
+		{Name: "name", Label: pg.T("person.name"), Type: "text", Value: v["name"]},
 		{Name: "phone", Label: pg.T("Phone"), Type: "tel", Value: v["phone"]},
 		{Name: "password", Label: pg.T("Password (at least 8 characters)"), Type: "password"},
 	}}

@@ -38,22 +38,23 @@ func (s *Server) handleAdminPickupPointsPage(w http.ResponseWriter, r *http.Requ
 	for _, c := range cities {
 		cityName[c.ID] = c.Name
 	}
+	leaders, err := s.svc.ListLeaders(ctx, actor(pg.User), "", 0) // one query, not one per row
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	leaderName := map[string]string{}
+	for _, u := range leaders {
+		leaderName[u.ID] = u.Name + " " + u.Phone
+	}
 	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 	var rows []adminPointRow
 	for _, p := range points {
 		if q != "" && !strings.Contains(strings.ToLower(p.Name), q) && !strings.Contains(strings.ToLower(p.Address), q) {
 			continue
 		}
-		row := adminPointRow{PickupPoint: p, City: cityName[p.CityID], Commission: pg.T("%d.%02d%%", p.CommissionBps/100, p.CommissionBps%100)}
-		if p.LeaderID != "" {
-			if u, err := s.svc.GetLeader(ctx, actor(pg.User), p.LeaderID); err == nil {
-				row.Leader = u.Name + " " + u.Phone
-			} else if !tuango.IsNotFound(err) {
-				s.pageError(w, r, pg, err)
-				return
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, adminPointRow{PickupPoint: p, City: cityName[p.CityID], Leader: leaderName[p.LeaderID],
+			Commission: pg.T("%d.%02d%%", p.CommissionBps/100, p.CommissionBps%100)})
 	}
 	slices.SortStableFunc(rows, func(a, b adminPointRow) int { return strings.Compare(a.Name, b.Name) })
 	pg.Data = struct {

@@ -219,7 +219,7 @@ func TestBrowserOperatorOpensAPickupPoint(t *testing.T) {
 	b := newTab(t, e.srv.URL)
 	b.logIn(zh, "13900000001", "operator-pass")
 	b.open("/admin/leaders")
-	b.fill("名称", "钱团长")
+	b.fill("姓名", "钱团长")
 	b.fill("手机号", "1370")
 	b.do(chromedp.SetValue(chromedp.CSS("#password"), "leader-pass"))
 	b.click("button", "创建团长账号")

@@ -103,6 +103,7 @@ func TestConsoleForms(t *testing.T) {
 			"/admin/leaders?q=1370000009":                  "砂子塘·新店", // the leader's pickup points
 			"/admin/leaders/" + leader.ID:                  `value="周姐"`,
 			"/admin/pickup-points/" + e.otherPPID:          `value="砂子塘·新店"`,
+			"/admin/pickup-points":                         "周姐 13700000099", // the leader of the edited pickup point
 			"/admin/pickup-points/new":                     "新增自提点",
 			"/admin/suppliers":                             "宁乡花猪场",
 			"/admin/suppliers/" + e.supplierID:             `value="望城合作社"`,
