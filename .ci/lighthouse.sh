@@ -82,5 +82,33 @@ for page in storefront:/ cart:/cart checkout:/checkout; do
     process.exit(ok ? 0 : 1);
   ' "$name" "$path" $(for i in $(seq 1 "$runs"); do echo "$out/$name-$i.json"; done) || fail=1
 done
+# The console's pages, as the demo operator, on Lighthouse's desktop
+# profile: accessibility >= 95 only. They are desktop pages for staff, not
+# held to the phone performance bar; accessibility does not vary between
+# runs, so one run each.
+ojar="$work/operator-cookies"
+curl -fsS -c "$ojar" -b "$ojar" -o /dev/null -d 'phone=13900000001&password=tuango-demo&next=/admin' "$base/login"
+ocookie=$(awk -F'\t' 'NF >= 7 && $6 ~ /^tuango_/ {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$ojar")
+oheaders=$(printf '{"Cookie":"%s"}' "$ocookie")
+leader=$(curl -fsS -b "$ojar" "$base/admin/leaders" | grep -o '/admin/leaders/usr_[A-Za-z0-9_]*' | sed -n 1p)
+point=$(curl -fsS -b "$ojar" "$base/admin/pickup-points" | grep -o '/admin/pickup-points/pp_[A-Za-z0-9_]*' | sed -n 1p)
+for page in dashboard:/admin leaders:/admin/leaders leader:$leader pickup-points:/admin/pickup-points \
+  new-pickup-point:/admin/pickup-points/new pickup-point:$point suppliers:/admin/suppliers \
+  new-supplier:/admin/suppliers/new new-product:/admin/products/new; do
+  name=${page%%:*} path=${page#*:}
+  rm -rf "$work/chrome"
+  "$lighthouse" "$base$path" --quiet --preset=desktop --only-categories=accessibility \
+    --extra-headers="$oheaders" --output=json --output-path="$out/console-$name.json" \
+    --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
+  node -e '
+    const [name, path, file] = process.argv.slice(1);
+    const r = require(file);
+    if (!path || (r.finalDisplayedUrl && !r.finalDisplayedUrl.endsWith(path))) { console.log(`${name}: Lighthouse ended at ${r.finalDisplayedUrl}, not ${path}`); process.exit(1); }
+    const a11y = Math.round(r.categories.accessibility.score * 100);
+    console.log(`console ${name.padEnd(17)} accessibility ${a11y}  ${a11y >= 95 ? "ok" : "FAILED"}`);
+    for (const a of Object.values(r.audits)) if (a.score !== null && a.score < 1 && r.categories.accessibility.auditRefs.some(x => x.id === a.id && x.weight > 0)) console.log(`  accessibility: ${a.id}: ${a.title}`);
+    process.exit(a11y >= 95 ? 0 : 1);
+  ' "$name" "$path" "$out/console-$name.json" || fail=1
+done
 echo "reports in $out"
 exit $fail

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"tuango/internal/tuango"
@@ -50,6 +51,28 @@ func (s *Store) FindUserByPhone(ctx context.Context, phone string) (*tuango.User
 	}
 	return &u, nil
 }
+
+// FindUsers lists users by name, then id. The query is matched as typed:
+// % and _ in it are escaped, and letters match either case on both engines.
+func (s *Store) FindUsers(ctx context.Context, f tuango.UserFilter) ([]tuango.User, error) {
+	var where []string
+	var args []any
+	if f.Role != "" {
+		where, args = append(where, "role = ?"), append(args, string(f.Role))
+	}
+	if f.Query != "" {
+		like := "%" + likeEscaper.Replace(strings.ToLower(f.Query)) + "%"
+		where, args = append(where, `(lower(name) LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\')`), append(args, like, like)
+	}
+	q := userSelect + whereClause(where) + ` ORDER BY name, id`
+	if f.Limit > 0 {
+		q, args = q+` LIMIT ?`, append(args, f.Limit)
+	}
+	users, err := queryAll(s, ctx, scanUser, q, args...)
+	return users, wrap(err, "find users")
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // CreateSession inserts a session.
 func (s *Store) CreateSession(ctx context.Context, sess *tuango.Session) error {

@@ -96,4 +96,40 @@ func testUser(t *testing.T, s tuango.Store) {
 			t.Errorf("DeleteSession(%s) again = %v, want nil", sess.TokenHash, err)
 		}
 	})
+
+	t.Run("FindUsers lists one role, searched by name or phone, by name", func(t *testing.T) {
+		tag := newID("领队")
+		mk := func(name string, role tuango.Role) *tuango.User {
+			u := &tuango.User{ID: newID("usr"), Phone: newPhone(t), Name: name, Role: role, PasswordHash: "hash", CreatedAt: t0()}
+			must(t, s.CreateUser(t.Context(), u), "CreateUser(%s)", u.ID)
+			return u
+		}
+		b := mk("b "+tag, tuango.RoleLeader)
+		a := mk("a "+tag, tuango.RoleLeader)
+		mk("c "+tag, tuango.RoleCustomer)
+		got, err := s.FindUsers(t.Context(), tuango.UserFilter{Role: tuango.RoleLeader, Query: tag})
+		must(t, err, "FindUsers(leaders, %q)", tag)
+		wantEqual(t, got, []tuango.User{*a, *b}, "FindUsers(leaders, %q)", tag)
+
+		got, err = s.FindUsers(t.Context(), tuango.UserFilter{Role: tuango.RoleLeader, Query: b.Phone[3:]})
+		must(t, err, "FindUsers(leaders, part of a phone)")
+		wantEqual(t, got, []tuango.User{*b}, "FindUsers(leaders, %q)", b.Phone[3:])
+
+		got, err = s.FindUsers(t.Context(), tuango.UserFilter{Role: tuango.RoleLeader, Query: tag, Limit: 1})
+		must(t, err, "FindUsers(limit 1)")
+		wantEqual(t, got, []tuango.User{*a}, "FindUsers(leaders, %q, limit 1)", tag)
+
+		got, err = s.FindUsers(t.Context(), tuango.UserFilter{Role: tuango.RoleLeader, Query: "%_" + tag})
+		must(t, err, "FindUsers(wildcards)")
+		wantEqual(t, len(got), 0, "len(FindUsers(%q)): %% and _ are matched as themselves", "%_"+tag)
+
+		all, err := s.FindUsers(t.Context(), tuango.UserFilter{Role: tuango.RoleLeader})
+		must(t, err, "FindUsers(every leader)")
+		wantContains(t, all, *a, "FindUsers(every leader)")
+		for _, u := range all {
+			if u.Role != tuango.RoleLeader {
+				t.Errorf("FindUsers(every leader) holds %s of role %s", u.ID, u.Role)
+			}
+		}
+	})
 }

@@ -272,6 +272,15 @@ func (s *Service) GetLeader(ctx context.Context, a Actor, id string) (*User, err
 	return findLeader(s.store, ctx, id)
 }
 
+// ListLeaders returns the group leaders whose name or phone contains
+// query (every leader when it is empty), by name, at most limit of them.
+func (s *Service) ListLeaders(ctx context.Context, a Actor, query string, limit int) ([]User, error) {
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
+	}
+	return s.store.FindUsers(ctx, UserFilter{Role: RoleLeader, Query: query, Limit: limit})
+}
+
 // findLeader finds a user who is a group leader; anyone else is not found.
 func findLeader(tx Store, ctx context.Context, id string) (*User, error) {
 	u, err := tx.FindUserByID(ctx, id)

@@ -73,6 +73,8 @@ type Store interface {
 	UpdateUser(ctx context.Context, u *User) error
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByPhone(ctx context.Context, phone string) (*User, error)
+	// FindUsers lists users by name (then id), filtered by f.
+	FindUsers(ctx context.Context, f UserFilter) ([]User, error)
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession finds a session that has not expired at now.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
@@ -86,6 +88,9 @@ type Store interface {
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	// OrderStats counts the orders placed since a time by hour and by
+	// status, and sums what was paid since then by hour.
+	OrderStats(ctx context.Context, since time.Time) (*OrderStats, error)
 	// UpdateOrderStatus writes o's status and the columns its moves record
 	// (paid_at, cancelled_at, cancel_reason, pickup_code, confirmed_at,
 	// shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at,

@@ -41,6 +41,13 @@ type User struct {
 	CreatedAt         time.Time
 }
 
+// UserFilter selects users for FindUsers, which lists them by name.
+type UserFilter struct {
+	Role  Role   // when set, only users of this role
+	Query string // when set, only users whose name or phone contains it
+	Limit int    // when above zero, at most this many
+}
+
 // Session is a logged-in session; only the token's hash is stored.
 type Session struct {
 	TokenHash string

@@ -72,3 +72,38 @@ func (s *Server) actSetPickupPointOpen(ctx context.Context, a tuango.Actor, id s
 	})
 	return err
 }
+
+func (s *Server) actCreateLeader(ctx context.Context, a tuango.Actor, acc tuango.NewAccount) (*tuango.User, error) {
+	return s.svc.CreateLeader(ctx, a, acc)
+}
+
+func (s *Server) actRenameLeader(ctx context.Context, a tuango.Actor, id, name string) (*tuango.User, error) {
+	return s.svc.UpdateLeader(ctx, a, id, func(u *tuango.User) error { u.Name = name; return nil })
+}
+
+func (s *Server) actCreatePickupPoint(ctx context.Context, a tuango.Actor, p *tuango.PickupPoint) error {
+	return s.svc.CreatePickupPoint(ctx, a, p)
+}
+
+// actUpdatePickupPoint lets change alter a pickup point as it stands, in one transaction.
+func (s *Server) actUpdatePickupPoint(ctx context.Context, a tuango.Actor, id string, change func(*tuango.PickupPoint) error) (*tuango.PickupPoint, error) {
+	return s.svc.UpdatePickupPoint(ctx, a, id, change)
+}
+
+func (s *Server) actCreateSupplier(ctx context.Context, a tuango.Actor, sup *tuango.Supplier) error {
+	return s.svc.CreateSupplier(ctx, a, sup)
+}
+
+// actUpdateSupplier lets change alter a supplier as it stands, in one transaction.
+func (s *Server) actUpdateSupplier(ctx context.Context, a tuango.Actor, id string, change func(*tuango.Supplier) error) (*tuango.Supplier, error) {
+	return s.svc.UpdateSupplier(ctx, a, id, change)
+}
+
+func (s *Server) actCreateProduct(ctx context.Context, a tuango.Actor, p *tuango.Product) error {
+	return s.svc.CreateProduct(ctx, a, p)
+}
+
+// actUpdateProduct lets change alter a product as it stands, in one transaction.
+func (s *Server) actUpdateProduct(ctx context.Context, a tuango.Actor, id string, change func(*tuango.Product) error) (*tuango.Product, error) {
+	return s.svc.UpdateProduct(ctx, a, id, change)
+}

@@ -27,6 +27,20 @@ func (s *Server) staffPage(w http.ResponseWriter, r *http.Request, title string)
 	return pg, true
 }
 
+// staffForm starts the handling of a posted console form: staff only,
+// its CSRF token checked.
+func (s *Server) staffForm(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
+	pg, ok := s.staffPage(w, r, title)
+	if !ok {
+		return nil, false
+	}
+	if _, _, err := s.checkForm(w, r); err != nil {
+		s.pageError(w, r, pg, err)
+		return nil, false
+	}
+	return pg, true
+}
+
 type adminHome struct {
 	Dashboard *dashboard
 	Deals     []adminDealRow
@@ -158,12 +172,8 @@ func (s *Server) renderDealEditor(w http.ResponseWriter, r *http.Request, pg *pa
 // handleAdminDealForm creates or updates a deal from the editor; errors are
 // shown next to their fields, in the operator's language.
 func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.staffPage(w, r, "Deal")
+	pg, ok := s.staffForm(w, r, "Deal")
 	if !ok {
-		return
-	}
-	if _, _, err := s.checkForm(w, r); err != nil {
-		s.pageError(w, r, pg, err)
 		return
 	}
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }

@@ -210,3 +210,58 @@ func TestBrowserBadInputShowsItsError(t *testing.T) {
 		})
 	}
 }
+
+// An operator creates a group leader and a pickup point run by that
+// leader in the console, and the pickup point is in the storefront's
+// pickup point search; a bad phone number is refused next to its field.
+func TestBrowserOperatorOpensAPickupPoint(t *testing.T) {
+	e := newEnv(t)
+	b := newTab(t, e.srv.URL)
+	b.logIn(zh, "13900000001", "operator-pass")
+	b.open("/admin/leaders")
+	b.fill("姓名", "钱团长")
+	b.fill("手机号", "1370")
+	b.do(chromedp.SetValue(chromedp.CSS("#password"), "leader-pass"))
+	b.click("button", "创建团长账号")
+	if got, want := b.text("#phone-error"), "请填写 11 位手机号，例如 13800138000。"; got != want {
+		t.Errorf("error next to the phone = %q, want %q", got, want)
+	}
+	b.screenshot("admin-leaders-error")
+	b.fill("手机号", "13700000031")
+	b.do(chromedp.SetValue(chromedp.CSS("#password"), "leader-pass"))
+	b.click("button", "创建团长账号")
+	if !strings.Contains(b.body(), "已保存") {
+		t.Fatalf("no 已保存 after creating the leader:\n%s", b.body())
+	}
+	b.screenshot("admin-leader")
+	leader, err := e.store.FindUserByPhone(t.Context(), "13700000031")
+	if err != nil || leader.Role != tuango.RoleLeader || leader.Name != "钱团长" {
+		t.Fatalf("the new leader = %+v, %v", leader, err)
+	}
+
+	b.open("/admin/pickup-points")
+	b.click("link", "新增自提点")
+	b.fill("名称", "桃子湖·钱姐水果店")
+	b.fill("地址", "岳麓区桃子湖路 8 号")
+	b.do(chromedp.SetValue(chromedp.CSS("#leader_id"), leader.ID))
+	b.fill("佣金比例（%）", "9")
+	b.screenshot("admin-new-pickup-point")
+	b.click("button", "创建自提点")
+	if !strings.Contains(b.body(), "已保存") {
+		t.Fatalf("no 已保存 after creating the pickup point:\n%s", b.body())
+	}
+	b.open("/admin/leaders")
+	if body := b.body(); !strings.Contains(body, "桃子湖·钱姐水果店") {
+		t.Errorf("the leaders page does not say 钱团长 runs the new pickup point:\n%s", body)
+	}
+	b.screenshot("admin-leaders")
+	b.open("/admin/suppliers/new")
+	b.screenshot("admin-new-supplier")
+	b.open("/admin/products/new?supplier=" + e.supplierID)
+	b.screenshot("admin-new-product")
+
+	b.pickPickupPoint(zh, "桃子湖")
+	if body := b.body(); !strings.Contains(body, "桃子湖·钱姐水果店") {
+		t.Fatalf("the storefront is not at the new pickup point:\n%s", body)
+	}
+}

@@ -11,11 +11,8 @@ import (
 )
 
 // The console's dashboard: charts drawn as SVG on the server, from the
-// latest orders and the live deals. No chart library, no script.
-
-// dashboardOrders bounds the orders the dashboard reads: a day of a demo
-// city, and a sample of a busy one (the charts say so).
-const dashboardOrders = 2000
+// store's counts of today's orders and the live deals. No chart library,
+// no script.
 
 type bar struct {
 	Label string
@@ -33,17 +30,19 @@ type chart struct {
 }
 
 type dashboard struct {
-	Sample      string
 	Orders, GMV string
 	PerHour     chart
+	GMVPerHour  chart
 	ByState     chart
 	SellThrough chart
 }
 
-// buildDashboard reads the latest orders and the live deals and lays out
-// the charts.
+// buildDashboard reads today's order counts and the live deals and lays
+// out the charts.
 func (s *Server) buildDashboard(ctx context.Context, pg *page) (*dashboard, error) {
-	orders, err := s.svc.Store().FindOrders(ctx, tuango.OrderFilter{Limit: dashboardOrders})
+	today := pg.now.In(shanghai)
+	midnight := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, shanghai)
+	stats, err := s.svc.Store().OrderStats(ctx, midnight)
 	if err != nil {
 		return nil, err
 	}
@@ -51,39 +50,32 @@ func (s *Server) buildDashboard(ctx context.Context, pg *page) (*dashboard, erro
 	if err != nil {
 		return nil, err
 	}
-	d := &dashboard{Sample: pg.T("dashboard.sample", dashboardOrders)}
-	today := pg.now.In(shanghai)
-	midnight := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, shanghai)
-	perHour := make([]int64, 24)
-	byState := map[tuango.OrderStatus]int64{}
+	d := &dashboard{}
+	placed, paid := make([]int64, 24), make([]int64, 24)
 	var n int64
 	var gmv tuango.Fen
-	for _, o := range orders {
-		byState[o.Status]++
-		if o.CreatedAt.Before(midnight) {
-			continue
-		}
-		n++
-		perHour[o.CreatedAt.In(shanghai).Hour()]++
-		if !o.PaidAt.IsZero() {
-			gmv += o.TotalFen
-		}
+	for _, h := range stats.Hours {
+		i := h.Hour.In(shanghai).Hour()
+		placed[i], paid[i] = int64(h.Placed), int64(h.PaidFen)
+		n, gmv = n+int64(h.Placed), gmv+h.PaidFen
 	}
 	d.Orders, d.GMV = pg.T("%d orders today", n), pg.Money(gmv)
 
-	var hours []bar
-	for h, v := range perHour {
-		hours = append(hours, bar{Label: pad2(h), Value: v, Text: itoa64(v)})
+	var hours, money []bar
+	for h := range 24 {
+		hours = append(hours, bar{Label: pad2(h), Value: placed[h], Text: itoa64(placed[h])})
+		money = append(money, bar{Label: pad2(h), Value: paid[h], Text: pg.Money(tuango.Fen(paid[h]))})
 	}
 	d.PerHour = columns(pg.T("Orders per hour today"), hours, pg.T("No orders today yet."))
+	d.GMVPerHour = columns(pg.T("GMV (paid) per hour today"), money, pg.T("Nothing paid today yet."))
 
 	var states []bar
 	for _, st := range []tuango.OrderStatus{"pending_payment", "paid", "confirmed", "shipped", "arrived", "picked_up", "cancelled", "refunded"} {
-		if v := byState[st]; v > 0 {
+		if v := int64(stats.ByStatus[st]); v > 0 {
 			states = append(states, bar{Label: pg.T(orderStatusKey(st)), Value: v, Text: itoa64(v)})
 		}
 	}
-	d.ByState = rows(pg.T("Orders by state"), states, pg.T("No orders yet."))
+	d.ByState = rows(pg.T("Today's orders by state"), states, pg.T("No orders today yet."))
 
 	// Flash deals first, then the best sellers, ten at most.
 	flash := func(d tuango.Deal) bool { return strings.HasPrefix(d.Title, "【秒杀】") }

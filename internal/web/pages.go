@@ -27,7 +27,7 @@ var templateFiles embed.FS
 var pageNames = []string{
 	"login", "error", "coming", "sandbox_pay",
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
-	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers",
+	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers", "admin/leaders", "admin/editor",
 }
 
 var pageTemplates = parsePages()

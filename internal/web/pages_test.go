@@ -18,6 +18,8 @@ import (
 
 // Every message id a template or handler asks for is in the catalogue, in
 // both languages, so that no page shows an id.
+var loneVerb = regexp.MustCompile(`%([^-+# 0-9.a-zA-Z]|$)`)
+
 func TestCatalogueCoversPages(t *testing.T) {
 	have := map[string]bool{}
 	for _, m := range messages {
@@ -28,8 +30,14 @@ func TestCatalogueCoversPages(t *testing.T) {
 		if m.zh == "" || m.en == "" {
 			t.Errorf("message %q lacks a translation", m.key)
 		}
+		for _, text := range []string{m.zh, m.en} {
+			// Messages are format strings: a literal percent is %%.
+			if loneVerb.MatchString(strings.ReplaceAll(text, "%%", "")) {
+				t.Errorf("message %q has a %% that is no verb: %q (write %%%% for a percent sign)", m.key, text)
+			}
+		}
 	}
-	used := regexp.MustCompile(`\.T "([^"]+)"|\.T\("([^"]+)"|(?:newPage|staffPage)\(w, r, "([^"]+)"|comingPage\("([^"]+)"|return "([^"]+)", "([^"]+)"`)
+	used := regexp.MustCompile(`\.T "([^"]+)"|\.T\("([^"]+)"|(?:newPage|staffPage|staffForm)\(w, r, "([^"]+)"|comingPage\("([^"]+)"|return "([^"]+)", "([^"]+)"`)
 	files, _ := filepath.Glob("templates/*.html")
 	more, _ := filepath.Glob("templates/*/*.html")
 	gofiles, _ := filepath.Glob("page*.go")
@@ -355,13 +363,20 @@ func TestDashboard(t *testing.T) {
 	b := newBrowser(t, e.srv.URL)
 	b.logIn("13900000001", "operator-pass")
 	page := b.get("/admin")
-	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%"} {
+	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%",
+		"今日每小时成交额（已支付）", `<td>¥12.90</td>`, "售后率 <strong>—</strong>", "售后功能上线后统计"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
 	}
 	if t.Failed() {
 		t.Log(page.body)
+	}
+	en := b.get("/admin?lang=en")
+	for _, want := range []string{"GMV (paid) per hour today", "After-sales rate <strong>—</strong>", "counted once after-sales is built"} {
+		if !strings.Contains(en.body, want) {
+			t.Errorf("the English dashboard lacks %q", want)
+		}
 	}
 }
 
@@ -417,7 +432,7 @@ func TestPickupPointChooser(t *testing.T) {
 		t.Errorf("console's pickup points:\n%s", p.body)
 	}
 	points := op.get("/admin/pickup-points")
-	if p := op.post("/admin/pickup-points/"+e.otherPPID, url.Values{"csrf": {points.csrf(t)}, "open": {"1"}}); p.status != 303 {
+	if p := op.post("/admin/pickup-points/"+e.otherPPID+"/open", url.Values{"csrf": {points.csrf(t)}, "open": {"1"}}); p.status != 303 {
 		t.Fatalf("reopen a pickup point = %d:\n%s", p.status, p.body)
 	}
 	if p := b.get("/?q=" + url.QueryEscape("韶山中路")); !strings.Contains(p.body, `value="`+e.otherPPID+`"`) {
