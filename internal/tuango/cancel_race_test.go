@@ -3,6 +3,7 @@ package tuango_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
@@ -24,7 +25,9 @@ func (r *racer) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 func (r *racer) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tuango.OrderStatus) (bool, error) {
 	if o.Status == tuango.OrderCancelled && !r.fired {
 		r.fired = true
-		at := o.CancelledAt
+		// The payment lands a second later by its node's clock than this
+		// cancel's transaction began.
+		at := o.CancelledAt.Add(time.Second)
 		if _, err := r.Store.SetPaymentStatus(ctx, r.paymentID, tuango.PaymentPending, tuango.PaymentSucceeded, "txn", at); err != nil {
 			return false, err
 		}
@@ -54,6 +57,9 @@ func TestCancelRacingAPaymentNeverLies(t *testing.T) {
 	must(t, err)
 	if stored.Status != tuango.OrderCancelled {
 		t.Errorf("stored order = %s, want cancelled", stored.Status)
+	}
+	if stored.CancelledAt.Before(stored.PaidAt) {
+		t.Errorf("cancelled at %v, before the payment it followed at %v: the timeline runs backwards", stored.CancelledAt, stored.PaidAt)
 	}
 	refunds, err := w.db.Store().FindRefunds(ctx, p.ID, "", 0)
 	must(t, err)

@@ -96,6 +96,15 @@ func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by MoveB
 	if !o.Status.CanMove(to, by.Mover) {
 		return false, Errorf(CodeInternal, "the order state machine has no move from %s to %s by %s", o.Status, to, by.Mover)
 	}
+	// A move is never recorded before the move it follows. A transaction
+	// reads the clock when it starts; if it then waits for the order's row
+	// while another node moves the order (a payment landing during a
+	// cancel), its own move would otherwise be stamped earlier than the one
+	// it came after, and the timeline would run backwards (the fault test
+	// found one: cancelled, then paid).
+	if last := o.lastMoveAt(); at.Before(last) {
+		at = last
+	}
 	next := *o
 	next.Status = to
 	findMove(o.Status, to).record(&next, at, reason)
@@ -115,3 +124,20 @@ func moveOrder(ctx context.Context, tx Store, o *Order, to OrderStatus, by MoveB
 // byWorker is a move made by a background job (or the payment provider's
 // word) for a place.
 func byWorker(place string) MoveBy { return MoveBy{Mover: MoverWorker, Place: place} }
+
+// lastMoveAt is when the order last changed status, as far as its own
+// fields tell.
+func (o *Order) lastMoveAt() time.Time {
+	last := o.CreatedAt
+	for _, t := range []time.Time{o.PaidAt, o.CancelledAt, o.ConfirmedAt, o.ShippedAt, o.ArrivedAt, o.PickedUpAt, o.UnclaimedAt, o.RefundedAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	for _, ev := range o.Timeline {
+		if ev.At.After(last) {
+			last = ev.At
+		}
+	}
+	return last
+}
