@@ -126,7 +126,6 @@ var routeAccess = map[string]access{
 	"POST /orders/{id}/pay":          user,
 	"GET /sandbox/pay/{id}":          user,
 	"POST /sandbox/pay/{id}":         user,
-	"GET /leader":                    user,
 	"GET /supplier":                  user,
 	"GET /admin":                     staff,
 	"GET /admin/pickup-points":       staff,
@@ -137,6 +136,12 @@ var routeAccess = map[string]access{
 	"POST /admin/deals":              staff,
 	"POST /admin/deals/{id}":         staff,
 	" /":                             public,
+
+	// The day after the order's pages.
+	"GET /leader":                         leader,
+	"POST /leader/deliveries/{date}/sign": leader,
+	"POST /leader/pickups":                leader,
+	"POST /leader/closures":               leader,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

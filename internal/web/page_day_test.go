@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"tuango/internal/tuango"
+)
+
+// dayScene is a delivery day ready for the leader: a route through the
+// env's first pickup point, its leader (who logs in with leaderPhone), and
+// three customers' paid orders of one unit each, cut off and dispatched
+// unless told otherwise.
+type dayScene struct {
+	deal, leaderPhone, supplierPhone string
+	buyers                           []*client
+	orders                           []orderView
+}
+
+const dayDate = "2026-11-26"
+
+func newDayScene(e *env, cutoff, dispatch bool) *dayScene {
+	e.t.Helper()
+	ctx := context.Background()
+	sc := &dayScene{deal: e.newDeal(100, 10, 1290)}
+	must(e.t, e.store.CreateWarehouse(ctx, &tuango.Warehouse{ID: "wh_c", CityID: e.cityID, Kind: tuango.WarehouseCentral, Name: "中心仓"}))
+	must(e.t, e.store.CreateWarehouse(ctx, &tuango.Warehouse{ID: "wh_g", CityID: e.cityID, Kind: tuango.WarehouseGrid, Name: "网格仓", ParentID: "wh_c"}))
+	must(e.t, e.store.CreateRoute(ctx, &tuango.Route{ID: "rte_1", WarehouseID: "wh_g", Name: "一号线"}))
+	sc.leaderPhone = fmt.Sprintf("135%08d", phoneSeq.Add(1))
+	if _, err := e.svc.CreateUser(ctx, tuango.NewAccount{Phone: sc.leaderPhone, Password: "operator-pass", Name: "张姐", Role: tuango.RoleLeader}); err != nil {
+		e.t.Fatal(err)
+	}
+	sc.supplierPhone = fmt.Sprintf("135%08d", phoneSeq.Add(1))
+	if _, err := e.svc.CreateUser(ctx, tuango.NewAccount{Phone: sc.supplierPhone, Password: "operator-pass", Name: "合作社", Role: tuango.RoleSupplier, SupplierID: e.supplierID}); err != nil {
+		e.t.Fatal(err)
+	}
+	leader := e.login(sc.leaderPhone)
+	e.operator.mustDo("PATCH", "/api/v1/admin/pickup-points/"+e.ppID, map[string]any{"route_id": "rte_1", "leader_id": leader.userID}, 200, nil)
+	for range 3 {
+		c := e.customer()
+		o, p := c.pay(sc.deal)
+		c.mustDo("POST", "/api/v1/sandbox/payments/"+p.ID+"/confirm", nil, 200, nil)
+		sc.orders = append(sc.orders, c.waitStatus(o.ID, "paid"))
+		sc.buyers = append(sc.buyers, c)
+		e.clock.Advance(time.Second) // the last placed loses first
+	}
+	if cutoff {
+		e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": e.cityID, "delivery_date": dayDate}, 200, nil)
+	}
+	if dispatch {
+		e.operator.mustDo("POST", "/api/v1/admin/routes/rte_1/dispatch", map[string]any{"delivery_date": dayDate}, 200, nil)
+	}
+	return sc
+}
+
+// A leader signs for the day's delivery with one unit short; the form
+// refunds the last order once, and sending it again changes nothing. Bad
+// counts are shown in the leader's language and write nothing; other roles
+// are refused.
+func TestLeaderSignsForTheDelivery(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, true, true)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn(sc.leaderPhone, "operator-pass")
+	home := b.get("/leader?date=" + dayDate)
+	if home.status != 200 || !strings.Contains(home.body, "确认签收") || !strings.Contains(home.body, "应到 3 件") || !strings.Contains(home.body, ">提货码<") {
+		t.Fatalf("leader page = %d:\n%s", home.status, home.body)
+	}
+	form := func(p page_, received, damaged string) url.Values {
+		return url.Values{"csrf": {p.csrf(t)}, "key": {p.field(t, "key")}, "deal_id": {sc.deal},
+			"received_" + sc.deal: {received}, "damaged_" + sc.deal: {damaged}}
+	}
+	t.Run("bad counts are shown and write nothing", func(t *testing.T) {
+		for _, tc := range []struct{ received, damaged, want string }{{"abc", "0", "实收须是"}, {"3", "4", "损坏须是"}, {"-1", "0", "实收须是"}} {
+			p := b.post("/leader/deliveries/"+dayDate+"/sign", form(home, tc.received, tc.damaged))
+			if p.status != 400 || !strings.Contains(p.body, tc.want) {
+				t.Errorf("received %q damaged %q = %d, want 400 with %q:\n%s", tc.received, tc.damaged, p.status, tc.want, p.body)
+			}
+		}
+		if n := e.count(`SELECT COUNT(*) FROM orders WHERE status = 'shipped'`); n != 3 {
+			t.Errorf("%d orders still shipped after bad forms, want 3", n)
+		}
+	})
+	t.Run("another role is refused", func(t *testing.T) {
+		c := newBrowser(t, e.srv.URL)
+		c.logIn("13900000001", "operator-pass")
+		p := c.get("/orders")
+		if r := c.post("/leader/deliveries/"+dayDate+"/sign", url.Values{"csrf": {p.csrf(t)}, "key": {"k1"}, "deal_id": {sc.deal}, "received_" + sc.deal: {"0"}, "damaged_" + sc.deal: {"0"}}); r.status != 403 {
+			t.Errorf("an operator signing = %d, want 403", r.status)
+		}
+	})
+	values := form(home, "3", "1")
+	p := b.post("/leader/deliveries/"+dayDate+"/sign", values)
+	if p.status != 200 || !strings.Contains(p.body, "已签收") || !strings.Contains(p.body, sc.orders[2].ID) || !strings.Contains(p.body, "¥12.90") {
+		t.Fatalf("sign-off = %d:\n%s", p.status, p.body)
+	}
+	again := b.post("/leader/deliveries/"+dayDate+"/sign", values) // a reload of the answer
+	if again.status != 200 || !strings.Contains(again.body, sc.orders[2].ID) {
+		t.Errorf("the same form again = %d, want the same answer:\n%s", again.status, again.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM partial_refunds`); n != 1 {
+		t.Errorf("%d partial refunds, want 1", n)
+	}
+	if p := b.post("/leader/deliveries/"+dayDate+"/sign", form(b.get("/leader?date="+dayDate), "3", "0")); p.status != 409 || !strings.Contains(p.body, "已经签收过了") || strings.Contains(p.body, ">确认签收<") {
+		t.Errorf("a second sign-off = %d, want 409 saying it is signed, with no form:\n%s", p.status, p.body)
+	}
+}
+
+// A leader verifies a customer's pickup code; a wrong code says so in the
+// leader's language, and too many wrong codes answer a page that says to
+// wait (429 with Retry-After).
+func TestLeaderVerifiesAPickupCode(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, true, true)
+	leader := e.login(sc.leaderPhone)
+	leader.mustDo("POST", "/api/v1/leader/deliveries/"+dayDate+"/sign", map[string]any{"lines": []any{}}, 200, nil, "Idempotency-Key", newKey())
+	b := newBrowser(t, e.srv.URL)
+	b.logIn(sc.leaderPhone, "operator-pass")
+	verify := func(code string) page_ {
+		home := b.get("/leader?date=" + dayDate + "&lang=en")
+		return b.post("/leader/pickups", url.Values{"csrf": {home.csrf(t)}, "key": {home.field(t, "key")}, "date": {dayDate}, "code": {code}})
+	}
+	p := verify("0000000000")
+	if p.status != 404 || !strings.Contains(p.body, "This pickup code is wrong") {
+		t.Errorf("a wrong code = %d:\n%s", p.status, p.body)
+	}
+	if p := verify(""); p.status != 400 || !strings.Contains(p.body, "Enter the customer&#39;s pickup code.") {
+		t.Errorf("no code = %d:\n%s", p.status, p.body)
+	}
+	p = verify(sc.orders[0].PickupCode)
+	if p.status != 200 || !strings.Contains(p.body, "Handed over: order "+sc.orders[0].ID) {
+		t.Fatalf("the right code = %d:\n%s", p.status, p.body)
+	}
+	if p := verify(sc.orders[0].PickupCode); p.status != 409 || !strings.Contains(p.body, "already picked up") {
+		t.Errorf("the code again = %d:\n%s", p.status, p.body)
+	}
+	for i := range tuango.PickupMaxFailures {
+		verify(fmt.Sprint(i))
+	}
+	p = verify(sc.orders[1].PickupCode)
+	if p.status != 429 || p.header.Get("Retry-After") == "" || !strings.Contains(p.body, "wait a few minutes") {
+		t.Errorf("after too many wrong codes = %d (Retry-After %q):\n%s", p.status, p.header.Get("Retry-After"), p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM orders WHERE status = 'picked_up'`); n != 1 {
+		t.Errorf("%d orders picked up, want 1", n)
+	}
+}
+
+// A leader closes their point for dates; a bad range is shown and closes
+// nothing.
+func TestLeaderClosesThePoint(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, false, false)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn(sc.leaderPhone, "operator-pass")
+	home := b.get("/leader")
+	close := func(from, to, reason string) page_ {
+		return b.post("/leader/closures", url.Values{"csrf": {home.csrf(t)}, "from": {from}, "to": {to}, "reason": {reason}})
+	}
+	if p := close("2026-12-03", "2026-12-01", "回老家"); p.status != 400 || !strings.Contains(p.body, "不早于开始日期") {
+		t.Errorf("to before from = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM pickup_point_closures`); n != 0 {
+		t.Errorf("%d closures after a bad form, want 0", n)
+	}
+	if p := close("2026-12-01", "2026-12-03", "回老家"); p.status != 200 || !strings.Contains(p.body, "已设置 2026-12-01 至 2026-12-03 歇业") {
+		t.Errorf("close = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM pickup_point_closures`); n != 1 {
+		t.Errorf("%d closures, want 1", n)
+	}
+}
