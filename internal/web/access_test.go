@@ -142,6 +142,8 @@ var routeAccess = map[string]access{
 	"POST /leader/deliveries/{date}/sign": leader,
 	"POST /leader/pickups":                leader,
 	"POST /leader/closures":               leader,
+	"GET /orders/{id}/pickup-code.png":    user,
+	"GET /notifications":                  user,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -142,19 +143,28 @@ func (s *Server) handleLeaderPickup(w http.ResponseWriter, r *http.Request, a tu
 }
 
 func (s *Server) handlePickupCodePNG(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	o, err := s.svc.GetOrder(r.Context(), a, r.PathValue("id"))
+	img, err := s.pickupCodePNG(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writePNG(w, img)
+}
+
+// pickupCodePNG is the QR image of an order's pickup code, for its owner
+// only: the API's (bearer token) and the order page's (session cookie).
+func (s *Server) pickupCodePNG(ctx context.Context, a tuango.Actor, orderID string) ([]byte, error) {
+	o, err := s.svc.GetOrder(ctx, a, orderID)
 	if err == nil && o.PickupCode == "" {
 		err = tuango.Errorf(tuango.CodeNotFound, "this order has no pickup code: it gets one when it is paid, and only its owner sees it")
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	img, err := qrPNG(o.PickupCode)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	return qrPNG(o.PickupCode)
+}
+
+func writePNG(w http.ResponseWriter, img []byte) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.WriteHeader(http.StatusOK)

@@ -263,4 +263,18 @@ var messages = []struct{ key, zh, en string }{
 	{"error.city_closed", "这个城市在这一天休市。", "The city is closed on that date."},
 	{"Cannot do that now", "现在不能这样做", "Cannot do that now"},
 	{"error.conflict", "现在不能这样做（例如还没有发车）。", "That cannot be done now (for example, nothing was dispatched yet)."},
+
+	// the day after the order: the customer's pickup code and inbox
+	{"Refunded for what was short or damaged: %s", "缺货或损坏已退款：%s", "Refunded for what was short or damaged: %s"},
+	{"The pickup code as a QR code", "提货码二维码", "The pickup code as a QR code"},
+	{"pickup.note", "到自提点取货时，把提货码或二维码给团长看。请不要告诉别人。", "Show this code or the QR code to the group leader when you collect. Do not share it."},
+	{"My notifications", "我的消息", "My notifications"},
+	{"No notifications yet.", "还没有消息。", "No notifications yet."},
+	{"Older", "更早的消息", "Older"},
+	{"kind.order_confirmed", "订单已确认", "Order confirmed"},
+	{"kind.order_arrived", "已到自提点", "At your pickup point"},
+	{"kind.order_short", "缺货退款", "Short, refunded"},
+	{"kind.pickup_reminder", "取货提醒", "Pickup reminder"},
+	{"kind.delivery_dispatched", "已发车", "Delivery dispatched"},
+	{"kind.order_moved", "自提点变更", "Pickup point changed"},
 }

@@ -174,3 +174,59 @@ func TestLeaderClosesThePoint(t *testing.T) {
 		t.Errorf("%d closures, want 1", n)
 	}
 }
+
+// pageAs logs the API client's account in to the pages.
+func pageAs(e *env, c *client) *browser {
+	e.t.Helper()
+	var me userView
+	c.mustDo("GET", "/api/v1/me", nil, 200, &me)
+	b := newBrowser(e.t, e.srv.URL)
+	pw := "customer-pass"
+	if me.Role != string(tuango.RoleCustomer) {
+		pw = "operator-pass"
+	}
+	b.logIn(me.Phone, pw)
+	return b
+}
+
+// The customer's order page shows the pickup code (owner only, once paid)
+// with its QR, the timeline of the order's moves, and what was refunded;
+// the inbox lists what they were told.
+func TestOrderPageShowsThePickupCodeAndTimeline(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, true, true)
+	leader := e.login(sc.leaderPhone)
+	leader.mustDo("POST", "/api/v1/leader/deliveries/"+dayDate+"/sign", map[string]any{"lines": []map[string]any{{"deal_id": sc.deal, "received": 2, "damaged": 0}}}, 200, nil, "Idempotency-Key", newKey())
+	if _, err := e.svc.DeliverNotifications(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	owner := pageAs(e, sc.buyers[0])
+	p := owner.get("/orders/" + sc.orders[0].ID)
+	for _, want := range []string{`data-pickup-code="` + sc.orders[0].PickupCode + `"`, "/orders/" + sc.orders[0].ID + "/pickup-code.png", ">已到达自提点<", "已确认（截单）", "已发货"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("order page lacks %q", want)
+		}
+	}
+	if n := strings.Count(p.body, `<li class="done">`); n != 5 {
+		t.Errorf("an arrived order's timeline has %d steps done, want 5 (ordered to arrived)", n)
+	}
+	png := owner.get("/orders/" + sc.orders[0].ID + "/pickup-code.png")
+	if png.status != 200 || png.header.Get("Content-Type") != "image/png" || !strings.HasPrefix(png.body, "\x89PNG") {
+		t.Errorf("the QR with the session = %d %s", png.status, png.header.Get("Content-Type"))
+	}
+	other := pageAs(e, sc.buyers[1])
+	if p := other.get("/orders/" + sc.orders[0].ID + "/pickup-code.png"); p.status != 404 || strings.HasPrefix(p.body, "\x89PNG") {
+		t.Errorf("another customer's QR = %d, want 404", p.status)
+	}
+	if p := newBrowser(t, e.srv.URL).get("/orders/" + sc.orders[0].ID + "/pickup-code.png"); p.status != 303 {
+		t.Errorf("the QR without a session = %d, want a redirect to log in", p.status)
+	}
+	short := pageAs(e, sc.buyers[2])
+	p = short.get("/orders/" + sc.orders[2].ID + "?lang=en")
+	if !strings.Contains(p.body, `data-refunded-fen="1290"`) || !strings.Contains(p.body, "Refunded for what was short or damaged: ¥12.90") || !strings.Contains(p.body, ">Refunded<") || strings.Contains(p.body, "data-pickup-code") {
+		t.Errorf("the refunded order's page:\n%s", p.body)
+	}
+	if p := short.get("/notifications"); !strings.Contains(p.body, "Short, refunded") || !strings.Contains(p.body, "已退款 12.90 元") {
+		t.Errorf("inbox:\n%s", p.body)
+	}
+}

@@ -52,5 +52,7 @@ func (s *Server) dayPageRoutes() []Route {
 		h("POST", "/leader/deliveries/{date}/sign", s.handleLeaderSignForm),
 		h("POST", "/leader/pickups", s.handleLeaderPickupForm),
 		h("POST", "/leader/closures", s.handleLeaderCloseForm),
+		h("GET", "/orders/{id}/pickup-code.png", s.handlePickupCodePage),
+		h("GET", "/notifications", s.handleNotificationsPage),
 	}
 }
