@@ -126,7 +126,6 @@ var routeAccess = map[string]access{
 	"POST /orders/{id}/pay":          user,
 	"GET /sandbox/pay/{id}":          user,
 	"POST /sandbox/pay/{id}":         user,
-	"GET /supplier":                  user,
 	"GET /admin":                     staff,
 	"GET /admin/pickup-points":       staff,
 	"POST /admin/pickup-points/{id}": staff,
@@ -144,6 +143,8 @@ var routeAccess = map[string]access{
 	"POST /leader/closures":               leader,
 	"GET /orders/{id}/pickup-code.png":    user,
 	"GET /notifications":                  user,
+	"GET /supplier":                       supplier,
+	"GET /supplier/purchase-orders":       supplier,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -277,4 +277,20 @@ var messages = []struct{ key, zh, en string }{
 	{"kind.pickup_reminder", "取货提醒", "Pickup reminder"},
 	{"kind.delivery_dispatched", "已发车", "Delivery dispatched"},
 	{"kind.order_moved", "自提点变更", "Pickup point changed"},
+
+	// the day after the order: the supplier's purchase orders and the lists
+	{"Purchase orders", "采购单", "Purchase orders"},
+	{"Purchase orders for %s", "%s 的采购单", "Purchase orders for %s"},
+	{"Purchase order %s: %s, to %s", "采购单 %s：%s，送至 %s", "Purchase order %s: %s, to %s"},
+	{"Unit cost", "单价", "Unit cost"},
+	{"Download CSV", "下载 CSV", "Download CSV"},
+	{"Download XLSX", "下载 Excel", "Download XLSX"},
+	{"Print view", "打印版", "Print view"},
+	{"Print", "打印", "Print"},
+	{"Nothing in this list.", "这个清单是空的。", "Nothing in this list."},
+	{"supplier.none", "这一天还没有您的采购单：采购单在城市截单后生成。", "No purchase orders of yours for this date yet: they are made at each city's cutoff."},
+	{"Sorting list of %s", "%s 分拣单", "Sorting list of %s"},
+	{"Manifest of %s", "%s 配送单", "Manifest of %s"},
+	{"Stop", "站序", "Stop"},
+	{"Orders", "订单数", "Orders"},
 }

@@ -230,3 +230,37 @@ func TestOrderPageShowsThePickupCodeAndTimeline(t *testing.T) {
 		t.Errorf("inbox:\n%s", p.body)
 	}
 }
+
+// A supplier sees its own purchase orders for a date, downloads them as
+// CSV and XLSX and prints them; another supplier sees none, and other
+// roles are refused.
+func TestSupplierPurchaseOrdersPage(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, true, false)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn(sc.supplierPhone, "operator-pass")
+	p := b.get("/supplier") // tomorrow's, the delivery of tonight's cutoff
+	if p.status != 200 || !strings.Contains(p.body, "2026-11-26 的采购单") || !strings.Contains(p.body, "鲜鸡蛋 15枚") || !strings.Contains(p.body, "¥9.80") || !strings.Contains(p.body, "合计 ¥29.40") {
+		t.Fatalf("supplier page = %d:\n%s", p.status, p.body)
+	}
+	csv := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=csv")
+	if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") || !strings.Contains(csv.body, e.supplierID) || !strings.Contains(csv.header.Get("Content-Disposition"), "purchase-orders-2026-11-26.csv") {
+		t.Errorf("CSV = %d %s:\n%s", csv.status, csv.header.Get("Content-Type"), csv.body)
+	}
+	if x := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=xlsx"); x.status != 200 || !strings.HasPrefix(x.body, "PK") {
+		t.Errorf("XLSX = %d %s", x.status, x.header.Get("Content-Type"))
+	}
+	if pr := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=print&lang=en"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "Purchase orders for 2026-11-26") {
+		t.Errorf("print view = %d:\n%s", pr.status, pr.body)
+	}
+	if bad := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=pdf"); bad.status != 400 || !strings.Contains(bad.header.Get("Content-Type"), "text/html") {
+		t.Errorf("format=pdf = %d %s", bad.status, bad.header.Get("Content-Type"))
+	}
+	other := pageAs(e, e.roleUser(tuango.RoleSupplier, "sup_other"))
+	if p := other.get("/supplier?date=" + dayDate); p.status != 200 || strings.Contains(p.body, "鲜鸡蛋") {
+		t.Errorf("another supplier's page = %d:\n%s", p.status, p.body)
+	}
+	if p := pageAs(e, sc.buyers[0]).get("/supplier/purchase-orders?date=" + dayDate + "&format=csv"); p.status != 403 {
+		t.Errorf("a customer downloading = %d, want 403", p.status)
+	}
+}

@@ -24,7 +24,6 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/orders/{id}", s.handleOrderPage),
 		h("POST", "/orders/{id}/cancel", s.handleCancelOrderForm),
 		h("POST", "/orders/{id}/pay", s.handlePayOrderForm),
-		h("GET", "/supplier", s.comingPage("Supplier")),
 		h("GET", "/admin", s.handleAdminDealsPage),
 		h("GET", "/admin/pickup-points", s.handleAdminPickupPointsPage),
 		h("POST", "/admin/pickup-points/{id}", s.handleAdminPickupPointForm),
@@ -54,5 +53,7 @@ func (s *Server) dayPageRoutes() []Route {
 		h("POST", "/leader/closures", s.handleLeaderCloseForm),
 		h("GET", "/orders/{id}/pickup-code.png", s.handlePickupCodePage),
 		h("GET", "/notifications", s.handleNotificationsPage),
+		h("GET", "/supplier", s.handleSupplierPage),
+		h("GET", "/supplier/purchase-orders", s.handleSupplierExport),
 	}
 }

@@ -53,3 +53,11 @@
     }).catch(stop);
   });
 })();
+
+// Print views: the print button prints the page.
+(function () {
+  var btn = document.querySelector("button[data-print]");
+  if (!btn) return;
+  btn.hidden = false;
+  btn.addEventListener("click", function () { window.print(); });
+})();
