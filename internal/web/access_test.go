@@ -145,6 +145,11 @@ var routeAccess = map[string]access{
 	"GET /notifications":                  user,
 	"GET /supplier":                       supplier,
 	"GET /supplier/purchase-orders":       supplier,
+	"GET /admin/day":                      staff,
+	"POST /admin/cities/{id}/closures":    staff,
+	"POST /admin/cutoffs":                 staff,
+	"POST /admin/routes/{id}/dispatch":    staff,
+	"GET /admin/lists/{kind}":             staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

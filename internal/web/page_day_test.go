@@ -264,3 +264,77 @@ func TestSupplierPurchaseOrdersPage(t *testing.T) {
 		t.Errorf("a customer downloading = %d, want 403", p.status)
 	}
 }
+
+// The operator closes a city for a date, runs the cutoff and sees its
+// summary and lists (each downloadable and printable), and dispatches the
+// route; bad input is shown in the operator's language and writes
+// nothing, and other roles are refused.
+func TestOperatorRunsTheDay(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, false, false)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	q := "?city_id=" + e.cityID + "&date=" + dayDate
+	day := b.get("/admin/day" + q)
+	if day.status != 200 || !strings.Contains(day.body, "对 2026-11-26 截单") || !strings.Contains(day.body, "一号线") {
+		t.Fatalf("day page = %d:\n%s", day.status, day.body)
+	}
+	csrf := day.csrf(t)
+
+	if p := b.post("/admin/cities/"+e.cityID+"/closures", url.Values{"csrf": {csrf}, "date": {"2026-11-30"}, "reason": {""}}); p.status != 400 || !strings.Contains(p.body, "请填写休市原因") {
+		t.Errorf("closing without a reason = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM city_closures`); n != 0 {
+		t.Errorf("%d city closures after a bad form, want 0", n)
+	}
+	if p := b.post("/admin/cities/"+e.cityID+"/closures", url.Values{"csrf": {csrf}, "date": {"2026-11-30"}, "reason": {"台风"}}); p.status != 200 || !strings.Contains(p.body, "已设置 2026-11-30 休市") {
+		t.Errorf("close the city = %d:\n%s", p.status, p.body)
+	}
+	if p := b.get("/admin/day" + q); !strings.Contains(p.body, "2026-11-30: 台风") {
+		t.Errorf("the calendar lacks the closure:\n%s", p.body)
+	}
+
+	if p := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {"26/11/2026"}}); p.status != 400 || !strings.Contains(p.body, "请选择配送日期") {
+		t.Errorf("a cutoff with a bad date = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM cutoffs`); n != 0 {
+		t.Errorf("%d cutoffs after a bad form, want 0", n)
+	}
+	p := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}})
+	for _, want := range []string{`id="cutoff-summary"`, "<dd>3</dd>", "提前截单", "望城蔬菜合作社", "枫林小区·张姐便利店", "/admin/lists/manifests?"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("after the cutoff the page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%d:\n%s", p.status, p.body)
+	}
+	if again := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); again.status != 200 || !strings.Contains(again.body, `id="cutoff-summary"`) {
+		t.Errorf("the cutoff again = %d", again.status)
+	}
+	for _, kind := range []string{"purchase-orders", "sorting-lists", "manifests"} {
+		if c := b.get("/admin/lists/" + kind + q + "&format=csv"); c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") {
+			t.Errorf("%s CSV = %d %s", kind, c.status, c.header.Get("Content-Type"))
+		}
+		if x := b.get("/admin/lists/" + kind + q + "&format=xlsx"); x.status != 200 || !strings.HasPrefix(x.body, "PK") {
+			t.Errorf("%s XLSX = %d", kind, x.status)
+		}
+		if pr := b.get("/admin/lists/" + kind + q + "&format=print"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
+			t.Errorf("%s print = %d:\n%s", kind, pr.status, pr.body)
+		}
+	}
+	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); p.status != 200 || !strings.Contains(p.body, "3 个订单已发货") {
+		t.Errorf("dispatch = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM orders WHERE status = 'shipped'`); n != 3 {
+		t.Errorf("%d orders shipped, want 3", n)
+	}
+	leader := pageAs(e, e.login(sc.leaderPhone))
+	home := leader.get("/orders")
+	if p := leader.post("/admin/cutoffs", url.Values{"csrf": {home.csrf(t)}, "city_id": {e.cityID}, "date": {"2026-11-27"}}); p.status != 403 {
+		t.Errorf("a leader running a cutoff = %d, want 403", p.status)
+	}
+	if p := leader.get("/admin/lists/manifests" + q + "&format=csv"); p.status != 403 {
+		t.Errorf("a leader downloading a manifest = %d, want 403", p.status)
+	}
+}

@@ -55,5 +55,10 @@ func (s *Server) dayPageRoutes() []Route {
 		h("GET", "/notifications", s.handleNotificationsPage),
 		h("GET", "/supplier", s.handleSupplierPage),
 		h("GET", "/supplier/purchase-orders", s.handleSupplierExport),
+		h("GET", "/admin/day", s.handleAdminDayPage),
+		h("POST", "/admin/cities/{id}/closures", s.handleAdminCloseCityForm),
+		h("POST", "/admin/cutoffs", s.handleAdminCutoffForm),
+		h("POST", "/admin/routes/{id}/dispatch", s.handleAdminDispatchForm),
+		h("GET", "/admin/lists/{kind}", s.handleAdminListExport),
 	}
 }

@@ -28,7 +28,7 @@ var pageNames = []string{
 	"login", "error", "coming", "sandbox_pay",
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
 	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers",
-	"leader/home", "customer/notifications", "supplier/purchase_orders", "print",
+	"leader/home", "customer/notifications", "supplier/purchase_orders", "print", "admin/day",
 }
 
 var pageTemplates = parsePages()
