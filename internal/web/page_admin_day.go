@@ -128,12 +128,11 @@ func (s *Server) handleAdminCloseCityForm(w http.ResponseWriter, r *http.Request
 	data := &adminDayData{CloseReason: strings.TrimSpace(r.PostFormValue("reason"))}
 	err := s.actCloseCity(r.Context(), actor(pg.User), cityID, date, data.CloseReason)
 	if err != nil {
-		s.formError(w, r, pg, err, func(status int, msg string) {
-			if f := fieldOf(err); f == "reason" || f == "from" || f == "to" {
-				msg = pg.T("rule.city_closure." + map[string]string{"reason": "reason", "from": "date", "to": "date"}[f])
+		s.dayFormFailed(w, r, pg, err, cityID, date, data, func(field, msg string) {
+			if rule, ok := map[string]string{"reason": "reason", "from": "date", "to": "date"}[field]; ok {
+				msg = pg.T("rule.city_closure." + rule)
 			}
 			data.CloseError = msg
-			s.renderAdminDay(w, r, pg, status, cityID, date, data)
 		})
 		return
 	}
@@ -151,12 +150,11 @@ func (s *Server) handleAdminCutoffForm(w http.ResponseWriter, r *http.Request) {
 	cityID, date := r.PostFormValue("city_id"), r.PostFormValue("date")
 	data := &adminDayData{}
 	if _, err := s.actCutoff(r.Context(), actor(pg.User), cityID, date); err != nil {
-		s.formError(w, r, pg, err, func(status int, msg string) {
-			if f := fieldOf(err); f != "" {
-				msg = pg.T("rule.cutoff." + map[string]string{"city_id": "city", "delivery_date": "date"}[f])
+		s.dayFormFailed(w, r, pg, err, cityID, date, data, func(field, msg string) {
+			if rule, ok := map[string]string{"city_id": "city", "delivery_date": "date"}[field]; ok {
+				msg = pg.T("rule.cutoff." + rule)
 			}
 			data.CutoffError = msg
-			s.renderAdminDay(w, r, pg, status, cityID, date, data)
 		})
 		return
 	}
@@ -173,17 +171,26 @@ func (s *Server) handleAdminDispatchForm(w http.ResponseWriter, r *http.Request)
 	data := &adminDayData{}
 	n, err := s.actDispatch(r.Context(), actor(pg.User), r.PathValue("id"), date)
 	if err != nil {
-		s.formError(w, r, pg, err, func(status int, msg string) {
-			if fieldOf(err) != "" {
+		s.dayFormFailed(w, r, pg, err, cityID, date, data, func(field, msg string) {
+			if field == "delivery_date" {
 				msg = pg.T("rule.cutoff.date")
 			}
 			data.DispatchError = msg
-			s.renderAdminDay(w, r, pg, status, cityID, date, data)
 		})
 		return
 	}
 	data.Dispatched = pg.T("Dispatched %s: %d orders shipped.", r.PathValue("id"), n)
 	s.renderAdminDay(w, r, pg, http.StatusOK, cityID, date, data)
+}
+
+// dayFormFailed answers a day form the service refused: show puts the
+// message (in the user's language; field is the form field at fault, if
+// any) into the page, which is shown again with the error's status.
+func (s *Server) dayFormFailed(w http.ResponseWriter, r *http.Request, pg *page, err error, cityID, date string, data *adminDayData, show func(field, msg string)) {
+	s.formError(w, r, pg, err, func(status int, msg string) {
+		show(fieldOf(err), msg)
+		s.renderAdminDay(w, r, pg, status, cityID, date, data)
+	})
 }
 
 // handleAdminListExport answers one of a cutoff's lists as CSV, XLSX or a

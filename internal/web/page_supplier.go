@@ -26,9 +26,15 @@ func supplierDate(r *http.Request, pg *page) string {
 	return pg.now.In(shanghai).Add(24 * time.Hour).Format("2006-01-02")
 }
 
-// supplierOrders reads the supplier's own purchase orders for the page's
-// date, and their sections as tables.
-func (s *Server) supplierOrders(w http.ResponseWriter, r *http.Request, pg *page, date string) ([]tuango.PurchaseOrder, []printSection, bool) {
+// supplierOrders starts a supplier's page and reads its own purchase
+// orders for the page's date, and their sections as tables. On false the
+// answer has been written.
+func (s *Server) supplierOrders(w http.ResponseWriter, r *http.Request) (*page, string, []tuango.PurchaseOrder, []printSection, bool) {
+	pg, ok := s.rolePage(w, r, "Purchase orders", isSupplier)
+	if !ok {
+		return nil, "", nil, nil, false
+	}
+	date := supplierDate(r, pg)
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	pos, err := s.svc.SupplierPurchaseOrders(ctx, actor(pg.User), date)
@@ -38,18 +44,13 @@ func (s *Server) supplierOrders(w http.ResponseWriter, r *http.Request, pg *page
 	}
 	if err != nil {
 		s.pageError(w, r, pg, err)
-		return nil, nil, false
+		return nil, "", nil, nil, false
 	}
-	return pos, purchaseOrderSections(pg, n, pos), true
+	return pg, date, pos, purchaseOrderSections(pg, n, pos), true
 }
 
 func (s *Server) handleSupplierPage(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.rolePage(w, r, "Purchase orders", isSupplier)
-	if !ok {
-		return
-	}
-	date := supplierDate(r, pg)
-	_, secs, ok := s.supplierOrders(w, r, pg, date)
+	pg, date, _, secs, ok := s.supplierOrders(w, r)
 	if !ok {
 		return
 	}
@@ -60,12 +61,7 @@ func (s *Server) handleSupplierPage(w http.ResponseWriter, r *http.Request) {
 // handleSupplierExport answers the supplier's purchase orders as CSV, XLSX
 // or a print view.
 func (s *Server) handleSupplierExport(w http.ResponseWriter, r *http.Request) {
-	pg, ok := s.rolePage(w, r, "Purchase orders", isSupplier)
-	if !ok {
-		return
-	}
-	date := supplierDate(r, pg)
-	pos, secs, ok := s.supplierOrders(w, r, pg, date)
+	pg, date, pos, secs, ok := s.supplierOrders(w, r)
 	if !ok {
 		return
 	}
