@@ -6,6 +6,20 @@ import (
 	"testing"
 )
 
+// openUp opens a page, again up to twice if it is the degraded page: on a
+// PostgreSQL server shared with other runs, a read now and then misses the
+// pages' 500 ms deadline, which is what the degraded page is for.
+func (b *tab) openUp(path string) {
+	b.t.Helper()
+	for i := 0; ; i++ {
+		b.open(path)
+		if i == 2 || !strings.Contains(b.body(), "数据库暂时无法访问") {
+			return
+		}
+		b.t.Logf("%s was degraded; opening it again", path)
+	}
+}
+
 // The day after the order in a browser, in Chinese: the operator runs the
 // cutoff and dispatches the route from the console; the supplier sees its
 // purchase order; the leader signs for the delivery with one unit short
@@ -18,16 +32,16 @@ func TestBrowserTheDayAfterTheOrder(t *testing.T) {
 
 	op := newTab(t, e.srv.URL)
 	op.logIn(zh, "13900000001", "operator-pass")
-	op.open("/admin/day" + q)
+	op.openUp("/admin/day" + q)
 	op.screenshot("admin-day")
 	op.click("button", "对 2026-11-26 截单")
 	if body := op.body(); !strings.Contains(body, "已确认订单3") && !strings.Contains(body, "已确认订单") {
 		t.Fatalf("no cutoff summary:\n%s", body)
 	}
 	op.screenshot("admin-day-after-cutoff")
-	op.open("/admin/lists/manifests" + q + "&format=print")
+	op.openUp("/admin/lists/manifests" + q + "&format=print")
 	op.screenshot("admin-manifests-print")
-	op.open("/admin/day" + q)
+	op.openUp("/admin/day" + q)
 	op.click("button", "一号线 发车（2026-11-26）")
 	if got := op.text("#dispatched"); !strings.Contains(got, "3 个订单已发货") {
 		t.Fatalf("dispatch says %q", got)
@@ -36,19 +50,19 @@ func TestBrowserTheDayAfterTheOrder(t *testing.T) {
 
 	sup := newTab(t, e.srv.URL)
 	sup.logIn(zh, sc.supplierPhone, "operator-pass")
-	sup.open("/supplier")
+	sup.openUp("/supplier")
 	if body := sup.body(); !strings.Contains(body, "鲜鸡蛋 15枚") {
 		t.Errorf("the supplier's page lacks its purchase order:\n%s", body)
 	}
 	sup.screenshot("supplier")
-	sup.open("/supplier/purchase-orders?date=" + dayDate + "&format=print")
+	sup.openUp("/supplier/purchase-orders?date=" + dayDate + "&format=print")
 	sup.screenshot("supplier-print")
 
 	var me userView
 	sc.buyers[0].mustDo("GET", "/api/v1/me", nil, 200, &me)
 	cust := newTab(t, e.srv.URL)
 	cust.logIn(zh, me.Phone, "customer-pass")
-	cust.open("/orders/" + sc.orders[0].ID)
+	cust.openUp("/orders/" + sc.orders[0].ID)
 	code := cust.text("[data-pickup-code]")
 	if code != sc.orders[0].PickupCode {
 		t.Fatalf("the order page shows pickup code %q, want %q", code, sc.orders[0].PickupCode)
@@ -57,7 +71,7 @@ func TestBrowserTheDayAfterTheOrder(t *testing.T) {
 
 	ld := newTab(t, e.srv.URL)
 	ld.logIn(zh, sc.leaderPhone, "operator-pass")
-	ld.open("/leader?date=" + dayDate)
+	ld.openUp("/leader?date=" + dayDate)
 	ld.screenshot("leader")
 	ld.fill("实收", "2") // one of the three boxes did not come
 	ld.click("button", "确认签收")
@@ -87,11 +101,11 @@ func TestBrowserTheDayAfterTheOrder(t *testing.T) {
 	if _, err := e.svc.DeliverNotifications(context.Background(), 100); err != nil {
 		t.Fatal(err)
 	}
-	cust.open("/orders/" + sc.orders[0].ID)
+	cust.openUp("/orders/" + sc.orders[0].ID)
 	if got := cust.text("#order-status"); got != "已提货" {
 		t.Errorf("the order's status after pickup = %q, want 已提货", got)
 	}
 	cust.screenshot("order-picked-up")
-	cust.open("/notifications")
+	cust.openUp("/notifications")
 	cust.screenshot("notifications")
 }

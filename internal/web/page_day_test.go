@@ -173,6 +173,18 @@ func TestLeaderClosesThePoint(t *testing.T) {
 	if n := e.count(`SELECT COUNT(*) FROM pickup_point_closures`); n != 1 {
 		t.Errorf("%d closures, want 1", n)
 	}
+	op := newBrowser(t, e.srv.URL)
+	op.logIn("13900000001", "operator-pass")
+	if p := op.post("/leader/closures", url.Values{"csrf": {op.get("/orders").csrf(t)}, "from": {"2026-12-05"}, "to": {"2026-12-06"}, "reason": {"x"}}); p.status != 403 {
+		t.Errorf("an operator at the leader's closure form = %d, want 403", p.status)
+	}
+	customer := pageAs(e, sc.buyers[0])
+	if p := customer.post("/leader/pickups", url.Values{"csrf": {customer.get("/orders").csrf(t)}, "key": {"k-1"}, "code": {"0000000000"}}); p.status != 403 {
+		t.Errorf("a customer verifying a code = %d, want 403", p.status)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM pickup_point_closures`); n != 1 {
+		t.Errorf("%d closures after refused forms, want 1", n)
+	}
 }
 
 // pageAs logs the API client's account in to the pages.
@@ -323,6 +335,9 @@ func TestOperatorRunsTheDay(t *testing.T) {
 			t.Errorf("%s print = %d:\n%s", kind, pr.status, pr.body)
 		}
 	}
+	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {"tomorrow"}}); p.status != 400 || !strings.Contains(p.body, "请选择配送日期") {
+		t.Errorf("dispatch with a bad date = %d:\n%s", p.status, p.body)
+	}
 	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); p.status != 200 || !strings.Contains(p.body, "3 个订单已发货") {
 		t.Errorf("dispatch = %d:\n%s", p.status, p.body)
 	}
@@ -333,6 +348,15 @@ func TestOperatorRunsTheDay(t *testing.T) {
 	home := leader.get("/orders")
 	if p := leader.post("/admin/cutoffs", url.Values{"csrf": {home.csrf(t)}, "city_id": {e.cityID}, "date": {"2026-11-27"}}); p.status != 403 {
 		t.Errorf("a leader running a cutoff = %d, want 403", p.status)
+	}
+	if p := leader.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {home.csrf(t)}, "city_id": {e.cityID}, "date": {dayDate}}); p.status != 403 {
+		t.Errorf("a leader dispatching = %d, want 403", p.status)
+	}
+	if p := leader.post("/admin/cities/"+e.cityID+"/closures", url.Values{"csrf": {home.csrf(t)}, "date": {"2026-12-01"}, "reason": {"x"}}); p.status != 403 {
+		t.Errorf("a leader closing the city = %d, want 403", p.status)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM city_closures`); n != 1 {
+		t.Errorf("%d city closures after refused forms, want 1", n)
 	}
 	if p := leader.get("/admin/lists/manifests" + q + "&format=csv"); p.status != 403 {
 		t.Errorf("a leader downloading a manifest = %d, want 403", p.status)
