@@ -96,6 +96,11 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 		return
 	default:
 		data.Cutoff = &cutoffRow{CutoffRun: *c, Started: c.StartedAt.In(shanghai).Format("01-02 15:04:05"), By: c.StartedBy, Done: !c.FinishedAt.IsZero()}
+		if c.StartedBy == tuango.WorkerID {
+			data.Cutoff.By = pg.T("the worker")
+		} else if u, err := st.FindUserByID(ctx, c.StartedBy); err == nil {
+			data.Cutoff.By = u.Name
+		}
 		if data.Cutoff.Done {
 			data.Cutoff.Finished = c.FinishedAt.In(shanghai).Format("01-02 15:04:05")
 		}

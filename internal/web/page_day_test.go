@@ -313,7 +313,7 @@ func TestOperatorRunsTheDay(t *testing.T) {
 		t.Errorf("%d cutoffs after a bad form, want 0", n)
 	}
 	p := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}})
-	for _, want := range []string{`id="cutoff-summary"`, "<dd>3</dd>", "提前截单", "望城蔬菜合作社", "枫林小区·张姐便利店", "/admin/lists/manifests?"} {
+	for _, want := range []string{`id="cutoff-summary"`, "<dd>3</dd>", "提前截单，操作人 运营", "望城蔬菜合作社", "枫林小区·张姐便利店", "/admin/lists/manifests?"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("after the cutoff the page lacks %q", want)
 		}
