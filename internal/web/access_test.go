@@ -141,6 +141,7 @@ var routeAccess = map[string]access{
 	"POST /leader/deliveries/{date}/sign": leader,
 	"POST /leader/pickups":                leader,
 	"POST /leader/closures":               leader,
+	"GET /leader/pick-list":               leader,
 	"GET /orders/{id}/pickup-code.png":    user,
 	"GET /notifications":                  user,
 	"GET /supplier":                       supplier,

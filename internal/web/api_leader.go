@@ -55,14 +55,19 @@ func (s *Server) handleLeaderDelivery(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
-	// The pick list: per customer, their orders, lines and quantities.
+	s.writeExport(w, r, "pick-list-"+d.PickupPointID+"-"+d.DeliveryDate, pickListRows(d), viewDelivery(d))
+}
+
+// pickListRows are the pick list as a table, for CSV and XLSX: per
+// customer, their orders, lines and quantities.
+func pickListRows(d *tuango.Delivery) [][]string {
 	rows := [][]string{{"customer_name", "order_id", "line_no", "deal_id", "title", "quantity"}}
 	for _, o := range d.Orders {
 		for _, l := range o.Order.Lines {
 			rows = append(rows, []string{o.CustomerName, o.Order.ID, strconv.Itoa(l.LineNo), l.DealID, l.Title, strconv.Itoa(l.Quantity)})
 		}
 	}
-	s.writeExport(w, r, "pick-list-"+d.PickupPointID+"-"+d.DeliveryDate, rows, viewDelivery(d))
+	return rows
 }
 
 type signRequest struct {

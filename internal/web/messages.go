@@ -233,6 +233,8 @@ var messages = []struct{ key, zh, en string }{
 	{"Not dispatched yet.", "还未发车。", "Not dispatched yet."},
 	{"Nothing is delivered here on this date.", "这一天没有送到这里的货。", "Nothing is delivered here on this date."},
 	{"Per customer", "按顾客", "Per customer"},
+	{"Pick list", "拣货单", "Pick list"},
+	{"Pick list of %s", "%s 拣货单", "Pick list of %s"},
 	{"Customer", "顾客", "Customer"},
 	{"Items", "商品", "Items"},
 	{"Close the point", "自提点歇业", "Close the point"},

@@ -73,6 +73,9 @@ func TestBrowserTheDayAfterTheOrder(t *testing.T) {
 	ld.logIn(zh, sc.leaderPhone, "operator-pass")
 	ld.openUp("/leader?date=" + dayDate)
 	ld.screenshot("leader")
+	ld.openUp("/leader/pick-list?date=" + dayDate + "&format=print")
+	ld.screenshot("leader-pick-list-print")
+	ld.openUp("/leader?date=" + dayDate)
 	ld.fill("实收", "2") // one of the three boxes did not come
 	ld.click("button", "确认签收")
 	if got := ld.text("#signed"); !strings.Contains(got, "已签收") || !strings.Contains(got, sc.orders[2].ID) || !strings.Contains(got, "¥12.90") {

@@ -93,6 +93,12 @@ func TestLeaderSignsForTheDelivery(t *testing.T) {
 			t.Errorf("an operator signing = %d, want 403", r.status)
 		}
 	})
+	if pr := b.get("/leader/pick-list?date=" + dayDate + "&format=print"); pr.status != 200 || !strings.Contains(pr.body, "2026-11-26 拣货单") || strings.Count(pr.body, "鲜鸡蛋 15枚") != 3 {
+		t.Errorf("pick list print view = %d:\n%s", pr.status, pr.body)
+	}
+	if c := b.get("/leader/pick-list?date=" + dayDate + "&format=csv"); c.status != 200 || strings.Count(c.body, "\n") != 4 || strings.Contains(c.body, sc.orders[0].PickupCode) {
+		t.Errorf("pick list CSV = %d:\n%s", c.status, c.body)
+	}
 	values := form(home, "3", "1")
 	p := b.post("/leader/deliveries/"+dayDate+"/sign", values)
 	if p.status != 200 || !strings.Contains(p.body, "已签收") || !strings.Contains(p.body, sc.orders[2].ID) || !strings.Contains(p.body, "¥12.90") {

@@ -268,3 +268,34 @@ func (s *Server) handleLeaderCloseForm(w http.ResponseWriter, r *http.Request) {
 	data.Close.Done = true
 	s.renderLeader(w, r, pg, http.StatusOK, date, data)
 }
+
+// handleLeaderPickList answers the leader's pick list for a date (per
+// customer, their orders and lines) as CSV, XLSX or a print view.
+func (s *Server) handleLeaderPickList(w http.ResponseWriter, r *http.Request) {
+	pg, ok := s.rolePage(w, r, "Pick list", isLeader)
+	if !ok {
+		return
+	}
+	date := r.URL.Query().Get("date")
+	if date == "" {
+		date = pg.today()
+	}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	d, err := s.svc.LeaderDelivery(ctx, actor(pg.User), date)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	sec := printSection{Head: []string{pg.T("Customer"), pg.T("Order"), pg.T("Product"), pg.T("Quantity"), pg.T("Status")}}
+	for _, o := range d.Orders {
+		for _, l := range o.Order.Lines {
+			sec.Rows = append(sec.Rows, []string{o.CustomerName, o.Order.ID, l.Title, strconv.Itoa(l.Quantity), pg.T(orderStatusKey(o.Order.Status))})
+		}
+	}
+	doc := printDoc{Heading: pg.T("Pick list of %s", date), Subtitle: pg.User.Name, Sections: []printSection{sec}}
+	if len(sec.Rows) == 0 {
+		doc.Sections = nil
+	}
+	s.writeList(w, r, pg, "pick-list-"+d.PickupPointID+"-"+date, pickListRows(d), doc)
+}

@@ -51,6 +51,7 @@ func (s *Server) dayPageRoutes() []Route {
 		h("POST", "/leader/deliveries/{date}/sign", s.handleLeaderSignForm),
 		h("POST", "/leader/pickups", s.handleLeaderPickupForm),
 		h("POST", "/leader/closures", s.handleLeaderCloseForm),
+		h("GET", "/leader/pick-list", s.handleLeaderPickList),
 		h("GET", "/orders/{id}/pickup-code.png", s.handlePickupCodePage),
 		h("GET", "/notifications", s.handleNotificationsPage),
 		h("GET", "/supplier", s.handleSupplierPage),
