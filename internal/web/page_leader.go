@@ -66,11 +66,17 @@ func (s *Server) handleLeaderPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	date := r.URL.Query().Get("date")
-	if date == "" {
-		date = pg.today()
-	}
+	date := leaderDate(r, pg)
 	s.renderLeader(w, r, pg, http.StatusOK, date, &leaderPageData{})
+}
+
+// leaderDate is the delivery date a leader's page is about: the one asked
+// for, or today's, the delivery that arrives this morning.
+func leaderDate(r *http.Request, pg *page) string {
+	if d := r.FormValue("date"); d != "" {
+		return d
+	}
+	return pg.today()
 }
 
 // renderLeader reads the leader's delivery for date into data, keeping what
@@ -205,10 +211,7 @@ func (s *Server) handleLeaderPickupForm(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	date := r.PostFormValue("date")
-	if date == "" {
-		date = pg.today()
-	}
+	date := leaderDate(r, pg)
 	data := &leaderPageData{Code: strings.TrimSpace(r.PostFormValue("code"))}
 	key := r.PostFormValue("key")
 	if data.Code == "" || len(data.Code) > 32 {
@@ -240,10 +243,7 @@ func (s *Server) handleLeaderCloseForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := closeForm{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
-	date := r.PostFormValue("date")
-	if date == "" {
-		date = pg.today()
-	}
+	date := leaderDate(r, pg)
 	ctx, cancel := pageRead(r)
 	pps, err := s.svc.Store().FindPickupPoints(ctx, tuango.PickupPointFilter{LeaderID: pg.User.ID})
 	cancel()
@@ -276,10 +276,7 @@ func (s *Server) handleLeaderPickList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	date := r.URL.Query().Get("date")
-	if date == "" {
-		date = pg.today()
-	}
+	date := leaderDate(r, pg)
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	d, err := s.svc.LeaderDelivery(ctx, actor(pg.User), date)
