@@ -126,8 +126,6 @@ var routeAccess = map[string]access{
 	"POST /orders/{id}/pay":               user,
 	"GET /sandbox/pay/{id}":               user,
 	"POST /sandbox/pay/{id}":              user,
-	"GET /leader":                         user,
-	"GET /supplier":                       user,
 	"GET /admin":                          staff,
 	"GET /admin/pickup-points":            staff,
 	"POST /admin/pickup-points/{id}":      staff,
@@ -153,6 +151,22 @@ var routeAccess = map[string]access{
 	"POST /admin/deals":                   staff,
 	"POST /admin/deals/{id}":              staff,
 	" /":                                  public,
+
+	// The day after the order's pages.
+	"GET /leader":                         leader,
+	"POST /leader/deliveries/{date}/sign": leader,
+	"POST /leader/pickups":                leader,
+	"POST /leader/closures":               leader,
+	"GET /leader/pick-list":               leader,
+	"GET /orders/{id}/pickup-code.png":    user,
+	"GET /notifications":                  user,
+	"GET /supplier":                       supplier,
+	"GET /supplier/purchase-orders":       supplier,
+	"GET /admin/day":                      staff,
+	"POST /admin/cities/{id}/closures":    staff,
+	"POST /admin/cutoffs":                 staff,
+	"POST /admin/routes/{id}/dispatch":    staff,
+	"GET /admin/lists/{kind}":             staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

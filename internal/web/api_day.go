@@ -167,18 +167,23 @@ func (s *Server) handleSupplierPurchaseOrders(w http.ResponseWriter, r *http.Req
 }
 
 func (s *Server) writePurchaseOrders(w http.ResponseWriter, r *http.Request, pos []tuango.PurchaseOrder, name string) {
+	pg, err := pageList(r, pos, func(p *tuango.PurchaseOrder) string { return p.ID }, viewPurchaseOrder)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, name, purchaseOrderRows(pos), pg)
+}
+
+// purchaseOrderRows are purchase orders as a table, for CSV and XLSX.
+func purchaseOrderRows(pos []tuango.PurchaseOrder) [][]string {
 	rows := [][]string{{"purchase_order_id", "supplier_id", "warehouse_id", "product_id", "title", "quantity", "unit_cost_fen", "amount_fen"}}
 	for _, p := range pos {
 		for _, l := range p.Lines {
 			rows = append(rows, []string{p.ID, p.SupplierID, p.WarehouseID, l.ProductID, l.Title, strconv.Itoa(l.Quantity), fen(l.UnitCostFen), fen(l.AmountFen)})
 		}
 	}
-	pg, err := pageList(r, pos, func(p *tuango.PurchaseOrder) string { return p.ID }, viewPurchaseOrder)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeExport(w, r, name, rows, pg)
+	return rows
 }
 
 func (s *Server) handleAdminSortingLists(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -187,18 +192,23 @@ func (s *Server) handleAdminSortingLists(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	rows := [][]string{{"warehouse_id", "pickup_point_id", "product_id", "title", "quantity"}}
-	for _, l := range lists.SortingLists {
-		for _, x := range l.Lines {
-			rows = append(rows, []string{l.WarehouseID, x.PickupPointID, x.ProductID, x.Title, strconv.Itoa(x.Quantity)})
-		}
-	}
 	pg, err := pageList(r, lists.SortingLists, func(l *tuango.SortingList) string { return l.WarehouseID }, viewSortingList)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeExport(w, r, "sorting-lists-"+name, rows, pg)
+	s.writeExport(w, r, "sorting-lists-"+name, sortingListRows(lists.SortingLists), pg)
+}
+
+// sortingListRows are sorting lists as a table, for CSV and XLSX.
+func sortingListRows(ls []tuango.SortingList) [][]string {
+	rows := [][]string{{"warehouse_id", "pickup_point_id", "product_id", "title", "quantity"}}
+	for _, l := range ls {
+		for _, x := range l.Lines {
+			rows = append(rows, []string{l.WarehouseID, x.PickupPointID, x.ProductID, x.Title, strconv.Itoa(x.Quantity)})
+		}
+	}
+	return rows
 }
 
 func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -207,20 +217,25 @@ func (s *Server) handleAdminManifests(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
+	pg, err := pageList(r, lists.Manifests, func(m *tuango.Manifest) string { return m.RouteID }, viewManifest)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeExport(w, r, "manifests-"+name, manifestRows(lists.Manifests), pg)
+}
+
+// manifestRows are manifests as a table, for CSV and XLSX.
+func manifestRows(ms []tuango.Manifest) [][]string {
 	rows := [][]string{{"route_id", "seq", "pickup_point_id", "orders", "product_id", "title", "quantity"}}
-	for _, m := range lists.Manifests {
+	for _, m := range ms {
 		for _, st := range m.Stops {
 			for _, l := range st.Lines {
 				rows = append(rows, []string{m.RouteID, strconv.Itoa(st.Seq), st.PickupPointID, strconv.Itoa(st.Orders), l.ProductID, l.Title, strconv.Itoa(l.Quantity)})
 			}
 		}
 	}
-	pg, err := pageList(r, lists.Manifests, func(m *tuango.Manifest) string { return m.RouteID }, viewManifest)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.writeExport(w, r, "manifests-"+name, rows, pg)
+	return rows
 }
 
 func fen(f tuango.Fen) string { return strconv.FormatInt(int64(f), 10) }
@@ -229,14 +244,24 @@ func fen(f tuango.Fen) string { return strconv.FormatInt(int64(f), 10) }
 // list) as CSV or XLSX when the query says ?format=csv or ?format=xlsx, as
 // a file download.
 func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string, rows [][]string, v any) {
-	switch r.URL.Query().Get("format") {
+	switch f := r.URL.Query().Get("format"); f {
 	case "", "json":
 		writeJSON(w, http.StatusOK, v)
+	default:
+		if err := writeTable(w, name, rows, f); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// writeTable writes rows as a CSV or XLSX file download named name; the
+// API's exports and the pages' downloads are this one function.
+func writeTable(w http.ResponseWriter, name string, rows [][]string, format string) error {
+	switch format {
 	case "xlsx":
 		b, err := xlsxOf(name, rows)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+".xlsx"))
@@ -250,8 +275,9 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, name string
 		cw := csv.NewWriter(w)
 		cw.WriteAll(rows)
 	default:
-		s.writeError(w, r, tuango.FieldError("format", "must be json, csv or xlsx"))
+		return tuango.FieldError("format", "must be json, csv or xlsx")
 	}
+	return nil
 }
 
 type dispatchRequest struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -54,14 +55,19 @@ func (s *Server) handleLeaderDelivery(w http.ResponseWriter, r *http.Request, a 
 		s.writeError(w, r, err)
 		return
 	}
-	// The pick list: per customer, their orders, lines and quantities.
+	s.writeExport(w, r, "pick-list-"+d.PickupPointID+"-"+d.DeliveryDate, pickListRows(d), viewDelivery(d))
+}
+
+// pickListRows are the pick list as a table, for CSV and XLSX: per
+// customer, their orders, lines and quantities.
+func pickListRows(d *tuango.Delivery) [][]string {
 	rows := [][]string{{"customer_name", "order_id", "line_no", "deal_id", "title", "quantity"}}
 	for _, o := range d.Orders {
 		for _, l := range o.Order.Lines {
 			rows = append(rows, []string{o.CustomerName, o.Order.ID, strconv.Itoa(l.LineNo), l.DealID, l.Title, strconv.Itoa(l.Quantity)})
 		}
 	}
-	s.writeExport(w, r, "pick-list-"+d.PickupPointID+"-"+d.DeliveryDate, rows, viewDelivery(d))
+	return rows
 }
 
 type signRequest struct {
@@ -142,19 +148,28 @@ func (s *Server) handleLeaderPickup(w http.ResponseWriter, r *http.Request, a tu
 }
 
 func (s *Server) handlePickupCodePNG(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
-	o, err := s.svc.GetOrder(r.Context(), a, r.PathValue("id"))
+	img, err := s.pickupCodePNG(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writePNG(w, img)
+}
+
+// pickupCodePNG is the QR image of an order's pickup code, for its owner
+// only: the API's (bearer token) and the order page's (session cookie).
+func (s *Server) pickupCodePNG(ctx context.Context, a tuango.Actor, orderID string) ([]byte, error) {
+	o, err := s.svc.GetOrder(ctx, a, orderID)
 	if err == nil && o.PickupCode == "" {
 		err = tuango.Errorf(tuango.CodeNotFound, "this order has no pickup code: it gets one when it is paid, and only its owner sees it")
 	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	img, err := qrPNG(o.PickupCode)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	return qrPNG(o.PickupCode)
+}
+
+func writePNG(w http.ResponseWriter, img []byte) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.WriteHeader(http.StatusOK)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 
 	"tuango/internal/tuango"
 )
@@ -106,4 +107,46 @@ func (s *Server) actCreateProduct(ctx context.Context, a tuango.Actor, p *tuango
 // actUpdateProduct lets change alter a product as it stands, in one transaction.
 func (s *Server) actUpdateProduct(ctx context.Context, a tuango.Actor, id string, change func(*tuango.Product) error) (*tuango.Product, error) {
 	return s.svc.UpdateProduct(ctx, a, id, change)
+}
+
+// The day after the order: the leader's sign-off, pickups and closures,
+// the operator's calendar, cutoff and dispatch.
+
+// actSignDelivery signs for the leader's delivery of a date, once per key.
+func (s *Server) actSignDelivery(ctx context.Context, a tuango.Actor, date string, lines []tuango.SignLine, key string) (*tuango.SignResult, error) {
+	fp := "page sign " + date
+	for _, l := range lines {
+		fp += fmt.Sprintf(" %s:%d:%d", l.DealID, l.Received, l.Damaged)
+	}
+	ans, err := s.svc.SignDelivery(ctx, a, tuango.SignRequest{DeliveryDate: date, Lines: lines, Idem: &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: fp}})
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value, nil
+}
+
+// actVerifyPickup hands an order over against its pickup code, once per key.
+func (s *Server) actVerifyPickup(ctx context.Context, a tuango.Actor, code, key string) (*tuango.Order, error) {
+	ans, err := s.svc.VerifyPickup(ctx, a, code, &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: "page pickup " + code})
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value, nil
+}
+
+func (s *Server) actClosePickupPoint(ctx context.Context, a tuango.Actor, ppID, from, to, reason string) error {
+	return s.svc.ClosePickupPoint(ctx, a, ppID, &tuango.Closure{From: from, To: to, Reason: reason})
+}
+
+func (s *Server) actCloseCity(ctx context.Context, a tuango.Actor, cityID, date, reason string) error {
+	_, err := s.svc.CloseCity(ctx, a, cityID, date, reason)
+	return err
+}
+
+func (s *Server) actCutoff(ctx context.Context, a tuango.Actor, cityID, date string) (*tuango.CutoffRun, error) {
+	return s.svc.Cutoff(ctx, a, cityID, date)
+}
+
+func (s *Server) actDispatch(ctx context.Context, a tuango.Actor, routeID, date string) (int, error) {
+	return s.svc.Dispatch(ctx, a, routeID, date)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err
 	code := tuango.ErrorCode(err)
 	status := pageStatus(code)
 	heading, msg := errorText(code)
+	var te *tuango.Error
+	if errors.As(err, &te) && te.RetryAfter > 0 { // too many wrong pickup codes: say when to try again
+		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
+	}
 	if status >= 500 {
 		s.log.Error("page failed", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
 	}
@@ -93,6 +98,9 @@ var errorTexts = map[string][2]string{
 // errorText is the heading and message id shown for an error code.
 func errorText(code string) (heading, msg string) {
 	if t, ok := errorTexts[code]; ok {
+		return t[0], t[1]
+	}
+	if t, ok := dayErrorTexts[code]; ok {
 		return t[0], t[1]
 	}
 	return "Something went wrong", "error.internal"

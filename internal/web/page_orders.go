@@ -36,6 +36,7 @@ type orderPageData struct {
 	CanCancel bool
 	PayKey    string
 	Expires   string
+	ShowCode  bool // the pickup code and its QR: the owner's, from payment until pickup
 }
 
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +58,10 @@ func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
 	pg.Data = rows
 	s.render(w, r, http.StatusOK, "customer/orders", pg)
 }
+
+// codeStatuses are the statuses in which the order page shows the pickup
+// code: paid and not yet handed over.
+var codeStatuses = []tuango.OrderStatus{tuango.OrderPaid, tuango.OrderConfirmed, tuango.OrderShipped, tuango.OrderArrived}
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
@@ -82,7 +87,8 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	data := orderPageData{orderRow: s.orderRow(pg, *o), Timeline: timeline(pg, o), PayKey: newPageKey(),
 		CanPay:    o.Status == tuango.OrderPendingPayment && pg.now.Before(o.ExpiresAt),
 		CanCancel: o.Status == tuango.OrderPendingPayment || o.Status == tuango.OrderPaid,
-		Expires:   o.ExpiresAt.In(shanghai).Format("15:04")}
+		Expires:   o.ExpiresAt.In(shanghai).Format("15:04"),
+		ShowCode:  o.PickupCode != "" && slices.Contains(codeStatuses, o.Status)}
 	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
 		data.Point = pp
 	}
@@ -91,8 +97,10 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "customer/order", pg)
 }
 
-// timeline lists the steps of an order's life, the ones reached marked
-// done; an order that left the path (cancelled, refunded) shows where.
+// timeline lists the steps of an order's life from its recorded moves,
+// the ones reached marked done with when; an order that left the path
+// (cancelled, refunded, unclaimed) shows the steps it reached and where it
+// ended.
 func timeline(pg *page, o *tuango.Order) []timelineStep {
 	at := func(t time.Time) string {
 		if t.IsZero() {
@@ -100,31 +108,36 @@ func timeline(pg *page, o *tuango.Order) []timelineStep {
 		}
 		return t.In(shanghai).Format("01-02 15:04")
 	}
-	step := func(st tuango.OrderStatus, done bool) timelineStep {
-		ts := timelineStep{Label: pg.T("step." + string(st)), Done: done}
-		switch st {
-		case tuango.OrderPendingPayment:
-			ts.At = at(o.CreatedAt)
-		case tuango.OrderPaid:
-			ts.At = at(o.PaidAt)
+	when := map[tuango.OrderStatus]time.Time{tuango.OrderPendingPayment: o.CreatedAt}
+	reason := o.CancelReason
+	for _, e := range o.Timeline {
+		when[e.Status] = e.At
+		if e.Reason != "" && reason == "" {
+			reason = e.Reason
 		}
-		return ts
+	}
+	if _, ok := when[tuango.OrderPaid]; !ok && !o.PaidAt.IsZero() {
+		when[tuango.OrderPaid] = o.PaidAt
 	}
 	reached := slices.Index(orderPath, o.Status)
-	if reached >= 0 {
-		steps := make([]timelineStep, len(orderPath))
-		for i, st := range orderPath {
-			steps[i] = step(st, i <= reached)
+	var steps []timelineStep
+	for i, st := range orderPath {
+		t, done := when[st]
+		if reached < 0 && !done {
+			continue // off the path: only what it reached
 		}
+		steps = append(steps, timelineStep{Label: pg.T("step." + string(st)), At: at(t), Done: done || i <= reached})
+	}
+	if reached >= 0 {
 		return steps
 	}
-	steps := []timelineStep{step(tuango.OrderPendingPayment, true)}
-	if !o.PaidAt.IsZero() {
-		steps = append(steps, step(tuango.OrderPaid, true))
+	endAt, ok := when[o.Status]
+	if !ok {
+		endAt = o.CancelledAt
 	}
-	end := timelineStep{Label: pg.T(orderStatusKey(o.Status)), At: at(o.CancelledAt), Done: true, Stop: true}
-	if o.CancelReason != "" {
-		end.Label += " · " + pg.T("reason."+o.CancelReason)
+	end := timelineStep{Label: pg.T(orderStatusKey(o.Status)), At: at(endAt), Done: true, Stop: true}
+	if reason == "customer" || reason == "expired" {
+		end.Label += " · " + pg.T("reason."+reason)
 	}
 	return append(steps, end)
 }

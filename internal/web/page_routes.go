@@ -5,7 +5,7 @@ import "net/http"
 // pageRoutes lists the HTML pages.
 func (s *Server) pageRoutes() []Route {
 	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
-	return []Route{
+	return append([]Route{
 		h("GET", "/{$}", s.handleHome),
 		h("GET", "/login", s.handleLoginPage),
 		h("POST", "/login", s.handleLoginForm),
@@ -24,8 +24,6 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/orders/{id}", s.handleOrderPage),
 		h("POST", "/orders/{id}/cancel", s.handleCancelOrderForm),
 		h("POST", "/orders/{id}/pay", s.handlePayOrderForm),
-		h("GET", "/leader", s.comingPage("Group leader")),
-		h("GET", "/supplier", s.comingPage("Supplier")),
 		h("GET", "/admin", s.handleAdminDealsPage),
 		h("GET", "/admin/pickup-points", s.handleAdminPickupPointsPage),
 		h("POST", "/admin/pickup-points/{id}/open", s.handleAdminPickupPointOpen),
@@ -50,7 +48,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}
+	}, s.dayPageRoutes()...)
 }
 
 // handleNoFavicon answers browsers' favicon request with nothing, cached,
@@ -58,4 +56,26 @@ func (s *Server) pageRoutes() []Route {
 func handleNoFavicon(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=604800")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// dayPageRoutes are the pages of the day after the order: the leader's,
+// the supplier's and the operator's day.
+func (s *Server) dayPageRoutes() []Route {
+	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
+	return []Route{
+		h("GET", "/leader", s.handleLeaderPage),
+		h("POST", "/leader/deliveries/{date}/sign", s.handleLeaderSignForm),
+		h("POST", "/leader/pickups", s.handleLeaderPickupForm),
+		h("POST", "/leader/closures", s.handleLeaderCloseForm),
+		h("GET", "/leader/pick-list", s.handleLeaderPickList),
+		h("GET", "/orders/{id}/pickup-code.png", s.handlePickupCodePage),
+		h("GET", "/notifications", s.handleNotificationsPage),
+		h("GET", "/supplier", s.handleSupplierPage),
+		h("GET", "/supplier/purchase-orders", s.handleSupplierExport),
+		h("GET", "/admin/day", s.handleAdminDayPage),
+		h("POST", "/admin/cities/{id}/closures", s.handleAdminCloseCityForm),
+		h("POST", "/admin/cutoffs", s.handleAdminCutoffForm),
+		h("POST", "/admin/routes/{id}/dispatch", s.handleAdminDispatchForm),
+		h("GET", "/admin/lists/{kind}", s.handleAdminListExport),
+	}
 }

@@ -318,8 +318,8 @@ func TestPagesNeedTheirRole(t *testing.T) {
 	if p := b.get("/orders/ord_not_mine"); p.status != 404 {
 		t.Errorf("another order = %d, want 404", p.status)
 	}
-	if p := b.get("/leader"); p.status != 200 || !strings.Contains(p.body, "即将上线") {
-		t.Errorf("/leader = %d:\n%s", p.status, p.body)
+	if p := b.get("/leader"); p.status != 403 || !strings.Contains(p.body, "无权访问") {
+		t.Errorf("a customer at /leader = %d:\n%s", p.status, p.body)
 	}
 }
 
