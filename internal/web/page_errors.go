@@ -93,14 +93,20 @@ var errorTexts = map[string][2]string{
 	tuango.CodeIdemKeyReused:       {"Form already sent", "error.key_reused"},
 	tuango.CodeInvalid:             {"Please check your input", "error.invalid"},
 	codeCSRF:                       {"Form out of date", "error.csrf"},
+	// The day after the order.
+	tuango.CodeAlreadySigned:     {"Already signed", "error.already_signed"},
+	tuango.CodePickupCodeInvalid: {"Wrong pickup code", "error.pickup_code_invalid"},
+	tuango.CodeAlreadyPickedUp:   {"Already picked up", "error.already_picked_up"},
+	tuango.CodeNotSignedYet:      {"Not signed for yet", "error.not_signed_yet"},
+	tuango.CodeTooManyAttempts:   {"Please wait", "error.too_many_attempts"},
+	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
+	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
+	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
 }
 
 // errorText is the heading and message id shown for an error code.
 func errorText(code string) (heading, msg string) {
 	if t, ok := errorTexts[code]; ok {
-		return t[0], t[1]
-	}
-	if t, ok := dayErrorTexts[code]; ok {
 		return t[0], t[1]
 	}
 	return "Something went wrong", "error.internal"

@@ -52,16 +52,3 @@ func isStaff(r tuango.Role) bool    { return r.IsStaff() }
 
 // today is the date in China at the page's clock, YYYY-MM-DD.
 func (pg *page) today() string { return pg.now.In(shanghai).Format("2006-01-02") }
-
-// dayErrorTexts are the heading and message id of the day's error codes
-// on a page (see errorText).
-var dayErrorTexts = map[string][2]string{
-	tuango.CodeAlreadySigned:     {"Already signed", "error.already_signed"},
-	tuango.CodePickupCodeInvalid: {"Wrong pickup code", "error.pickup_code_invalid"},
-	tuango.CodeAlreadyPickedUp:   {"Already picked up", "error.already_picked_up"},
-	tuango.CodeNotSignedYet:      {"Not signed for yet", "error.not_signed_yet"},
-	tuango.CodeTooManyAttempts:   {"Please wait", "error.too_many_attempts"},
-	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
-	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
-	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
-}
