@@ -65,7 +65,12 @@ type Order struct {
 	CityID        string
 	Status        OrderStatus
 	TotalFen      Fen
-	Lines         []OrderLine
+	// DiscountFen is the coupon's amount off; the customer pays
+	// TotalFen - DiscountFen (PayableFen).
+	DiscountFen Fen
+	// CustomerCouponID is the customer coupon applied, if any.
+	CustomerCouponID string
+	Lines            []OrderLine
 	CreatedAt     time.Time
 	ExpiresAt     time.Time // payment deadline while pending_payment
 	PaidAt        time.Time
@@ -101,7 +106,10 @@ type OrderLine struct {
 	CommissionBps    int
 	UnitCostFen      Fen
 	RefundedQuantity int // units refunded, never more than Quantity
-	RefundedFen      Fen // never more than AmountFen
+	RefundedFen      Fen // never more than PaidFen
+	// PaidFen is what the customer paid for the line: AmountFen less its
+	// share of the order's discount. Refunds and commission are based on it.
+	PaidFen Fen
 }
 
 // OrderEvent is one move of an order: the status it entered, when, who
@@ -128,6 +136,8 @@ type PlaceOrderRequest struct {
 	UserID        string
 	PickupPointID string
 	Items         []OrderItem
+	// CouponID, when set, is a customer coupon of the caller to apply.
+	CouponID string
 	// Idem makes the placement exactly-once; required.
 	Idem *Idempotency
 }
@@ -137,6 +147,11 @@ type PlaceOrderRequest struct {
 func (r *PlaceOrderRequest) Validate() error {
 	if err := checkID("pickup_point_id", r.PickupPointID); err != nil {
 		return err
+	}
+	if r.CouponID != "" {
+		if err := checkID("coupon_id", r.CouponID); err != nil {
+			return err
+		}
 	}
 	if len(r.Items) == 0 {
 		return FieldError("items", "must name at least one deal")
