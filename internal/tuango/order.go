@@ -71,20 +71,20 @@ type Order struct {
 	// CustomerCouponID is the customer coupon applied, if any.
 	CustomerCouponID string
 	Lines            []OrderLine
-	CreatedAt     time.Time
-	ExpiresAt     time.Time // payment deadline while pending_payment
-	PaidAt        time.Time
-	CancelledAt   time.Time
-	CancelReason  string
-	DeliveryDate  string // YYYY-MM-DD, local to the city: its deals' delivery date
-	RefundedFen   Fen    // money given back for units not delivered
-	PickupCode    string // set when paid; shown only to the owner
-	ConfirmedAt   time.Time
-	ShippedAt     time.Time
-	ArrivedAt     time.Time
-	PickedUpAt    time.Time
-	UnclaimedAt   time.Time
-	RefundedAt    time.Time
+	CreatedAt        time.Time
+	ExpiresAt        time.Time // payment deadline while pending_payment
+	PaidAt           time.Time
+	CancelledAt      time.Time
+	CancelReason     string
+	DeliveryDate     string // YYYY-MM-DD, local to the city: its deals' delivery date
+	RefundedFen      Fen    // money given back for units not delivered
+	PickupCode       string // set when paid; shown only to the owner
+	ConfirmedAt      time.Time
+	ShippedAt        time.Time
+	ArrivedAt        time.Time
+	PickedUpAt       time.Time
+	UnclaimedAt      time.Time
+	RefundedAt       time.Time
 	// Timeline is the order's moves after it was placed, oldest first,
 	// when read with it (GetOrder).
 	Timeline []OrderEvent
