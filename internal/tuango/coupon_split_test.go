@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // checkSplit checks the split's properties for one order: the shares sum
@@ -121,5 +122,35 @@ func TestRefundForNeverExceedsPaid(t *testing.T) {
 		if l.RefundedFen != l.PaidFen {
 			t.Fatalf("every unit of %+v refunded gives %d back, want %d", l, l.RefundedFen, l.PaidFen)
 		}
+	}
+}
+
+// decide splits a coupon over a multi-line order and take marks it used,
+// so that a second order of the batch with it is refused.
+func TestDecideAppliesACoupon(t *testing.T) {
+	st := decideState()
+	cc := &CustomerCoupon{ID: "ucp_1", CouponID: "cpn_1", UserID: "usr_a", Status: CouponAvailable,
+		Coupon: Coupon{ID: "cpn_1", Kind: CouponThreshold, AmountOffFen: 1000, MinSpendFen: 5000, ValidFrom: decideNow.Add(-time.Hour), ValidTo: decideNow.Add(time.Hour)}}
+	st.coupons, st.paid = map[string]*CustomerCoupon{"ucp_1": cc}, map[string]bool{}
+	req := orderOf("pp_open", OrderItem{"d_rice", 3}, OrderItem{"d_eggs", 1}, OrderItem{"d_soon", 2}) // 2970 + 990 + 1980 = 5940
+	req.CouponID = "ucp_1"
+	v := decide(st, req, decideTerms)
+	if v.err != nil {
+		t.Fatal(v.err)
+	}
+	// 1000 × 2970/5940 = 500, × 990/5940 = 166.67, × 1980/5940 = 333.33:
+	// the left-over fen goes to the eggs' larger remainder.
+	var paid []Fen
+	for _, l := range v.order.Lines {
+		paid = append(paid, l.PaidFen)
+	}
+	if want := []Fen{2470, 823, 1647}; !reflect.DeepEqual(paid, want) || v.order.DiscountFen != 1000 || v.order.PayableFen() != 4940 {
+		t.Errorf("paid = %v, discount %d, payable %d; want %v, 1000, 4940", paid, v.order.DiscountFen, v.order.PayableFen(), want)
+	}
+	st.take(v.order)
+	again := orderOf("pp_open", OrderItem{"d_rice", 6})
+	again.CouponID, again.Idem = "ucp_1", &Idempotency{Scope: "usr_a", Key: "k2"}
+	if v := decide(st, again, decideTerms); ErrorCode(v.err) != CodeCouponNotApplicable {
+		t.Errorf("a second order with the coupon in the batch = %v, want coupon_not_applicable", v.err)
 	}
 }
