@@ -200,7 +200,7 @@ func (o *Order) applyDiscount(discount Fen) {
 
 // PayableFen is what the customer pays for the order: its total less the
 // coupon's discount.
-func (o *Order) PayableFen() Fen { return o.TotalFen - o.DiscountFen }
+func (o Order) PayableFen() Fen { return o.TotalFen - o.DiscountFen }
 
 // RefundFor is what refunding n more units of the line gives back: the
 // part of its paid amount those units carry, counted so that refunding
