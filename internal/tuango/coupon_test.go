@@ -258,3 +258,41 @@ func TestCouponRaceHasOneWinner(t *testing.T) {
 		})
 	}
 }
+
+// A shortage on an order with a coupon refunds what the customer paid for
+// the missing units, never the list amount; every unit short refunds
+// exactly the order's payment.
+func TestShortageRefundsThePaidAmount(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ctx := context.Background()
+	const date = "2026-11-26"
+	ann, bob := w.customer(t, "13800000041"), w.customer(t, "13800000042")
+	_, held := w.coupon(t, tuango.CouponThreshold, 100, 1000, ann, bob)
+	a, err := w.orderWith(w.svc, ann, 7, held[ann.UserID], "a") // 1393, pays 1293
+	must(t, err)
+	w.pay(t, ann, a.Value)
+	b, err := w.orderWith(w.svc, bob, 6, held[bob.UserID], "b") // 1194, pays 1094
+	must(t, err)
+	w.pay(t, bob, b.Value)
+	_, err = w.svc.Cutoff(ctx, w.op, "cty_1", date)
+	must(t, err)
+	leader := w.leader(t, "13700009041")
+	shipAll(t, w, date)
+	// 13 expected, 4 received: bob's 6 (placed last) all short, then 3 of ann's.
+	res, err := w.svc.SignDelivery(ctx, leader, tuango.SignRequest{DeliveryDate: date, Lines: []tuango.SignLine{{DealID: w.deal, Received: 4}},
+		Idem: idem(leader.UserID, "sign")})
+	must(t, err)
+	got := map[string]tuango.Fen{}
+	for _, r := range res.Value.Refunds {
+		got[r.OrderID] = r.AmountFen
+	}
+	// ann: 1293 × 3/7 = 554.1 → 554.
+	if got[b.Value.ID] != 1094 || got[a.Value.ID] != 554 {
+		t.Errorf("refunds = %v, want bob's whole 1094 and ann's 554 for 3 of 7 units", got)
+	}
+	bo, err := w.svc.GetOrder(ctx, bob, b.Value.ID)
+	must(t, err)
+	if bo.Status != tuango.OrderRefunded || bo.RefundedFen != bo.PayableFen() {
+		t.Errorf("bob's order = %s refunded %d, want refunded with all of its %d", bo.Status, bo.RefundedFen, bo.PayableFen())
+	}
+}
