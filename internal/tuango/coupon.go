@@ -292,33 +292,28 @@ func (s *Service) issueTargets(ctx context.Context, tx Store, req IssueRequest) 
 	}
 	seen := map[string]bool{}
 	var ids []string
+	add := func(field, what, v string, find func(context.Context, string) (*User, error)) error {
+		u, err := find(ctx, v)
+		if IsNotFound(err) || (err == nil && u.Role != RoleCustomer) {
+			return FieldError(field, "no customer has the %s %s", what, v)
+		}
+		if err == nil && !seen[u.ID] {
+			seen[u.ID], ids = true, append(ids, u.ID)
+		}
+		return err
+	}
 	for i, id := range req.UserIDs {
 		field := "user_ids[" + itoa(i) + "]"
 		if err := checkID(field, id); err != nil {
 			return nil, err
 		}
-		u, err := tx.FindUserByID(ctx, id)
-		if IsNotFound(err) || (err == nil && u.Role != RoleCustomer) {
-			return nil, FieldError(field, "no customer has the id %s", id)
-		}
-		if err != nil {
+		if err := add(field, "id", id, tx.FindUserByID); err != nil {
 			return nil, err
-		}
-		if !seen[u.ID] {
-			seen[u.ID], ids = true, append(ids, u.ID)
 		}
 	}
 	for i, phone := range req.Phones {
-		field := "phones[" + itoa(i) + "]"
-		u, err := tx.FindUserByPhone(ctx, phone)
-		if IsNotFound(err) || (err == nil && u.Role != RoleCustomer) {
-			return nil, FieldError(field, "no customer has the phone number %s", phone)
-		}
-		if err != nil {
+		if err := add("phones["+itoa(i)+"]", "phone number", phone, tx.FindUserByPhone); err != nil {
 			return nil, err
-		}
-		if !seen[u.ID] {
-			seen[u.ID], ids = true, append(ids, u.ID)
 		}
 	}
 	return ids, nil
