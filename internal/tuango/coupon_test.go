@@ -296,3 +296,23 @@ func TestShortageRefundsThePaidAmount(t *testing.T) {
 		t.Errorf("bob's order = %s refunded %d, want refunded with all of its %d", bo.Status, bo.RefundedFen, bo.PayableFen())
 	}
 }
+
+// The cutoff expires an unpaid order, and its coupon comes back.
+func TestCutoffGivesBackTheCouponOfAnUnpaidOrder(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ann := w.customer(t, "13800000051")
+	_, held := w.coupon(t, tuango.CouponThreshold, 100, 1000, ann)
+	o, err := w.orderWith(w.svc, ann, 6, held[ann.UserID], "unpaid")
+	must(t, err)
+	if _, err := w.svc.Cutoff(context.Background(), w.op, "cty_1", o.Value.DeliveryDate); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.svc.GetOrder(context.Background(), ann, o.Value.ID)
+	must(t, err)
+	if got.Status != tuango.OrderCancelled {
+		t.Fatalf("unpaid order after the cutoff = %s, want cancelled", got.Status)
+	}
+	if s := couponStatus(t, w, ann, held[ann.UserID]); s != tuango.CouponAvailable {
+		t.Errorf("coupon after the cutoff = %s, want available", s)
+	}
+}
