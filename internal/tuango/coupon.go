@@ -251,6 +251,9 @@ type IssueRequest struct {
 // A customer holds a coupon once: issuing it again to a holder, whether
 // they used it or not, changes nothing and is not counted.
 func (s *Service) IssueCoupon(ctx context.Context, a Actor, couponID string, req IssueRequest) (int, error) {
+	if err := a.RequireStaff(); err != nil {
+		return 0, err // before judging the request: a customer learns nothing of it
+	}
 	n := len(req.UserIDs) + len(req.Phones)
 	switch {
 	case n == 0 && !req.AllNewCustomers:

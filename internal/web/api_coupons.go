@@ -68,6 +68,11 @@ func viewCustomerCoupon(c *tuango.CustomerCoupon, status tuango.CouponStatus) cu
 }
 
 func (s *Server) handleAdminCreateCoupon(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	// The role first: the times are parsed here, before the service sees them.
+	if err := a.RequireStaff(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var in couponRequest
 	if _, err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
