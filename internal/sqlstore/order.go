@@ -148,7 +148,7 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tua
 		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.PickupCode, o.RefundedFen,
 		micros(o.ConfirmedAt), micros(o.ShippedAt), micros(o.ArrivedAt), micros(o.PickedUpAt), micros(o.UnclaimedAt), micros(o.RefundedAt),
 		o.ID, string(from))
-	if err != nil || !ok || o.RefundedFen == 0 {
+	if err != nil || !ok || !anyRefunded(o) {
 		return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
 	}
 	for _, l := range o.Lines {
@@ -158,6 +158,17 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tua
 		}
 	}
 	return true, nil
+}
+
+// anyRefunded reports whether some unit of o was refunded: only then are
+// its lines written.
+func anyRefunded(o *tuango.Order) bool {
+	for _, l := range o.Lines {
+		if l.RefundedQuantity > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // AddOrderEvent records a move in an order's timeline.

@@ -159,4 +159,22 @@ func testCoupon(t *testing.T, s tuango.Store) {
 		must(t, err, "FindOrderByID")
 		wantEqual(t, got, o, "FindOrderByID")
 	})
+
+	t.Run("a refund of a line a coupon made free is written", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		a, b := w.createDeal(t, 10, 5), w.createDeal(t, 10, 5)
+		o := w.orderOf(u.ID, tuango.OrderPaid, t0(), item{a, 1}, item{b, 1})
+		o.CustomerCouponID, o.DiscountFen = newID("ucp"), o.Lines[0].AmountFen
+		o.Lines[0].PaidFen = 0
+		must(t, s.CreateOrder(t.Context(), o), "CreateOrder")
+		o.Lines[0].RefundedQuantity = 1 // refunds nothing: it was paid nothing
+		ok, err := s.UpdateOrderStatus(t.Context(), o, tuango.OrderPaid)
+		must(t, err, "UpdateOrderStatus")
+		got, err := s.FindOrderByID(t.Context(), o.ID)
+		must(t, err, "FindOrderByID")
+		if !ok || got.Lines[0].RefundedQuantity != 1 {
+			t.Errorf("UpdateOrderStatus = %v; line 1 refunded %d units, want 1", ok, got.Lines[0].RefundedQuantity)
+		}
+	})
 }

@@ -238,7 +238,7 @@ func (s *Service) sign(ctx context.Context, tx Store, a Actor, pp *PickupPoint, 
 	res := &SignResult{PickupPointID: pp.ID, DeliveryDate: req.DeliveryDate, Refunds: []LineRefund{}}
 	for _, o := range shipped {
 		to := OrderArrived
-		if o.RefundedFen == o.PayableFen() {
+		if o.allUnitsRefunded() {
 			to = OrderRefunded
 		}
 		before := o.RefundedFen

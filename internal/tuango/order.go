@@ -112,6 +112,17 @@ type OrderLine struct {
 	PaidFen Fen
 }
 
+// allUnitsRefunded reports whether every unit of every line was refunded
+// (by units, not money: a line a coupon made free still counts).
+func (o *Order) allUnitsRefunded() bool {
+	for _, l := range o.Lines {
+		if l.RefundedQuantity < l.Quantity {
+			return false
+		}
+	}
+	return len(o.Lines) > 0
+}
+
 // OrderEvent is one move of an order: the status it entered, when, who
 // moved it (a mover and, when a person, their id) and where (the pickup
 // point, route or city the move was made for).
