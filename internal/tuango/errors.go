@@ -40,6 +40,7 @@ const (
 	CodeNotSignedYet          = "not_signed_yet"
 	CodePickupPointClosed     = "pickup_point_closed"
 	CodeCityClosed            = "city_closed"
+	CodeCouponNotApplicable   = "coupon_not_applicable"
 )
 
 // Error is the one error type of tuango: a stable code, a message written

@@ -167,6 +167,16 @@ var routeAccess = map[string]access{
 	"POST /admin/cutoffs":                 staff,
 	"POST /admin/routes/{id}/dispatch":    staff,
 	"GET /admin/lists/{kind}":             staff,
+
+	// Coupons.
+	"POST /api/v1/admin/coupons":            staff,
+	"GET /api/v1/admin/coupons":             staff,
+	"POST /api/v1/admin/coupons/{id}/issue": staff,
+	"GET /api/v1/me/coupons":                user,
+	"GET /coupons":                          user,
+	"GET /admin/coupons":                    staff,
+	"POST /admin/coupons":                   staff,
+	"POST /admin/coupons/{id}/issue":        staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -39,6 +39,8 @@ var openapiInputSchemas = map[string]any{
 	"CityClosureRequest":        cityClosureRequest{},
 	"PickupPointClosureRequest": pickupPointClosureRequest{},
 	"MoveOrdersRequest":         moveOrdersRequest{},
+	"CouponCreate":              couponRequest{},
+	"IssueRequest":              issueRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -150,3 +150,11 @@ func (s *Server) actCutoff(ctx context.Context, a tuango.Actor, cityID, date str
 func (s *Server) actDispatch(ctx context.Context, a tuango.Actor, routeID, date string) (int, error) {
 	return s.svc.Dispatch(ctx, a, routeID, date)
 }
+
+func (s *Server) actCreateCoupon(ctx context.Context, a tuango.Actor, c *tuango.Coupon) error {
+	return s.svc.CreateCoupon(ctx, a, c)
+}
+
+func (s *Server) actIssueCoupon(ctx context.Context, a tuango.Actor, couponID string, req tuango.IssueRequest) (int, error) {
+	return s.svc.IssueCoupon(ctx, a, couponID, req)
+}

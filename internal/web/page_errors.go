@@ -102,6 +102,9 @@ var errorTexts = map[string][2]string{
 	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
 	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
 	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
+
+	// Coupons.
+	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},
 }
 
 // errorText is the heading and message id shown for an error code.

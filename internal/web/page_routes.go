@@ -48,7 +48,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, s.dayPageRoutes()...)
+	}, append(s.dayPageRoutes(), s.couponPageRoutes()...)...)
 }
 
 // handleNoFavicon answers browsers' favicon request with nothing, cached,
