@@ -190,4 +190,19 @@ type Store interface {
 	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
 	// Setting returns a named setting, storing def first if it has none.
 	Setting(ctx context.Context, name, def string) (string, error)
+
+	// PostLedgerSet appends a balanced set and its transfers; a second set
+	// with the same key fails with conflict, without aborting the
+	// transaction, and writes nothing.
+	PostLedgerSet(ctx context.Context, set *LedgerSet) error
+	// HasLedgerSet reports whether a set with the key was posted.
+	HasLedgerSet(ctx context.Context, key string) (bool, error)
+	// FindLedgerEntries lists transfers oldest first (by time, set, place).
+	FindLedgerEntries(ctx context.Context, f LedgerFilter) ([]LedgerEntry, error)
+	// LedgerBalances sums the journal per account, by account name.
+	LedgerBalances(ctx context.Context) ([]AccountBalance, error)
+	// FindUnreleasedPickups returns the ids of a city's orders picked up at
+	// or before a time whose handover was posted and whose commission was
+	// not released yet, oldest first.
+	FindUnreleasedPickups(ctx context.Context, cityID string, pickedUpBefore time.Time, limit int) ([]string, error)
 }
