@@ -167,6 +167,11 @@ var routeAccess = map[string]access{
 	"POST /admin/cutoffs":                 staff,
 	"POST /admin/routes/{id}/dispatch":    staff,
 	"GET /admin/lists/{kind}":             staff,
+
+	// The ledger.
+	"GET /api/v1/admin/ledger/trial-balance": staff,
+	"GET /api/v1/admin/ledger/transfers":     staff,
+	"GET /admin/ledger":                      staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -78,5 +78,7 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/leader/deliveries/{date}", s.authed(s.handleLeaderDelivery)),
 		h("POST", "/api/v1/leader/deliveries/{date}/sign", s.authed(s.handleLeaderSign)),
 		h("POST", "/api/v1/leader/pickups", s.authed(s.handleLeaderPickup)),
+		h("GET", "/api/v1/admin/ledger/trial-balance", s.authed(s.handleAdminTrialBalance)),
+		h("GET", "/api/v1/admin/ledger/transfers", s.authed(s.handleAdminTransfers)),
 	}
 }
