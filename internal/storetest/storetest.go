@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Closure", testClosure},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
+		{"Ledger", testLedger},
 		{"Ping", testPing},
 		{"Tx", testTx},
 	}
