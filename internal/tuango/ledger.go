@@ -686,6 +686,7 @@ func VerifyLedger(d LedgerData) LedgerReport {
 	refundSets := map[string][]*LedgerSet{}
 	paidSets := map[string][]*LedgerSet{}
 	handovers := map[string]*LedgerSet{}
+	afterPickup := map[string][]*LedgerSet{} // order → its refunds after pickup
 	for i := range d.Sets {
 		set := &d.Sets[i]
 		r.Sets++
@@ -709,6 +710,9 @@ func VerifyLedger(d LedgerData) LedgerReport {
 			captures[set.PaymentID] = append(captures[set.PaymentID], set)
 		case EventRefundGranted, EventRefundAfterPickup:
 			refundSets[set.RefundID] = append(refundSets[set.RefundID], set)
+			if set.Event == EventRefundAfterPickup {
+				afterPickup[set.OrderID] = append(afterPickup[set.OrderID], set)
+			}
 		case EventRefundPaid:
 			paidSets[set.RefundID] = append(paidSets[set.RefundID], set)
 		case EventPickupCompleted, EventOrderUnclaimed:
@@ -808,17 +812,13 @@ func VerifyLedger(d LedgerData) LedgerReport {
 			}
 			// A refund after pickup changes the lines after the handover:
 			// add back what it took.
-			for _, rf := range refundSets {
-				for _, s := range rf {
-					if s.OrderID == o.ID && s.Event == EventRefundAfterPickup {
-						for _, t := range s.Transfers {
-							if strings.HasPrefix(t.Account, prefixSupplierPayable) {
-								gotCost += t.AmountFen
-							}
-							if strings.HasPrefix(t.Account, prefixCommissionFrozen) || strings.HasPrefix(t.Account, prefixCommissionAvailabe) {
-								gotK += t.AmountFen
-							}
-						}
+			for _, s := range afterPickup[o.ID] {
+				for _, t := range s.Transfers {
+					if strings.HasPrefix(t.Account, prefixSupplierPayable) {
+						gotCost += t.AmountFen
+					}
+					if strings.HasPrefix(t.Account, prefixCommissionFrozen) || strings.HasPrefix(t.Account, prefixCommissionAvailabe) {
+						gotK += t.AmountFen
 					}
 				}
 			}
