@@ -110,6 +110,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
+	// Data older than the ledger joins it once, before anything is served.
+	if n, err := svc.BackfillLedger(ctx); err != nil {
+		return fmt.Errorf("bring existing data into the ledger: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(stdout, "ledger: brought %d sets of existing data into the ledger\n", n)
+	}
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

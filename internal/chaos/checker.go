@@ -56,6 +56,7 @@ func Check(ctx context.Context, h History, db *sql.DB, dialect string, setup Set
 	c.run("legal_transitions", "every order's recorded moves are moves of the state machine, ending in its status", c.legalTransitions)
 	c.run("pickup_code_once", "an order is handed over at most once, only at its own pickup point, and picked up only so", c.pickupOnce)
 	c.run("every_order_ends", "every order is final, or pending with a deadline after the quiet time; expiry never early", c.orderEnds)
+	c.ledgerChecks(ctx, db) // ledger.go: INVARIANTS 15–19
 	r.Checks = c.results
 	r.Settled = c.settle()
 	r.Orders = countOrders(t)

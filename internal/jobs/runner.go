@@ -107,6 +107,9 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		{Name: "deliver_notifications", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.DeliverNotifications) }},
 		{Name: "pickup_reminders", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.RemindPickups) }},
 		{Name: "unclaimed_orders", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ExpirePickups) }},
+		// Leaders' commission, frozen at pickup, released once the city's
+		// after-sales window closes (the pickup's time is the deadline).
+		{Name: "release_commissions", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ReleaseCommissions) }},
 	}
 }
 

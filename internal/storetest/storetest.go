@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Coupon", testCoupon},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
+		{"Ledger", testLedger},
 		{"Ping", testPing},
 		{"Tx", testTx},
 	}

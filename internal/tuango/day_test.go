@@ -170,6 +170,7 @@ func TestTheDayAfterTheOrder(t *testing.T) {
 	if n != 2 {
 		t.Errorf("ExpirePickups = %d, want the 2 orders never collected", n)
 	}
+	wantLedgerClean(t, w) // trial balance 0, and the ledger verifies (ledger_test.go)
 }
 
 func asErr(err error, e **tuango.Error) bool {

@@ -284,6 +284,9 @@ func (s *Service) refundLines(ctx context.Context, tx Store, o *Order, now time.
 		if err := tx.CreateRefund(ctx, r); err != nil {
 			return err
 		}
+		if err := s.postRefundGranted(ctx, tx, r, now); err != nil {
+			return err
+		}
 		res.Refunds = append(res.Refunds, LineRefund{OrderID: o.ID, LineNo: l.LineNo, Quantity: l.RefundedQuantity, AmountFen: l.RefundedFen})
 	}
 	return nil

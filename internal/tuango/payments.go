@@ -106,6 +106,9 @@ func (s *Service) applyProviderPayment(ctx context.Context, eventID string, pp P
 			return err // already applied, by a duplicate or by reconciliation
 		}
 		p.Status, p.ProviderTxnID, p.SucceededAt = PaymentSucceeded, pp.TxnID, now
+		if err := s.postCapture(ctx, tx, p, now); err != nil {
+			return err
+		}
 		o, err := tx.FindOrderByID(ctx, p.OrderID)
 		if err != nil {
 			return err
@@ -134,7 +137,10 @@ func (s *Service) refund(ctx context.Context, tx Store, p *Payment, reason strin
 	if ErrorCode(err) == CodeConflict {
 		return nil // this payment is already being refunded
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.postRefundGranted(ctx, tx, r, now)
 }
 
 // Reconcile asks the provider about payments it has not notified for a
@@ -181,7 +187,15 @@ func (s *Service) SendRefunds(ctx context.Context, limit int) (int, error) {
 			s.log.Warn("refund: provider refused or failed", "refund", r.ID, "err", err)
 			continue
 		}
-		ok, err := s.store.SetRefundStatus(ctx, r.ID, RefundPending, RefundSucceeded, s.clock.Now())
+		ok := false
+		err := s.store.InTx(ctx, func(tx Store) error {
+			now := s.clock.Now()
+			var err error
+			if ok, err = tx.SetRefundStatus(ctx, r.ID, RefundPending, RefundSucceeded, now); err != nil || !ok {
+				return err
+			}
+			return s.postRefundPaid(ctx, tx, &r, now)
+		})
 		if err != nil {
 			return n, err
 		}

@@ -72,6 +72,9 @@ func (s *Service) VerifyPickup(ctx context.Context, a Actor, code string, idem *
 		if !ok {
 			return nil, Errorf(CodeAlreadyPickedUp, "this order was picked up meanwhile")
 		}
+		if err := s.postPickup(ctx, tx, o, pp.LeaderID, now); err != nil {
+			return nil, err
+		}
 		v := &PickupVerification{ID: s.newID("pv"), LeaderID: a.UserID, PickupPointID: pp.ID, OrderID: o.ID, OK: true, At: now}
 		if err := tx.AddPickupVerification(ctx, v); err != nil {
 			return nil, err
@@ -106,9 +109,13 @@ func (s *Service) ExpirePickups(ctx context.Context, limit int) (int, error) {
 			if err != nil {
 				return err
 			}
-			if ok {
-				n++
+			if !ok {
+				continue
 			}
+			if err := s.postUnclaimed(ctx, tx, &due[i], now); err != nil {
+				return err
+			}
+			n++
 		}
 		return nil
 	})

@@ -213,4 +213,18 @@ type Store interface {
 	// FindNewCustomers returns the ids of every customer who has never paid
 	// for an order, in id order.
 	FindNewCustomers(ctx context.Context) ([]string, error)
+	// PostLedgerSet appends a balanced set and its transfers; a second set
+	// with the same key fails with conflict, without aborting the
+	// transaction, and writes nothing.
+	PostLedgerSet(ctx context.Context, set *LedgerSet) error
+	// HasLedgerSet reports whether a set with the key was posted.
+	HasLedgerSet(ctx context.Context, key string) (bool, error)
+	// FindLedgerEntries lists transfers oldest first (by time, set, place).
+	FindLedgerEntries(ctx context.Context, f LedgerFilter) ([]LedgerEntry, error)
+	// LedgerBalances sums the journal per account, by account name.
+	LedgerBalances(ctx context.Context) ([]AccountBalance, error)
+	// FindUnreleasedPickups returns the ids of a city's orders picked up at
+	// or before a time whose handover was posted and whose commission was
+	// not released yet, oldest first.
+	FindUnreleasedPickups(ctx context.Context, cityID string, pickedUpBefore time.Time, limit int) ([]string, error)
 }

@@ -177,6 +177,10 @@ var routeAccess = map[string]access{
 	"GET /admin/coupons":                    staff,
 	"POST /admin/coupons":                   staff,
 	"POST /admin/coupons/{id}/issue":        staff,
+	// The ledger.
+	"GET /api/v1/admin/ledger/trial-balance": staff,
+	"GET /api/v1/admin/ledger/transfers":     staff,
+	"GET /admin/ledger":                      staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

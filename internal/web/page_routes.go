@@ -77,5 +77,6 @@ func (s *Server) dayPageRoutes() []Route {
 		h("POST", "/admin/cutoffs", s.handleAdminCutoffForm),
 		h("POST", "/admin/routes/{id}/dispatch", s.handleAdminDispatchForm),
 		h("GET", "/admin/lists/{kind}", s.handleAdminListExport),
+		h("GET", "/admin/ledger", s.handleAdminLedgerPage),
 	}
 }

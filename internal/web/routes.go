@@ -83,5 +83,7 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/admin/coupons", s.authed(s.handleAdminCoupons)),
 		h("POST", "/api/v1/admin/coupons/{id}/issue", s.authed(s.handleAdminIssueCoupon)),
 		h("GET", "/api/v1/me/coupons", s.authed(s.handleMyCoupons)),
+		h("GET", "/api/v1/admin/ledger/trial-balance", s.authed(s.handleAdminTrialBalance)),
+		h("GET", "/api/v1/admin/ledger/transfers", s.authed(s.handleAdminTransfers)),
 	}
 }

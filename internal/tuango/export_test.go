@@ -1,0 +1,26 @@
+package tuango
+
+import "context"
+
+// SetPostHook makes every posting go through fn instead of the state
+// change's transaction, until the test ends: the deliberately broken build
+// that the ledger's verification must catch.
+func SetPostHook(fn func(ctx context.Context, tx Store, set *LedgerSet) error) func() {
+	postHook = fn
+	return func() { postHook = nil }
+}
+
+// RefundAfterPickup exposes the after-sales refund of a handed-over line
+// to the tests, in its own transaction.
+func (s *Service) RefundAfterPickup(ctx context.Context, orderID string, lineNo, qty int, amount Fen, reason string) (*Refund, error) {
+	var r *Refund
+	err := s.store.InTx(ctx, func(tx Store) error {
+		o, err := tx.FindOrderByID(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		r, err = s.refundAfterPickup(ctx, tx, o, lineNo, qty, amount, reason, s.clock.Now())
+		return err
+	})
+	return r, err
+}
