@@ -110,6 +110,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
+	svc.SetTexts(web.NotificationText) // the sender words each message in tuango.SMSLang
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -167,6 +167,13 @@ var routeAccess = map[string]access{
 	"POST /admin/cutoffs":                 staff,
 	"POST /admin/routes/{id}/dispatch":    staff,
 	"GET /admin/lists/{kind}":             staff,
+
+	// A closed pickup point's orders.
+	"POST /api/v1/admin/pickup-points/{id}/cancel-orders": staff,
+	"GET /admin/pickup-points/{id}/closure":               staff,
+	"POST /admin/pickup-points/{id}/closures":             staff,
+	"POST /admin/pickup-points/{id}/move-orders":          staff,
+	"POST /admin/pickup-points/{id}/cancel-orders":        staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -150,3 +150,11 @@ func (s *Server) actCutoff(ctx context.Context, a tuango.Actor, cityID, date str
 func (s *Server) actDispatch(ctx context.Context, a tuango.Actor, routeID, date string) (int, error) {
 	return s.svc.Dispatch(ctx, a, routeID, date)
 }
+
+func (s *Server) actMoveOrders(ctx context.Context, a tuango.Actor, fromID, toID, date string) (int, error) {
+	return s.svc.MoveOrders(ctx, a, fromID, toID, date)
+}
+
+func (s *Server) actCancelClosedOrders(ctx context.Context, a tuango.Actor, ppID, date string) (tuango.ClosedOrders, error) {
+	return s.svc.CancelClosedOrders(ctx, a, ppID, date)
+}

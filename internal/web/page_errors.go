@@ -102,6 +102,7 @@ var errorTexts = map[string][2]string{
 	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
 	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
 	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
+	tuango.CodePickupPointOpen:   {"Pickup point open", "error.pickup_point_open"},
 }
 
 // errorText is the heading and message id shown for an error code.

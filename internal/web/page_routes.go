@@ -48,7 +48,18 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, s.dayPageRoutes()...)
+	}, append(s.dayPageRoutes(), s.closurePageRoutes()...)...)
+}
+
+// closurePageRoutes are the operator's pages for a closed pickup point.
+func (s *Server) closurePageRoutes() []Route {
+	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
+	return []Route{
+		h("GET", "/admin/pickup-points/{id}/closure", s.handleAdminClosurePage),
+		h("POST", "/admin/pickup-points/{id}/closures", s.handleAdminPointClosureForm),
+		h("POST", "/admin/pickup-points/{id}/move-orders", s.handleAdminMoveOrdersForm),
+		h("POST", "/admin/pickup-points/{id}/cancel-orders", s.handleAdminCancelOrdersForm),
+	}
 }
 
 // handleNoFavicon answers browsers' favicon request with nothing, cached,

@@ -78,5 +78,6 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/leader/deliveries/{date}", s.authed(s.handleLeaderDelivery)),
 		h("POST", "/api/v1/leader/deliveries/{date}/sign", s.authed(s.handleLeaderSign)),
 		h("POST", "/api/v1/leader/pickups", s.authed(s.handleLeaderPickup)),
+		h("POST", "/api/v1/admin/pickup-points/{id}/cancel-orders", s.authed(s.handleAdminCancelOrders)),
 	}
 }
