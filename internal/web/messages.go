@@ -384,6 +384,7 @@ var messages = []struct{ key, zh, en string }{
 	{"notify.delivery_dispatched", "%s 的货已从 %s 发车，请准备签收（%s）。", "The delivery of %s has left on route %s: get ready to sign for it (%s)."},
 	{"notify.order_moved", "%s 暂停营业，您的订单 %s 改到 %s（%s）取货。", "%s is closed: collect your order %s at %s (%s) instead."},
 	{"notify.order_cancelled", "%s 在 %s 歇业，您的订单 %s 已取消，%s 将原路退回。", "%s is closed on %s: your order %s is cancelled and %s is refunded to how you paid."},
+	{"notify.order_cancelled.unpaid", "%s 在 %s 歇业，您未支付的订单 %s 已取消。", "%s is closed on %s: your unpaid order %s is cancelled."},
 	{"kind.order_cancelled", "订单已取消", "Order cancelled"},
 	// the operator's page for a closed pickup point (page_admin_closure.go)
 	{"Pickup point closure", "自提点歇业", "Pickup point closure"},

@@ -40,6 +40,9 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 	case tuango.NotifyMoved:
 		return p.Sprintf(key, a.Point, m.OrderID, a.ToPoint, a.ToAddress)
 	case tuango.NotifyClosed:
+		if a.RefundFen == 0 { // it was not paid
+			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)
+		}
 		return p.Sprintf(key, a.Point, a.Date, m.OrderID, "¥"+yuan(a.RefundFen))
 	}
 	return p.Sprintf(notificationKey(m.Kind))
