@@ -236,6 +236,13 @@ var foreignCases = map[string]func(t *testing.T, w *twoSides){
 		}
 		w.namesNone(t, "the supplier's page", []byte(p.body))
 	},
+	"GET /supplier/products": func(t *testing.T, w *twoSides) {
+		p := w.supplierAPage.get("/supplier/products?supplier_id=" + w.productB)
+		if p.status != 200 || !strings.Contains(p.body, "鲜鸡蛋 15枚") {
+			t.Errorf("= %d, want its own products:\n%s", p.status, p.body)
+		}
+		w.namesNone(t, "the supplier's products", []byte(p.body))
+	},
 	"GET /supplier/purchase-orders": func(t *testing.T, w *twoSides) {
 		for _, f := range []string{"csv", "print"} {
 			p := w.supplierAPage.get("/supplier/purchase-orders?date=" + dayDate + "&format=" + f + "&supplier_id=" + w.poB)

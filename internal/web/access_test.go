@@ -174,6 +174,7 @@ var routeAccess = map[string]access{
 	"POST /admin/pickup-points/{id}/closures":             staff,
 	"POST /admin/pickup-points/{id}/move-orders":          staff,
 	"POST /admin/pickup-points/{id}/cancel-orders":        staff,
+	"GET /supplier/products":                              supplier,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

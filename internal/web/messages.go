@@ -415,4 +415,8 @@ var messages = []struct{ key, zh, en string }{
 	{"Pickup point open", "自提点照常营业", "Pickup point open"},
 	{"error.pickup_point_open", "这个自提点在这一天照常营业：先设置歇业，再取消订单。", "This pickup point is open on that date: close it first, then cancel its orders."},
 	{"Closures and orders", "歇业与订单", "Closures and orders"},
+	// the supplier's products (page_supplier_products.go)
+	{"My products", "我的商品", "My products"},
+	{"supplier.products_note", "这些是您在 tuango 上供应的商品和结算单价。需要修改请联系运营。", "These are the products you supply on tuango, with the unit cost you are paid. To change them, ask the operator."},
+	{"supplier.no_products", "您的账号下还没有商品。", "Your account has no products yet."},
 }

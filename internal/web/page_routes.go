@@ -51,7 +51,8 @@ func (s *Server) pageRoutes() []Route {
 	}, append(s.dayPageRoutes(), s.closurePageRoutes()...)...)
 }
 
-// closurePageRoutes are the operator's pages for a closed pickup point.
+// closurePageRoutes are the operator's pages for a closed pickup point,
+// and the supplier's products.
 func (s *Server) closurePageRoutes() []Route {
 	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
 	return []Route{
@@ -59,6 +60,7 @@ func (s *Server) closurePageRoutes() []Route {
 		h("POST", "/admin/pickup-points/{id}/closures", s.handleAdminPointClosureForm),
 		h("POST", "/admin/pickup-points/{id}/move-orders", s.handleAdminMoveOrdersForm),
 		h("POST", "/admin/pickup-points/{id}/cancel-orders", s.handleAdminCancelOrdersForm),
+		h("GET", "/supplier/products", s.handleSupplierProductsPage),
 	}
 }
 
