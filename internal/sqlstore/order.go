@@ -16,27 +16,27 @@ func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
 func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error {
 	var ors, lines [][]any
 	for _, o := range orders {
-		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt), o.DeliveryDate})
+		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt), o.DeliveryDate, o.DiscountFen, o.CustomerCouponID})
 		for _, l := range o.Lines {
-			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps, l.UnitCostFen})
+			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps, l.UnitCostFen, l.PaidFen})
 		}
 	}
-	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date)`, "", 10, ors); err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date, discount_fen, customer_coupon_id)`, "", 12, ors); err != nil {
 		return wrap(err, "create %d orders", len(orders))
 	}
-	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps, unit_cost_fen)`, "", 9, lines)
+	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps, unit_cost_fen, paid_fen)`, "", 10, lines)
 	return wrap(err, "create lines of %d orders", len(orders))
 }
 
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,
 	paid_at, cancelled_at, cancel_reason, delivery_date, refunded_fen, pickup_code,
-	confirmed_at, shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at FROM orders`
+	confirmed_at, shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at, discount_fen, customer_coupon_id FROM orders`
 
 func scanOrder(sc scanner, o *tuango.Order) error {
 	var created, expires, paid, cancelled, confirmed, shipped, arrived, pickedUp, unclaimed, refunded int64
 	err := sc.Scan(&o.ID, &o.UserID, &o.PickupPointID, &o.CityID, &o.Status, &o.TotalFen, &o.IdempotencyKey,
 		&created, &expires, &paid, &cancelled, &o.CancelReason, &o.DeliveryDate, &o.RefundedFen, &o.PickupCode,
-		&confirmed, &shipped, &arrived, &pickedUp, &unclaimed, &refunded)
+		&confirmed, &shipped, &arrived, &pickedUp, &unclaimed, &refunded, &o.DiscountFen, &o.CustomerCouponID)
 	o.CreatedAt, o.ExpiresAt, o.PaidAt, o.CancelledAt = fromMicros(created), fromMicros(expires), fromMicros(paid), fromMicros(cancelled)
 	o.ConfirmedAt, o.ShippedAt, o.ArrivedAt = fromMicros(confirmed), fromMicros(shipped), fromMicros(arrived)
 	o.PickedUpAt, o.UnclaimedAt, o.RefundedAt = fromMicros(pickedUp), fromMicros(unclaimed), fromMicros(refunded)
@@ -45,11 +45,11 @@ func scanOrder(sc scanner, o *tuango.Order) error {
 
 func scanLine(sc scanner, l *tuango.OrderLine) error {
 	return sc.Scan(&l.OrderID, &l.LineNo, &l.DealID, &l.Title, &l.Quantity, &l.UnitPriceFen, &l.AmountFen, &l.CommissionBps,
-		&l.UnitCostFen, &l.RefundedQuantity, &l.RefundedFen)
+		&l.UnitCostFen, &l.RefundedQuantity, &l.RefundedFen, &l.PaidFen)
 }
 
 const lineSelect = `SELECT order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps,
-	unit_cost_fen, refunded_quantity, refunded_fen FROM order_lines`
+	unit_cost_fen, refunded_quantity, refunded_fen, paid_fen FROM order_lines`
 
 // FindOrderByID finds an order with its lines.
 func (s *Store) FindOrderByID(ctx context.Context, id string) (*tuango.Order, error) {
@@ -148,7 +148,7 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tua
 		string(o.Status), micros(o.PaidAt), micros(o.CancelledAt), o.CancelReason, o.PickupCode, o.RefundedFen,
 		micros(o.ConfirmedAt), micros(o.ShippedAt), micros(o.ArrivedAt), micros(o.PickedUpAt), micros(o.UnclaimedAt), micros(o.RefundedAt),
 		o.ID, string(from))
-	if err != nil || !ok || o.RefundedFen == 0 {
+	if err != nil || !ok || !anyRefunded(o) {
 		return ok, wrap(err, "update order %s from %s to %s", o.ID, from, o.Status)
 	}
 	for _, l := range o.Lines {
@@ -158,6 +158,17 @@ func (s *Store) UpdateOrderStatus(ctx context.Context, o *tuango.Order, from tua
 		}
 	}
 	return true, nil
+}
+
+// anyRefunded reports whether some unit of o was refunded: only then are
+// its lines written.
+func anyRefunded(o *tuango.Order) bool {
+	for _, l := range o.Lines {
+		if l.RefundedQuantity > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // AddOrderEvent records a move in an order's timeline.

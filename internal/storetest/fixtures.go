@@ -121,7 +121,7 @@ func (w *world) orderOf(userID string, status tuango.OrderStatus, created time.T
 	for i, it := range items {
 		amount := it.deal.PriceFen * tuango.Fen(it.qty)
 		o.Lines = append(o.Lines, tuango.OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: it.deal.ID, Title: it.deal.Title,
-			Quantity: it.qty, UnitPriceFen: it.deal.PriceFen, AmountFen: amount, CommissionBps: w.point.CommissionBps, UnitCostFen: w.product.CostFen})
+			Quantity: it.qty, UnitPriceFen: it.deal.PriceFen, AmountFen: amount, PaidFen: amount, CommissionBps: w.point.CommissionBps, UnitCostFen: w.product.CostFen})
 		o.TotalFen += amount
 	}
 	return o

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Delivery", testDelivery},
 		{"Outbox", testOutbox},
 		{"Closure", testClosure},
+		{"Coupon", testCoupon},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ping", testPing},

@@ -228,24 +228,37 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	if err := tx.CreateOrders(ctx, orders); err != nil {
 		return nil, err
 	}
+	for _, o := range st.uses {
+		ok, err := tx.UseCustomerCoupon(ctx, o.CustomerCouponID, o.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, Errorf(CodeInternal, "coupon %s changed under its lock", o.CustomerCouponID)
+		}
+	}
 	if err := tx.SaveIdempotencies(ctx, recs); err != nil {
 		return nil, err
 	}
 	return results, nil
 }
 
-// loadOrderState locks the batch's deals and reads the deals, pickup points
-// and limit counters its orders touch, and the answers already stored for
-// its idempotency keys.
+// loadOrderState locks the batch's deals, then its customer coupons, and
+// reads the deals, pickup points, limit counters and coupons its orders
+// touch, and the answers already stored for its idempotency keys.
 func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
 	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, costs: map[string]Fen{}, units: map[unitKey]int{},
-		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{}}
-	dealSet, ppSet := map[string]bool{}, map[string]bool{}
+		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{},
+		coupons: map[string]*CustomerCoupon{}, paid: map[string]bool{}}
+	dealSet, ppSet, couponSet := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	usersOf := map[string]map[string]bool{}
 	keys := make([]IdemKey, 0, len(batch))
 	for _, p := range batch {
 		keys = append(keys, IdemKey{p.req.Idem.Scope, p.req.Idem.Key})
 		ppSet[p.req.PickupPointID] = true
+		if p.req.CouponID != "" {
+			couponSet[p.req.CouponID] = true
+		}
 		for _, it := range p.req.Items {
 			dealSet[it.DealID] = true
 			if usersOf[it.DealID] == nil {
@@ -300,6 +313,9 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 			st.units[unitKey{u, id}] = n
 		}
 	}
+	if err := s.loadCoupons(ctx, tx, st, sortedKeys(couponSet)); err != nil {
+		return nil, err
+	}
 	recs, err := tx.FindIdempotencies(ctx, keys)
 	if err != nil {
 		return nil, err
@@ -317,4 +333,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// loadCoupons locks and reads the customer coupons a batch names, after
+// its deals (see Store.Lock), so that two batches on two nodes using one
+// coupon are decided one after the other, and reads whether each of
+// their holders of a new-customer coupon has paid for an order before.
+func (s *Service) loadCoupons(ctx context.Context, tx Store, st *orderState, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.Lock(ctx, EntityCustomerCoupon, ids...); err != nil {
+		return err
+	}
+	cs, err := tx.FindCustomerCoupons(ctx, CustomerCouponFilter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	for i := range cs {
+		c := &cs[i]
+		st.coupons[c.ID] = c
+		if _, done := st.paid[c.UserID]; done || c.Coupon.Kind != CouponNewCustomer {
+			continue
+		}
+		if st.paid[c.UserID], err = tx.HasPaidOrder(ctx, c.UserID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -18,6 +18,12 @@ type orderState struct {
 	taken map[string]int                 // units this batch takes, per deal
 	added map[unitKey]int                // units this batch counts, per (customer, deal)
 	used  map[IdemKey]*IdempotencyRecord // the batch's keys that already have an answer
+	// coupons are the customer coupons the batch names, as they stand in
+	// its transaction (a use in the batch marks one used); paid is whether
+	// each of their holders has paid for an order before.
+	coupons map[string]*CustomerCoupon
+	paid    map[string]bool
+	uses    []*Order // accepted orders that use a coupon, in order
 }
 
 type unitKey struct{ user, deal string }
@@ -42,8 +48,10 @@ type verdict struct {
 // point is open, every deal exists, is sold in the point's city and is on
 // sale now, every deal is delivered on one date, enough stock remains, and
 // the customer's live units stay within the limit, and neither the city
-// nor the point is closed on the delivery date. Each line snapshots its
-// price, the point's commission and the product's cost. Checks run in deal-id order; errors name the
+// nor the point is closed on the delivery date, and a coupon named applies
+// (see CustomerCoupon.applicable). Each line snapshots its price, the
+// point's commission and the product's cost, and carries its share of the
+// coupon's discount. Checks run in deal-id order; errors name the
 // request's own line.
 func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 	pp := st.pps[req.PickupPointID]
@@ -92,7 +100,7 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 		}
 		amount := d.PriceFen * Fen(it.Quantity)
 		o.Lines = append(o.Lines, OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
-			UnitPriceFen: d.PriceFen, AmountFen: amount, CommissionBps: pp.CommissionBps, UnitCostFen: st.costs[d.ID]})
+			UnitPriceFen: d.PriceFen, AmountFen: amount, PaidFen: amount, CommissionBps: pp.CommissionBps, UnitCostFen: st.costs[d.ID]})
 		o.TotalFen += amount
 		// An order unpaid when its deal's sale ends is not shipped.
 		if d.SaleEndsAt.Before(o.ExpiresAt) {
@@ -109,6 +117,14 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 		}
 	}
 	sort.Slice(o.Lines, func(a, b int) bool { return o.Lines[a].LineNo < o.Lines[b].LineNo })
+	if req.CouponID != "" {
+		c := st.coupons[req.CouponID]
+		if err := c.applicable(req.UserID, o.TotalFen, st.paid[req.UserID], t.now); err != nil {
+			return verdict{err: err}
+		}
+		o.CustomerCouponID = c.ID
+		o.applyDiscount(c.Coupon.AmountOffFen)
+	}
 	return verdict{order: o}
 }
 
@@ -120,6 +136,10 @@ func (st *orderState) take(o *Order) {
 		k := unitKey{o.UserID, l.DealID}
 		st.units[k] += l.Quantity
 		st.added[k] += l.Quantity
+	}
+	if c := st.coupons[o.CustomerCouponID]; c != nil {
+		c.Status, c.OrderID = CouponUsed, o.ID
+		st.uses = append(st.uses, o)
 	}
 }
 

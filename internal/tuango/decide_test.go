@@ -138,11 +138,11 @@ func TestDecideAccepts(t *testing.T) {
 			t.Errorf("DeliveryDate = %q, want 2026-11-26", o.DeliveryDate)
 		}
 	})
-	t.Run("lines keep the request's order and snapshot price, commission and the product's cost", func(t *testing.T) {
+	t.Run("lines keep the request's order and snapshot price, commission and the product's cost, and without a coupon each pays its amount", func(t *testing.T) {
 		want := []OrderLine{
-			{OrderID: "ord_1", LineNo: 1, DealID: "d_rice", Title: "d_rice", Quantity: 3, UnitPriceFen: 990, AmountFen: 2970, CommissionBps: 800, UnitCostFen: 700},
-			{OrderID: "ord_1", LineNo: 2, DealID: "d_eggs", Title: "d_eggs", Quantity: 1, UnitPriceFen: 990, AmountFen: 990, CommissionBps: 800, UnitCostFen: 610},
-			{OrderID: "ord_1", LineNo: 3, DealID: "d_soon", Title: "d_soon", Quantity: 2, UnitPriceFen: 990, AmountFen: 1980, CommissionBps: 800, UnitCostFen: 500},
+			{OrderID: "ord_1", LineNo: 1, DealID: "d_rice", Title: "d_rice", Quantity: 3, UnitPriceFen: 990, AmountFen: 2970, PaidFen: 2970, CommissionBps: 800, UnitCostFen: 700},
+			{OrderID: "ord_1", LineNo: 2, DealID: "d_eggs", Title: "d_eggs", Quantity: 1, UnitPriceFen: 990, AmountFen: 990, PaidFen: 990, CommissionBps: 800, UnitCostFen: 610},
+			{OrderID: "ord_1", LineNo: 3, DealID: "d_soon", Title: "d_soon", Quantity: 2, UnitPriceFen: 990, AmountFen: 1980, PaidFen: 1980, CommissionBps: 800, UnitCostFen: 500},
 		}
 		if len(o.Lines) != len(want) {
 			t.Fatalf("lines = %+v, want %+v", o.Lines, want)

@@ -10,4 +10,7 @@ const (
 	EntityProduct     Entity = "product"
 	EntityPickupPoint Entity = "pickup_point"
 	EntityUser        Entity = "user"
+	// EntityCustomerCoupon is a customer's coupon, locked after the deals
+	// by the placements that use it.
+	EntityCustomerCoupon Entity = "customer_coupon"
 )

@@ -41,6 +41,7 @@ const (
 	CodePickupPointClosed     = "pickup_point_closed"
 	CodeCityClosed            = "city_closed"
 	CodePickupPointOpen       = "pickup_point_open" // its orders are cancelled only once it is closed
+	CodeCouponNotApplicable   = "coupon_not_applicable"
 )
 
 // Error is the one error type of tuango: a stable code, a message written

@@ -228,8 +228,8 @@ func (s *Service) sign(ctx context.Context, tx Store, a Actor, pp *PickupPoint, 
 				continue
 			}
 			short[l.DealID] -= n
+			amount := l.RefundFor(n) // what the customer paid for those units
 			l.RefundedQuantity += n
-			amount := l.UnitPriceFen * Fen(n)
 			l.RefundedFen += amount
 			o.RefundedFen += amount
 		}
@@ -238,7 +238,7 @@ func (s *Service) sign(ctx context.Context, tx Store, a Actor, pp *PickupPoint, 
 	res := &SignResult{PickupPointID: pp.ID, DeliveryDate: req.DeliveryDate, Refunds: []LineRefund{}}
 	for _, o := range shipped {
 		to := OrderArrived
-		if o.RefundedFen == o.TotalFen {
+		if o.allUnitsRefunded() {
 			to = OrderRefunded
 		}
 		before := o.RefundedFen

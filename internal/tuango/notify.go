@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -88,6 +89,9 @@ const SMSLang = "zh"
 func (s *Service) message(userID, orderID string, kind NotificationKind, p NotifyParams, now time.Time) *Message {
 	return &Message{ID: s.newID("msg"), UserID: userID, OrderID: orderID, Kind: kind, Params: p, CreatedAt: now}
 }
+
+// yuan writes an amount of fen as yuan for people.
+func yuan(f Fen) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
 
 // notify writes a message to the outbox in tx.
 func (s *Service) notify(ctx context.Context, tx Store, userID, orderID string, kind NotificationKind, now time.Time, p NotifyParams) error {

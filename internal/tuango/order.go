@@ -65,21 +65,26 @@ type Order struct {
 	CityID        string
 	Status        OrderStatus
 	TotalFen      Fen
-	Lines         []OrderLine
-	CreatedAt     time.Time
-	ExpiresAt     time.Time // payment deadline while pending_payment
-	PaidAt        time.Time
-	CancelledAt   time.Time
-	CancelReason  string
-	DeliveryDate  string // YYYY-MM-DD, local to the city: its deals' delivery date
-	RefundedFen   Fen    // money given back for units not delivered
-	PickupCode    string // set when paid; shown only to the owner
-	ConfirmedAt   time.Time
-	ShippedAt     time.Time
-	ArrivedAt     time.Time
-	PickedUpAt    time.Time
-	UnclaimedAt   time.Time
-	RefundedAt    time.Time
+	// DiscountFen is the coupon's amount off; the customer pays
+	// TotalFen - DiscountFen (PayableFen).
+	DiscountFen Fen
+	// CustomerCouponID is the customer coupon applied, if any.
+	CustomerCouponID string
+	Lines            []OrderLine
+	CreatedAt        time.Time
+	ExpiresAt        time.Time // payment deadline while pending_payment
+	PaidAt           time.Time
+	CancelledAt      time.Time
+	CancelReason     string
+	DeliveryDate     string // YYYY-MM-DD, local to the city: its deals' delivery date
+	RefundedFen      Fen    // money given back for units not delivered
+	PickupCode       string // set when paid; shown only to the owner
+	ConfirmedAt      time.Time
+	ShippedAt        time.Time
+	ArrivedAt        time.Time
+	PickedUpAt       time.Time
+	UnclaimedAt      time.Time
+	RefundedAt       time.Time
 	// Timeline is the order's moves after it was placed, oldest first,
 	// when read with it (GetOrder).
 	Timeline []OrderEvent
@@ -101,7 +106,21 @@ type OrderLine struct {
 	CommissionBps    int
 	UnitCostFen      Fen
 	RefundedQuantity int // units refunded, never more than Quantity
-	RefundedFen      Fen // never more than AmountFen
+	RefundedFen      Fen // never more than PaidFen
+	// PaidFen is what the customer paid for the line: AmountFen less its
+	// share of the order's discount. Refunds and commission are based on it.
+	PaidFen Fen
+}
+
+// allUnitsRefunded reports whether every unit of every line was refunded
+// (by units, not money: a line a coupon made free still counts).
+func (o *Order) allUnitsRefunded() bool {
+	for _, l := range o.Lines {
+		if l.RefundedQuantity < l.Quantity {
+			return false
+		}
+	}
+	return len(o.Lines) > 0
 }
 
 // OrderEvent is one move of an order: the status it entered, when, who
@@ -128,6 +147,8 @@ type PlaceOrderRequest struct {
 	UserID        string
 	PickupPointID string
 	Items         []OrderItem
+	// CouponID, when set, is a customer coupon of the caller to apply.
+	CouponID string
 	// Idem makes the placement exactly-once; required.
 	Idem *Idempotency
 }
@@ -137,6 +158,11 @@ type PlaceOrderRequest struct {
 func (r *PlaceOrderRequest) Validate() error {
 	if err := checkID("pickup_point_id", r.PickupPointID); err != nil {
 		return err
+	}
+	if r.CouponID != "" {
+		if err := checkID("coupon_id", r.CouponID); err != nil {
+			return err
+		}
 	}
 	if len(r.Items) == 0 {
 		return FieldError("items", "must name at least one deal")

@@ -180,8 +180,8 @@ func (s *Service) cutoff(ctx context.Context, tx Store, o *Order) (time.Time, er
 	return cutoff, nil
 }
 
-// cancel moves a live order to cancelled, gives its stock and limit back,
-// and refunds its payment if it was paid. It reports false, and does
+// cancel moves a live order to cancelled, gives its stock, limit and
+// coupon back, and refunds its payment if it was paid. It reports false, and does
 // nothing, if the order changed status meanwhile. The caller holds the
 // order's deals (Lock) first, so that every transaction takes deal
 // rows before order rows and none waits on another in a cycle.
@@ -189,6 +189,9 @@ func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by MoveBy, rea
 	from := o.Status
 	ok, err := moveOrder(ctx, tx, o, OrderCancelled, by, now, reason)
 	if err != nil || !ok {
+		return false, err
+	}
+	if err := giveBackCoupon(ctx, tx, o); err != nil {
 		return false, err
 	}
 	for _, l := range o.Lines {

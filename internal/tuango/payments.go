@@ -44,7 +44,7 @@ func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, id
 				p = &pending[0]
 				return nil
 			}
-			p = &Payment{ID: s.newID("pay"), OrderID: o.ID, UserID: o.UserID, Provider: s.provider.Name(), AmountFen: o.TotalFen, Status: PaymentPending, CreatedAt: now}
+			p = &Payment{ID: s.newID("pay"), OrderID: o.ID, UserID: o.UserID, Provider: s.provider.Name(), AmountFen: o.PayableFen(), Status: PaymentPending, CreatedAt: now}
 			return tx.CreatePayment(ctx, p)
 		})
 		if err != nil {

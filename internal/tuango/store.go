@@ -190,4 +190,27 @@ type Store interface {
 	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
 	// Setting returns a named setting, storing def first if it has none.
 	Setting(ctx context.Context, name, def string) (string, error)
+
+	// CreateCoupon stores an operator's coupon.
+	CreateCoupon(ctx context.Context, c *Coupon) error
+	FindCouponByID(ctx context.Context, id string) (*Coupon, error)
+	// FindCoupons lists every coupon, newest first.
+	FindCoupons(ctx context.Context) ([]Coupon, error)
+	// IssueCoupons stores customer coupons, skipping each whose customer
+	// already holds that coupon, and reports how many it stored.
+	IssueCoupons(ctx context.Context, cs []*CustomerCoupon) (int, error)
+	// FindCustomerCoupons lists customer coupons with their coupons' terms,
+	// the newest issued first.
+	FindCustomerCoupons(ctx context.Context, f CustomerCouponFilter) ([]CustomerCoupon, error)
+	// UseCustomerCoupon marks an available customer coupon used on an
+	// order, and reports whether it was available.
+	UseCustomerCoupon(ctx context.Context, id, orderID string, at time.Time) (bool, error)
+	// ReturnCustomerCoupon makes a customer coupon used on an order
+	// available again, and reports whether it was used on that order.
+	ReturnCustomerCoupon(ctx context.Context, id, orderID string) (bool, error)
+	// HasPaidOrder reports whether a customer has ever paid for an order.
+	HasPaidOrder(ctx context.Context, userID string) (bool, error)
+	// FindNewCustomers returns the ids of every customer who has never paid
+	// for an order, in id order.
+	FindNewCustomers(ctx context.Context) ([]string, error)
 }

@@ -175,6 +175,15 @@ var routeAccess = map[string]access{
 	"POST /admin/pickup-points/{id}/move-orders":          staff,
 	"POST /admin/pickup-points/{id}/cancel-orders":        staff,
 	"GET /supplier/products":                              supplier,
+	// Coupons.
+	"POST /api/v1/admin/coupons":            staff,
+	"GET /api/v1/admin/coupons":             staff,
+	"POST /api/v1/admin/coupons/{id}/issue": staff,
+	"GET /api/v1/me/coupons":                user,
+	"GET /coupons":                          user,
+	"GET /admin/coupons":                    staff,
+	"POST /admin/coupons":                   staff,
+	"POST /admin/coupons/{id}/issue":        staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

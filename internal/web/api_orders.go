@@ -8,6 +8,7 @@ import (
 
 type orderRequest struct {
 	PickupPointID string `json:"pickup_point_id"`
+	CouponID      string `json:"coupon_id"`
 	Items         []struct {
 		DealID   string `json:"deal_id"`
 		Quantity int    `json:"quantity"`
@@ -20,7 +21,7 @@ func decodeOrderRequest(body []byte) (tuango.PlaceOrderRequest, error) {
 	if err := decodeBytes(body, &in); err != nil {
 		return tuango.PlaceOrderRequest{}, err
 	}
-	req := tuango.PlaceOrderRequest{PickupPointID: in.PickupPointID}
+	req := tuango.PlaceOrderRequest{PickupPointID: in.PickupPointID, CouponID: in.CouponID}
 	for _, it := range in.Items {
 		req.Items = append(req.Items, tuango.OrderItem{DealID: it.DealID, Quantity: it.Quantity})
 	}

@@ -45,6 +45,7 @@ var statusByCode = map[string]int{
 	tuango.CodePickupPointClosed:     http.StatusConflict,
 	tuango.CodeCityClosed:            http.StatusConflict,
 	tuango.CodePickupPointOpen:       http.StatusConflict,
+	tuango.CodeCouponNotApplicable:   http.StatusConflict,
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,

@@ -40,6 +40,8 @@ var openapiInputSchemas = map[string]any{
 	"PickupPointClosureRequest": pickupPointClosureRequest{},
 	"MoveOrdersRequest":         moveOrdersRequest{},
 	"CancelOrdersRequest":       cancelOrdersRequest{},
+	"CouponCreate":              couponRequest{},
+	"IssueRequest":              issueRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

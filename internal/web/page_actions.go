@@ -158,3 +158,11 @@ func (s *Server) actMoveOrders(ctx context.Context, a tuango.Actor, fromID, toID
 func (s *Server) actCancelClosedOrders(ctx context.Context, a tuango.Actor, ppID, date string) (tuango.ClosedOrders, error) {
 	return s.svc.CancelClosedOrders(ctx, a, ppID, date)
 }
+
+func (s *Server) actCreateCoupon(ctx context.Context, a tuango.Actor, c *tuango.Coupon) error {
+	return s.svc.CreateCoupon(ctx, a, c)
+}
+
+func (s *Server) actIssueCoupon(ctx context.Context, a tuango.Actor, couponID string, req tuango.IssueRequest) (int, error) {
+	return s.svc.IssueCoupon(ctx, a, couponID, req)
+}

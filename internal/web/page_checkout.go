@@ -15,6 +15,9 @@ type checkoutData struct {
 	cartData
 	Key   string // the idempotency key of this checkout
 	Items string // the cart as the form sends it
+	// Coupons are the customer's coupons that apply to the cart, the
+	// largest discount first; the form offers them, and no coupon.
+	Coupons []tuango.CouponChoice
 }
 
 // newPageKey makes the idempotency key a form carries from the moment it is
@@ -40,16 +43,25 @@ func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var live []cartLine
+	total := tuango.Fen(0) // what the order will come to: its live lines
 	for _, row := range cart.Rows {
 		if row.Live {
 			live = append(live, row.cartLine)
+			total += row.Amount
 		}
 	}
 	if len(live) == 0 {
 		http.Redirect(w, r, "/cart", http.StatusSeeOther)
 		return
 	}
-	pg.Data = checkoutData{cartData: cart, Key: newPageKey(), Items: formatCart(live)}
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	coupons, err := s.svc.ApplicableCoupons(ctx, actor(pg.User), total)
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	pg.Data = checkoutData{cartData: cart, Key: newPageKey(), Items: formatCart(live), Coupons: coupons}
 	s.render(w, r, http.StatusOK, "customer/checkout", pg)
 }
 
@@ -70,11 +82,12 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, nil, tuango.FieldError("key", "the form is incomplete; reload the checkout page"))
 		return
 	}
-	req := tuango.PlaceOrderRequest{PickupPointID: ppID}
+	coupon := r.PostFormValue("coupon_id")
+	req := tuango.PlaceOrderRequest{PickupPointID: ppID, CouponID: coupon}
 	for _, l := range parseCart(items) {
 		req.Items = append(req.Items, tuango.OrderItem{DealID: l.DealID, Quantity: l.Quantity})
 	}
-	sum := sha256.Sum256([]byte("page POST /checkout\n" + ppID + "\n" + items))
+	sum := sha256.Sum256([]byte("page POST /checkout\n" + ppID + "\n" + items + "\n" + coupon))
 	a := actor(u)
 	orderID, err := s.actPlaceOrder(r.Context(), a, req, key, hex.EncodeToString(sum[:]))
 	// A double submit arrives while the first is still being placed: wait

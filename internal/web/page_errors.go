@@ -103,6 +103,9 @@ var errorTexts = map[string][2]string{
 	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
 	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
 	tuango.CodePickupPointOpen:   {"Pickup point open", "error.pickup_point_open"},
+
+	// Coupons.
+	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},
 }
 
 // errorText is the heading and message id shown for an error code.

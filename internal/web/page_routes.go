@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // pageRoutes lists the HTML pages.
 func (s *Server) pageRoutes() []Route {
@@ -48,7 +51,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, append(s.dayPageRoutes(), s.closurePageRoutes()...)...)
+	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes())...)
 }
 
 // closurePageRoutes are the operator's pages for a closed pickup point,

@@ -79,5 +79,10 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/leader/deliveries/{date}/sign", s.authed(s.handleLeaderSign)),
 		h("POST", "/api/v1/leader/pickups", s.authed(s.handleLeaderPickup)),
 		h("POST", "/api/v1/admin/pickup-points/{id}/cancel-orders", s.authed(s.handleAdminCancelOrders)),
+
+		h("POST", "/api/v1/admin/coupons", s.authed(s.handleAdminCreateCoupon)),
+		h("GET", "/api/v1/admin/coupons", s.authed(s.handleAdminCoupons)),
+		h("POST", "/api/v1/admin/coupons/{id}/issue", s.authed(s.handleAdminIssueCoupon)),
+		h("GET", "/api/v1/me/coupons", s.authed(s.handleMyCoupons)),
 	}
 }

@@ -73,6 +73,7 @@ type orderLineView struct {
 	CommissionBps int        `json:"commission_bps"`
 	RefundedQty   int        `json:"refunded_quantity"`
 	RefundedFen   tuango.Fen `json:"refunded_fen"`
+	PaidFen       tuango.Fen `json:"paid_fen"`
 }
 
 type orderView struct {
@@ -82,6 +83,8 @@ type orderView struct {
 	PickupPointID string          `json:"pickup_point_id"`
 	CityID        string          `json:"city_id"`
 	TotalFen      tuango.Fen      `json:"total_fen"`
+	DiscountFen   tuango.Fen      `json:"discount_fen"`
+	CouponID      string          `json:"coupon_id,omitempty"`
 	Items         []orderLineView `json:"items"`
 	CreatedAt     string          `json:"created_at"`
 	ExpiresAt     string          `json:"expires_at"`
@@ -102,7 +105,7 @@ type timelineView struct {
 
 func viewOrder(o *tuango.Order) orderView {
 	v := orderView{ID: o.ID, Status: string(o.Status), UserID: o.UserID, PickupPointID: o.PickupPointID, CityID: o.CityID, TotalFen: o.TotalFen,
-		Items: make([]orderLineView, 0, len(o.Lines)), CreatedAt: formatTime(o.CreatedAt), ExpiresAt: formatTime(o.ExpiresAt),
+		DiscountFen: o.DiscountFen, CouponID: o.CustomerCouponID, Items: make([]orderLineView, 0, len(o.Lines)), CreatedAt: formatTime(o.CreatedAt), ExpiresAt: formatTime(o.ExpiresAt),
 		PaidAt: formatTime(o.PaidAt), CancelledAt: formatTime(o.CancelledAt), CancelReason: o.CancelReason,
 		DeliveryDate: o.DeliveryDate, RefundedFen: o.RefundedFen, PickupCode: o.PickupCode,
 		Timeline: []timelineView{{Status: string(tuango.OrderPendingPayment), At: formatTime(o.CreatedAt), By: string(tuango.MoverCustomer)}}}
@@ -111,7 +114,7 @@ func viewOrder(o *tuango.Order) orderView {
 	}
 	for _, l := range o.Lines {
 		v.Items = append(v.Items, orderLineView{LineNo: l.LineNo, DealID: l.DealID, Title: l.Title, Quantity: l.Quantity,
-			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps, RefundedQty: l.RefundedQuantity, RefundedFen: l.RefundedFen})
+			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps, RefundedQty: l.RefundedQuantity, RefundedFen: l.RefundedFen, PaidFen: l.PaidFen})
 	}
 	return v
 }
