@@ -116,6 +116,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "ledger: brought %d sets of existing data into the ledger\n", n)
 	}
+	svc.SetTexts(web.NotificationText) // the sender words each message in tuango.SMSLang
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

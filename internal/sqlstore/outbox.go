@@ -2,35 +2,64 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"tuango/internal/tuango"
 )
 
+const messageColumns = `id, user_id, order_id, kind, text, params, created_at`
+
 func scanMessage(sc scanner, m *tuango.Message) error {
 	var created int64
-	err := sc.Scan(&m.ID, &m.UserID, &m.OrderID, &m.Kind, &m.Text, &created)
+	var params string
+	if err := sc.Scan(&m.ID, &m.UserID, &m.OrderID, &m.Kind, &m.Text, &params, &created); err != nil {
+		return err
+	}
 	m.CreatedAt = fromMicros(created)
-	return err
+	if params == "" { // a message stored before parameters were: its text says it all
+		return nil
+	}
+	if err := json.Unmarshal([]byte(params), &m.Params); err != nil {
+		return fmt.Errorf("the parameters of message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// messageParams is how a message's parameters are stored: JSON, or
+// nothing when it has none.
+func messageParams(m *tuango.Message) (string, error) {
+	if m.Params == (tuango.NotifyParams{}) {
+		return "", nil
+	}
+	b, err := json.Marshal(m.Params)
+	return string(b), err
 }
 
 // AddOutbox writes a message to the outbox.
 func (s *Store) AddOutbox(ctx context.Context, m *tuango.Message) error {
-	_, err := s.exec(ctx, `INSERT INTO outbox (id, user_id, order_id, kind, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, micros(m.CreatedAt))
+	params, err := messageParams(m)
+	if err == nil {
+		_, err = s.exec(ctx, `INSERT INTO outbox (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, params, micros(m.CreatedAt))
+	}
 	return wrap(err, "add message %s to the outbox", m.ID)
 }
 
 // FindUnsentMessages returns unsent outbox messages, oldest first.
 func (s *Store) FindUnsentMessages(ctx context.Context, limit int) ([]tuango.Message, error) {
-	msgs, err := queryAll(s, ctx, scanMessage, `SELECT id, user_id, order_id, kind, text, created_at FROM outbox WHERE sent_at = 0 ORDER BY id LIMIT ?`, limit)
+	msgs, err := queryAll(s, ctx, scanMessage, `SELECT `+messageColumns+` FROM outbox WHERE sent_at = 0 ORDER BY id LIMIT ?`, limit)
 	return msgs, wrap(err, "find unsent messages")
 }
 
 // AddToInbox copies a message to the inbox unless it is there.
 func (s *Store) AddToInbox(ctx context.Context, m *tuango.Message) error {
-	_, err := s.exec(ctx, `INSERT INTO notifications (id, user_id, order_id, kind, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, micros(m.CreatedAt))
+	params, err := messageParams(m)
+	if err == nil {
+		_, err = s.exec(ctx, `INSERT INTO notifications (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, params, micros(m.CreatedAt))
+	}
 	return wrap(err, "add message %s to the inbox", m.ID)
 }
 
@@ -42,7 +71,7 @@ func (s *Store) MarkMessageSent(ctx context.Context, id string, at time.Time) (b
 
 // FindInbox returns a page of a user's inbox, newest first.
 func (s *Store) FindInbox(ctx context.Context, userID, before string, limit int) ([]tuango.Message, error) {
-	q, args := `SELECT id, user_id, order_id, kind, text, created_at FROM notifications WHERE user_id = ?`, []any{userID}
+	q, args := `SELECT `+messageColumns+` FROM notifications WHERE user_id = ?`, []any{userID}
 	if before != "" {
 		q, args = q+` AND id < ?`, append(args, before)
 	}

@@ -191,6 +191,29 @@ func testOutbox(t *testing.T, s tuango.Store) {
 		wantEqual(t, page, []tuango.Message{*msgs[0]}, "FindInbox(before the second)")
 	})
 
+	t.Run("a message's kind and parameters come back as written, with no text", func(t *testing.T) {
+		u := createUser(t, s, tuango.RoleCustomer)
+		m := &tuango.Message{ID: "msg_p_" + newID("x"), UserID: u.ID, OrderID: "ord_p", Kind: tuango.NotifyMoved, CreatedAt: t0(),
+			Params: tuango.NotifyParams{Date: "2026-03-02", Point: "幸福里", ToPoint: "Sunny \"Court\"", ToAddress: "1 路", RefundFen: 1234, Until: "2026-03-05T10:00:00Z", Reason: "装修"}}
+		must(t, s.AddOutbox(ctx(), m), "AddOutbox")
+		unsent, err := s.FindUnsentMessages(ctx(), 10000)
+		must(t, err, "FindUnsentMessages")
+		var got *tuango.Message
+		for i := range unsent {
+			if unsent[i].ID == m.ID {
+				got = &unsent[i]
+			}
+		}
+		if got == nil {
+			t.Fatalf("FindUnsentMessages: %s missing", m.ID)
+		}
+		wantEqual(t, *got, *m, "FindUnsentMessages(with parameters)")
+		must(t, s.AddToInbox(ctx(), got), "AddToInbox")
+		page, err := s.FindInbox(ctx(), u.ID, "", 10)
+		must(t, err, "FindInbox")
+		wantEqual(t, page, []tuango.Message{*m}, "FindInbox(with parameters)")
+	})
+
 	t.Run("an order's customer is reminded once", func(t *testing.T) {
 		w := newWorld(t, s)
 		o := w.createOrder(t, createUser(t, s, tuango.RoleCustomer).ID, tuango.OrderArrived, t0(), item{w.createDeal(t, 10, 5), 1})

@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -141,11 +142,96 @@ func (s *Service) MoveOrders(ctx context.Context, a Actor, fromID, toID, date st
 				continue // it moved on meanwhile
 			}
 			n++
-			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyMoved, now, "%s 暂停营业，您的订单 %s 改到 %s（%s）取货。", from.Name, o.ID, to.Name, to.Address); err != nil {
+			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyMoved, now, NotifyParams{Date: date, Point: from.Name, ToPoint: to.Name, ToAddress: to.Address}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return n, err
+}
+
+// CancelPointClosed is the cancel reason of an order whose pickup point
+// closed for its delivery date.
+const CancelPointClosed = "pickup_point_closed"
+
+// ClosedOrders is what CancelClosedOrders did: how many orders it
+// cancelled, what it refunds, and how many are past the cutoff (confirmed
+// or later, on the day's lists), which it left for MoveOrders.
+type ClosedOrders struct {
+	Cancelled   int
+	RefundedFen Fen
+	Confirmed   int
+}
+
+// CancelClosedOrders cancels the orders of a pickup point closed on a
+// delivery date that are not yet confirmed (unpaid or paid), gives their
+// stock back, refunds the paid ones through the payment provider (the
+// refund job sends them) and tells each customer: one transaction per
+// order, so a large point never holds the writer for long. Confirmed
+// orders are on the cutoff's lists and are moved instead. Run again, it
+// cancels none.
+func (s *Service) CancelClosedOrders(ctx context.Context, a Actor, ppID, date string) (ClosedOrders, error) {
+	var res ClosedOrders
+	if err := a.RequireStaff(); err != nil {
+		return res, err
+	}
+	if err := checkDate("delivery_date", date); err != nil {
+		return res, err
+	}
+	pp, err := s.store.FindPickupPointByID(ctx, ppID)
+	if err != nil {
+		return res, err
+	}
+	shut, err := s.store.FindClosures(ctx, nil, []string{pp.ID}, date)
+	if err != nil {
+		return res, err
+	}
+	if !slices.ContainsFunc(shut, func(c Closure) bool { return c.PickupPointID == pp.ID && c.closedOn(date) }) {
+		return res, Errorf(CodePickupPointOpen, "pickup point %s is open on %s: close it for that date first", pp.ID, date)
+	}
+	orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: pp.ID, DeliveryDate: date,
+		Statuses: []OrderStatus{OrderPendingPayment, OrderPaid, OrderConfirmed}})
+	if err != nil {
+		return res, err
+	}
+	by := MoveBy{Mover: MoverOperator, ActorID: a.UserID, Place: pp.ID}
+	for i := range orders {
+		if orders[i].Status == OrderConfirmed {
+			res.Confirmed++
+			continue
+		}
+		var done bool
+		var refunded Fen
+		err := s.store.InTx(ctx, func(tx Store) error {
+			o, err := tx.FindOrderByID(ctx, orders[i].ID)
+			if err != nil {
+				return err
+			}
+			done, refunded = false, 0
+			if o.PickupPointID != pp.ID || !o.Status.CanMove(OrderCancelled, MoverOperator) {
+				return nil // it moved on meanwhile: confirmed, moved or cancelled
+			}
+			if err := tx.Lock(ctx, EntityDeal, o.dealIDs()...); err != nil {
+				return err
+			}
+			paid := o.Status == OrderPaid
+			now := s.clock.Now()
+			if done, err = s.cancel(ctx, tx, o, by, CancelPointClosed, now); err != nil || !done {
+				return err
+			}
+			if paid {
+				refunded = o.TotalFen
+			}
+			return s.notify(ctx, tx, o.UserID, o.ID, NotifyClosed, now, NotifyParams{Date: date, Point: pp.Name, RefundFen: refunded})
+		})
+		if err != nil {
+			return res, err
+		}
+		if done {
+			res.Cancelled++
+			res.RefundedFen += refunded
+		}
+	}
+	return res, nil
 }

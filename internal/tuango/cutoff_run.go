@@ -140,7 +140,7 @@ func (s *Service) RunCutoff(ctx context.Context, cityID, date, who string, progr
 		if err != nil || !ok {
 			return err
 		}
-		return s.notify(ctx, tx, o.UserID, o.ID, NotifyConfirmed, now, "您的订单 %s 已截单确认，将于 %s 送到自提点。", o.ID, date)
+		return s.notify(ctx, tx, o.UserID, o.ID, NotifyConfirmed, now, NotifyParams{Date: date})
 	}
 	if err := step(OrderPendingPayment, expire); err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 				if !first {
 					return nil
 				}
-				return s.notify(ctx, tx, pp.LeaderID, "", NotifyDispatched, now, "%s 的货已从 %s 发车，请准备签收（%s）。", date, r.Name, pp.Name)
+				return s.notify(ctx, tx, pp.LeaderID, "", NotifyDispatched, now, NotifyParams{Date: date, Route: r.Name, Point: pp.Name})
 			})
 			if err != nil {
 				return n, err

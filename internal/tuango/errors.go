@@ -40,6 +40,7 @@ const (
 	CodeNotSignedYet          = "not_signed_yet"
 	CodePickupPointClosed     = "pickup_point_closed"
 	CodeCityClosed            = "city_closed"
+	CodePickupPointOpen       = "pickup_point_open" // its orders are cancelled only once it is closed
 	CodeCouponNotApplicable   = "coupon_not_applicable"
 )
 

@@ -250,7 +250,7 @@ func (s *Service) sign(ctx context.Context, tx Store, a Actor, pp *PickupPoint, 
 			return nil, Errorf(CodeConflict, "order %s changed while the delivery was being signed for; try again", o.ID)
 		}
 		if before == 0 {
-			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyArrived, now, "您的订单 %s 已到达 %s，请凭取货码取货。", o.ID, pp.Name); err != nil {
+			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyArrived, now, NotifyParams{Point: pp.Name}); err != nil {
 				return nil, err
 			}
 			continue
@@ -258,7 +258,7 @@ func (s *Service) sign(ctx context.Context, tx Store, a Actor, pp *PickupPoint, 
 		if err := s.refundLines(ctx, tx, o, now, res); err != nil {
 			return nil, err
 		}
-		if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyShort, now, "您的订单 %s 已到达 %s，部分商品缺货或损坏，已退款 %s 元，将原路退回。", o.ID, pp.Name, yuan(o.RefundedFen)); err != nil {
+		if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyShort, now, NotifyParams{Point: pp.Name, RefundFen: o.RefundedFen}); err != nil {
 			return nil, err
 		}
 	}

@@ -24,8 +24,23 @@ const (
 	NotifyShort      NotificationKind = "order_short"
 	NotifyReminder   NotificationKind = "pickup_reminder"
 	NotifyDispatched NotificationKind = "delivery_dispatched"
-	NotifyMoved      NotificationKind = "order_moved" // to another pickup point
+	NotifyMoved      NotificationKind = "order_moved"     // to another pickup point
+	NotifyClosed     NotificationKind = "order_cancelled" // its pickup point closed: cancelled and refunded
 )
+
+// NotifyParams are what a notification says besides its kind. They are
+// stored with it as JSON, and its text is worded from the kind and these
+// in the reader's language when it is read (see SetTexts).
+type NotifyParams struct {
+	Date      string `json:"date,omitempty"`       // a delivery date, YYYY-MM-DD
+	Point     string `json:"point,omitempty"`      // a pickup point's name
+	ToPoint   string `json:"to_point,omitempty"`   // the point an order moved to
+	ToAddress string `json:"to_address,omitempty"` // and its address
+	Route     string `json:"route,omitempty"`      // a route's name
+	RefundFen Fen    `json:"refund_fen,omitempty"` // money back
+	Until     string `json:"until,omitempty"`      // when the pickup window ends, RFC 3339
+	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
+}
 
 // ReminderLead is how long before the pickup window ends the customer is
 // reminded to collect.
@@ -33,10 +48,14 @@ const ReminderLead = 24 * time.Hour
 
 // Message is one notification to one user.
 type Message struct {
-	ID        string
-	UserID    string
-	OrderID   string
-	Kind      NotificationKind
+	ID      string
+	UserID  string
+	OrderID string
+	Kind    NotificationKind
+	Params  NotifyParams
+	// Text is the message worded for its reader: set on a message read
+	// for someone (the inbox, the sender). Messages stored before texts
+	// were worded at read time keep their Chinese text here.
 	Text      string
 	CreatedAt time.Time
 	SentAt    time.Time
@@ -52,17 +71,35 @@ type Sender interface {
 // one they reach the inbox only. Call it before the worker starts.
 func (s *Service) SetSender(snd Sender) { s.sender = snd }
 
-// notify writes a message to the outbox in tx.
-func (s *Service) notify(ctx context.Context, tx Store, userID, orderID string, kind NotificationKind, now time.Time, format string, args ...any) error {
-	if userID == "" {
-		return nil
-	}
-	m := &Message{ID: s.newID("msg"), UserID: userID, OrderID: orderID, Kind: kind, Text: fmt.Sprintf(format, args...), CreatedAt: now}
-	return tx.AddOutbox(ctx, m)
+// Texts words a message for a reader in a language ("zh" or "en"); the
+// web package's catalogue is the one tuango uses.
+type Texts func(lang string, m *Message) string
+
+// SetTexts sets how messages are worded for the sender; without it the
+// sender gets the stored text (empty for new messages). Call it before
+// the worker starts.
+func (s *Service) SetTexts(t Texts) { s.texts = t }
+
+// SMSLang is the language of the messages sent by the sender: users have
+// no language preference yet, and tuango's customers read Chinese.
+const SMSLang = "zh"
+
+// message builds one notification: the one place a notification is
+// made, for notify and for whoever writes them in batches.
+func (s *Service) message(userID, orderID string, kind NotificationKind, p NotifyParams, now time.Time) *Message {
+	return &Message{ID: s.newID("msg"), UserID: userID, OrderID: orderID, Kind: kind, Params: p, CreatedAt: now}
 }
 
 // yuan writes an amount of fen as yuan for people.
 func yuan(f Fen) string { return fmt.Sprintf("%d.%02d", f/100, f%100) }
+
+// notify writes a message to the outbox in tx.
+func (s *Service) notify(ctx context.Context, tx Store, userID, orderID string, kind NotificationKind, now time.Time, p NotifyParams) error {
+	if userID == "" {
+		return nil
+	}
+	return tx.AddOutbox(ctx, s.message(userID, orderID, kind, p, now))
+}
 
 // DeliverNotifications delivers unsent outbox messages to the inbox and
 // the sender, oldest first, and reports how many it delivered. A message
@@ -83,6 +120,9 @@ func (s *Service) DeliverNotifications(ctx context.Context, limit int) (int, err
 			u, err := s.store.FindUserByID(ctx, m.UserID)
 			if err != nil {
 				return n, err
+			}
+			if s.texts != nil {
+				m.Text = s.texts(SMSLang, m)
 			}
 			if err := s.sender.Send(ctx, m, u.Phone); err != nil {
 				s.log.Warn("notification: the sender failed; it is tried again at the next sweep", "message", m.ID, "err", err)
@@ -160,7 +200,7 @@ func (s *Service) RemindPickups(ctx context.Context, limit int) (int, error) {
 			}
 			n++
 			ends := o.ArrivedAt.Add(s.cfg.PickupWindow)
-			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyReminder, now, "您的订单 %s 还未取货，请在 %s 前到自提点凭取货码取货，逾期将不再保留。", o.ID, ends.Format(time.RFC3339)); err != nil {
+			if err := s.notify(ctx, tx, o.UserID, o.ID, NotifyReminder, now, NotifyParams{Until: ends.Format(time.RFC3339)}); err != nil {
 				return err
 			}
 		}

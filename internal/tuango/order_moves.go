@@ -31,10 +31,11 @@ type OrderMove struct {
 var orderMoves = []OrderMove{
 	{From: OrderPendingPayment, To: OrderPaid, By: []Mover{MoverWorker}, Records: "paid_at",
 		record: func(o *Order, at time.Time, _ string) { o.PaidAt = at }},
-	{From: OrderPendingPayment, To: OrderCancelled, By: []Mover{MoverCustomer, MoverWorker}, Records: "cancelled_at, cancel_reason",
+	// The operator's: its pickup point closed (CancelClosedOrders).
+	{From: OrderPendingPayment, To: OrderCancelled, By: []Mover{MoverCustomer, MoverWorker, MoverOperator}, Records: "cancelled_at, cancel_reason",
 		record: recordCancel},
 	// Before the cutoff only; refunded in the same transaction.
-	{From: OrderPaid, To: OrderCancelled, By: []Mover{MoverCustomer}, Records: "cancelled_at, cancel_reason",
+	{From: OrderPaid, To: OrderCancelled, By: []Mover{MoverCustomer, MoverOperator}, Records: "cancelled_at, cancel_reason",
 		record: recordCancel},
 	// The delivery path, after the cutoff.
 	{From: OrderPaid, To: OrderConfirmed, By: []Mover{MoverWorker, MoverOperator}, Records: "confirmed_at",

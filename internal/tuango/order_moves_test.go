@@ -14,6 +14,8 @@ func TestOrderStateMachine(t *testing.T) {
 		{"pending_payment", "cancelled", "customer"}: true,
 		{"pending_payment", "cancelled", "worker"}:   true, // expiry
 		{"paid", "cancelled", "customer"}:            true, // before the cutoff, refunded
+		{"pending_payment", "cancelled", "operator"}: true, // its pickup point closed
+		{"paid", "cancelled", "operator"}:            true, // its pickup point closed, before the cutoff, refunded
 		{"paid", "confirmed", "worker"}:              true, // the cutoff, by the worker
 		{"paid", "confirmed", "operator"}:            true, // the cutoff, run by hand
 		{"confirmed", "shipped", "operator"}:         true, // the route's dispatch

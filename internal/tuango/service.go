@@ -33,6 +33,7 @@ type Service struct {
 	hasher   PasswordHasher
 	provider PaymentProvider
 	sender   Sender // nil: notifications reach the inbox only
+	texts    Texts  // nil: the sender gets a message's stored text
 	cfg      Config
 	log      *slog.Logger
 

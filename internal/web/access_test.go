@@ -168,6 +168,13 @@ var routeAccess = map[string]access{
 	"POST /admin/routes/{id}/dispatch":    staff,
 	"GET /admin/lists/{kind}":             staff,
 
+	// A closed pickup point's orders.
+	"POST /api/v1/admin/pickup-points/{id}/cancel-orders": staff,
+	"GET /admin/pickup-points/{id}/closure":               staff,
+	"POST /admin/pickup-points/{id}/closures":             staff,
+	"POST /admin/pickup-points/{id}/move-orders":          staff,
+	"POST /admin/pickup-points/{id}/cancel-orders":        staff,
+	"GET /supplier/products":                              supplier,
 	// Coupons.
 	"POST /api/v1/admin/coupons":            staff,
 	"GET /api/v1/admin/coupons":             staff,

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"golang.org/x/text/message"
+
 	"tuango/internal/tuango"
 )
 
@@ -43,8 +45,11 @@ type notificationView struct {
 	CreatedAt string `json:"created_at"`
 }
 
-func viewNotification(m *tuango.Message) notificationView {
-	return notificationView{ID: m.ID, Kind: string(m.Kind), Text: m.Text, OrderID: m.OrderID, CreatedAt: formatTime(m.CreatedAt)}
+// viewNotification shows m worded by p (see notificationText).
+func viewNotification(p *message.Printer) func(m *tuango.Message) notificationView {
+	return func(m *tuango.Message) notificationView {
+		return notificationView{ID: m.ID, Kind: string(m.Kind), Text: notificationText(p, m), OrderID: m.OrderID, CreatedAt: formatTime(m.CreatedAt)}
+	}
 }
 
 func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -58,7 +63,7 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a t
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(msgs, next, viewNotification))
+	writeJSON(w, http.StatusOK, pageOf(msgs, next, viewNotification(newPrinter(apiLang(r)))))
 }
 
 // pageList cuts a page out of a whole list in its stable order: at most

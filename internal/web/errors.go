@@ -44,6 +44,7 @@ var statusByCode = map[string]int{
 	tuango.CodeNotSignedYet:          http.StatusConflict,
 	tuango.CodePickupPointClosed:     http.StatusConflict,
 	tuango.CodeCityClosed:            http.StatusConflict,
+	tuango.CodePickupPointOpen:       http.StatusConflict,
 	tuango.CodeCouponNotApplicable:   http.StatusConflict,
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,

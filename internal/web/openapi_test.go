@@ -39,6 +39,7 @@ var openapiInputSchemas = map[string]any{
 	"CityClosureRequest":        cityClosureRequest{},
 	"PickupPointClosureRequest": pickupPointClosureRequest{},
 	"MoveOrdersRequest":         moveOrdersRequest{},
+	"CancelOrdersRequest":       cancelOrdersRequest{},
 	"CouponCreate":              couponRequest{},
 	"IssueRequest":              issueRequest{},
 }

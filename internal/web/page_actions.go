@@ -151,6 +151,14 @@ func (s *Server) actDispatch(ctx context.Context, a tuango.Actor, routeID, date 
 	return s.svc.Dispatch(ctx, a, routeID, date)
 }
 
+func (s *Server) actMoveOrders(ctx context.Context, a tuango.Actor, fromID, toID, date string) (int, error) {
+	return s.svc.MoveOrders(ctx, a, fromID, toID, date)
+}
+
+func (s *Server) actCancelClosedOrders(ctx context.Context, a tuango.Actor, ppID, date string) (tuango.ClosedOrders, error) {
+	return s.svc.CancelClosedOrders(ctx, a, ppID, date)
+}
+
 func (s *Server) actCreateCoupon(ctx context.Context, a tuango.Actor, c *tuango.Coupon) error {
 	return s.svc.CreateCoupon(ctx, a, c)
 }

@@ -244,7 +244,7 @@ func TestOrderPageShowsThePickupCodeAndTimeline(t *testing.T) {
 	if !strings.Contains(p.body, `data-refunded-fen="1290"`) || !strings.Contains(p.body, "Refunded for what was short or damaged: ¥12.90") || !strings.Contains(p.body, ">Refunded<") || strings.Contains(p.body, "data-pickup-code") {
 		t.Errorf("the refunded order's page:\n%s", p.body)
 	}
-	if p := short.get("/notifications"); !strings.Contains(p.body, "Short, refunded") || !strings.Contains(p.body, "已退款 12.90 元") {
+	if p := short.get("/notifications"); !strings.Contains(p.body, "Short, refunded") || !strings.Contains(p.body, "with some goods short or damaged: ¥12.90 is refunded") {
 		t.Errorf("inbox:\n%s", p.body)
 	}
 }

@@ -102,6 +102,7 @@ var errorTexts = map[string][2]string{
 	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
 	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
 	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
+	tuango.CodePickupPointOpen:   {"Pickup point open", "error.pickup_point_open"},
 
 	// Coupons.
 	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},

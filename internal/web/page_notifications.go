@@ -32,7 +32,7 @@ func (s *Server) handleNotificationsPage(w http.ResponseWriter, r *http.Request)
 	}
 	data := inboxPage{Next: next}
 	for _, m := range msgs {
-		data.Items = append(data.Items, inboxItem{Kind: pg.T(notificationKey(m.Kind)), Text: m.Text, OrderID: m.OrderID, At: m.CreatedAt.In(shanghai).Format("01-02 15:04")})
+		data.Items = append(data.Items, inboxItem{Kind: pg.T(notificationKey(m.Kind)), Text: notificationText(pg.p, &m), OrderID: m.OrderID, At: m.CreatedAt.In(shanghai).Format("01-02 15:04")})
 	}
 	pg.Data = data
 	s.render(w, r, http.StatusOK, "customer/notifications", pg)

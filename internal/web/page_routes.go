@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // pageRoutes lists the HTML pages.
 func (s *Server) pageRoutes() []Route {
@@ -48,7 +51,20 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, append(s.dayPageRoutes(), s.couponPageRoutes()...)...)
+	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes())...)
+}
+
+// closurePageRoutes are the operator's pages for a closed pickup point,
+// and the supplier's products.
+func (s *Server) closurePageRoutes() []Route {
+	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
+	return []Route{
+		h("GET", "/admin/pickup-points/{id}/closure", s.handleAdminClosurePage),
+		h("POST", "/admin/pickup-points/{id}/closures", s.handleAdminPointClosureForm),
+		h("POST", "/admin/pickup-points/{id}/move-orders", s.handleAdminMoveOrdersForm),
+		h("POST", "/admin/pickup-points/{id}/cancel-orders", s.handleAdminCancelOrdersForm),
+		h("GET", "/supplier/products", s.handleSupplierProductsPage),
+	}
 }
 
 // handleNoFavicon answers browsers' favicon request with nothing, cached,

@@ -29,6 +29,7 @@ var pageNames = []string{
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
 	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers", "admin/leaders", "admin/editor",
 	"leader/home", "customer/notifications", "supplier/purchase_orders", "print", "admin/day",
+	"admin/closure", "supplier/products",
 	"customer/coupons", "admin/coupons",
 	"admin/ledger",
 }

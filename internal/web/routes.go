@@ -78,6 +78,7 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/leader/deliveries/{date}", s.authed(s.handleLeaderDelivery)),
 		h("POST", "/api/v1/leader/deliveries/{date}/sign", s.authed(s.handleLeaderSign)),
 		h("POST", "/api/v1/leader/pickups", s.authed(s.handleLeaderPickup)),
+		h("POST", "/api/v1/admin/pickup-points/{id}/cancel-orders", s.authed(s.handleAdminCancelOrders)),
 
 		h("POST", "/api/v1/admin/coupons", s.authed(s.handleAdminCreateCoupon)),
 		h("GET", "/api/v1/admin/coupons", s.authed(s.handleAdminCoupons)),
