@@ -11,6 +11,7 @@ import (
 func TestCheckPassesAConsistentRun(t *testing.T) {
 	f := newFixture(t)
 	f.play()
+	f.playDay()
 	r := f.check(f.rec.History(), f.setup)
 	var out bytes.Buffer
 	r.Print(&out)
@@ -26,10 +27,10 @@ func TestCheckPassesAConsistentRun(t *testing.T) {
 	if got := *r.Settled[PlaceOrder]; got != (Settled{Happened: 1, NotHappened: 1}) {
 		t.Errorf("Settled[place_order] = %+v, want one that happened and one that did not", got)
 	}
-	if got := r.Requests[PlaceOrder]; got.Invoked != 9 || got.OK != 6 || got.Fail != 1 || got.Info != 2 || got.Refused["limit_exceeded"] != 1 {
-		t.Errorf("Requests[place_order] = %+v, want 9 sent, 6 acknowledged, 1 refused (limit_exceeded), 2 unknown", got)
+	if got := r.Requests[PlaceOrder]; got.Invoked != 11 || got.OK != 8 || got.Fail != 1 || got.Info != 2 || got.Refused["limit_exceeded"] != 1 {
+		t.Errorf("Requests[place_order] = %+v, want 11 sent, 8 acknowledged, 1 refused (limit_exceeded), 2 unknown", got)
 	}
-	if want := (OrderCounts{Total: 7, Paid: 1, Cancelled: 2, Expired: 4, Payments: 4, Refunds: 2}); r.Orders != want {
+	if want := (OrderCounts{Total: 9, Paid: 0, Cancelled: 2, Expired: 4, Payments: 6, Refunds: 2}); r.Orders != want {
 		t.Errorf("Orders = %+v, want %+v", r.Orders, want)
 	}
 	if !strings.Contains(out.String(), "result: OK") {
@@ -136,6 +137,7 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.play()
+			f.playDay()
 			h, s := f.rec.History(), f.setup
 			s.Deals = map[string]DealSetup{f.d1: s.Deals[f.d1], f.d2: s.Deals[f.d2]}
 			tt.mutate(f, &h, &s)

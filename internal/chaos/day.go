@@ -1,0 +1,393 @@
+package chaos
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+)
+
+// The day after the sale, played while the nemesis kills nodes: the
+// operator's cutoff (sent to two nodes at once), the dispatch of every
+// route, each leader's sign-off with shortages and damage, and pickups,
+// some never collected, some first shown at another point. A share of the
+// day's requests has the node it went to killed under it, a few
+// milliseconds in; whatever answer is lost is asked again, with the same
+// key, of another node. The SMS sandbox fails and loses answers on every
+// node throughout, so that notifications wait in the outbox while nodes
+// die.
+const (
+	dayProcess       = -2  // the operator and the leaders in the history
+	strikeShare      = 0.4 // of the cutoff, dispatches and sign-offs: the node is killed under the request
+	pickupStrike     = 0.1 // the same for pickups
+	maxStrikeDelay   = 40 * time.Millisecond
+	shortShare       = 0.35 // of delivery lines: some units short or damaged
+	collectShare     = 0.75 // of arrived orders: collected
+	wrongPointShare  = 0.15 // of collections: first shown to another point's leader
+	demoLeaders      = 60   // 长沙's leaders in the demo data
+	demoFirstLeader  = 13900002001
+	dayPickupWindow  = 15 * time.Second // --pickup-window of the nodes: uncollected orders become unclaimed soon
+	dayQuietTimeout  = 120 * time.Second
+	maxDayRounds     = 5 // rounds of do (each of maxAttempts) for one of the day's requests
+	loginConcurrency = 8
+)
+
+// dayFaults are every node's sandbox faults during the day: the payment
+// sandbox's as in nodeFlags, and an SMS sender that fails a third of its
+// sends and loses the answer of a fifth of the rest (sent, but reported
+// failed, as when a node dies between the send and its record).
+var dayFaults = map[string]any{"drop": 0.2, "duplicate": 0.2, "delay_ms": 300, "sms_fail": 0.3, "sms_lose_ack": 0.2}
+
+// day is the day's shared state.
+type day struct {
+	c       *client
+	s       *sale
+	ns      *nemesis
+	seed    uint64
+	strikes sync.WaitGroup
+	leaders map[string]string // pickup point → its leader's token
+	points  []string          // the points with a delivery, sorted
+}
+
+// playDay plays the day; waitDayQuiet then waits for its jobs to finish.
+func (cfg *Config) playDay(ctx context.Context, c *client, s *sale, nodes []*node, rec *Recorder, say func(string, ...any)) error {
+	d := &day{c: c, s: s, seed: cfg.Seed, leaders: map[string]string{},
+		ns: &nemesis{nodes: nodes, rec: rec, rng: rand.New(rand.NewPCG(cfg.Seed, 3)), killEvery: cfg.KillEvery}}
+	d.ns.stopAt = 24 * time.Hour // no SIGSTOP in the day: the kills are the point
+	for _, n := range nodes {
+		n.setOnReady(d.setFaults)
+		if n.isUp() {
+			d.setFaults(ctx, n)
+		}
+	}
+	nctx, stopNemesis := context.WithCancel(ctx)
+	nemesisDone := make(chan struct{})
+	go func() { d.ns.run(nctx); close(nemesisDone) }()
+	err := d.play(ctx, say)
+	d.strikes.Wait()
+	stopNemesis()
+	<-nemesisDone
+	if err != nil {
+		return err
+	}
+	return ensureUp(ctx, nodes, rec)
+}
+
+func (d *day) play(ctx context.Context, say func(string, ...any)) error {
+	if err := d.cutoff(ctx); err != nil {
+		return err
+	}
+	routes, err := d.dispatch(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.loginLeaders(ctx); err != nil {
+		return err
+	}
+	say("cut off, %d routes dispatched, %d pickup points to sign", routes, len(d.points))
+	if err := d.signAll(ctx); err != nil {
+		return err
+	}
+	n, err := d.pickups(ctx)
+	if err != nil {
+		return err
+	}
+	say("signed; %d orders shown at pickup", n)
+	return nil
+}
+
+// setFaults switches the day's sandbox faults on n; a restarted node has
+// forgotten them.
+func (d *day) setFaults(ctx context.Context, n *node) {
+	for range 5 {
+		if _, err := d.c.once(ctx, n, "PUT", "/api/v1/sandbox/faults", d.s.operator, dayFaults, nil); err == nil || ctx.Err() != nil {
+			return
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+}
+
+// send is one of the day's requests: sent to a random node, which with
+// probability share is killed a few milliseconds later, and asked again
+// of other nodes while the outcome is unknown.
+func (d *day) send(ctx context.Context, rng *rand.Rand, share float64, inv Op, method, path, token string, body any) Op {
+	b, _ := json.Marshal(body)
+	inv.Process = dayProcess
+	var res Op
+	for round := 0; round < maxDayRounds && ctx.Err() == nil; round++ {
+		first := rng.IntN(len(d.c.nodes))
+		if round == 0 && rng.Float64() < share {
+			n, delay := d.c.nodes[first], time.Duration(rng.Int64N(int64(maxStrikeDelay)))
+			pause := minRestartPause + time.Duration(rng.Int64N(int64(restartPauseSpan)))
+			d.strikes.Add(1)
+			go func() {
+				defer d.strikes.Done()
+				time.Sleep(delay)
+				d.ns.strike(ctx, n, "SIGKILL during "+inv.F, pause)
+			}()
+		}
+		res = d.c.doFrom(ctx, rng, first, inv, method, path, token, b)
+		if res.Type != Info && !(res.Type == Fail && res.Code == "idempotency_key_in_flight") {
+			return res
+		}
+	}
+	return res
+}
+
+// must is send for a request the day cannot go on without.
+func (d *day) must(ctx context.Context, rng *rand.Rand, share float64, inv Op, method, path, token string, body any) error {
+	res := d.send(ctx, rng, share, inv, method, path, token, body)
+	if res.Type != OK {
+		return fmt.Errorf("chaos: the day's %s %s ended %s (HTTP %d %s %s)", method, path, res.Type, res.Status, res.Code, res.Error)
+	}
+	return nil
+}
+
+// cutoff runs the city's cutoff for the date by hand, on two nodes at
+// once, the first always killed under it (the worker's own is not due
+// before the city's cutoff time).
+func (d *day) cutoff(ctx context.Context) error {
+	body := map[string]string{"city_id": d.s.city, "delivery_date": d.s.date}
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(d.seed, 10+uint64(i)))
+			errs[i] = d.must(ctx, rng, []float64{1, strikeShare}[i], Op{F: CutoffOp}, "POST", "/api/v1/admin/cutoffs", d.s.operator, body)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		return errs[0]
+	}
+	return errs[1]
+}
+
+// dispatch dispatches every route with a manifest for the date.
+func (d *day) dispatch(ctx context.Context) (int, error) {
+	var manifests struct {
+		Items []struct {
+			RouteID string `json:"route_id"`
+		} `json:"items"`
+	}
+	if err := d.c.callAny(ctx, "GET", "/api/v1/admin/manifests?limit=500&city_id="+d.s.city+"&date="+d.s.date, d.s.operator, nil, &manifests); err != nil {
+		return 0, err
+	}
+	rng := rand.New(rand.NewPCG(d.seed, 20))
+	for _, m := range manifests.Items {
+		inv := Op{F: DispatchOp, Route: m.RouteID}
+		if err := d.must(ctx, rng, strikeShare, inv, "POST", "/api/v1/admin/routes/"+m.RouteID+"/dispatch", d.s.operator, map[string]string{"delivery_date": d.s.date}); err != nil {
+			return 0, err
+		}
+	}
+	return len(manifests.Items), nil
+}
+
+type deliveryAnswer struct {
+	PickupPointID string `json:"pickup_point_id"`
+	Lines         []struct {
+		DealID   string `json:"deal_id"`
+		Quantity int    `json:"quantity"`
+	} `json:"lines"`
+	Orders []struct {
+		ID string `json:"id"`
+	} `json:"orders"`
+}
+
+// loginLeaders logs in the city's leaders and keeps those whose point has
+// a delivery for the date.
+func (d *day) loginLeaders(ctx context.Context) error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var first error
+	sem := make(chan struct{}, loginConcurrency)
+	for i := range demoLeaders {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var ses session
+			err := d.c.callAny(ctx, "POST", "/api/v1/auth/login", "", map[string]string{"phone": fmt.Sprint(demoFirstLeader + i), "password": "tuango-demo"}, &ses)
+			var del deliveryAnswer
+			if err == nil {
+				err = d.c.callAny(ctx, "GET", "/api/v1/leader/deliveries/"+d.s.date, ses.Token, nil, &del)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && first == nil:
+				first = err
+			case err == nil && len(del.Orders) > 0:
+				d.leaders[del.PickupPointID] = ses.Token
+				d.points = append(d.points, del.PickupPointID)
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(d.points)
+	return first
+}
+
+// signAll has every leader with a delivery sign for it, a few at once.
+func (d *day) signAll(ctx context.Context) error {
+	errs := make([]error, len(d.points))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i, pp := range d.points {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = d.sign(ctx, rand.New(rand.NewPCG(d.seed, 100+uint64(i))), pp)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sign counts what arrived at pp, some units short or damaged, and signs
+// for it with one key however often the answer is lost.
+func (d *day) sign(ctx context.Context, rng *rand.Rand, pp string) error {
+	token := d.leaders[pp]
+	var del deliveryAnswer
+	if err := d.c.callAny(ctx, "GET", "/api/v1/leader/deliveries/"+d.s.date, token, nil, &del); err != nil {
+		return err
+	}
+	inv := Op{F: SignOp, Key: "sign-" + pp + "-" + d.s.date, PickupPoint: pp}
+	var lines []map[string]any
+	for _, l := range del.Lines {
+		sl := SignLine{DealID: l.DealID, Expected: l.Quantity, Received: l.Quantity}
+		if rng.Float64() < shortShare {
+			sl.Received -= rng.IntN(min(2, l.Quantity) + 1)
+			sl.Damaged = rng.IntN(min(1, sl.Received) + 1)
+		}
+		inv.Sign = append(inv.Sign, sl)
+		lines = append(lines, map[string]any{"deal_id": sl.DealID, "received": sl.Received, "damaged": sl.Damaged})
+	}
+	return d.must(ctx, rng, strikeShare, inv, "POST", "/api/v1/leader/deliveries/"+d.s.date+"/sign", token, map[string]any{"lines": lines})
+}
+
+type pickupOrder struct {
+	id, point, code string
+}
+
+// pickups: the customers read their arrived orders' codes, and the
+// leaders verify three in four of them, some first at a wrong point.
+func (d *day) pickups(ctx context.Context) (int, error) {
+	byPoint := map[string][]pickupOrder{}
+	for _, cu := range d.s.customers {
+		var page struct {
+			Items []struct {
+				ID            string `json:"id"`
+				Status        string `json:"status"`
+				PickupPointID string `json:"pickup_point_id"`
+				PickupCode    string `json:"pickup_code"`
+				DeliveryDate  string `json:"delivery_date"`
+			} `json:"items"`
+		}
+		if err := d.c.callAny(ctx, "GET", "/api/v1/orders?limit=500", cu.token, nil, &page); err != nil {
+			return 0, err
+		}
+		for _, o := range page.Items {
+			if o.Status == "arrived" && o.DeliveryDate == d.s.date && d.leaders[o.PickupPointID] != "" {
+				byPoint[o.PickupPointID] = append(byPoint[o.PickupPointID], pickupOrder{o.ID, o.PickupPointID, o.PickupCode})
+			}
+		}
+	}
+	shown := 0
+	var wg sync.WaitGroup
+	for i, pp := range d.points {
+		rng := rand.New(rand.NewPCG(d.seed, 200+uint64(i)))
+		for _, o := range byPoint[pp] {
+			if rng.Float64() >= collectShare {
+				continue // never collected: the sweep makes it unclaimed
+			}
+			shown++
+			wrong := ""
+			if len(d.points) > 1 && rng.Float64() < wrongPointShare {
+				for wrong == "" || wrong == pp {
+					wrong = d.points[rng.IntN(len(d.points))]
+				}
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if wrong != "" {
+					inv := Op{F: PickupOp, Key: "pickup-wrong-" + o.id, PickupPoint: wrong, OrderID: o.id, PickupCode: o.code}
+					d.send(ctx, rng2(d.seed, o.id, 1), pickupStrike, inv, "POST", "/api/v1/leader/pickups", d.leaders[wrong], map[string]string{"code": o.code})
+				}
+				inv := Op{F: PickupOp, Key: "pickup-" + o.id, PickupPoint: pp, OrderID: o.id, PickupCode: o.code}
+				d.send(ctx, rng2(d.seed, o.id, 2), pickupStrike, inv, "POST", "/api/v1/leader/pickups", d.leaders[pp], map[string]string{"code": o.code})
+			}()
+		}
+	}
+	wg.Wait()
+	return shown, ctx.Err()
+}
+
+// rng2 is a random stream of its own for one order's requests.
+func rng2(seed uint64, id string, n uint64) *rand.Rand {
+	var h uint64 = 1469598103934665603
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return rand.New(rand.NewPCG(seed^h, n))
+}
+
+// waitDayQuiet polls the raw tables until the day is over: no order of the
+// date waits to be dispatched, signed or collected, no refund is unsent,
+// and every notification is sent.
+func waitDayQuiet(ctx context.Context, db *sql.DB, dialect, city, date string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var open, refunds, partial, unsent int
+		err := db.QueryRowContext(ctx, rebind(dialect, `SELECT
+			(SELECT COUNT(*) FROM orders WHERE city_id = ? AND delivery_date = ? AND status IN ('paid', 'confirmed', 'shipped', 'arrived')),
+			(SELECT COUNT(*) FROM refunds WHERE status = 'pending'),
+			(SELECT COUNT(*) FROM partial_refunds WHERE status = 'pending'),
+			(SELECT COUNT(*) FROM outbox WHERE sent_at = 0)`), city, date).Scan(&open, &refunds, &partial, &unsent)
+		if err == nil && open == 0 && refunds == 0 && partial == 0 && unsent == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the day was not over after %s: %d orders of %s still open, %d refunds and %d partial refunds unsent, %d notifications unsent (err %v)",
+				timeout, open, date, refunds, partial, unsent, err)
+		}
+		sleep(ctx, 250*time.Millisecond)
+	}
+}
+
+func cutoffSummary(confirmed, cancelled, units int) string {
+	return fmt.Sprintf("confirmed %d, cancelled %d, units %d", confirmed, cancelled, units)
+}
+
+// rebind writes the ? placeholders of q as PostgreSQL's $n.
+func rebind(dialect, q string) string {
+	if dialect != "postgres" {
+		return q
+	}
+	out := make([]byte, 0, len(q)+8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			out = append(out, fmt.Sprintf("$%d", n)...)
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}
