@@ -94,15 +94,14 @@ func (c *checker) shortagesRefunded(v *verdict) {
 		o := c.t.orders[id]
 		ok, place := o.signedAt()
 		for _, l := range o.lines {
-			shortage := 0
+			// Every partial refund is a sign-off's (after-sales refunds
+			// do not exist yet), whatever its reason says.
+			shortage := len(l.partials)
 			for _, p := range l.partials {
-				if p.reason == "shortage" {
-					shortage++
-					refunded[[2]string{o.point, l.deal}] += p.quantity
-				}
+				refunded[[2]string{o.point, l.deal}] += p.quantity
 			}
 			if shortage > 1 {
-				v.fail("order %s line %d has %d shortage refunds; a line is short once", o.id, l.lineNo, shortage)
+				v.fail("order %s line %d has %d partial refunds; a line is short once", o.id, l.lineNo, shortage)
 			}
 			if shortage > 0 && !ok {
 				v.fail("order %s line %d was refunded for a shortage but its order was never signed for", o.id, l.lineNo)
