@@ -20,6 +20,11 @@ type dayCity struct {
 	deals   []string
 }
 
+// dayOrders is how many orders the whole-day test places, half in each
+// city: enough that every list is long and paged (kept so that the test
+// takes well under a minute per engine on two cores).
+const dayOrders = 3000
+
 // TestAWholeDay plays a day over two cities through the public API and
 // the worker's sweeps: customers order, most pay, some cancel, some never
 // pay, late payments race the cutoff; the cutoff runs; every list is read;
@@ -67,7 +72,7 @@ func TestAWholeDay(t *testing.T) {
 	}
 	var all []*placed
 	var late []*placed
-	for i := range 160 {
+	for i := range dayOrders {
 		city := cities[i%2]
 		c := e.customer()
 		items := []map[string]any{{"deal_id": city.deals[i%3], "quantity": 1 + i%3}}
