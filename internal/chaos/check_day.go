@@ -81,6 +81,47 @@ func (c *checker) cutoffOnce(v *verdict) {
 	}
 }
 
+// listsAgree: every read of the cutoff's lists found, per product, the
+// units of the orders the cutoff confirmed for the city and date in the
+// purchase orders, the sorting lists, the manifests and the pick lists
+// alike; an order cancelled before the cutoff is in none (rule 23).
+func (c *checker) listsAgree(v *verdict) {
+	want := map[string]int{}
+	for _, id := range c.t.orderIDs {
+		o := c.t.orders[id]
+		if ok, _ := o.hasEvent("confirmed"); !ok || o.city != c.s.City || o.date != c.s.DeliveryDate {
+			continue
+		}
+		for _, l := range o.lines {
+			if d := c.t.deals[l.deal]; d != nil {
+				want[d.product] += l.quantity
+			}
+		}
+	}
+	for _, op := range c.x.acks {
+		if op.F != ListsOp {
+			continue
+		}
+		for _, list := range []string{listPurchaseOrders, listSorting, listManifests, listPick} {
+			got := op.Units[list]
+			products := map[string]bool{}
+			for p := range want {
+				products[p] = true
+			}
+			for p := range got {
+				products[p] = true
+			}
+			for _, p := range slices.Sorted(maps.Keys(products)) {
+				if got[p] != want[p] {
+					v.fail("the %s count %d units of product %s; the confirmed orders hold %d", list, got[p], p, want[p])
+				} else {
+					v.pass()
+				}
+			}
+		}
+	}
+}
+
 // shortagesRefunded: at every pickup point that signed, each deal's units
 // short or damaged (expected − received + damaged, at most what came)
 // were refunded exactly so, on lines of that point's signed orders, each

@@ -61,6 +61,7 @@ func Check(ctx context.Context, h History, db *sql.DB, dialect string, setup Set
 	c.run("legal_transitions", "every order's recorded moves are moves of the state machine, ending in its status", c.legalTransitions)
 	c.run("pickup_code_once", "an order is handed over at most once, only at its own pickup point, and picked up only so", c.pickupOnce)
 	c.run("cutoff_once", "every cutoff answered one summary, counting the orders confirmed; no order both confirmed and cancelled", c.cutoffOnce)
+	c.run("lists_agree", "per product: purchase orders = sorting lists = manifests = pick lists = units of the confirmed orders", c.listsAgree)
 	c.run("shortage_refunded_once", "every unit short or damaged at sign-off refunded once, on a signed line of that point; none refunded that was not short", c.shortagesRefunded)
 	c.run("refunds_within_paid", "per line and per payment, refunds never exceed what was paid, at the price paid, and the stored sums agree", c.refundsWithinPaid)
 	c.run("pickups_acknowledged", "an acknowledged pickup handed over its code's order at the leader's own point", c.pickupsAcknowledged)
@@ -123,7 +124,7 @@ func indexHistory(h History, s Setup) *hindex {
 	comp := h.Completions()
 	for _, op := range h {
 		switch op.F {
-		case CutoffOp, DispatchOp, SignOp, PickupOp:
+		case CutoffOp, ListsOp, DispatchOp, SignOp, PickupOp:
 			x.dayOps = append(x.dayOps, op)
 		}
 		user := s.Customers[op.Process]

@@ -63,6 +63,18 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 		{"an order both confirmed and cancelled", "cutoff_once", func(f *fixture, h *History, s *Setup) {
 			f.exec(`INSERT INTO order_events (order_id, status, at, mover) VALUES (?, 'cancelled', 1, 'worker')`, f.orders["L"])
 		}},
+		{"a list read counted other units than the confirmed orders", "lists_agree", func(f *fixture, h *History, s *Setup) {
+			for i := range *h {
+				if op := &(*h)[i]; op.F == ListsOp && op.Type == OK {
+					op.Units = map[string]map[string]int{listPurchaseOrders: op.Units[listPurchaseOrders], listSorting: op.Units[listSorting],
+						listManifests: op.Units[listManifests], listPick: {"prd_other": 1}}
+				}
+			}
+		}},
+		{"a cancelled order counted in the lists", "lists_agree", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO order_events (order_id, status, at, mover) VALUES (?, 'confirmed', 1, 'worker')`, f.orders["G"])
+			f.exec(`UPDATE orders SET delivery_date = ? WHERE id = ?`, s.DeliveryDate, f.orders["G"])
+		}},
 		{"a shortage never refunded", "shortage_refunded_once", func(f *fixture, h *History, s *Setup) {
 			f.exec(`DELETE FROM partial_refunds WHERE order_id = ?`, f.orders["K"])
 		}},

@@ -42,6 +42,11 @@ const (
 // failed, as when a node dies between the send and its record).
 var dayFaults = map[string]any{"drop": 0.2, "duplicate": 0.2, "delay_ms": 300, "sms_fail": 0.3, "sms_lose_ack": 0.2}
 
+// silentFaults are dayFaults with an SMS sender that fails every send:
+// while the leaders sign, their customers' messages pile up in the
+// outbox, so that the node then killed dies between event and send.
+var silentFaults = map[string]any{"drop": 0.2, "duplicate": 0.2, "delay_ms": 300, "sms_fail": 1.0, "sms_lose_ack": 0.0}
+
 // day is the day's shared state.
 type day struct {
 	c       *client
@@ -51,11 +56,16 @@ type day struct {
 	strikes sync.WaitGroup
 	leaders map[string]string // pickup point → its leader's token
 	points  []string          // the points with a delivery, sorted
+	raw     *sql.DB           // to see the outbox, never to change it
+	dialect string
+
+	mu     sync.Mutex
+	faults map[string]any // what every node is to have now
 }
 
 // playDay plays the day; waitDayQuiet then waits for its jobs to finish.
-func (cfg *Config) playDay(ctx context.Context, c *client, s *sale, nodes []*node, rec *Recorder, say func(string, ...any)) error {
-	d := &day{c: c, s: s, seed: cfg.Seed, leaders: map[string]string{},
+func (cfg *Config) playDay(ctx context.Context, c *client, s *sale, nodes []*node, rec *Recorder, raw *sql.DB, dialect string, say func(string, ...any)) error {
+	d := &day{c: c, s: s, seed: cfg.Seed, leaders: map[string]string{}, raw: raw, dialect: dialect, faults: dayFaults,
 		ns: &nemesis{nodes: nodes, rec: rec, rng: rand.New(rand.NewPCG(cfg.Seed, 3)), killEvery: cfg.KillEvery}}
 	d.ns.stopAt = 24 * time.Hour // no SIGSTOP in the day: the kills are the point
 	for _, n := range nodes {
@@ -81,30 +91,56 @@ func (d *day) play(ctx context.Context, say func(string, ...any)) error {
 	if err := d.cutoff(ctx); err != nil {
 		return err
 	}
+	if err := d.loginLeaders(ctx); err != nil {
+		return err
+	}
+	if err := d.readLists(ctx); err != nil {
+		return err
+	}
 	routes, err := d.dispatch(ctx)
 	if err != nil {
 		return err
 	}
-	if err := d.loginLeaders(ctx); err != nil {
-		return err
-	}
 	say("cut off, %d routes dispatched, %d pickup points to sign", routes, len(d.points))
+	d.setFaultsAll(ctx, silentFaults)
 	if err := d.signAll(ctx); err != nil {
 		return err
 	}
+	unsent, holder, err := d.killSender(ctx)
+	if err != nil {
+		return err
+	}
+	say("signed; %d notifications unsent when %s (the sender's lease holder) was killed", unsent, holder)
+	d.setFaultsAll(ctx, dayFaults)
 	n, err := d.pickups(ctx)
 	if err != nil {
 		return err
 	}
-	say("signed; %d orders shown at pickup", n)
+	say("%d orders shown at pickup", n)
 	return nil
+}
+
+// setFaultsAll switches every node to faults; a node down now gets them
+// when it is up again.
+func (d *day) setFaultsAll(ctx context.Context, faults map[string]any) {
+	d.mu.Lock()
+	d.faults = faults
+	d.mu.Unlock()
+	for _, n := range d.c.nodes {
+		if n.isUp() {
+			d.setFaults(ctx, n)
+		}
+	}
 }
 
 // setFaults switches the day's sandbox faults on n; a restarted node has
 // forgotten them.
 func (d *day) setFaults(ctx context.Context, n *node) {
+	d.mu.Lock()
+	faults := d.faults
+	d.mu.Unlock()
 	for range 5 {
-		if _, err := d.c.once(ctx, n, "PUT", "/api/v1/sandbox/faults", d.s.operator, dayFaults, nil); err == nil || ctx.Err() != nil {
+		if _, err := d.c.once(ctx, n, "PUT", "/api/v1/sandbox/faults", d.s.operator, faults, nil); err == nil || ctx.Err() != nil {
 			return
 		}
 		sleep(ctx, 100*time.Millisecond)
@@ -136,6 +172,33 @@ func (d *day) send(ctx context.Context, rng *rand.Rand, share float64, inv Op, m
 		}
 	}
 	return res
+}
+
+// killSender SIGKILLs the node that holds the notification sweep's lease
+// (or any node up, if none holds it) while the sign-offs' messages wait in
+// the outbox, and says how many waited.
+func (d *day) killSender(ctx context.Context) (int, string, error) {
+	var unsent int
+	var holder string
+	err := d.raw.QueryRowContext(ctx, rebind(d.dialect, `SELECT (SELECT COUNT(*) FROM outbox WHERE sent_at = 0),
+		COALESCE((SELECT owner FROM job_leases WHERE name = ?), '')`), "deliver_notifications").Scan(&unsent, &holder)
+	if err != nil {
+		return 0, "", fmt.Errorf("chaos: read the outbox: %w", err)
+	}
+	var target *node
+	for _, n := range d.c.nodes {
+		if n.name == holder && n.isUp() {
+			target = n
+		}
+	}
+	if target == nil {
+		target = d.ns.pick()
+	}
+	if target == nil {
+		return unsent, "no node", nil
+	}
+	d.ns.strike(ctx, target, fmt.Sprintf("SIGKILL during notify: %d messages unsent, lease held by %q", unsent, holder), minRestartPause)
+	return unsent, target.name, nil
 }
 
 // must is send for a request the day cannot go on without.
@@ -187,6 +250,92 @@ func (d *day) dispatch(ctx context.Context) (int, error) {
 		}
 	}
 	return len(manifests.Items), nil
+}
+
+// The lists of the cutoff, as the checker compares them.
+const (
+	listPurchaseOrders = "purchase_orders"
+	listSorting        = "sorting_lists"
+	listManifests      = "manifests"
+	listPick           = "pick_lists"
+)
+
+type unitsLine struct {
+	ProductID string `json:"product_id"`
+	Quantity  int    `json:"quantity"`
+}
+
+// readLists reads every list of the cutoff through the API, the purchase
+// orders a page of one at a time, and records the units per product in
+// the history for the checker (rule 23).
+func (d *day) readLists(ctx context.Context) error {
+	units := map[string]map[string]int{listPurchaseOrders: {}, listSorting: {}, listManifests: {}, listPick: {}}
+	q := "city_id=" + d.s.city + "&date=" + d.s.date
+	for cursor, first := "", true; first || cursor != ""; first = false {
+		var page struct {
+			Items []struct {
+				Lines []unitsLine `json:"lines"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		path := "/api/v1/admin/purchase-orders?limit=1&" + q
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		if err := d.c.callAny(ctx, "GET", path, d.s.operator, nil, &page); err != nil {
+			return err
+		}
+		for _, p := range page.Items {
+			for _, l := range p.Lines {
+				units[listPurchaseOrders][l.ProductID] += l.Quantity
+			}
+		}
+		cursor = page.NextCursor
+	}
+	var sorting struct {
+		Items []struct {
+			Lines []unitsLine `json:"lines"`
+		} `json:"items"`
+	}
+	if err := d.c.callAny(ctx, "GET", "/api/v1/admin/sorting-lists?limit=500&"+q, d.s.operator, nil, &sorting); err != nil {
+		return err
+	}
+	for _, s := range sorting.Items {
+		for _, l := range s.Lines {
+			units[listSorting][l.ProductID] += l.Quantity
+		}
+	}
+	var manifests struct {
+		Items []struct {
+			Stops []struct {
+				Lines []unitsLine `json:"lines"`
+			} `json:"stops"`
+		} `json:"items"`
+	}
+	if err := d.c.callAny(ctx, "GET", "/api/v1/admin/manifests?limit=500&"+q, d.s.operator, nil, &manifests); err != nil {
+		return err
+	}
+	for _, m := range manifests.Items {
+		for _, st := range m.Stops {
+			for _, l := range st.Lines {
+				units[listManifests][l.ProductID] += l.Quantity
+			}
+		}
+	}
+	for _, pp := range d.points {
+		var del struct {
+			Lines []unitsLine `json:"lines"`
+		}
+		if err := d.c.callAny(ctx, "GET", "/api/v1/leader/deliveries/"+d.s.date, d.leaders[pp], nil, &del); err != nil {
+			return err
+		}
+		for _, l := range del.Lines {
+			units[listPick][l.ProductID] += l.Quantity
+		}
+	}
+	inv := d.c.rec.Invoke(Op{Process: dayProcess, F: ListsOp})
+	d.c.rec.Complete(inv, Op{Type: OK, Status: 200, Units: units})
+	return nil
 }
 
 type deliveryAnswer struct {

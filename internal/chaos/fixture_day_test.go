@@ -38,6 +38,34 @@ func (f *fixture) playDay() {
 	inv := f.rec.Invoke(Op{Process: dayProcess, F: CutoffOp, Node: "n1"})
 	run, err := f.svc.Cutoff(ctx, op, f.city, date)
 	f.complete(inv, err, Op{State: cutoffSummary(run.ConfirmedOrders, run.CancelledOrders, run.ConfirmedUnits)})
+	lists, err := f.svc.ListsFor(ctx, op, f.city, date)
+	must(err)
+	del, err := f.svc.LeaderDelivery(ctx, leader, date)
+	must(err)
+	units := map[string]map[string]int{listPurchaseOrders: {}, listSorting: {}, listManifests: {}, listPick: {}}
+	for _, p := range lists.PurchaseOrders {
+		for _, l := range p.Lines {
+			units[listPurchaseOrders][l.ProductID] += l.Quantity
+		}
+	}
+	for _, s := range lists.SortingLists {
+		for _, l := range s.Lines {
+			units[listSorting][l.ProductID] += l.Quantity
+		}
+	}
+	for _, m := range lists.Manifests {
+		for _, st := range m.Stops {
+			for _, l := range st.Lines {
+				units[listManifests][l.ProductID] += l.Quantity
+			}
+		}
+	}
+	for _, l := range del.Lines {
+		units[listPick][l.ProductID] += l.Quantity
+	}
+	inv = f.rec.Invoke(Op{Process: dayProcess, F: ListsOp})
+	f.rec.Complete(inv, Op{Type: OK, Status: 200, Units: units})
+
 	inv = f.rec.Invoke(Op{Process: dayProcess, F: DispatchOp, Node: "n1", Route: "rte_1"})
 	_, err = f.svc.Dispatch(ctx, op, "rte_1", date)
 	f.complete(inv, err, Op{State: "shipped"})

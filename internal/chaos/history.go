@@ -39,6 +39,7 @@ const (
 	DispatchOp = "dispatch"
 	SignOp     = "sign"
 	PickupOp   = "pickup"
+	ListsOp    = "read_lists" // the cutoff's lists, read once it answered
 
 	Kill  = "kill"
 	Start = "start"
@@ -47,7 +48,7 @@ const (
 )
 
 // OpTypes lists the client operations in the order reports show them.
-var OpTypes = []string{PlaceOrder, CreatePayment, ConfirmPayment, CancelOrder, CutoffOp, DispatchOp, SignOp, PickupOp}
+var OpTypes = []string{PlaceOrder, CreatePayment, ConfirmPayment, CancelOrder, CutoffOp, ListsOp, DispatchOp, SignOp, PickupOp}
 
 // Item is one line of an order: a deal and how many units.
 type Item struct {
@@ -95,6 +96,8 @@ type Op struct {
 	Sign        []SignLine   `json:"sign,omitempty"`
 	PickupCode  string       `json:"pickup_code,omitempty"`
 	Refunds     []RefundLine `json:"refunds,omitempty"` // what an acknowledged sign-off refunded
+	// Units are what the lists read said, per list and product.
+	Units map[string]map[string]int `json:"units,omitempty"`
 
 	// Completions.
 	Status    int    `json:"status,omitempty"` // HTTP status
@@ -150,6 +153,9 @@ func (r *Recorder) Complete(inv, res Op) Op {
 		res.PaymentID = inv.PaymentID
 	}
 	res.PickupPoint, res.Route, res.Sign, res.PickupCode = inv.PickupPoint, inv.Route, inv.Sign, inv.PickupCode
+	if res.Units == nil {
+		res.Units = inv.Units
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.append(res)

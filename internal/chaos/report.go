@@ -79,8 +79,12 @@ func newReport(h History, s Setup) Report {
 			switch op.F {
 			case Kill:
 				r.Kills++
-				if f, ok := strings.CutPrefix(op.Error, "SIGKILL during "); ok {
+				if what, ok := strings.CutPrefix(op.Error, "SIGKILL during "); ok {
+					f, detail, _ := strings.Cut(what, ": ")
 					r.KillsDuring[f]++
+					if detail != "" {
+						r.Notes = append(r.Notes, fmt.Sprintf("%s killed during %s: %s", op.Node, f, detail))
+					}
 				}
 			case Start:
 				if !strings.HasPrefix(op.Error, "failed") {
@@ -161,7 +165,7 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "nemesis: %d kills (SIGKILL), %d restarts, %d stops (SIGSTOP/SIGCONT)\n", r.Kills, r.Restarts, r.Stops)
 	if s.Day {
 		var during []string
-		for _, f := range []string{CutoffOp, DispatchOp, SignOp, PickupOp} {
+		for _, f := range []string{CutoffOp, DispatchOp, SignOp, "notify", PickupOp} {
 			during = append(during, fmt.Sprintf("%s %d", f, r.KillsDuring[f]))
 		}
 		fmt.Fprintf(w, "the day after the sale (%s, %s): nodes killed under a request: %s\n", s.City, s.DeliveryDate, strings.Join(during, ", "))

@@ -106,7 +106,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	quietAt, quietErr := waitQuiet(ctx, raw, quietTimeout)
 	if quietErr == nil && !cfg.NoDay {
 		say("quiet at %s; playing the day after the sale with faults on", quietAt.Format("15:04:05.000"))
-		if err := cfg.playDay(ctx, c, s, nodes, rec, say); err != nil {
+		if err := cfg.playDay(ctx, c, s, nodes, rec, raw, dialect, say); err != nil {
 			return Report{}, err
 		}
 		say("the day is played, every node up; waiting for every delivery, refund and notification")

@@ -11,7 +11,7 @@ import (
 // SQL that both engines share, never through tuango's own store code.
 
 type dealRow struct {
-	id                     string
+	id, product            string
 	stock, reserved, limit int
 }
 
@@ -120,9 +120,9 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 		query string
 		scan  func(*sql.Rows) error
 	}{
-		{`SELECT id, stock, reserved, limit_per_customer FROM deals`, func(r *sql.Rows) error {
+		{`SELECT id, stock, reserved, limit_per_customer, product_id FROM deals`, func(r *sql.Rows) error {
 			var d dealRow
-			err := r.Scan(&d.id, &d.stock, &d.reserved, &d.limit)
+			err := r.Scan(&d.id, &d.stock, &d.reserved, &d.limit, &d.product)
 			t.deals[d.id] = &d
 			return err
 		}},
