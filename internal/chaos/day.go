@@ -166,8 +166,14 @@ func (d *day) send(ctx context.Context, rng *rand.Rand, share float64, inv Op, m
 			}()
 		}
 		res = d.c.doFrom(ctx, rng, first, inv, method, path, token, b)
-		if res.Type != Info && !(res.Type == Fail && res.Code == "idempotency_key_in_flight") {
+		// A cutoff another node is still running may be refused as a
+		// conflict for now; it is asked again like a lost answer.
+		busy := res.Type == Fail && (res.Code == "idempotency_key_in_flight" || (inv.F == CutoffOp && res.Status == 409))
+		if res.Type != Info && !busy {
 			return res
+		}
+		if busy {
+			sleep(ctx, 200*time.Millisecond)
 		}
 	}
 	return res
