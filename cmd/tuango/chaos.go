@@ -30,6 +30,7 @@ func runChaos(ctx context.Context, args []string, getenv func(string) string, st
 	seed := fs.Uint64("seed", 0, "seed of every random choice (0 picks one from the clock); printed so that a run can be repeated")
 	pgURL := fs.String("pg-url", "", "PostgreSQL URL to create the run's database through (default TUANGO_TEST_POSTGRES_URL, else "+chaos.DefaultAdminURL+")")
 	historyDir := fs.String("history-dir", "", "folder for the histories (JSON lines), setups and node logs (default a new temporary folder)")
+	noDay := fs.Bool("no-day", false, "stop after the sale: skip the day after it (cutoff, dispatch, sign-offs and pickups under kills)")
 	keep := fs.Bool("keep", false, "keep the run's database or data folder for inspection")
 	nodeFlags := fs.String("node-flags", "", "more flags for every node, separated by spaces, such as --order-batch-max=1 (the nodes ignore TUANGO_* variables)")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -64,7 +65,7 @@ func runChaos(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "chaos: seed %d (repeat with --seed %d); histories in %s\n", *seed, *seed, *historyDir)
 	var failed []string
 	for _, sc := range scenarios {
-		r, err := chaos.Run(ctx, chaos.Config{Scenario: sc, Binary: bin, Nodes: *nodes, Duration: *duration, Customers: *customers,
+		r, err := chaos.Run(ctx, chaos.Config{Scenario: sc, Binary: bin, Nodes: *nodes, Duration: *duration, Customers: *customers, NoDay: *noDay,
 			KillEvery: *killEvery, Seed: *seed, AdminURL: *pgURL, HistoryDir: *historyDir, Keep: *keep,
 			NodeFlags: strings.Fields(*nodeFlags), Progress: stderr})
 		if err != nil {

@@ -23,7 +23,7 @@ func TestChaosFlags(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(t.Context(), tt.args, func(k string) string { return tt.env[k] }, nil, &stdout, &stderr)
 			if tt.wantErr == "" {
-				if err != nil || !strings.Contains(stderr.String(), "--kill-every (TUANGO_KILL_EVERY") {
+				if err != nil || !strings.Contains(stderr.String(), "--kill-every (TUANGO_KILL_EVERY") || !strings.Contains(stderr.String(), "--no-day (TUANGO_NO_DAY") {
 					t.Errorf("run(%v) = %v, stderr %q; want the flags listed", tt.args, err, stderr.String())
 				}
 				return

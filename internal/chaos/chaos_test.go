@@ -12,7 +12,8 @@ import (
 
 // TestChaosShort is the fault test in both scenarios, short enough for CI:
 // the real binary, real PostgreSQL (skipped when unreachable) and real
-// SQLite, nodes killed every two seconds. Set TUANGO_CHAOS_SEED to repeat a
+// SQLite, nodes killed every two seconds, during the sale and the day
+// after it. Set TUANGO_CHAOS_SEED to repeat a
 // run's random choices.
 func TestChaosShort(t *testing.T) {
 	if testing.Short() {
@@ -71,6 +72,12 @@ func TestChaosShort(t *testing.T) {
 			}
 			if r.Requests[PlaceOrder].OK == 0 {
 				t.Errorf("no order was acknowledged; the test proved nothing")
+			}
+			if !r.Setup.Day || r.Requests[CutoffOp].OK == 0 || r.Requests[SignOp].OK == 0 {
+				t.Errorf("the day after the sale was not played: %d cutoffs and %d sign-offs acknowledged", r.Requests[CutoffOp].OK, r.Requests[SignOp].OK)
+			}
+			if r.KillsDuring[CutoffOp]+r.KillsDuring[DispatchOp]+r.KillsDuring[SignOp]+r.KillsDuring[PickupOp] == 0 {
+				t.Errorf("no node was killed under a request of the day")
 			}
 		})
 	}

@@ -84,3 +84,25 @@ func (c *checker) pickupOnce(v *verdict) {
 		}
 	}
 }
+
+// pickupsAcknowledged: an acknowledged pickup handed over the order of
+// that code at the leader's own point, and that order is picked up; a code
+// shown at another point was never acknowledged there (rule 12).
+func (c *checker) pickupsAcknowledged(v *verdict) {
+	for _, op := range c.x.acks {
+		if op.F != PickupOp {
+			continue
+		}
+		o := c.t.orders[op.OrderID]
+		switch {
+		case o == nil:
+			v.fail("pickup of order %s was acknowledged at %s, but it is missing", op.OrderID, op.PickupPoint)
+		case o.point != op.PickupPoint:
+			v.fail("the leader of %s was handed order %s of pickup point %s (code %s)", op.PickupPoint, o.id, o.point, op.PickupCode)
+		case o.status != "picked_up":
+			v.fail("pickup of order %s was acknowledged but it is %s", o.id, o.status)
+		default:
+			v.pass()
+		}
+	}
+}

@@ -31,7 +31,9 @@ func (c *checker) acknowledgedOrders(v *verdict) {
 	}
 }
 
-func knownStatus(s string) bool { return s == "pending_payment" || s == "paid" || s == "cancelled" }
+func knownStatus(s string) bool {
+	return s == "pending_payment" || s == "paid" || s == "cancelled" || deliveryStatus[s]
+}
 
 func linesAddUp(o *orderRow) bool {
 	var sum int64
@@ -136,6 +138,15 @@ func (c *checker) orderEnds(v *verdict) {
 				v.fail("order %s is still pending_payment; its deadline %s passed before the quiet time %s", o.id, stamp(o.expires), stamp(quiet))
 				continue
 			}
+		case "picked_up", "unclaimed", "refunded":
+		case "confirmed", "shipped", "arrived":
+			// Once the day is over, none of its orders waits for a
+			// dispatch, a sign-off or its customer (the pickup window of
+			// the nodes is short): an order left so has no job to end it.
+			if c.s.Day && o.city == c.s.City && o.date == c.s.DeliveryDate {
+				v.fail("order %s of the day's delivery is still %s after the quiet time", o.id, o.status)
+				continue
+			}
 		default:
 			v.fail("order %s is in unknown status %q", o.id, o.status)
 			continue
@@ -182,6 +193,8 @@ func (c *checker) happened(op Op) bool {
 	case CancelOrder:
 		o := c.t.orders[op.OrderID]
 		return o != nil && o.status == "cancelled" && o.reason == "customer"
+	case CutoffOp, DispatchOp, SignOp, PickupOp:
+		return c.dayHappened(op)
 	}
 	return false
 }

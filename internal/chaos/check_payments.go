@@ -42,9 +42,9 @@ func (c *checker) paymentsOnce(v *verdict) {
 		}
 	}
 	for _, id := range c.t.orderIDs {
-		if o := c.t.orders[id]; o.status == "paid" {
+		if o := c.t.orders[id]; o.status == "paid" || deliveryStatus[o.status] {
 			if kept[id] != 1 {
-				v.fail("paid order %s has %d captured payments that were not refunded; want exactly 1", id, kept[id])
+				v.fail("paid order %s (%s) has %d captured payments that were not refunded whole; want exactly 1", id, o.status, kept[id])
 			} else {
 				v.pass()
 			}
@@ -132,6 +132,18 @@ func (c *checker) reconciliation(v *verdict) {
 		}
 		delete(sent, f.id)
 	}
+	for _, f := range c.t.partials {
+		s, ok := sent[f.id]
+		switch {
+		case f.status != "succeeded":
+			v.fail("partial refund %s of payment %s is still %s after the quiet time", f.id, f.payment, f.status)
+		case !ok || s.payment != f.payment || s.amount != f.amount:
+			v.fail("partial refund %s (%d fen of payment %s) is not at the provider as recorded", f.id, f.amount, f.payment)
+		default:
+			v.pass()
+		}
+		delete(sent, f.id)
+	}
 	for _, id := range slices.Sorted(maps.Keys(sent)) {
 		s := sent[id]
 		v.fail("the provider refunded %d fen of payment %s as %s, which tuango never recorded", s.amount, s.payment, id)
@@ -173,7 +185,7 @@ func (c *checker) acknowledgedPayments(v *verdict) {
 				v.fail("payment %s confirmed to customer %d is missing, or its order is", op.PaymentID, op.Process)
 			case p.status != "succeeded":
 				v.fail("payment %s was confirmed at %s but is %s after the quiet time", p.id, op.Time.Format("15:04:05.000"), p.status)
-			case o.status != "paid" && !(o.status == "cancelled" && refunded[p.id]):
+			case o.status != "paid" && !deliveryStatus[o.status] && !(o.status == "cancelled" && refunded[p.id]):
 				v.fail("payment %s succeeded but its order %s is %s and the payment is not refunded", p.id, o.id, o.status)
 			default:
 				v.pass()

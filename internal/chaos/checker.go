@@ -20,6 +20,11 @@ type Setup struct {
 	Deals     map[string]DealSetup `json:"deals"`     // the hot deals by id
 	Customers map[int]string       `json:"customers"` // process → user id
 	QuietAt   time.Time            `json:"quiet_at"`
+	// The day after the sale: the hot deals' city and delivery date, and
+	// whether the day was played.
+	City         string `json:"city_id"`
+	DeliveryDate string `json:"delivery_date"`
+	Day          bool   `json:"day"`
 }
 
 // DealSetup is a hot deal's stock and limit per customer when it was made.
@@ -55,6 +60,12 @@ func Check(ctx context.Context, h History, db *sql.DB, dialect string, setup Set
 	c.run("acknowledged_payments_reflected", "every acknowledged payment, confirmation and cancellation took effect", c.acknowledgedPayments)
 	c.run("legal_transitions", "every order's recorded moves are moves of the state machine, ending in its status", c.legalTransitions)
 	c.run("pickup_code_once", "an order is handed over at most once, only at its own pickup point, and picked up only so", c.pickupOnce)
+	c.run("cutoff_once", "every cutoff answered one summary, counting the orders confirmed; no order both confirmed and cancelled", c.cutoffOnce)
+	c.run("lists_agree", "per product: purchase orders = sorting lists = manifests = pick lists = units of the confirmed orders", c.listsAgree)
+	c.run("shortage_refunded_once", "every unit short or damaged at sign-off refunded once, on a signed line of that point; none refunded that was not short", c.shortagesRefunded)
+	c.run("refunds_within_paid", "per line and per payment, refunds never exceed what was paid, at the price paid, and the stored sums agree", c.refundsWithinPaid)
+	c.run("pickups_acknowledged", "an acknowledged pickup handed over its code's order at the leader's own point", c.pickupsAcknowledged)
+	c.run("notifications_once", "every outbox message sent, once in the inbox and once at the SMS receiver; every order event told once", c.notificationsOnce)
 	c.run("every_order_ends", "every order is final, or pending with a deadline after the quiet time; expiry never early", c.orderEnds)
 	c.ledgerChecks(ctx, db) // ledger.go: INVARIANTS 15–19
 	r.Checks = c.results
@@ -102,6 +113,7 @@ type hindex struct {
 	payOrders map[string]bool      // orders a create_payment was invoked on
 	cancels   map[string]time.Time // orders a cancel_order was invoked on, and when first
 	customers map[string]int       // user id → process
+	dayOps    []Op                 // the day's operations, every event
 }
 
 func indexHistory(h History, s Setup) *hindex {
@@ -112,6 +124,10 @@ func indexHistory(h History, s Setup) *hindex {
 	}
 	comp := h.Completions()
 	for _, op := range h {
+		switch op.F {
+		case CutoffOp, ListsOp, DispatchOp, SignOp, PickupOp:
+			x.dayOps = append(x.dayOps, op)
+		}
 		user := s.Customers[op.Process]
 		switch op.Type {
 		case Invoke:

@@ -11,6 +11,7 @@ import (
 func TestCheckPassesAConsistentRun(t *testing.T) {
 	f := newFixture(t)
 	f.play()
+	f.playDay()
 	r := f.check(f.rec.History(), f.setup)
 	var out bytes.Buffer
 	r.Print(&out)
@@ -26,10 +27,10 @@ func TestCheckPassesAConsistentRun(t *testing.T) {
 	if got := *r.Settled[PlaceOrder]; got != (Settled{Happened: 1, NotHappened: 1}) {
 		t.Errorf("Settled[place_order] = %+v, want one that happened and one that did not", got)
 	}
-	if got := r.Requests[PlaceOrder]; got.Invoked != 9 || got.OK != 6 || got.Fail != 1 || got.Info != 2 || got.Refused["limit_exceeded"] != 1 {
-		t.Errorf("Requests[place_order] = %+v, want 9 sent, 6 acknowledged, 1 refused (limit_exceeded), 2 unknown", got)
+	if got := r.Requests[PlaceOrder]; got.Invoked != 11 || got.OK != 8 || got.Fail != 1 || got.Info != 2 || got.Refused["limit_exceeded"] != 1 {
+		t.Errorf("Requests[place_order] = %+v, want 11 sent, 8 acknowledged, 1 refused (limit_exceeded), 2 unknown", got)
 	}
-	if want := (OrderCounts{Total: 7, Paid: 1, Cancelled: 2, Expired: 4, Payments: 4, Refunds: 2}); r.Orders != want {
+	if want := (OrderCounts{Total: 9, Paid: 0, Cancelled: 2, Expired: 4, Payments: 6, Refunds: 2}); r.Orders != want {
 		t.Errorf("Orders = %+v, want %+v", r.Orders, want)
 	}
 	if !strings.Contains(out.String(), "result: OK") {
@@ -55,6 +56,83 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 		}},
 		{"an order handed over at another point", "pickup_code_once", func(f *fixture, h *History, s *Setup) {
 			f.exec(`INSERT INTO pickup_verifications (id, leader_id, pickup_point_id, order_id, ok, at) VALUES ('pv_x', 'usr_x', 'pp_elsewhere', ?, ?, 1)`, f.orders["A"], true)
+		}},
+		{"an acknowledged cutoff answered another summary", "cutoff_once", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: dayProcess, F: CutoffOp, State: cutoffSummary(2, 0, 4)})
+		}},
+		{"an order both confirmed and cancelled", "cutoff_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO order_events (order_id, status, at, mover) VALUES (?, 'cancelled', 1, 'worker')`, f.orders["L"])
+		}},
+		{"a list read counted other units than the confirmed orders", "lists_agree", func(f *fixture, h *History, s *Setup) {
+			for i := range *h {
+				if op := &(*h)[i]; op.F == ListsOp && op.Type == OK {
+					op.Units = map[string]map[string]int{listPurchaseOrders: op.Units[listPurchaseOrders], listSorting: op.Units[listSorting],
+						listManifests: op.Units[listManifests], listPick: {"prd_other": 1}}
+				}
+			}
+		}},
+		{"a cancelled order counted in the lists", "lists_agree", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO order_events (order_id, status, at, mover) VALUES (?, 'confirmed', 1, 'worker')`, f.orders["G"])
+			f.exec(`UPDATE orders SET delivery_date = ? WHERE id = ?`, s.DeliveryDate, f.orders["G"])
+		}},
+		{"a shortage never refunded", "shortage_refunded_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM partial_refunds WHERE order_id = ?`, f.orders["K"])
+		}},
+		{"a shortage refunded twice", "shortage_refunded_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO partial_refunds (id, payment_id, order_id, line_no, quantity, amount_fen, reason, status, created_at)
+				SELECT 'rfd_again', payment_id, order_id, line_no, quantity, amount_fen, 'damage', status, created_at FROM partial_refunds WHERE order_id = ?`, f.orders["K"])
+		}},
+		{"a unit refunded that was not short", "shortage_refunded_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO partial_refunds (id, payment_id, order_id, line_no, quantity, amount_fen, reason, status, created_at, completed_at)
+				VALUES ('rfd_extra', ?, ?, 1, 1, 990, 'shortage', 'succeeded', 1, 1)`, f.payments["L"], f.orders["L"])
+		}},
+		{"an acknowledged sign-off refund not recorded", "shortage_refunded_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE partial_refunds SET quantity = 2, amount_fen = 1980 WHERE order_id = ?`, f.orders["K"])
+			f.exec(`UPDATE order_lines SET refunded_quantity = 2, refunded_fen = 1980 WHERE order_id = ?`, f.orders["K"])
+			f.exec(`UPDATE orders SET refunded_fen = 1980 WHERE id = ?`, f.orders["K"])
+		}},
+		{"a line refunded more than was paid", "refunds_within_paid", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE partial_refunds SET quantity = 3, amount_fen = 2970 WHERE order_id = ?`, f.orders["K"])
+		}},
+		{"a refund at another price than paid", "refunds_within_paid", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE partial_refunds SET amount_fen = amount_fen + 1 WHERE order_id = ?`, f.orders["K"])
+		}},
+		{"a line's refunded sum disagrees with its refunds", "refunds_within_paid", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE order_lines SET refunded_quantity = 0, refunded_fen = 0 WHERE order_id = ?`, f.orders["K"])
+		}},
+		{"an acknowledged pickup did not hand the order over", "pickups_acknowledged", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: dayProcess, F: PickupOp, PickupPoint: f.pp, OrderID: f.orders["K"]})
+		}},
+		{"a pickup acknowledged at another point", "pickups_acknowledged", func(f *fixture, h *History, s *Setup) {
+			f.appendAck(h, Op{Process: dayProcess, F: PickupOp, PickupPoint: "pp_elsewhere", OrderID: f.orders["A"]})
+		}},
+		{"a notification never sent", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM sandbox_sms WHERE message_id = (SELECT MIN(id) FROM outbox)`)
+		}},
+		{"a notification never reached the inbox", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM notifications WHERE id = (SELECT MIN(id) FROM outbox)`)
+		}},
+		{"a notification left in the outbox", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE outbox SET sent_at = 0 WHERE id = (SELECT MIN(id) FROM outbox)`)
+		}},
+		{"an SMS sent that the outbox never held", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO sandbox_sms (message_id, phone, text, sent_at) VALUES ('msg_ghost', '13900001001', 'x', 1)`)
+		}},
+		{"an SMS sent to another phone", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE sandbox_sms SET phone = '13999999999' WHERE message_id = (SELECT MIN(id) FROM outbox)`)
+		}},
+		{"an order confirmed twice in the outbox", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`INSERT INTO outbox (id, user_id, order_id, kind, text, created_at, sent_at) SELECT 'msg_twice', user_id, order_id, kind, text, created_at, sent_at FROM outbox WHERE order_id = ? AND kind = 'order_confirmed'`, f.orders["L"])
+			f.exec(`INSERT INTO notifications (id, user_id, order_id, kind, text, created_at) SELECT id, user_id, order_id, kind, text, created_at FROM outbox WHERE id = 'msg_twice'`)
+			f.exec(`INSERT INTO sandbox_sms (message_id, phone, text, sent_at) VALUES ('msg_twice', ?, 'x', 1)`, "13900001003")
+		}},
+		{"an arrival never told", "notifications_once", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DELETE FROM sandbox_sms WHERE message_id IN (SELECT id FROM outbox WHERE order_id = ? AND kind = 'order_arrived')`, f.orders["L"])
+			f.exec(`DELETE FROM notifications WHERE order_id = ? AND kind = 'order_arrived'`, f.orders["L"])
+			f.exec(`DELETE FROM outbox WHERE order_id = ? AND kind = 'order_arrived'`, f.orders["L"])
+		}},
+		{"an order of the day left undelivered", "every_order_ends", func(f *fixture, h *History, s *Setup) {
+			f.exec(`UPDATE orders SET status = 'shipped' WHERE id = ?`, f.orders["K"])
 		}},
 		{"an acknowledged order's total changed", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
 			f.exec(`UPDATE orders SET total_fen = total_fen + 1 WHERE id = ?`, f.orders["A"])
@@ -136,6 +214,7 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.play()
+			f.playDay()
 			h, s := f.rec.History(), f.setup
 			s.Deals = map[string]DealSetup{f.d1: s.Deals[f.d1], f.d2: s.Deals[f.d2]}
 			tt.mutate(f, &h, &s)

@@ -47,6 +47,12 @@ type response struct {
 	AmountFen int64  `json:"amount_fen"`
 	Items     []Item `json:"items"`
 	Code      string `json:"code"` // problem+json
+	// The day's answers: a cutoff's summary, a dispatch, a sign-off.
+	ConfirmedOrders int          `json:"confirmed_orders"`
+	CancelledOrders int          `json:"cancelled_orders"`
+	ConfirmedUnits  int          `json:"confirmed_units"`
+	Shipped         int          `json:"shipped"`
+	Refunds         []RefundLine `json:"refunds"`
 }
 
 // do sends one logical request: inv says what it is. While the outcome is
@@ -54,7 +60,11 @@ type response struct {
 // the same key and body on another node, a bounded number of times. Every
 // attempt is its own operation in the history; do returns the last.
 func (c *client) do(ctx context.Context, rng *rand.Rand, inv Op, method, path, token string, body []byte) Op {
-	first := rng.IntN(len(c.nodes))
+	return c.doFrom(ctx, rng, rng.IntN(len(c.nodes)), inv, method, path, token, body)
+}
+
+// doFrom is do with the first attempt sent to node first.
+func (c *client) doFrom(ctx context.Context, rng *rand.Rand, first int, inv Op, method, path, token string, body []byte) Op {
 	var res Op
 	for attempt := 0; attempt < maxAttempts && ctx.Err() == nil; attempt++ {
 		n := c.nodes[(first+attempt)%len(c.nodes)]
@@ -122,6 +132,14 @@ func (c *client) attempt(ctx context.Context, n *node, inv Op, method, path, tok
 		ack.PaymentID, ack.AmountFen = r.ID, r.AmountFen
 	case ConfirmPayment:
 		ack.AmountFen = r.AmountFen
+	case CutoffOp:
+		ack.State = cutoffSummary(r.ConfirmedOrders, r.CancelledOrders, r.ConfirmedUnits)
+	case DispatchOp:
+		ack.State = fmt.Sprintf("shipped %d", r.Shipped)
+	case SignOp:
+		ack.Refunds = r.Refunds
+	case PickupOp:
+		ack.OrderID = r.ID
 	}
 	return c.rec.Complete(op, ack)
 }
@@ -164,6 +182,59 @@ func (c *client) call(ctx context.Context, n *node, method, path, token string, 
 		sleep(ctx, 200*time.Millisecond)
 	}
 	return fmt.Errorf("chaos: %s %s on %s: %w", method, path, n.name, errors.Join(last, ctx.Err()))
+}
+
+// once is one plain request outside the history: the answer's status, and
+// out filled from a 2xx.
+func (c *client) once(ctx context.Context, n *node, method, path, token string, in, out any) (int, error) {
+	var rd io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		rd = bytes.NewReader(b)
+	}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(actx, method, n.url()+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	switch {
+	case err != nil:
+		return resp.StatusCode, err
+	case resp.StatusCode/100 != 2:
+		return resp.StatusCode, fmt.Errorf("%s %s = %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	case out == nil:
+		return resp.StatusCode, nil
+	}
+	return resp.StatusCode, json.Unmarshal(b, out)
+}
+
+// callAny is a plain request outside the history sent to whichever node
+// is up, until one answers or refuses it (4xx), for at most a minute.
+func (c *client) callAny(ctx context.Context, method, path, token string, in, out any) error {
+	var last error
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+		n := c.nodes[i%len(c.nodes)]
+		if !n.isUp() {
+			sleep(ctx, 100*time.Millisecond)
+			continue
+		}
+		status, err := c.once(ctx, n, method, path, token, in, out)
+		if err == nil || status/100 == 4 {
+			return err
+		}
+		last = err
+		sleep(ctx, 100*time.Millisecond)
+	}
+	return fmt.Errorf("chaos: %s %s: no node answered: %w", method, path, errors.Join(last, ctx.Err()))
 }
 
 func shortError(err error) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
 )
@@ -27,6 +28,8 @@ type fixture struct {
 	setup   Setup
 	city    string
 	pp      string
+	leader  string // the pickup point's leader
+	db      sms.Store
 	d1, d2  string
 	// orders and payments by the names play gives them
 	orders   map[string]string
@@ -43,6 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	store := db.Store()
+	f.db = store
 	f.clock = tuango.NewManualClock(time.Now())
 	now := f.clock.Now()
 	must := func(err error) {
@@ -53,7 +57,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	city := &tuango.City{ID: tuango.RandomID("cty"), Name: "长沙", TimeZone: "Asia/Shanghai", Cutoff: "23:00"}
 	must(store.CreateCity(ctx, city))
-	pp := &tuango.PickupPoint{ID: tuango.RandomID("pp"), CityID: city.ID, Name: "幸福小区", Address: "幸福路 1 号", CommissionBps: 1000, Active: true}
+	must(store.CreateWarehouse(ctx, &tuango.Warehouse{ID: "wh_c", CityID: city.ID, Kind: tuango.WarehouseCentral, Name: "中心仓"}))
+	must(store.CreateWarehouse(ctx, &tuango.Warehouse{ID: "wh_g", CityID: city.ID, Kind: tuango.WarehouseGrid, Name: "网格仓", ParentID: "wh_c"}))
+	must(store.CreateRoute(ctx, &tuango.Route{ID: "rte_1", WarehouseID: "wh_g", Name: "一号线"}))
+	leader := &tuango.User{ID: tuango.RandomID("usr"), Phone: "13900002001", Name: "团长", Role: tuango.RoleLeader, PasswordHash: "x", CreatedAt: now}
+	must(store.CreateUser(ctx, leader))
+	f.leader = leader.ID
+	pp := &tuango.PickupPoint{ID: tuango.RandomID("pp"), CityID: city.ID, RouteID: "rte_1", Name: "幸福小区", Address: "幸福路 1 号", CommissionBps: 1000, Active: true,
+		LeaderID: leader.ID, StopSeq: 1}
 	must(store.CreatePickupPoint(ctx, pp))
 	sup := &tuango.Supplier{ID: tuango.RandomID("sup"), Name: "果园", Contact: "13800000000"}
 	must(store.CreateSupplier(ctx, sup))

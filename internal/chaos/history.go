@@ -33,6 +33,14 @@ const (
 	ConfirmPayment = "confirm_payment"
 	CancelOrder    = "cancel_order"
 
+	// The day after the sale: the operator's cutoff and dispatch, the
+	// leaders' sign-offs and pickups.
+	CutoffOp   = "cutoff"
+	DispatchOp = "dispatch"
+	SignOp     = "sign"
+	PickupOp   = "pickup"
+	ListsOp    = "read_lists" // the cutoff's lists, read once it answered
+
 	Kill  = "kill"
 	Start = "start"
 	Stop  = "stop"
@@ -40,12 +48,29 @@ const (
 )
 
 // OpTypes lists the client operations in the order reports show them.
-var OpTypes = []string{PlaceOrder, CreatePayment, ConfirmPayment, CancelOrder}
+var OpTypes = []string{PlaceOrder, CreatePayment, ConfirmPayment, CancelOrder, CutoffOp, ListsOp, DispatchOp, SignOp, PickupOp}
 
 // Item is one line of an order: a deal and how many units.
 type Item struct {
 	DealID   string `json:"deal_id"`
 	Quantity int    `json:"quantity"`
+}
+
+// SignLine is what a leader counted of one deal at sign-off, and how many
+// units the delivery they were shown had of it.
+type SignLine struct {
+	DealID   string `json:"deal_id"`
+	Expected int    `json:"expected"`
+	Received int    `json:"received"`
+	Damaged  int    `json:"damaged"`
+}
+
+// RefundLine is one partial refund a sign-off answered with.
+type RefundLine struct {
+	OrderID   string `json:"order_id"`
+	LineNo    int    `json:"line_no"`
+	Quantity  int    `json:"quantity"`
+	AmountFen int64  `json:"amount_fen"`
 }
 
 // Op is one event of a history. An invocation and its completion share an
@@ -64,6 +89,15 @@ type Op struct {
 	OrderID   string `json:"order_id,omitempty"`
 	PaymentID string `json:"payment_id,omitempty"`
 	Items     []Item `json:"items,omitempty"`
+	// The day's operations: the pickup point a leader acts for, the route
+	// dispatched, what a sign-off counted, the code a pickup showed.
+	PickupPoint string       `json:"pickup_point_id,omitempty"`
+	Route       string       `json:"route_id,omitempty"`
+	Sign        []SignLine   `json:"sign,omitempty"`
+	PickupCode  string       `json:"pickup_code,omitempty"`
+	Refunds     []RefundLine `json:"refunds,omitempty"` // what an acknowledged sign-off refunded
+	// Units are what the lists read said, per list and product.
+	Units map[string]map[string]int `json:"units,omitempty"`
 
 	// Completions.
 	Status    int    `json:"status,omitempty"` // HTTP status
@@ -117,6 +151,10 @@ func (r *Recorder) Complete(inv, res Op) Op {
 	}
 	if res.PaymentID == "" {
 		res.PaymentID = inv.PaymentID
+	}
+	res.PickupPoint, res.Route, res.Sign, res.PickupCode = inv.PickupPoint, inv.Route, inv.Sign, inv.PickupCode
+	if res.Units == nil {
+		res.Units = inv.Units
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -69,9 +69,17 @@ func (ns *nemesis) pick() *node {
 
 // kill SIGKILLs n and restarts it in the background after a short pause.
 func (ns *nemesis) kill(ctx context.Context, n *node) {
+	ns.strike(ctx, n, "SIGKILL", minRestartPause+time.Duration(ns.rng.Int64N(int64(restartPauseSpan))))
+}
+
+// strike SIGKILLs n, if it is up and no one else is taking it down, and
+// restarts it after pause; detail says why, for the history.
+func (ns *nemesis) strike(ctx context.Context, n *node, detail string, pause time.Duration) {
+	if !n.claimDown() {
+		return
+	}
 	n.kill()
-	ns.rec.Nemesis(Kill, n.name, "SIGKILL")
-	pause := minRestartPause + time.Duration(ns.rng.Int64N(int64(restartPauseSpan)))
+	ns.rec.Nemesis(Kill, n.name, detail)
 	ns.restarts.Add(1)
 	go func() {
 		defer ns.restarts.Done()

@@ -26,6 +26,9 @@ type node struct {
 	exited  chan struct{} // closed when the current process has exited
 	up      bool          // started, ready and not stopped or killed since
 	stopped bool          // SIGSTOPped
+	// onReady runs after each start, once the node answers /readyz: the
+	// day sets the sandbox's faults again, which a restart forgets.
+	onReady func(ctx context.Context, n *node)
 }
 
 // nodeEnv is this process's environment without TUANGO_* variables, so that
@@ -88,7 +91,11 @@ func (n *node) start(ctx context.Context, command string) error {
 			if resp.StatusCode == http.StatusOK {
 				n.mu.Lock()
 				n.up = true
+				ready := n.onReady
 				n.mu.Unlock()
+				if ready != nil {
+					ready(ctx, n)
+				}
 				return nil
 			}
 		}
@@ -139,6 +146,25 @@ func (n *node) running() bool {
 	default:
 		return true
 	}
+}
+
+// claimDown marks n down if it is up, so that of two nemeses striking at
+// once only one kills and restarts it.
+func (n *node) claimDown() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.up || !n.running() {
+		return false
+	}
+	n.up = false
+	return true
+}
+
+// setOnReady sets what runs after each start from now on.
+func (n *node) setOnReady(f func(ctx context.Context, n *node)) {
+	n.mu.Lock()
+	n.onReady = f
+	n.mu.Unlock()
 }
 
 func (n *node) isUp() bool {

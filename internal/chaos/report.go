@@ -18,9 +18,12 @@ type Report struct {
 	Kills    int
 	Restarts int
 	Stops    int
-	Orders   OrderCounts
-	Settled  map[string]*Settled // outcome-unknown operations, by type
-	Checks   []CheckResult
+	// KillsDuring counts the kills aimed at one of the day's requests, by
+	// its operation.
+	KillsDuring map[string]int
+	Orders      OrderCounts
+	Settled     map[string]*Settled // outcome-unknown operations, by type
+	Checks      []CheckResult
 	// Notes are facts about the run worth a reader's attention, such as a
 	// quiet time that was never reached.
 	Notes       []string
@@ -66,7 +69,7 @@ func (r Report) Violations() int {
 }
 
 func newReport(h History, s Setup) Report {
-	r := Report{Setup: s, Requests: map[string]*OpCount{}}
+	r := Report{Setup: s, Requests: map[string]*OpCount{}, KillsDuring: map[string]int{}}
 	for _, f := range OpTypes {
 		r.Requests[f] = &OpCount{Refused: map[string]int{}}
 	}
@@ -76,6 +79,13 @@ func newReport(h History, s Setup) Report {
 			switch op.F {
 			case Kill:
 				r.Kills++
+				if what, ok := strings.CutPrefix(op.Error, "SIGKILL during "); ok {
+					f, detail, _ := strings.Cut(what, ": ")
+					r.KillsDuring[f]++
+					if detail != "" {
+						r.Notes = append(r.Notes, fmt.Sprintf("%s killed during %s: %s", op.Node, f, detail))
+					}
+				}
 			case Start:
 				if !strings.HasPrefix(op.Error, "failed") {
 					r.Restarts++
@@ -153,6 +163,13 @@ func (r Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "refused by code: %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(w, "nemesis: %d kills (SIGKILL), %d restarts, %d stops (SIGSTOP/SIGCONT)\n", r.Kills, r.Restarts, r.Stops)
+	if s.Day {
+		var during []string
+		for _, f := range []string{CutoffOp, DispatchOp, SignOp, "notify", PickupOp} {
+			during = append(during, fmt.Sprintf("%s %d", f, r.KillsDuring[f]))
+		}
+		fmt.Fprintf(w, "the day after the sale (%s, %s): nodes killed under a request: %s\n", s.City, s.DeliveryDate, strings.Join(during, ", "))
+	}
 	o := r.Orders
 	fmt.Fprintf(w, "final orders: %d (paid %d, cancelled by customer %d, expired %d, pending %d); payments %d, refunds %d\n",
 		o.Total, o.Paid, o.Cancelled, o.Expired, o.Pending, o.Payments, o.Refunds)

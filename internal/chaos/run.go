@@ -29,6 +29,9 @@ type Config struct {
 	AdminURL   string // PostgreSQL URL to create the run's database through
 	HistoryDir string // where the history, setup and node logs go
 	Keep       bool   // keep the database afterwards
+	// NoDay skips the day after the sale: the cutoff, dispatch, sign-offs
+	// and pickups under kills.
+	NoDay bool
 	// NodeFlags are added to every node's command line, after the fault
 	// test's own, such as --order-batch-max=1.
 	NodeFlags []string
@@ -40,7 +43,7 @@ type Config struct {
 // notifications.
 var nodeFlags = []string{"--order-timeout", "5s", "--sweep-interval", "300ms", "--reconcile-after", "2s",
 	"--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "warn",
-	"--sandbox-faults", "drop=0.2,duplicate=0.2,delay=300ms"}
+	"--sandbox-faults", "drop=0.2,duplicate=0.2,delay=300ms", "--pickup-window", dayPickupWindow.String()}
 
 // Run runs one scenario of the fault test and checks it. The error is for a
 // run that could not be carried out; violations are in the report.
@@ -101,6 +104,16 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	defer raw.Close()
 	quietAt, quietErr := waitQuiet(ctx, raw, quietTimeout)
+	if quietErr == nil && !cfg.NoDay {
+		say("quiet at %s; playing the day after the sale with faults on", quietAt.Format("15:04:05.000"))
+		if err := cfg.playDay(ctx, c, s, nodes, rec, raw, dialect, say); err != nil {
+			return Report{}, err
+		}
+		say("the day is played, every node up; waiting for every delivery, refund and notification")
+		quietErr = waitDayQuiet(ctx, raw, dialect, s.city, s.date, dayQuietTimeout)
+		setup.Day = true
+		quietAt = time.Now().UTC()
+	}
 	setup.QuietAt = quietAt
 	for _, n := range nodes {
 		n.shutdown(10 * time.Second)

@@ -30,6 +30,9 @@ type session struct {
 type sale struct {
 	deals     []string
 	customers []*customer
+	operator  string // the operator's token
+	city      string // the hot deals' city and delivery date
+	date      string
 }
 
 // openSale has the operator put the hot deals on sale and logs the
@@ -65,8 +68,9 @@ func openSale(ctx context.Context, c *client, rng *rand.Rand, customers int, set
 	if len(live.Items) < hotDeals {
 		return nil, fmt.Errorf("chaos: the demo data has %d live deals; want at least %d products to sell", len(live.Items), hotDeals)
 	}
-	s := &sale{}
 	now := time.Now().UTC()
+	s := &sale{operator: op.Token, city: pp.CityID, date: now.Add(30 * time.Hour).Format(time.DateOnly)}
+	setup.City, setup.DeliveryDate = s.city, s.date
 	for i := range hotDeals {
 		// Scaled to the crowd so that every deal sells out whatever the
 		// nodes' throughput: oversell can only show when demand exceeds
@@ -81,7 +85,7 @@ func openSale(ctx context.Context, c *client, rng *rand.Rand, customers int, set
 			"product_id": live.Items[i].ProductID, "city_id": pp.CityID, "title": fmt.Sprintf("【秒杀】chaos %d", i+1),
 			"price_fen": price, "list_price_fen": 2 * price, "stock": stock, "limit_per_customer": hotLimit,
 			"sale_starts_at": now.Add(-time.Hour).Format(time.RFC3339), "sale_ends_at": now.Add(6 * time.Hour).Format(time.RFC3339),
-			"delivery_date": now.Add(30 * time.Hour).Format(time.DateOnly),
+			"delivery_date": s.date,
 		}, &d)
 		if err != nil {
 			return nil, err

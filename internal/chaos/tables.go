@@ -11,13 +11,14 @@ import (
 // SQL that both engines share, never through tuango's own store code.
 
 type dealRow struct {
-	id                     string
+	id, product            string
 	stock, reserved, limit int
 }
 
 type orderRow struct {
 	id, user, status, key, reason  string
-	point                          string
+	point, city, date, code        string
+	refunded                       int64      // refunded_fen
 	events                         []eventRow // the order's moves, oldest first
 	total                          int64
 	created, expires, paid, cancel int64 // microseconds since the epoch
@@ -25,14 +26,32 @@ type orderRow struct {
 }
 
 type eventRow struct {
-	status string
-	at     int64
+	status, place string
+	at            int64
 }
 
 type lineRow struct {
 	deal              string
-	quantity          int
+	lineNo, quantity  int
 	unitPrice, amount int64
+	refundedQty       int
+	refundedFen       int64
+	partials          []partialRow
+}
+
+// partialRow is a partial refund of one order line (a shortage at sign-off).
+type partialRow struct {
+	id, payment, order, reason, status string
+	lineNo, quantity                   int
+	amount                             int64
+}
+
+// messageRow is an outbox message and where it was delivered.
+type messageRow struct {
+	id, user, order, kind string
+	sent                  int64
+	inbox, sms            int    // copies in the inbox and at the SMS receiver
+	smsPhone, inboxUser   string // where they went
 }
 
 type paymentRow struct {
@@ -73,11 +92,17 @@ type tables struct {
 	sbPayments map[string]*sandboxPaymentRow
 	sbRefunds  []sandboxRefundRow
 	pickups    []struct{ order, point string } // verifications that handed an order over
+	partials   []partialRow
+	messages   map[string]*messageRow
+	messageIDs []string
+	strays     []string          // inbox or SMS copies of no outbox message
+	phones     map[string]string // user → phone
 }
 
 func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 	t := &tables{deals: map[string]*dealRow{}, orders: map[string]*orderRow{}, units: map[userDeal]int{},
-		payments: map[string]*paymentRow{}, idem: map[userKey]int{}, sbPayments: map[string]*sandboxPaymentRow{}}
+		payments: map[string]*paymentRow{}, idem: map[userKey]int{}, sbPayments: map[string]*sandboxPaymentRow{},
+		messages: map[string]*messageRow{}, phones: map[string]string{}}
 	q := func(query string, scan func(*sql.Rows) error) error {
 		rows, err := db.QueryContext(ctx, query)
 		if err != nil {
@@ -95,23 +120,25 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 		query string
 		scan  func(*sql.Rows) error
 	}{
-		{`SELECT id, stock, reserved, limit_per_customer FROM deals`, func(r *sql.Rows) error {
+		{`SELECT id, stock, reserved, limit_per_customer, product_id FROM deals`, func(r *sql.Rows) error {
 			var d dealRow
-			err := r.Scan(&d.id, &d.stock, &d.reserved, &d.limit)
+			err := r.Scan(&d.id, &d.stock, &d.reserved, &d.limit, &d.product)
 			t.deals[d.id] = &d
 			return err
 		}},
-		{`SELECT id, user_id, status, idempotency_key, cancel_reason, total_fen, created_at, expires_at, paid_at, cancelled_at, pickup_point_id FROM orders`, func(r *sql.Rows) error {
+		{`SELECT id, user_id, status, idempotency_key, cancel_reason, total_fen, created_at, expires_at, paid_at, cancelled_at, pickup_point_id,
+			city_id, delivery_date, pickup_code, refunded_fen FROM orders`, func(r *sql.Rows) error {
 			var o orderRow
-			err := r.Scan(&o.id, &o.user, &o.status, &o.key, &o.reason, &o.total, &o.created, &o.expires, &o.paid, &o.cancel, &o.point)
+			err := r.Scan(&o.id, &o.user, &o.status, &o.key, &o.reason, &o.total, &o.created, &o.expires, &o.paid, &o.cancel, &o.point,
+				&o.city, &o.date, &o.code, &o.refunded)
 			t.orders[o.id] = &o
 			t.orderIDs = append(t.orderIDs, o.id)
 			return err
 		}},
-		{`SELECT order_id, deal_id, quantity, unit_price_fen, amount_fen FROM order_lines ORDER BY order_id, line_no`, func(r *sql.Rows) error {
+		{`SELECT order_id, deal_id, line_no, quantity, unit_price_fen, amount_fen, refunded_quantity, refunded_fen FROM order_lines ORDER BY order_id, line_no`, func(r *sql.Rows) error {
 			var id string
 			var l lineRow
-			if err := r.Scan(&id, &l.deal, &l.quantity, &l.unitPrice, &l.amount); err != nil {
+			if err := r.Scan(&id, &l.deal, &l.lineNo, &l.quantity, &l.unitPrice, &l.amount, &l.refundedQty, &l.refundedFen); err != nil {
 				return err
 			}
 			o := t.orders[id]
@@ -123,10 +150,10 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 			o.lines = append(o.lines, l)
 			return nil
 		}},
-		{`SELECT order_id, status, at FROM order_events ORDER BY order_id, at`, func(r *sql.Rows) error {
+		{`SELECT order_id, status, at, place FROM order_events ORDER BY order_id, at`, func(r *sql.Rows) error {
 			var id string
 			var e eventRow
-			if err := r.Scan(&id, &e.status, &e.at); err != nil {
+			if err := r.Scan(&id, &e.status, &e.at, &e.place); err != nil {
 				return err
 			}
 			if o := t.orders[id]; o != nil {
@@ -186,6 +213,7 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 			return err
 		}},
 	}
+	steps = append(steps, dayTables(t)...)
 	for _, s := range steps {
 		if err := q(s.query, s.scan); err != nil {
 			return nil, err
@@ -193,14 +221,18 @@ func loadTables(ctx context.Context, db *sql.DB) (*tables, error) {
 	}
 	sort.Strings(t.orderIDs)
 	sort.Strings(t.paymentIDs)
+	sort.Strings(t.messageIDs)
+	t.attachPartials()
 	return t, nil
 }
 
-// unitsByStatus sums, per deal, the units of orders in the given status.
+// unitsByStatus sums, per deal, the units of orders in the given status;
+// "paid" counts every sold order: paid, or on its way after the cutoff
+// (units short at sign-off are refunded, never put back on sale).
 func (t *tables) unitsByStatus(status string) map[string]int {
 	m := map[string]int{}
 	for _, o := range t.orders {
-		if o.status == status {
+		if o.status == status || (status == "paid" && deliveryStatus[o.status]) {
 			for _, l := range o.lines {
 				m[l.deal] += l.quantity
 			}
@@ -209,4 +241,6 @@ func (t *tables) unitsByStatus(status string) map[string]int {
 	return m
 }
 
-func live(status string) bool { return status == "pending_payment" || status == "paid" }
+func live(status string) bool {
+	return status == "pending_payment" || status == "paid" || deliveryStatus[status]
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"tuango/internal/jobs"
 	"tuango/internal/sms"
 	"tuango/internal/tuango"
 )
@@ -20,9 +21,16 @@ type dayCity struct {
 	deals   []string
 }
 
+// dayOrders is how many orders the whole-day test places, half in each
+// city: enough that every list is long and paged (kept so that the test
+// takes well under a minute per engine on two cores).
+const dayOrders = 3000
+
 // TestAWholeDay plays a day over two cities through the public API and
-// the worker's sweeps: customers order, most pay, some cancel, some never
-// pay, late payments race the cutoff; the cutoff runs; every list is read;
+// the worker's sweeps (jobs.Sweeps, each under its lease): customers
+// order, most pay, some cancel, some never pay, late payments race the
+// cutoff — 长沙's run by the operator, 武汉's by the worker at its cutoff
+// time; every list is read;
 // routes are dispatched; leaders sign with shortages and damage; most
 // orders are picked up and the rest become unclaimed. It ends by checking
 // that every order is final, that the lists agree with the orders per
@@ -33,6 +41,19 @@ func TestAWholeDay(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	const date = "2026-11-26"
+	worker := jobs.NewRunner(e.store, e.clock, "day-worker", nil, jobs.Sweeps(e.svc, time.Second)...)
+	sweeps := map[string]jobs.Task{}
+	for _, task := range jobs.Sweeps(e.svc, time.Second) {
+		sweeps[task.Name] = task
+	}
+	sweep := func(name string) {
+		t.Helper()
+		task, ok := sweeps[name]
+		if !ok {
+			t.Fatalf("the worker has no sweep %q", name)
+		}
+		worker.RunOnce(ctx, task)
+	}
 	must(t, e.store.CreateCity(ctx, &tuango.City{ID: "cty_wh", Name: "武汉", TimeZone: "Asia/Shanghai", Cutoff: "22:00"}))
 	cities := []*dayCity{{id: e.cityID}, {id: "cty_wh"}}
 	for ci, c := range cities {
@@ -67,7 +88,7 @@ func TestAWholeDay(t *testing.T) {
 	}
 	var all []*placed
 	var late []*placed
-	for i := range 160 {
+	for i := range dayOrders {
 		city := cities[i%2]
 		c := e.customer()
 		items := []map[string]any{{"deal_id": city.deals[i%3], "quantity": 1 + i%3}}
@@ -104,7 +125,12 @@ func TestAWholeDay(t *testing.T) {
 		}
 	}
 
-	// The cutoff of both cities races the late payments.
+	// The clock reaches 武汉's cutoff time (22:00 there, an hour before
+	// 长沙's); the worker's cutoff of 武汉 and the operator's of 长沙 (an
+	// early close) race the late payments.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	must(t, err)
+	e.clock.Advance(time.Date(2026, 11, 25, 22, 0, 1, 0, shanghai).Sub(e.clock.Now()))
 	var wg sync.WaitGroup
 	for _, p := range late {
 		wg.Add(1)
@@ -114,19 +140,27 @@ func TestAWholeDay(t *testing.T) {
 		}()
 	}
 	summaries := make([]cutoffView, len(cities))
-	for i, c := range cities {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": c.id, "delivery_date": date}, 200, &summaries[i])
-		}()
-	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": cities[0].id, "delivery_date": date}, 200, &summaries[0])
+	}()
+	go func() {
+		defer wg.Done()
+		sweep("cutoffs")
+	}()
 	wg.Wait()
+	e.operator.mustDo("GET", "/api/v1/admin/cutoffs/"+cities[1].id+"/"+date, nil, 200, &summaries[1])
+	if summaries[1].StartedBy != tuango.WorkerID || summaries[1].FinishedAt == "" {
+		t.Errorf("武汉's cutoff was started by %q and finished at %q; want the worker's, finished", summaries[1].StartedBy, summaries[1].FinishedAt)
+	}
+	if !summaries[0].Early {
+		t.Errorf("长沙's cutoff by hand an hour before its time is not an early close: %+v", summaries[0])
+	}
 	time.Sleep(300 * time.Millisecond) // the late notifications land, and are refunded
 	e.clock.Advance(tuango.ReconcileAfter + time.Second)
-	if _, err := e.svc.Reconcile(ctx, 1000); err != nil {
-		t.Fatal(err)
-	}
+	sweep("reconcile_payments")
+	sweep("send_refunds")
 
 	// Units per product in the confirmed orders, and in every list.
 	confirmed := map[string]int{} // deal → units
@@ -242,12 +276,22 @@ func TestAWholeDay(t *testing.T) {
 		leader := p.city.leaders[p.o.PickupPointID]
 		leader.mustDo("POST", "/api/v1/leader/pickups", map[string]any{"code": p.o.PickupCode}, 200, nil, "Idempotency-Key", newKey())
 	}
-	e.clock.Advance(tuango.DefaultPickupWindow + time.Hour)
-	if _, err := e.svc.RemindPickups(ctx, 1000); err != nil {
-		t.Fatal(err)
+	// A day before the pickup window ends the customers still to collect
+	// are reminded; after it their orders are unclaimed.
+	e.clock.Advance(tuango.DefaultPickupWindow - tuango.ReminderLead + time.Hour)
+	sweep("pickup_reminders")
+	e.clock.Advance(tuango.ReminderLead)
+	sweep("unclaimed_orders")
+	// The refund sweep sends 200 a run (it is not drained): hundreds of
+	// late and cancelled payments are refunded besides the shortages.
+	for i := 0; i < 20 && e.count(`SELECT COUNT(*) FROM refunds WHERE status = 'pending'`)+e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status = 'pending'`) > 0; i++ {
+		sweep("send_refunds")
 	}
-	if _, err := e.svc.ExpirePickups(ctx, 1000); err != nil {
-		t.Fatal(err)
+	if reminded, unclaimed := e.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'pickup_reminder'`), e.count(`SELECT COUNT(*) FROM orders WHERE status = 'unclaimed'`); unclaimed == 0 || reminded != unclaimed {
+		t.Errorf("%d reminders for %d unclaimed orders; want one each", reminded, unclaimed)
+	}
+	if short, pending := e.count(`SELECT COALESCE(SUM(quantity), 0) FROM partial_refunds`), e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status <> 'succeeded'`); short != wantShort || pending != 0 {
+		t.Errorf("partial refunds hold %d units (%d not sent); want the %d short or damaged, all sent", short, pending, wantShort)
 	}
 
 	// Every order final; refunds within what was paid, per line and payment.
@@ -284,18 +328,15 @@ func TestAWholeDay(t *testing.T) {
 	sender := sms.NewSandbox(e.store, e.clock)
 	e.svc.SetSender(sender)
 	sender.SetFaults(sms.Faults{FailRate: 0.3, LoseAckRate: 0.3})
-	for range 20 {
-		if _, err := e.svc.DeliverNotifications(ctx, 50); err != nil {
-			t.Fatal(err)
-		}
+	for range 5 {
+		sweep("deliver_notifications")
+	}
+	if e.count(`SELECT COUNT(*) FROM outbox WHERE sent_at = 0`) == 0 {
+		t.Errorf("every notification was sent although the sender failed a third of its sends")
 	}
 	sender.SetFaults(sms.Faults{})
-	for {
-		n, err := e.svc.DeliverNotifications(ctx, 500)
-		must(t, err)
-		if n == 0 {
-			break
-		}
+	for range 10 {
+		sweep("deliver_notifications")
 	}
 	outbox, inbox := e.count(`SELECT COUNT(*) FROM outbox`), e.count(`SELECT COUNT(*) FROM notifications`)
 	sent, unsent := e.count(`SELECT COUNT(*) FROM sandbox_sms`), e.count(`SELECT COUNT(*) FROM outbox WHERE sent_at = 0`)
