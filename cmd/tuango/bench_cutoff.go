@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	lines := fs.Int("lines", 1_000_000, "order lines to cut off")
 	db := fs.String("db", "", "postgres://... to run on PostgreSQL (a fresh database); default a fresh SQLite in a temporary folder")
 	buyers := fs.Int("buyers", 8, "customers of the other city ordering at once during the cutoff")
+	chunk := fs.Int("chunk", tuango.DefaultCutoffChunk, "paid orders the cutoff confirms per transaction")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the cutoff's run to this file")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -51,7 +54,7 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	store := d.Store()
 	start := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 in both cities
 	clock := tuango.NewManualClock(start)
-	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{}, nil)
+	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{CutoffChunk: *chunk}, nil)
 	defer svc.Close()
 
 	const date = "2026-11-26"
@@ -82,16 +85,20 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 			}
 		}
 	}()
-	for i, buyer := range other.buyers {
+	for i := range *buyers {
 		wg.Add(1)
 		go func() { // the other city's customers order, one after the other
 			defer wg.Done()
+			// Each goroutine is a queue of customers, each ordering up to
+			// their limit per deal before the next one's turn.
+			pool := other.buyers[i*buyerPool : (i+1)*buyerPool]
 			for n := 0; ; n++ {
 				select {
 				case <-done:
 					return
 				default:
 				}
+				buyer := pool[n/tuango.MaxQuantity%buyerPool]
 				t0 := time.Now()
 				_, err := svc.PlaceOrder(ctx, buyer, tuango.PlaceOrderRequest{PickupPointID: other.point, Items: []tuango.OrderItem{{DealID: other.deal, Quantity: 1}},
 					Idem: &tuango.Idempotency{Scope: buyer.UserID, Key: fmt.Sprintf("bench-%d-%d", i, n), Fingerprint: "bench"}})
@@ -106,16 +113,29 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 			}
 		}()
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	last := time.Now()
-	progress := func(moved int) {
+	progress := func(moved, total int) {
 		if time.Since(last) > 2*time.Second {
-			fmt.Fprintf(stderr, "bench cutoff: %d orders moved, %s\n", moved, time.Since(t0).Round(time.Millisecond))
+			fmt.Fprintf(stderr, "bench cutoff: %d of %d orders moved, %s\n", moved, total, time.Since(t0).Round(time.Millisecond))
 			last = time.Now()
 		}
 	}
 	c, err := svc.RunCutoff(ctx, cut, date, "bench", progress)
 	took := time.Since(t0)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	close(done)
 	wg.Wait()
 	if err != nil {
@@ -134,6 +154,10 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 		len(latencies), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
 	return nil
 }
+
+// buyerPool is how many customers of the other city each ordering
+// goroutine takes turns with, so that none reaches its limit per deal.
+const buyerPool = 64
 
 type otherCity struct {
 	point, deal string
@@ -220,8 +244,8 @@ func fillCutoffBench(ctx context.Context, store tuango.Store, clock tuango.Clock
 	if err := deal(other.deal, "cty_other", oprd.ID, tuango.MaxStock); err != nil {
 		return "", other, err
 	}
-	for i := range buyers {
-		b := &tuango.User{ID: fmt.Sprintf("usr_other_%d", i), Phone: fmt.Sprintf("1380001%04d", i), Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
+	for i := range buyers * buyerPool {
+		b := &tuango.User{ID: fmt.Sprintf("usr_other_%d", i), Phone: fmt.Sprintf("138%08d", 10000+i), Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
 		if err := store.CreateUser(ctx, b); err != nil {
 			return "", other, err
 		}

@@ -16,9 +16,17 @@ func scanMessage(sc scanner, m *tuango.Message) error {
 
 // AddOutbox writes a message to the outbox.
 func (s *Store) AddOutbox(ctx context.Context, m *tuango.Message) error {
-	_, err := s.exec(ctx, `INSERT INTO outbox (id, user_id, order_id, kind, text, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, micros(m.CreatedAt))
-	return wrap(err, "add message %s to the outbox", m.ID)
+	return s.AddOutboxMessages(ctx, []*tuango.Message{m})
+}
+
+// AddOutboxMessages writes messages to the outbox in multi-row inserts.
+func (s *Store) AddOutboxMessages(ctx context.Context, ms []*tuango.Message) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, micros(m.CreatedAt)}
+	}
+	err := s.insertRows(ctx, `INSERT INTO outbox (id, user_id, order_id, kind, text, created_at)`, "", 6, rows)
+	return wrap(err, "add %d messages to the outbox", len(ms))
 }
 
 // FindUnsentMessages returns unsent outbox messages, oldest first.

@@ -54,11 +54,32 @@ func (s *Service) SetSender(snd Sender) { s.sender = snd }
 
 // notify writes a message to the outbox in tx.
 func (s *Service) notify(ctx context.Context, tx Store, userID, orderID string, kind NotificationKind, now time.Time, format string, args ...any) error {
-	if userID == "" {
+	return s.notifyMany(ctx, tx, now, []note{{userID, orderID, kind, format, args}})
+}
+
+// note is one message for notifyMany: to whom, about which order, of
+// what kind, and its text.
+type note struct {
+	userID, orderID string
+	kind            NotificationKind
+	format          string
+	args            []any
+}
+
+// notifyMany writes many messages to the outbox in tx, in few statements;
+// a note to nobody is skipped.
+func (s *Service) notifyMany(ctx context.Context, tx Store, now time.Time, notes []note) error {
+	ms := make([]*Message, 0, len(notes))
+	for _, n := range notes {
+		if n.userID == "" {
+			continue
+		}
+		ms = append(ms, &Message{ID: s.newID("msg"), UserID: n.userID, OrderID: n.orderID, Kind: n.kind, Text: fmt.Sprintf(n.format, n.args...), CreatedAt: now})
+	}
+	if len(ms) == 0 {
 		return nil
 	}
-	m := &Message{ID: s.newID("msg"), UserID: userID, OrderID: orderID, Kind: kind, Text: fmt.Sprintf(format, args...), CreatedAt: now}
-	return tx.AddOutbox(ctx, m)
+	return tx.AddOutboxMessages(ctx, ms)
 }
 
 // yuan writes an amount of fen as yuan for people.
