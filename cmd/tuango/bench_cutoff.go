@@ -53,7 +53,9 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	defer d.Close()
 	store := d.Store()
 	start := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 in both cities
-	clock := tuango.NewManualClock(start)
+	// A wall clock set back to the bench's day: it runs, as a real node's
+	// does, so that the cutoff sizes its chunks by how long they take.
+	clock := benchClock{offset: start.Sub(time.Now())}
 	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{CutoffChunk: *chunk}, nil)
 	defer svc.Close()
 
@@ -125,7 +127,14 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	}
 	t0 := time.Now()
 	last := time.Now()
+	// Each chunk's time, from the end of the one before (its read and its
+	// transaction), and its size: what the other city's orders wait behind.
+	var chunkTimes []time.Duration
+	var chunkSizes []int
+	prevAt, prevMoved := time.Now(), 0
 	progress := func(moved, total int) {
+		chunkTimes, chunkSizes = append(chunkTimes, time.Since(prevAt)), append(chunkSizes, moved-prevMoved)
+		prevAt, prevMoved = time.Now(), moved
 		if time.Since(last) > 2*time.Second {
 			fmt.Fprintf(stderr, "bench cutoff: %d of %d orders moved, %s\n", moved, total, time.Since(t0).Round(time.Millisecond))
 			last = time.Now()
@@ -141,23 +150,35 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
+	pct := func(ds []time.Duration) func(p float64) time.Duration {
+		slices.Sort(ds)
+		return func(p float64) time.Duration {
+			if len(ds) == 0 {
+				return 0
+			}
+			return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
 		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
 	}
+	lat, per := pct(latencies), pct(chunkTimes)
+	slices.Sort(chunkSizes)
 	fmt.Fprintf(stdout, "bench cutoff on %s: %d order lines in %d orders cut off in %s (%.0f lines/s); peak heap %d MiB\n",
 		d.Engine(), c.ConfirmedUnits, c.ConfirmedOrders, took.Round(time.Millisecond), float64(*lines)/took.Seconds(), peak.Load()>>20)
-	fmt.Fprintf(stdout, "  the other city's orders meanwhile: %d, p50 %s, p99 %s, max %s\n",
-		len(latencies), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	fmt.Fprintf(stdout, "  the other city's orders meanwhile: %d, p50 %s, p99 %s, max %s\n", len(latencies), lat(0.50), lat(0.99), lat(1))
+	if n := len(chunkSizes); n > 0 {
+		fmt.Fprintf(stdout, "  chunks: %d, orders per chunk min %d / median %d / max %d, time per chunk p50 %s, p99 %s, max %s\n",
+			n, chunkSizes[0], chunkSizes[n/2], chunkSizes[n-1], per(0.50), per(0.99), per(1))
+	}
 	return nil
 }
 
 // buyerPool is how many customers of the other city each ordering
 // goroutine takes turns with, so that none reaches its limit per deal.
 const buyerPool = 64
+
+// benchClock is the wall clock shifted by offset.
+type benchClock struct{ offset time.Duration }
+
+func (c benchClock) Now() time.Time { return tuango.Truncate(time.Now().Add(c.offset)) }
 
 type otherCity struct {
 	point, deal string
