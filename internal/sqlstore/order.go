@@ -207,10 +207,15 @@ func (s *Store) UpdateOrderStatuses(ctx context.Context, ids []string, from, to 
 		})
 		return moved, err
 	}
+	// The guard is an expression (status || ''), not a column: SQLite's
+	// planner, without statistics, otherwise takes 128 ids for more rows
+	// than one status and walks every order in that status through
+	// orders_status_expiry — each statement of a large cutoff then read
+	// all the day's paid orders. By id, each order is one lookup.
 	var moved []string
 	err := inChunks(ids, func(marks string, args []any) error {
 		got, err := queryAll(s, ctx, func(sc scanner, id *string) error { return sc.Scan(id) },
-			`UPDATE orders SET status = ?, `+col+` = ? WHERE id IN (`+marks+`) AND status = ? RETURNING id`,
+			`UPDATE orders SET status = ?, `+col+` = ? WHERE id IN (`+marks+`) AND status || '' = ? RETURNING id`,
 			append(append([]any{string(to), micros(at)}, args...), string(from))...)
 		moved = append(moved, got...)
 		return err
