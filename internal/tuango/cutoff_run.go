@@ -189,8 +189,9 @@ func (s *Service) expireForCutoff(ctx context.Context, cityID, date string, done
 // confirmForCutoff confirms a city's paid orders for a date,
 // Config.CutoffChunk to a transaction of a few set-based statements: the
 // guarded status update, the timeline's events, the customers'
-// notifications and the cutoff's progress. The orders are read page after page by key; once
-// the walk ends, one more read from the start makes sure none is left.
+// notifications and the cutoff's progress. The orders are read page
+// after page by key; once the walk ends, one more read from the start
+// makes sure none is left.
 func (s *Service) confirmForCutoff(ctx context.Context, cityID, date string, done func(int)) error {
 	var after *Order
 	for {
