@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	lines := fs.Int("lines", 1_000_000, "order lines to cut off")
 	db := fs.String("db", "", "postgres://... to run on PostgreSQL (a fresh database); default a fresh SQLite in a temporary folder")
 	buyers := fs.Int("buyers", 8, "customers of the other city ordering at once during the cutoff")
+	chunk := fs.Int("chunk", tuango.DefaultCutoffChunk, "paid orders the cutoff confirms per transaction")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the cutoff's run to this file")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -50,8 +53,10 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 	defer d.Close()
 	store := d.Store()
 	start := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 in both cities
-	clock := tuango.NewManualClock(start)
-	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{}, nil)
+	// A wall clock set back to the bench's day: it runs, as a real node's
+	// does, so that the cutoff sizes its chunks by how long they take.
+	clock := benchClock{offset: start.Sub(time.Now())}
+	svc := tuango.NewService(store, clock, nil, nil, nil, tuango.Config{CutoffChunk: *chunk}, nil)
 	defer svc.Close()
 
 	const date = "2026-11-26"
@@ -82,16 +87,20 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 			}
 		}
 	}()
-	for i, buyer := range other.buyers {
+	for i := range *buyers {
 		wg.Add(1)
 		go func() { // the other city's customers order, one after the other
 			defer wg.Done()
+			// Each goroutine is a queue of customers, each ordering up to
+			// their limit per deal before the next one's turn.
+			pool := other.buyers[i*buyerPool : (i+1)*buyerPool]
 			for n := 0; ; n++ {
 				select {
 				case <-done:
 					return
 				default:
 				}
+				buyer := pool[n/tuango.MaxQuantity%buyerPool]
 				t0 := time.Now()
 				_, err := svc.PlaceOrder(ctx, buyer, tuango.PlaceOrderRequest{PickupPointID: other.point, Items: []tuango.OrderItem{{DealID: other.deal, Quantity: 1}},
 					Idem: &tuango.Idempotency{Scope: buyer.UserID, Key: fmt.Sprintf("bench-%d-%d", i, n), Fingerprint: "bench"}})
@@ -106,34 +115,70 @@ func runBenchCutoff(ctx context.Context, args []string, getenv func(string) stri
 			}
 		}()
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	last := time.Now()
-	progress := func(moved int) {
+	// Each chunk's time, from the end of the one before (its read and its
+	// transaction), and its size: what the other city's orders wait behind.
+	var chunkTimes []time.Duration
+	var chunkSizes []int
+	prevAt, prevMoved := time.Now(), 0
+	progress := func(moved, total int) {
+		chunkTimes, chunkSizes = append(chunkTimes, time.Since(prevAt)), append(chunkSizes, moved-prevMoved)
+		prevAt, prevMoved = time.Now(), moved
 		if time.Since(last) > 2*time.Second {
-			fmt.Fprintf(stderr, "bench cutoff: %d orders moved, %s\n", moved, time.Since(t0).Round(time.Millisecond))
+			fmt.Fprintf(stderr, "bench cutoff: %d of %d orders moved, %s\n", moved, total, time.Since(t0).Round(time.Millisecond))
 			last = time.Now()
 		}
 	}
 	c, err := svc.RunCutoff(ctx, cut, date, "bench", progress)
 	took := time.Since(t0)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	close(done)
 	wg.Wait()
 	if err != nil {
 		return err
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
+	pct := func(ds []time.Duration) func(p float64) time.Duration {
+		slices.Sort(ds)
+		return func(p float64) time.Duration {
+			if len(ds) == 0 {
+				return 0
+			}
+			return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
 		}
-		return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))]
 	}
+	lat, per := pct(latencies), pct(chunkTimes)
+	slices.Sort(chunkSizes)
 	fmt.Fprintf(stdout, "bench cutoff on %s: %d order lines in %d orders cut off in %s (%.0f lines/s); peak heap %d MiB\n",
 		d.Engine(), c.ConfirmedUnits, c.ConfirmedOrders, took.Round(time.Millisecond), float64(*lines)/took.Seconds(), peak.Load()>>20)
-	fmt.Fprintf(stdout, "  the other city's orders meanwhile: %d, p50 %s, p99 %s, max %s\n",
-		len(latencies), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	fmt.Fprintf(stdout, "  the other city's orders meanwhile: %d, p50 %s, p99 %s, max %s\n", len(latencies), lat(0.50), lat(0.99), lat(1))
+	if n := len(chunkSizes); n > 0 {
+		fmt.Fprintf(stdout, "  chunks: %d, orders per chunk min %d / median %d / max %d, time per chunk p50 %s, p99 %s, max %s\n",
+			n, chunkSizes[0], chunkSizes[n/2], chunkSizes[n-1], per(0.50), per(0.99), per(1))
+	}
 	return nil
 }
+
+// buyerPool is how many customers of the other city each ordering
+// goroutine takes turns with, so that none reaches its limit per deal.
+const buyerPool = 64
+
+// benchClock is the wall clock shifted by offset.
+type benchClock struct{ offset time.Duration }
+
+func (c benchClock) Now() time.Time { return tuango.Truncate(time.Now().Add(c.offset)) }
 
 type otherCity struct {
 	point, deal string
@@ -220,8 +265,8 @@ func fillCutoffBench(ctx context.Context, store tuango.Store, clock tuango.Clock
 	if err := deal(other.deal, "cty_other", oprd.ID, tuango.MaxStock); err != nil {
 		return "", other, err
 	}
-	for i := range buyers {
-		b := &tuango.User{ID: fmt.Sprintf("usr_other_%d", i), Phone: fmt.Sprintf("1380001%04d", i), Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
+	for i := range buyers * buyerPool {
+		b := &tuango.User{ID: fmt.Sprintf("usr_other_%d", i), Phone: fmt.Sprintf("138%08d", 10000+i), Name: "顾客", Role: tuango.RoleCustomer, PasswordHash: "x", CreatedAt: now}
 		if err := store.CreateUser(ctx, b); err != nil {
 			return "", other, err
 		}

@@ -35,7 +35,9 @@ func runCutoff(ctx context.Context, args []string, getenv func(string) string, s
 	defer db.Close()
 	svc := tuango.NewService(db.Store(), tuango.SystemClock{}, nil, nil, nil, tuango.Config{BatchMax: 1}, nil)
 	defer svc.Close()
-	progress := func(moved int) { fmt.Fprintf(stderr, "cutoff %s %s: %d orders moved\n", *city, *date, moved) }
+	progress := func(moved, total int) {
+		fmt.Fprintf(stderr, "cutoff %s %s: %d of %d orders moved\n", *city, *date, moved, total)
+	}
 	c, err := svc.RunCutoff(ctx, *city, *date, "cli", progress)
 	if err != nil {
 		return err

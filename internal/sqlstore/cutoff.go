@@ -22,8 +22,9 @@ func (s *Store) FindCutoff(ctx context.Context, cityID, date string) (*tuango.Cu
 	var c tuango.CutoffRun
 	var started, finished int64
 	err := s.queryRow(ctx, `SELECT city_id, delivery_date, started_at, started_by, early, finished_at,
-		confirmed_orders, cancelled_orders, purchase_orders, confirmed_units FROM cutoffs WHERE city_id = ? AND delivery_date = ?`, cityID, date).
-		Scan(&c.CityID, &c.DeliveryDate, &started, &c.StartedBy, &c.Early, &finished, &c.ConfirmedOrders, &c.CancelledOrders, &c.PurchaseOrders, &c.ConfirmedUnits)
+		confirmed_orders, cancelled_orders, purchase_orders, confirmed_units, moved_orders, total_orders FROM cutoffs WHERE city_id = ? AND delivery_date = ?`, cityID, date).
+		Scan(&c.CityID, &c.DeliveryDate, &started, &c.StartedBy, &c.Early, &finished, &c.ConfirmedOrders, &c.CancelledOrders, &c.PurchaseOrders, &c.ConfirmedUnits,
+			&c.MovedOrders, &c.TotalOrders)
 	if err != nil {
 		return nil, wrap(notFound(err), "find cutoff of %s for %s", cityID, date)
 	}
@@ -37,6 +38,19 @@ func (s *Store) FinishCutoff(ctx context.Context, c *tuango.CutoffRun) (bool, er
 		WHERE city_id = ? AND delivery_date = ? AND finished_at = 0`,
 		micros(c.FinishedAt), c.ConfirmedOrders, c.CancelledOrders, c.PurchaseOrders, c.ConfirmedUnits, c.CityID, c.DeliveryDate)
 	return ok, wrap(err, "finish cutoff of %s for %s", c.CityID, c.DeliveryDate)
+}
+
+// SetCutoffTotal sets a running cutoff's total to its moved orders plus
+// toMove.
+func (s *Store) SetCutoffTotal(ctx context.Context, cityID, date string, toMove int) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE cutoffs SET total_orders = moved_orders + ? WHERE city_id = ? AND delivery_date = ? AND finished_at = 0`, toMove, cityID, date)
+	return ok, wrap(err, "set the total of cutoff of %s for %s", cityID, date)
+}
+
+// AddCutoffMoved counts more orders moved by a running cutoff.
+func (s *Store) AddCutoffMoved(ctx context.Context, cityID, date string, n int) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE cutoffs SET moved_orders = moved_orders + ? WHERE city_id = ? AND delivery_date = ? AND finished_at = 0`, n, cityID, date)
+	return ok, wrap(err, "count orders moved by cutoff of %s for %s", cityID, date)
 }
 
 // FindUncutDates returns the delivery dates of a city's deals without a

@@ -97,6 +97,12 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 		c := micros(f.After.CreatedAt)
 		where, args = append(where, "(created_at < ? OR (created_at = ? AND id > ?))"), append(args, c, c, f.After.ID)
 	}
+	if f.DayAfter != nil {
+		// The range on created_at keeps to the day's index; the rest only
+		// sorts out orders placed in the same microsecond.
+		c := micros(f.DayAfter.CreatedAt)
+		where, args = append(where, "created_at >= ? AND (created_at > ? OR id > ?)"), append(args, c, c, f.DayAfter.ID)
+	}
 	if f.Unreminded {
 		where = append(where, "reminded_at = 0")
 	}
@@ -114,7 +120,7 @@ func (s *Store) FindOrders(ctx context.Context, f tuango.OrderFilter) ([]tuango.
 		args = append(args, f.Limit)
 	}
 	orders, err := queryAll(s, ctx, scanOrder, q, args...)
-	if err != nil || len(orders) == 0 {
+	if err != nil || len(orders) == 0 || f.WithoutLines {
 		return orders, err
 	}
 	ids := make([]string, len(orders))
@@ -173,9 +179,73 @@ func anyRefunded(o *tuango.Order) bool {
 
 // AddOrderEvent records a move in an order's timeline.
 func (s *Store) AddOrderEvent(ctx context.Context, e *tuango.OrderEvent) error {
-	_, err := s.exec(ctx, `INSERT INTO order_events (order_id, status, at, mover, actor_id, place, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.OrderID, string(e.Status), micros(e.At), string(e.Mover), e.ActorID, e.Place, e.Reason)
-	return wrap(err, "add event %s of order %s", e.Status, e.OrderID)
+	return s.AddOrderEvents(ctx, []tuango.OrderEvent{*e})
+}
+
+// AddOrderEvents records many moves in multi-row inserts.
+func (s *Store) AddOrderEvents(ctx context.Context, es []tuango.OrderEvent) error {
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		rows[i] = []any{e.OrderID, string(e.Status), micros(e.At), string(e.Mover), e.ActorID, e.Place, e.Reason}
+	}
+	err := s.insertRows(ctx, `INSERT INTO order_events (order_id, status, at, mover, actor_id, place, reason)`, "", 7, rows)
+	return wrap(err, "add %d order events", len(es))
+}
+
+// stampColumns are the columns that moves recording only their time
+// write, by the status they move to.
+var stampColumns = map[tuango.OrderStatus]string{
+	tuango.OrderConfirmed: "confirmed_at",
+	tuango.OrderShipped:   "shipped_at",
+	tuango.OrderArrived:   "arrived_at",
+	tuango.OrderPickedUp:  "picked_up_at",
+	tuango.OrderUnclaimed: "unclaimed_at",
+}
+
+// UpdateOrderStatuses moves orders still in status from, in guarded
+// updates of up to 128 ids, each returning the ids it moved.
+func (s *Store) UpdateOrderStatuses(ctx context.Context, ids []string, from, to tuango.OrderStatus, at time.Time) ([]string, error) {
+	col, ok := stampColumns[to]
+	if !ok {
+		return nil, tuango.Errorf(tuango.CodeInternal, "sqlstore: a move to %s records more than its time; move each order by itself", to)
+	}
+	if s.tx == nil { // RETURNING reads from the writer: run in a transaction
+		var moved []string
+		err := s.InTx(ctx, func(tx tuango.Store) error {
+			var err error
+			moved, err = tx.UpdateOrderStatuses(ctx, ids, from, to, at)
+			return err
+		})
+		return moved, err
+	}
+	// The guard is an expression (status || ''), not a column: SQLite's
+	// planner, without statistics, otherwise takes 128 ids for more rows
+	// than one status and walks every order in that status through
+	// orders_status_expiry — each statement of a large cutoff then read
+	// all the day's paid orders. By id, each order is one lookup.
+	var moved []string
+	err := inChunks(ids, func(marks string, args []any) error {
+		got, err := queryAll(s, ctx, func(sc scanner, id *string) error { return sc.Scan(id) },
+			`UPDATE orders SET status = ?, `+col+` = ? WHERE id IN (`+marks+`) AND status || '' = ? RETURNING id`,
+			append(append([]any{string(to), micros(at)}, args...), string(from))...)
+		moved = append(moved, got...)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "move %d orders from %s to %s", len(ids), from, to)
+	}
+	return moved, nil
+}
+
+// CountDeliveryOrders counts a city's orders for a date in some statuses.
+func (s *Store) CountDeliveryOrders(ctx context.Context, cityID, date string, statuses []tuango.OrderStatus) (int, error) {
+	args := []any{cityID, date}
+	for _, st := range statuses {
+		args = append(args, string(st))
+	}
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM orders WHERE city_id = ? AND delivery_date = ? AND status IN (`+placeholders(len(statuses))+`)`, args...).Scan(&n)
+	return n, wrap(err, "count orders of city %s for %s", cityID, date)
 }
 
 // FindOrderEvents returns an order's timeline, oldest first.

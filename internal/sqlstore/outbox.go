@@ -39,12 +39,21 @@ func messageParams(m *tuango.Message) (string, error) {
 
 // AddOutbox writes a message to the outbox.
 func (s *Store) AddOutbox(ctx context.Context, m *tuango.Message) error {
-	params, err := messageParams(m)
-	if err == nil {
-		_, err = s.exec(ctx, `INSERT INTO outbox (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, params, micros(m.CreatedAt))
+	return s.AddOutboxMessages(ctx, []*tuango.Message{m})
+}
+
+// AddOutboxMessages writes messages to the outbox in multi-row inserts.
+func (s *Store) AddOutboxMessages(ctx context.Context, ms []*tuango.Message) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		params, err := messageParams(m)
+		if err != nil {
+			return wrap(err, "add message %s to the outbox", m.ID)
+		}
+		rows[i] = []any{m.ID, m.UserID, m.OrderID, string(m.Kind), m.Text, params, micros(m.CreatedAt)}
 	}
-	return wrap(err, "add message %s to the outbox", m.ID)
+	err := s.insertRows(ctx, `INSERT INTO outbox (`+messageColumns+`)`, "", 7, rows)
+	return wrap(err, "add %d messages to the outbox", len(ms))
 }
 
 // FindUnsentMessages returns unsent outbox messages, oldest first.

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"OrderStats", testOrderStats},
 		{"Payment", testPayment},
 		{"Delivery", testDelivery},
+		{"CutoffBatch", testCutoffBatch},
 		{"Outbox", testOutbox},
 		{"Closure", testClosure},
 		{"Coupon", testCoupon},

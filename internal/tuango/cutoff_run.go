@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -19,6 +20,10 @@ type CutoffRun struct {
 	CancelledOrders int
 	PurchaseOrders  int
 	ConfirmedUnits  int
+	// While it runs: the orders it moved so far and the total it set out
+	// to move (counted when it started, or resumed).
+	MovedOrders int
+	TotalOrders int
 }
 
 // DeliveryUnits is what a city's orders for a date hold: units per pickup
@@ -36,10 +41,17 @@ type PointDealUnits struct {
 	Quantity      int
 }
 
-// CutoffChunk is how many orders one cutoff transaction moves: on SQLite
-// every write goes through the one writer, and small transactions let
-// another city's orders in between.
-const CutoffChunk = 200
+// DefaultCutoffChunk is how many paid orders one cutoff transaction
+// confirms, in a few set-based statements (Config.CutoffChunk);
+// ExpireChunk is how many unpaid orders one expires, each by itself (a
+// cancellation gives stock back, and more).
+// On SQLite every write goes through the one writer: a chunk's
+// transaction is kept short so that another city's orders get in between
+// (see docs/benchmarks.md for how they were chosen).
+const (
+	DefaultCutoffChunk = 1000
+	ExpireChunk        = 200
+)
 
 // WorkerID is who the background worker is in records of who did what.
 const WorkerID = "worker"
@@ -53,7 +65,8 @@ func (s *Service) Cutoff(ctx context.Context, a Actor, cityID, date string) (*Cu
 	return s.RunCutoff(ctx, cityID, date, a.UserID, nil)
 }
 
-// GetCutoff returns a finished cutoff's summary, or not_found.
+// GetCutoff returns a finished cutoff's summary, or not_found: before the
+// cutoff started, and while it runs (then saying how far it is).
 func (s *Service) GetCutoff(ctx context.Context, a Actor, cityID, date string) (*CutoffRun, error) {
 	if err := a.RequireStaff(); err != nil {
 		return nil, err
@@ -63,20 +76,25 @@ func (s *Service) GetCutoff(ctx context.Context, a Actor, cityID, date string) (
 		return nil, err
 	}
 	if c.FinishedAt.IsZero() {
-		return nil, Errorf(CodeNotFound, "the cutoff of %s for %s is still running", cityID, date)
+		return nil, Errorf(CodeNotFound, "the cutoff of %s for %s is still running: %d of %d orders moved", cityID, date, c.MovedOrders, c.TotalOrders)
 	}
 	return c, nil
 }
+
+// cutoffStatuses are the statuses a cutoff moves orders out of.
+var cutoffStatuses = []OrderStatus{OrderPendingPayment, OrderPaid}
 
 // RunCutoff runs a city's cutoff for a delivery date, by who (a user id, or
 // WorkerID): the sale of every deal of the city and date ends now (an early
 // close, recorded, if the city's cutoff time has not come), every unpaid
 // order for that date expires and gives its stock back, and every paid one
-// is confirmed, in chunks of CutoffChunk orders; progress, if not nil, is
-// told how many orders were moved so far. It is idempotent: a finished
-// cutoff's summary is returned as it was stored, and a cutoff interrupted
-// half way finishes where it stopped.
-func (s *Service) RunCutoff(ctx context.Context, cityID, date, who string, progress func(moved int)) (*CutoffRun, error) {
+// is confirmed, in chunks (ExpireChunk, Config.CutoffChunk), each chunk's
+// transaction counting its moves on the cutoff's row so that any node can
+// show the progress; progress, if not nil, is told after each chunk how
+// many orders were moved so far and how many there are to move. It is
+// idempotent: a finished cutoff's summary is returned as it was stored,
+// and a cutoff interrupted half way finishes where it stopped.
+func (s *Service) RunCutoff(ctx context.Context, cityID, date, who string, progress func(moved, total int)) (*CutoffRun, error) {
 	if err := checkID("city_id", cityID); err != nil {
 		return nil, err
 	}
@@ -96,59 +114,129 @@ func (s *Service) RunCutoff(ctx context.Context, cityID, date, who string, progr
 	if err := s.closeSale(ctx, city, date, who, due); err != nil {
 		return nil, err
 	}
-	moved := 0
-	step := func(status OrderStatus, move func(tx Store, o *Order, now time.Time) error) error {
-		for {
-			orders, err := s.store.FindOrders(ctx, OrderFilter{CityID: cityID, DeliveryDate: date, Status: status, Limit: CutoffChunk})
-			if err != nil || len(orders) == 0 {
-				return err
-			}
-			var deals []string
-			for i := range orders {
-				deals = append(deals, orders[i].dealIDs()...)
-			}
-			err = s.store.InTx(ctx, func(tx Store) error {
-				if err := tx.Lock(ctx, EntityDeal, deals...); err != nil {
-					return err
-				}
-				now := s.clock.Now()
-				for i := range orders {
-					if err := move(tx, &orders[i], now); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			moved += len(orders)
-			if progress != nil {
-				progress(moved)
-			}
+	// The total to move: what is left now, plus what an interrupted run
+	// of this cutoff moved before.
+	left, err := s.store.CountDeliveryOrders(ctx, cityID, date, cutoffStatuses)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.SetCutoffTotal(ctx, cityID, date, left); err != nil {
+		return nil, err
+	}
+	c, err := s.store.FindCutoff(ctx, cityID, date)
+	if err != nil {
+		return nil, err
+	}
+	moved, total := c.MovedOrders, c.TotalOrders
+	chunkDone := func(n int) {
+		moved += n
+		if progress != nil {
+			progress(moved, total)
 		}
 	}
 	// Unpaid first: an order paid meanwhile is left for the second step,
 	// which starts only once no order of the date is unpaid (the sale is
-	// closed, so none is placed any more).
-	expire := func(tx Store, o *Order, now time.Time) error {
-		_, err := s.cancel(ctx, tx, o, byWorker(cityID), CancelExpired, now)
-		return err
-	}
-	confirm := func(tx Store, o *Order, now time.Time) error {
-		ok, err := moveOrder(ctx, tx, o, OrderConfirmed, byWorker(cityID), now, "")
-		if err != nil || !ok {
-			return err
-		}
-		return s.notify(ctx, tx, o.UserID, o.ID, NotifyConfirmed, now, NotifyParams{Date: date})
-	}
-	if err := step(OrderPendingPayment, expire); err != nil {
+	// closed, so none is placed any more) and so sees every paid order.
+	if err := s.expireForCutoff(ctx, cityID, date, chunkDone); err != nil {
 		return nil, err
 	}
-	if err := step(OrderPaid, confirm); err != nil {
+	if err := s.confirmForCutoff(ctx, cityID, date, chunkDone); err != nil {
 		return nil, err
 	}
 	return s.finishCutoff(ctx, cityID, date)
+}
+
+// expireForCutoff cancels a city's unpaid orders for a date, each through
+// the one cancellation (s.cancel), ExpireChunk to a transaction, and
+// tells done how many each chunk cancelled.
+func (s *Service) expireForCutoff(ctx context.Context, cityID, date string, done func(int)) error {
+	for {
+		orders, err := s.store.FindOrders(ctx, OrderFilter{CityID: cityID, DeliveryDate: date, Status: OrderPendingPayment, Limit: ExpireChunk})
+		if err != nil || len(orders) == 0 {
+			return err
+		}
+		var deals []string
+		for i := range orders {
+			deals = append(deals, orders[i].dealIDs()...)
+		}
+		n := 0
+		err = s.store.InTx(ctx, func(tx Store) error {
+			n = 0 // the transaction may run again after a deadlock
+			if err := tx.Lock(ctx, EntityDeal, deals...); err != nil {
+				return err
+			}
+			now := s.clock.Now()
+			for i := range orders {
+				o := orders[i] // a copy: a transaction run again starts afresh
+				ok, err := s.cancel(ctx, tx, &o, byWorker(cityID), CancelExpired, now)
+				if err != nil {
+					return err
+				}
+				if ok {
+					n++
+				}
+			}
+			_, err := tx.AddCutoffMoved(ctx, cityID, date, n)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		done(n)
+	}
+}
+
+// confirmForCutoff confirms a city's paid orders for a date,
+// Config.CutoffChunk to a transaction of a few set-based statements: the
+// guarded status update, the timeline's events, the customers'
+// notifications and the cutoff's progress. The orders are read page
+// after page by key; once the walk ends, one more read from the start
+// makes sure none is left.
+func (s *Service) confirmForCutoff(ctx context.Context, cityID, date string, done func(int)) error {
+	var after *Order
+	for {
+		orders, err := s.store.FindOrders(ctx, OrderFilter{CityID: cityID, DeliveryDate: date, Status: OrderPaid, DayAfter: after, WithoutLines: true, Limit: s.cfg.CutoffChunk})
+		if err != nil {
+			return err
+		}
+		if len(orders) == 0 {
+			if after == nil {
+				return nil
+			}
+			after = nil
+			continue
+		}
+		last := orders[len(orders)-1]
+		after = &last
+		n := 0
+		err = s.store.InTx(ctx, func(tx Store) error {
+			now := s.clock.Now()
+			batch := slices.Clone(orders) // a transaction run again starts afresh
+			moved, err := moveOrders(ctx, tx, batch, OrderPaid, OrderConfirmed, byWorker(cityID), now)
+			if err != nil {
+				return err
+			}
+			notes := make([]*Message, len(moved))
+			for i, o := range moved {
+				notes[i] = s.confirmedNote(o, date, now)
+			}
+			if err := s.notifyMany(ctx, tx, notes); err != nil {
+				return err
+			}
+			n = len(moved)
+			_, err = tx.AddCutoffMoved(ctx, cityID, date, n)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		done(n)
+	}
+}
+
+// confirmedNote tells an order's customer that the cutoff confirmed it.
+func (s *Service) confirmedNote(o *Order, date string, now time.Time) *Message {
+	return s.message(o.UserID, o.ID, NotifyConfirmed, NotifyParams{Date: date}, now)
 }
 
 // closeSale records the cutoff's start, once, and ends the sale of every
@@ -197,37 +285,30 @@ func (s *Service) closeSale(ctx context.Context, city *City, date, who string, d
 }
 
 // finishCutoff counts what the cutoff left and stores it as the summary,
-// once: a second run reads the first one's.
+// once: a second run reads the first one's. The counting reads outside a
+// transaction, so that on SQLite the one writer is not held while a large
+// day's lines are summed: once every order of the date is confirmed or
+// cancelled (the sale closed), what the lists count no longer changes.
 func (s *Service) finishCutoff(ctx context.Context, cityID, date string) (*CutoffRun, error) {
-	var c *CutoffRun
-	err := s.store.InTx(ctx, func(tx Store) error {
-		var err error
-		if c, err = tx.FindCutoff(ctx, cityID, date); err != nil {
-			return err
-		}
-		if !c.FinishedAt.IsZero() {
-			return nil
-		}
-		lists, err := s.dayLists(ctx, tx, cityID, date)
-		if err != nil {
-			return err
-		}
-		cancelled, err := tx.SumDeliveryUnits(ctx, cityID, date, []OrderStatus{OrderCancelled})
-		if err != nil {
-			return err
-		}
-		c.FinishedAt = s.clock.Now()
-		c.ConfirmedOrders, c.ConfirmedUnits, c.PurchaseOrders = lists.orders, lists.units, len(lists.PurchaseOrders)
-		for _, n := range cancelled.Orders {
-			c.CancelledOrders += n
-		}
-		_, err = tx.FinishCutoff(ctx, c)
-		return err
-	})
+	c, err := s.store.FindCutoff(ctx, cityID, date)
+	if err != nil || !c.FinishedAt.IsZero() {
+		return c, err
+	}
+	lists, err := s.dayLists(ctx, s.store, cityID, date)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	cancelled, err := s.store.CountDeliveryOrders(ctx, cityID, date, []OrderStatus{OrderCancelled})
+	if err != nil {
+		return nil, err
+	}
+	c.FinishedAt = s.clock.Now()
+	c.ConfirmedOrders, c.ConfirmedUnits, c.PurchaseOrders = lists.orders, lists.units, len(lists.PurchaseOrders)
+	c.CancelledOrders = cancelled
+	if _, err := s.store.FinishCutoff(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.store.FindCutoff(ctx, cityID, date) // this run's summary, or the one that finished first
 }
 
 // CutoffsDue runs the cutoff of every city and delivery date whose cutoff
@@ -287,7 +368,7 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 		}
 		shippedHere := 0
 		for {
-			orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: pp.ID, DeliveryDate: date, Status: OrderConfirmed, Limit: CutoffChunk})
+			orders, err := s.store.FindOrders(ctx, OrderFilter{PickupPointID: pp.ID, DeliveryDate: date, Status: OrderConfirmed, WithoutLines: true, Limit: s.cfg.CutoffChunk})
 			if err != nil {
 				return n, err
 			}
@@ -297,10 +378,8 @@ func (s *Service) Dispatch(ctx context.Context, a Actor, routeID, date string) (
 			first := shippedHere == 0
 			err = s.store.InTx(ctx, func(tx Store) error {
 				now := s.clock.Now()
-				for i := range orders {
-					if _, err := moveOrder(ctx, tx, &orders[i], OrderShipped, by, now, ""); err != nil {
-						return err
-					}
+				if _, err := moveOrders(ctx, tx, slices.Clone(orders), OrderConfirmed, OrderShipped, by, now); err != nil {
+					return err
 				}
 				if !first {
 					return nil

@@ -101,6 +101,15 @@ func (s *Service) notify(ctx context.Context, tx Store, userID, orderID string, 
 	return tx.AddOutbox(ctx, s.message(userID, orderID, kind, p, now))
 }
 
+// notifyMany writes many messages, each made by message, to the outbox in
+// tx in few statements.
+func (s *Service) notifyMany(ctx context.Context, tx Store, ms []*Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	return tx.AddOutboxMessages(ctx, ms)
+}
+
 // DeliverNotifications delivers unsent outbox messages to the inbox and
 // the sender, oldest first, and reports how many it delivered. A message
 // the sender fails stays in the outbox and is tried again at the next

@@ -234,5 +234,11 @@ type OrderFilter struct {
 	After *Order
 	// Unreminded keeps only orders whose customer was not reminded yet.
 	Unreminded bool
-	Limit      int
+	// DayAfter, with DeliveryDate, continues a day's listing after this
+	// order (by created_at, then id): a long walk over a day's orders
+	// pages by key instead of reading its start again.
+	DayAfter *Order
+	// WithoutLines leaves the orders' lines unread.
+	WithoutLines bool
+	Limit        int
 }

@@ -142,3 +142,71 @@ func (o *Order) lastMoveAt() time.Time {
 	}
 	return last
 }
+
+// moveOrders moves many orders, all in status from, to status to, as
+// moveOrder moves one, in few statements in tx: each is stamped no earlier
+// than its own last move, and an order no longer in status from is left
+// as it is. It returns the orders it moved, changed as moveOrder changes
+// them. Only moves that record nothing but their time can be made this
+// way (the store writes that one column); others go through moveOrder.
+func moveOrders(ctx context.Context, tx Store, orders []Order, from, to OrderStatus, by MoveBy, now time.Time) ([]*Order, error) {
+	if !from.CanMove(to, by.Mover) {
+		return nil, Errorf(CodeInternal, "the order state machine has no move from %s to %s by %s", from, to, by.Mover)
+	}
+	// The orders stamped alike go in one update: all of them, unless some
+	// order's last move was stamped after now by a node whose clock runs
+	// ahead.
+	type stamp struct {
+		at  time.Time
+		ids []string
+	}
+	var stamps []stamp
+	index := map[int64]int{} // by the stamp's UnixNano
+	at := make(map[string]time.Time, len(orders))
+	for i := range orders {
+		o := &orders[i]
+		if o.Status != from {
+			return nil, Errorf(CodeInternal, "order %s is %s, not %s", o.ID, o.Status, from)
+		}
+		t := now
+		if last := o.lastMoveAt(); t.Before(last) {
+			t = last
+		}
+		at[o.ID] = t
+		k, ok := index[t.UnixNano()]
+		if !ok {
+			k = len(stamps)
+			index[t.UnixNano()], stamps = k, append(stamps, stamp{at: t})
+		}
+		stamps[k].ids = append(stamps[k].ids, o.ID)
+	}
+	movedIDs := make(map[string]bool, len(orders))
+	for _, st := range stamps {
+		ids, err := tx.UpdateOrderStatuses(ctx, st.ids, from, to, st.at)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			movedIDs[id] = true
+		}
+	}
+	moved := make([]*Order, 0, len(movedIDs))
+	events := make([]OrderEvent, 0, len(movedIDs))
+	rec := findMove(from, to).record
+	for i := range orders {
+		o := &orders[i]
+		if !movedIDs[o.ID] {
+			continue
+		}
+		t := at[o.ID]
+		ev := OrderEvent{OrderID: o.ID, Status: to, At: t, Mover: by.Mover, ActorID: by.ActorID, Place: by.Place}
+		o.Status = to
+		rec(o, t, "")
+		o.Timeline = append(slices.Clip(o.Timeline), ev)
+		moved, events = append(moved, o), append(events, ev)
+	}
+	if err := tx.AddOrderEvents(ctx, events); err != nil {
+		return nil, err
+	}
+	return moved, nil
+}

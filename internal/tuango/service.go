@@ -22,6 +22,9 @@ type Config struct {
 	// PickupWindow is how long an arrived order waits for its customer
 	// before it becomes unclaimed.
 	PickupWindow time.Duration
+	// CutoffChunk is how many paid orders one cutoff transaction
+	// confirms; 0 is DefaultCutoffChunk.
+	CutoffChunk int
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
@@ -64,6 +67,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	}
 	if cfg.BatchMax == 0 {
 		cfg.BatchMax = DefaultBatchMax
+	}
+	if cfg.CutoffChunk <= 0 {
+		cfg.CutoffChunk = DefaultCutoffChunk
 	}
 	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}}
 	if cfg.BatchMax > 1 {

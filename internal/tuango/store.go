@@ -101,6 +101,19 @@ type Store interface {
 	// AddOrderEvent records a move in an order's timeline; a second event
 	// of one order into one status fails with conflict.
 	AddOrderEvent(ctx context.Context, e *OrderEvent) error
+	// AddOrderEvents records many moves in few statements; if one of them
+	// is a second event of an order into a status, it fails with conflict.
+	AddOrderEvents(ctx context.Context, es []OrderEvent) error
+	// UpdateOrderStatuses moves the orders with the given ids that are still in
+	// status from to status to, writing the one time the move records
+	// (confirmed_at for confirmed, shipped_at for shipped, ...) as at, in
+	// few statements, and returns the ids of the orders it moved; an order
+	// no longer in status from is left as it is. Only moves that record
+	// nothing but their time may be made this way.
+	UpdateOrderStatuses(ctx context.Context, ids []string, from, to OrderStatus, at time.Time) ([]string, error)
+	// CountDeliveryOrders counts a city's orders for a delivery date in the
+	// given statuses.
+	CountDeliveryOrders(ctx context.Context, cityID, date string, statuses []OrderStatus) (int, error)
 	// FindOrderEvents returns an order's timeline, oldest first.
 	FindOrderEvents(ctx context.Context, orderID string) ([]OrderEvent, error)
 	// FindOrderByPickupCode finds the order of a pickup point with a pickup
@@ -124,6 +137,9 @@ type Store interface {
 
 	// AddOutbox writes a message to the outbox.
 	AddOutbox(ctx context.Context, m *Message) error
+	// AddOutboxMessages writes many messages to the outbox in few
+	// statements.
+	AddOutboxMessages(ctx context.Context, ms []*Message) error
 	// FindUnsentMessages returns outbox messages not yet sent, oldest first.
 	FindUnsentMessages(ctx context.Context, limit int) ([]Message, error)
 	// AddToInbox copies a message to its user's inbox, once per id.
@@ -153,6 +169,13 @@ type Store interface {
 	// FinishCutoff writes a started cutoff's summary once, and reports
 	// whether this call did.
 	FinishCutoff(ctx context.Context, c *CutoffRun) (bool, error)
+	// SetCutoffTotal sets a running cutoff's total of orders to move to
+	// the orders it moved so far plus toMove, and reports whether it is
+	// running.
+	SetCutoffTotal(ctx context.Context, cityID, date string, toMove int) (bool, error)
+	// AddCutoffMoved adds n to a running cutoff's orders moved so far, and
+	// reports whether it is running.
+	AddCutoffMoved(ctx context.Context, cityID, date string, n int) (bool, error)
 	// FindUncutDates returns the delivery dates of a city's deals that have
 	// no finished cutoff, in order.
 	FindUncutDates(ctx context.Context, cityID string) ([]string, error)

@@ -364,7 +364,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Confirmed orders", "已确认订单", "Confirmed orders"},
 	{"Cancelled orders (unpaid)", "取消的订单（未支付）", "Cancelled orders (unpaid)"},
 	{"Units", "件数", "Units"},
-	{"Running since %s (started by %s); reload to see it finish.", "截单进行中：%s 开始（操作人 %s），刷新页面查看结果。", "Running since %s (started by %s); reload to see it finish."},
+	{"Running: %d of %d orders moved, since %s (started by %s). This page refreshes itself.", "截单进行中：已处理 %d / %d 个订单，%s 开始（操作人 %s）。本页会自动刷新。", "Running: %d of %d orders moved, since %s (started by %s). This page refreshes itself."},
 	{"cutoff.note", "截单后，这一天所有未支付的订单取消，已支付的订单确认，并生成采购单、分拣单和配送单。在城市的截单时间之前运行是提前截单，该日的团购立即停售。再次运行不会改变结果。", "The cutoff cancels the date's unpaid orders, confirms the paid ones and makes the purchase orders, sorting lists and manifests. Run before the city's cutoff time, it is an early close: the date's deals stop selling at once. Running it again changes nothing."},
 	{"Run the cutoff for %s", "对 %s 截单", "Run the cutoff for %s"},
 	{"the worker", "系统定时任务", "the worker"},

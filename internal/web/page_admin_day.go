@@ -32,6 +32,10 @@ type adminDayData struct {
 	DispatchError string
 }
 
+// cutoffRefresh is how often, in seconds, the day page reloads itself
+// while its cutoff runs.
+const cutoffRefresh = "3"
+
 type cutoffRow struct {
 	tuango.CutoffRun
 	Started, Finished, By string
@@ -103,6 +107,11 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 		}
 		if data.Cutoff.Done {
 			data.Cutoff.Finished = c.FinishedAt.In(shanghai).Format("01-02 15:04:05")
+		} else {
+			// Running, on this node or another: show its progress anew
+			// every few seconds, from the page's own address (after the
+			// form that started it, too).
+			pg.Refresh = cutoffRefresh + "; url=/admin/day?" + data.Query
 		}
 	}
 	if data.Cutoff != nil && data.Cutoff.Done {

@@ -85,6 +85,9 @@ type page struct {
 	Desktop  bool   // operator pages use the wide layout
 	Degraded bool
 	Data     any
+	// Refresh, when set, reloads the page by itself ("5; url=/...") while
+	// it shows work under way.
+	Refresh string
 
 	p   *message.Printer
 	now time.Time
