@@ -186,6 +186,7 @@ func (s *Service) SendRefunds(ctx context.Context, limit int) (int, error) {
 			return n, err
 		}
 		if ok {
+			s.obs.RefundSent(r.AmountFen)
 			n++
 		}
 	}

@@ -33,6 +33,7 @@ type Service struct {
 	hasher   PasswordHasher
 	provider PaymentProvider
 	sender   Sender // nil: notifications reach the inbox only
+	obs      Observer
 	cfg      Config
 	log      *slog.Logger
 
@@ -64,7 +65,7 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	if cfg.BatchMax == 0 {
 		cfg.BatchMax = DefaultBatchMax
 	}
-	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}}
+	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}, obs: nopObserver{}}
 	if cfg.BatchMax > 1 {
 		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
 	}
