@@ -297,6 +297,7 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 			t.Errorf("%s: %d rows after the calls, want %d as before", tb, n, before[tb])
 		}
 	}
+	checkSeriesBudget(t, e)
 }
 
 // isPage reports whether a route is a page rather than the API.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tuango/internal/auth"
+	"tuango/internal/metrics"
 	"tuango/internal/payment"
 	"tuango/internal/sqlstore"
 	"tuango/internal/storetest"
@@ -32,6 +33,8 @@ type env struct {
 	srv     *httptest.Server
 	key     []byte
 	csrfKey []byte // signs the pages' forms
+	metrics *metrics.Metrics
+	logs    lockedBuffer // the server's log, JSON lines
 
 	cityID, ppID, otherPPID, supplierID, productID string
 	operator                                       *client
@@ -58,7 +61,10 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
 	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)
 	e.csrfKey = []byte("csrf")
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey}))
+	e.metrics = metrics.New()
+	e.svc.SetObserver(e.metrics)
+	e.metrics.WatchDB(db, e.svc, e.clock)
+	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger()}))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	t.Cleanup(func() {
 		e.srv.Close()

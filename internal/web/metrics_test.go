@@ -1,0 +1,179 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger is the env's server log: JSON lines, as tuango serve writes them,
+// kept for the tests that read it.
+func (e *env) logger() *slog.Logger {
+	return slog.New(NewLogHandler(slog.NewJSONHandler(&e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
+// scrape reads /metrics as Prometheus would.
+func (e *env) scrape(headers ...string) (int, string) {
+	e.t.Helper()
+	req, err := http.NewRequest("GET", e.srv.URL+"/metrics", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// series counts the samples of a scrape: one per line that is not a
+// comment.
+func series(scrape string) int {
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(scrape))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			n++
+		}
+	}
+	return n
+}
+
+// checkSeriesBudget scrapes the env and checks the node stays under 2,000
+// series and that promtool, where installed, finds nothing wrong.
+func checkSeriesBudget(t *testing.T, e *env) {
+	t.Helper()
+	status, body := e.scrape()
+	if status != 200 {
+		t.Fatalf("GET /metrics = %d %s", status, body)
+	}
+	n := series(body)
+	t.Logf("%d series after every route was called by every role", n)
+	if n >= 2000 {
+		t.Errorf("%d series, want under 2,000 per node", n)
+	}
+	promtoolCheck(t, body)
+}
+
+// promtoolCheck runs promtool check metrics on a scrape; it skips only
+// when promtool is not installed (CI installs Debian's prometheus).
+func promtoolCheck(t *testing.T, scrape string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Log("promtool is not installed (apt-get install -y prometheus): the scrape's lint is skipped")
+		return
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(scrape)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// sample returns the value of the first sample whose line starts with
+// prefix (a name and, optionally, the start of its labels), and whether
+// there is one.
+func sample(scrape, prefix string) (string, bool) {
+	for _, l := range strings.Split(scrape, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l[strings.LastIndexByte(l, ' ')+1:], true
+		}
+	}
+	return "", false
+}
+
+func TestMetricsCountOrdersPerRoutePatternAndCity(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(10, 5, 1290)
+	c := e.customer()
+	o := c.mustOrder(deal, 2)
+	c.mustDo("GET", "/api/v1/orders/"+o.ID, nil, 200, nil)
+	c.do("GET", "/api/v1/orders/ord_not_there", nil)
+	status, body := e.scrape()
+	if status != 200 {
+		t.Fatalf("GET /metrics = %d", status)
+	}
+	for _, tc := range []struct{ prefix, want string }{
+		{`tuango_http_server_requests_total{http_request_method="POST",http_response_status_code="201",http_route="/api/v1/orders"}`, "1"},
+		{`tuango_http_server_requests_total{http_request_method="GET",http_response_status_code="200",http_route="/api/v1/orders/{id}"}`, "1"},
+		{`tuango_http_server_requests_total{http_request_method="GET",http_response_status_code="404",http_route="/api/v1/orders/{id}"}`, "1"},
+		{`http_server_request_duration_seconds_count{http_request_method="POST",http_route="/api/v1/orders"}`, "1"},
+		{`http_server_request_duration_seconds_bucket{http_request_method="POST",http_route="/api/v1/orders",le="10"}`, "1"},
+		{`tuango_orders_placed_total{city="` + e.cityID + `"}`, "1"},
+		{`tuango_orders_placed_fen_total{city="` + e.cityID + `"}`, "2580"},
+		{`tuango_order_batch_size_count`, "1"},
+		{`tuango_outbox_unsent`, "0"},
+		{`tuango_oversold_deals`, "0"},
+		{`tuango_backlog_read_ok`, "1"},
+	} {
+		if got, ok := sample(body, tc.prefix); !ok || got != tc.want {
+			t.Errorf("%s = %q (found %v), want %s", tc.prefix, got, ok, tc.want)
+		}
+	}
+	for _, raw := range []string{o.ID, "ord_not_there", c.userID, deal} {
+		if strings.Contains(body, raw) {
+			t.Errorf("the scrape names %q: ids must never be labels", raw)
+		}
+	}
+	promtoolCheck(t, body)
+}
+
+func TestMetricsToken(t *testing.T) {
+	e := newEnv(t)
+	srv := NewServer(Config{Service: e.svc, Metrics: e.metrics, MetricsToken: "scrape-secret"})
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no token is 401", "", 401},
+		{"a wrong token is 401", "Bearer nope", 401},
+		{"a session-style header with the wrong scheme is 401", "Basic scrape-secret", 401},
+		{"the token is 200", "Bearer scrape-secret", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/metrics", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("GET /metrics = %d %s, want %d", rec.Code, rec.Body, tc.want)
+			}
+			if tc.want == 200 && !strings.Contains(rec.Body.String(), "go_goroutines") {
+				t.Errorf("the scrape has no Go runtime metrics")
+			}
+		})
+	}
+}
