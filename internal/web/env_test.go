@@ -26,6 +26,7 @@ import (
 type env struct {
 	t       *testing.T
 	db      *sqlstore.DB
+	dsn     string
 	store   *sqlstore.Store
 	clock   *tuango.ManualClock
 	svc     *tuango.Service
@@ -56,7 +57,7 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
+	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
 	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)

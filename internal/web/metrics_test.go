@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"tuango/internal/sqlstore"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -175,5 +179,52 @@ func TestMetricsToken(t *testing.T) {
 				t.Errorf("the scrape has no Go runtime metrics")
 			}
 		})
+	}
+}
+
+// The backlog the scrape reads: unsent outbox messages and their age, and
+// a deal whose live orders hold more than its stock, which nothing but a
+// broken rule 1 makes (here, a line rewritten behind the store's back).
+func TestBacklogSeesOutboxAndOversell(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	deal := e.newDeal(10, 5, 1290)
+	c := e.customer()
+	o, p := c.pay(deal)
+	c.mustDo("POST", "/api/v1/sandbox/payments/"+p.ID+"/confirm", nil, 200, nil)
+	c.waitStatus(o.ID, "paid")
+	e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": e.cityID, "delivery_date": "2026-11-26"}, 200, nil) // tells the customer
+	e.clock.Advance(time.Minute)
+	b, err := e.db.ReadBacklog(ctx, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.OutboxUnsent == 0 || b.OutboxOldest.IsZero() || e.clock.Now().Sub(b.OutboxOldest) < time.Minute {
+		t.Errorf("backlog after a payment = %+v, want the cutoff's notification, a minute old", b)
+	}
+	if b.OversoldDeals != 0 {
+		t.Errorf("oversold deals = %d on a healthy store, want 0", b.OversoldDeals)
+	}
+	if _, err := e.svc.DeliverNotifications(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := sqlstore.OpenRaw(e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	q := `UPDATE order_lines SET quantity = 11 WHERE order_id = ?`
+	if strings.HasPrefix(e.dsn, "postgres") {
+		q = `UPDATE order_lines SET quantity = 11 WHERE order_id = $1`
+	}
+	if _, err := raw.ExecContext(ctx, q, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = e.db.ReadBacklog(ctx, e.clock.Now()); err != nil || b.OutboxUnsent != 0 || !b.OutboxOldest.IsZero() || b.OversoldDeals != 1 {
+		t.Errorf("backlog = %+v, %v; want the outbox empty and one oversold deal", b, err)
+	}
+	_, body := e.scrape()
+	if got, _ := sample(body, "tuango_oversold_deals "); got != "1" {
+		t.Errorf("tuango_oversold_deals = %q, want 1", got)
 	}
 }
