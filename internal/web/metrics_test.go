@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"tuango/internal/jobs"
+	"tuango/internal/metrics"
 	"tuango/internal/sqlstore"
 )
 
@@ -226,5 +230,48 @@ func TestBacklogSeesOutboxAndOversell(t *testing.T) {
 	_, body := e.scrape()
 	if got, _ := sample(body, "tuango_oversold_deals "); got != "1" {
 		t.Errorf("tuango_oversold_deals = %q, want 1", got)
+	}
+}
+
+// Every metric deploy/alerts.yml and the Grafana dashboard read is one a
+// node exports (or one defined for later work), so that no alert watches
+// a name nobody writes.
+func TestDeployedRulesReadExportedMetrics(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(10, 5, 1290)
+	e.customer().mustOrder(deal, 1)
+	e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": e.cityID, "delivery_date": "2026-11-26"}, 200, nil)
+	runner := jobs.NewRunner(e.store, e.clock, "node-a", nil, jobs.Sweeps(e.svc, time.Second)...)
+	runner.SetObserver(e.metrics)
+	runner.RunOnce(context.Background(), jobs.Sweeps(e.svc, time.Second)[0])
+	_, body := e.scrape()
+	exported := map[string]bool{metrics.NameLedgerImbalance: true, metrics.NameBackupLastSuccess: true, metrics.NameRestoreLastSuccess: true}
+	for _, l := range strings.Split(body, "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
+			exported[f[2]] = true
+		}
+	}
+	name := regexp.MustCompile(`\b(tuango_[a-z_]+|http_server_[a-z_]+|go_sql_[a-z_]+)\b`)
+	for _, file := range []string{"../../deploy/alerts.yml", "../../deploy/alerts_test.yml", "../../deploy/grafana-dashboard.json"} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, n := range name.FindAllString(string(text), -1) {
+			base := n
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if b, ok := strings.CutSuffix(n, suffix); ok && exported[b] {
+					base = b
+				}
+			}
+			if !exported[base] {
+				t.Errorf("%s reads %s, which no node exports", file, n)
+			}
+			seen++
+		}
+		if seen < 10 {
+			t.Errorf("%s: found only %d metric names; the pattern is broken", file, seen)
+		}
 	}
 }
