@@ -66,7 +66,7 @@ func TestObserverAndCutoffLag(t *testing.T) {
 			t.Fatalf("lag before the cutoff time = %v, %v; want 0", lag, err)
 		}
 		due := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC) // 23:00 in 长沙
-		w.clock.Advance(due.Add(20*time.Minute).Sub(w.clock.Now()))
+		w.clock.Advance(due.Add(20 * time.Minute).Sub(w.clock.Now()))
 		if lag, err = svc.CutoffLag(ctx); err != nil || lag["cty_1"] != 20*time.Minute {
 			t.Errorf("lag 20 minutes past the cutoff = %v, %v; want 20m", lag, err)
 		}
