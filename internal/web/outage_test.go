@@ -15,14 +15,16 @@ import (
 	"tuango/internal/storetest"
 )
 
-// When the database goes away under order load, every answer is 201 or 503
-// with Retry-After — never 500 — and ordering comes back when it does.
+// When the database goes away under order load on two nodes, every answer
+// is 201 or 503 with Retry-After — never 500 — and ordering comes back when
+// the database does.
 func TestDatabaseStoppedUnderLoadAnswers503(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL cluster")
 	}
 	pg := storetest.StartPostgres(t)
 	e := newEnvAt(t, pg.URL)
+	nodes := []string{e.srv.URL, newEnvAt(t, pg.URL).srv.URL} // two nodes on one database
 	deal := e.newDeal(1_000_000, 999, 990)
 	// Eight senders, each over five customers, so that no customer reaches
 	// the limit of 999 units.
@@ -53,7 +55,7 @@ func TestDatabaseStoppedUnderLoadAnswers503(t *testing.T) {
 				default:
 				}
 				body, _ := json.Marshal(map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": deal, "quantity": 1}}})
-				req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/orders", bytes.NewReader(body))
+				req, _ := http.NewRequest("POST", nodes[n%2]+"/api/v1/orders", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+tokens[i*5+n%5])
 				req.Header.Set("Idempotency-Key", fmt.Sprintf("outage-%d-%d", i, n))
