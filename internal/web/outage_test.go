@@ -22,6 +22,14 @@ func TestDatabaseStoppedUnderLoadAnswers503(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL cluster")
 	}
+	// fast: the server terminates every session (57P01) and refuses new
+	// ones; immediate: it dies, cutting connections mid-transaction (EOF).
+	for _, mode := range []string{"fast", "immediate"} {
+		t.Run("pg_ctl stop -m "+mode, func(t *testing.T) { stopUnderLoad(t, mode) })
+	}
+}
+
+func stopUnderLoad(t *testing.T, mode string) {
 	pg := storetest.StartPostgres(t)
 	e := newEnvAt(t, pg.URL)
 	nodes := []string{e.srv.URL, newEnvAt(t, pg.URL).srv.URL} // two nodes on one database
@@ -93,7 +101,7 @@ func TestDatabaseStoppedUnderLoadAnswers503(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	phase.Store(1)
-	pg.Stop("fast")
+	pg.Stop(mode)
 	time.Sleep(3 * time.Second)
 	pg.Start()
 	phase.Store(2)
