@@ -86,9 +86,18 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
 			}
-			s.log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			s.log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "route", route(r), "status", rec.status,
 				"ms", float64(took.Microseconds())/1000)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// route is the pattern the mux chose for r, without its method: what a
+// log line or a metric may group by.
+func route(r *http.Request) string {
+	if _, p, ok := strings.Cut(r.Pattern, " "); ok {
+		return p
+	}
+	return r.Pattern
 }
