@@ -17,6 +17,7 @@ import (
 
 	"tuango/internal/demo"
 	"tuango/internal/jobs"
+	"tuango/internal/metrics"
 	"tuango/internal/payment"
 	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
@@ -53,6 +54,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	drain := fs.Duration("drain-timeout", 20*time.Second, "on SIGTERM, how long in-flight requests may take to finish once the listener has closed")
 	maxConns := fs.Int("db-max-conns", sqlstore.DefaultMaxConns, "PostgreSQL connections per node at most (keep nodes × this under the server's max_connections)")
 	batchMax := fs.Int("order-batch-max", 512, "group commit: most orders committed in one transaction (1 turns group commit off)")
+	metricsToken := fs.String("metrics-token", "", "if set, /metrics wants Authorization: Bearer TOKEN (leave empty only when the port is reachable from the internal network alone)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -117,10 +119,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "ledger: brought %d sets of existing data into the ledger\n", n)
 	}
 	svc.SetTexts(web.NotificationText) // the sender words each message in tuango.SMSLang
-	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey)})
+	mx := metrics.New()
+	svc.SetObserver(mx)
+	mx.WatchDB(db, svc, clock)
+	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
+		Metrics: mx, MetricsToken: *metricsToken})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
+	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
 
@@ -194,7 +201,8 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	// JSON, UTC, and the request id on every line logged in a request.
+	return slog.New(web.NewLogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
 
 func randomHex(n int) string {

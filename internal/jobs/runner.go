@@ -30,6 +30,31 @@ type Runner struct {
 	tasks []Task
 	log   *slog.Logger
 	tick  time.Duration
+	obs   Observer
+}
+
+// Observer is told of every sweep this node runs, for the metrics.
+type Observer interface {
+	// Sweep declares a sweep and how often it is due.
+	Sweep(job string, every time.Duration)
+	// SweepRan is one run under the lease: how long it took, its error.
+	SweepRan(job string, took time.Duration, err error, at time.Time)
+	// SweepFailed is a sweep whose lease could not be read.
+	SweepFailed(job string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Sweep(string, time.Duration)                      {}
+func (nopObserver) SweepRan(string, time.Duration, error, time.Time) {}
+func (nopObserver) SweepFailed(string)                               {}
+
+// SetObserver has o told of every sweep; call it before Run.
+func (r *Runner) SetObserver(o Observer) {
+	r.obs = o
+	for _, t := range r.tasks {
+		o.Sweep(t.Name, t.Every)
+	}
 }
 
 // NewRunner returns a Runner; owner names this node in leases.
@@ -43,7 +68,7 @@ func NewRunner(store tuango.Store, clock tuango.Clock, owner string, log *slog.L
 			tick = t.Every
 		}
 	}
-	return &Runner{store: store, clock: clock, owner: owner, tasks: tasks, log: log, tick: tick}
+	return &Runner{store: store, clock: clock, owner: owner, tasks: tasks, log: log, tick: tick, obs: nopObserver{}}
 }
 
 // Run runs the tasks until ctx is done.
@@ -76,12 +101,17 @@ func (r *Runner) RunOnce(ctx context.Context, task Task) {
 	ok, err := r.store.AcquireLease(ctx, task.Name, r.owner, now, now.Add(task.Every*9/10))
 	if err != nil {
 		r.log.Warn("job lease", "job", task.Name, "err", err)
+		r.obs.SweepFailed(task.Name)
 		return
 	}
 	if !ok {
 		return
 	}
+	start := time.Now() // wall time: a measurement
 	n, err := task.Run(ctx)
+	if ctx.Err() == nil {
+		r.obs.SweepRan(task.Name, time.Since(start), err, r.clock.Now())
+	}
 	if err != nil && ctx.Err() == nil {
 		r.log.Error("job failed; it runs again at its next interval", "job", task.Name, "err", err)
 		return

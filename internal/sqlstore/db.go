@@ -34,6 +34,7 @@ type DB struct {
 	wmu    sync.Mutex
 	wconn  *sql.Conn
 	writer queryer // statements on wconn; hold wmu
+	gate   writerGate
 
 	ckpt *checkpointer // SQLite: checkpoints beside the writer
 }
@@ -197,9 +198,9 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 	case s.tx != nil:
 		res, err = s.tx.ExecContext(ctx, q, args...)
 	case s.db.engine.oneWriter():
-		s.db.wmu.Lock()
+		asked, got := s.db.lockWriter()
 		res, err = s.db.writer.ExecContext(ctx, q, args...)
-		s.db.wmu.Unlock()
+		s.db.unlockWriter(asked, got)
 	default:
 		res, err = s.db.write.ExecContext(ctx, q, args...)
 	}
@@ -250,7 +251,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 			err = s.db.inSQLTx(ctx, fn)
 		}
 		if err == nil || !s.db.engine.retryable(err) || attempt == 5 {
-			return err
+			// Whatever statement met a dead connection, the caller sees
+			// unavailable, not internal.
+			return markUnavailable(err)
 		}
 	}
 }
@@ -258,8 +261,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error 
 // inSQLiteTx runs fn in BEGIN IMMEDIATE ... COMMIT on the one writer
 // connection, holding it for the whole transaction.
 func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) error {
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
+	defer db.unlockWriter(db.lockWriter())
 	w := db.writer
 	// BEGIN, COMMIT and ROLLBACK must not be cut short by a caller leaving.
 	bg := context.WithoutCancel(ctx)

@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -70,7 +73,7 @@ func (postgresEngine) translate(err error) error {
 	if errors.As(err, &e) && e.Code == "23505" {
 		return &tuango.Error{Code: tuango.CodeConflict, Message: "it already exists"}
 	}
-	return err
+	return markUnavailable(err)
 }
 
 func (postgresEngine) retryable(err error) bool {
@@ -95,5 +98,27 @@ func unreachable(err error) bool {
 		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "53") || strings.HasPrefix(pg.Code, "57P")
 	}
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &ne), errors.As(err, &ce),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		// A connection cut mid-transaction or mid-read: the server went
+		// away, whatever the statement was.
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	// pgx's "conn closed" and "conn busy" after the server dropped the
+	// connection are unexported types.
+	return err != nil && strings.Contains(err.Error(), "conn closed")
+}
+
+// markUnavailable makes an error that means the database cannot be reached
+// carry tuango's unavailable code (503 with Retry-After), keeping the
+// driver's text for the log.
+func markUnavailable(err error) error {
+	if err == nil || !unreachable(err) || tuango.ErrorCode(err) == tuango.CodeUnavailable {
+		return err
+	}
+	return fmt.Errorf("%w (%v)", errUnavailable, err)
 }

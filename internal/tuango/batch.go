@@ -20,9 +20,10 @@ import (
 const DefaultBatchMax = 512
 
 type placement struct {
-	ctx  context.Context
-	req  PlaceOrderRequest
-	done chan placed
+	ctx    context.Context
+	req    PlaceOrderRequest
+	done   chan placed
+	queued time.Time // wall time, for the batch wait metric only
 }
 
 type placed struct {
@@ -50,7 +51,7 @@ func newBatcher(s *Service, max int, window time.Duration) *batcher {
 // up first, the order may still be placed: a retry with the same key finds
 // it.
 func (b *batcher) place(ctx context.Context, req PlaceOrderRequest) (Once[*Order], error) {
-	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
+	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1), queued: time.Now()}
 	r, err := handOff(ctx, b.queue, b.stop, p, p.done)
 	if err != nil {
 		return Once[*Order]{}, err
@@ -143,6 +144,9 @@ func (s *Service) commitPlacements(batch []*placement) {
 			live = append(live, p)
 		}
 		batch = live
+		if len(batch) > 0 && attempt == 0 {
+			s.obs.OrderBatch(len(batch), time.Since(batch[0].queued))
+		}
 		var results []placed
 		err := s.store.InTx(ctx, func(tx Store) error {
 			var err error
@@ -150,6 +154,7 @@ func (s *Service) commitPlacements(batch []*placement) {
 			return err
 		})
 		if err == nil {
+			s.observeCommitted(results)
 			for i, p := range batch {
 				p.done <- results[i]
 			}

@@ -62,7 +62,7 @@ func (s *Service) Cutoff(ctx context.Context, a Actor, cityID, date string) (*Cu
 	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
-	return s.RunCutoff(ctx, cityID, date, a.UserID, nil)
+	return s.runCutoffObserved(ctx, cityID, date, a.UserID, nil)
 }
 
 // GetCutoff returns a finished cutoff's summary, or not_found: before the
@@ -330,7 +330,7 @@ func (s *Service) CutoffsDue(ctx context.Context) (int, error) {
 			if err != nil || s.clock.Now().Before(due) {
 				continue
 			}
-			if _, err := s.RunCutoff(ctx, cities[i].ID, date, WorkerID, nil); err != nil {
+			if _, err := s.runCutoffObserved(ctx, cities[i].ID, date, WorkerID, nil); err != nil {
 				return n, err
 			}
 			n++

@@ -45,7 +45,7 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 		return s.batch.place(ctx, req)
 	}
 	// The plain path: this order alone, in its own transaction.
-	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1)}
+	p := &placement{ctx: ctx, req: req, done: make(chan placed, 1), queued: time.Now()}
 	s.commitPlacements([]*placement{p})
 	r := <-p.done
 	return r.ans, r.err

@@ -124,7 +124,7 @@ func (s *Service) applyProviderPayment(ctx context.Context, eventID string, pp P
 		}
 		// The order was cancelled, expired or paid by another payment
 		// meanwhile: give this money back.
-		s.log.Info("refunding a payment that landed on an order that cannot take it", "payment", p.ID, "order", p.OrderID)
+		s.log.InfoContext(ctx, "refunding a payment that landed on an order that cannot take it", "payment", p.ID, "order", p.OrderID)
 		return s.refund(ctx, tx, p, RefundOrderCancelled, now)
 	})
 }
@@ -200,6 +200,7 @@ func (s *Service) SendRefunds(ctx context.Context, limit int) (int, error) {
 			return n, err
 		}
 		if ok {
+			s.obs.RefundSent(r.AmountFen)
 			n++
 		}
 	}

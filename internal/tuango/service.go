@@ -37,6 +37,7 @@ type Service struct {
 	provider PaymentProvider
 	sender   Sender // nil: notifications reach the inbox only
 	texts    Texts  // nil: the sender gets a message's stored text
+	obs      Observer
 	cfg      Config
 	log      *slog.Logger
 
@@ -71,7 +72,7 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	if cfg.CutoffChunk <= 0 {
 		cfg.CutoffChunk = DefaultCutoffChunk
 	}
-	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}}
+	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}, obs: nopObserver{}}
 	if cfg.BatchMax > 1 {
 		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
 	}

@@ -56,6 +56,7 @@ var routeAccess = map[string]access{
 	"GET /healthz":             public,
 	"GET /readyz":              public,
 	"GET /api/v1/openapi.json": public,
+	"GET /metrics":             public, // open unless --metrics-token is set (see TestMetricsToken)
 
 	"POST /api/v1/auth/register":     public,
 	"POST /api/v1/auth/login":        public,
@@ -317,11 +318,12 @@ func TestEveryRouteAnswersEachRoleAsExpected(t *testing.T) {
 			t.Errorf("%s: %d rows after the calls, want %d as before", tb, n, before[tb])
 		}
 	}
+	checkSeriesBudget(t, e)
 }
 
 // isPage reports whether a route is a page rather than the API.
 func isPage(rt Route) bool {
-	return !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/healthz" && rt.Pattern != "/readyz"
+	return !strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/healthz" && rt.Pattern != "/readyz" && rt.Pattern != "/metrics"
 }
 
 // checkPage requests a page as a browser would, with the session cookie

@@ -48,7 +48,7 @@ func (s *Server) handleSandboxNotify(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.svc.HandleNotification(r.Context(), n); err != nil {
 		if tuango.ErrorCode(err) != tuango.CodeInternal {
-			s.log.Warn("payment notification refused", "request_id", requestID(r.Context()), "err", err)
+			s.log.WarnContext(r.Context(), "payment notification refused", "err", err)
 		}
 		s.writeError(w, r, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tuango/internal/auth"
+	"tuango/internal/metrics"
 	"tuango/internal/payment"
 	"tuango/internal/sqlstore"
 	"tuango/internal/storetest"
@@ -25,6 +26,7 @@ import (
 type env struct {
 	t       *testing.T
 	db      *sqlstore.DB
+	dsn     string
 	store   *sqlstore.Store
 	clock   *tuango.ManualClock
 	svc     *tuango.Service
@@ -32,6 +34,8 @@ type env struct {
 	srv     *httptest.Server
 	key     []byte
 	csrfKey []byte // signs the pages' forms
+	metrics *metrics.Metrics
+	logs    lockedBuffer // the server's log, JSON lines
 
 	cityID, ppID, otherPPID, supplierID, productID string
 	operator                                       *client
@@ -53,12 +57,15 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
+	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
 	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)
 	e.csrfKey = []byte("csrf")
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey}))
+	e.metrics = metrics.New()
+	e.svc.SetObserver(e.metrics)
+	e.metrics.WatchDB(db, e.svc, e.clock)
+	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger()}))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -87,7 +87,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	p.Status = Status(e.Code)
 	if p.Status >= 500 {
-		s.log.Error("request failed", "request_id", p.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		if e.Code == tuango.CodeInternal {
 			p.Detail = "internal error; quote request id " + p.RequestID + " if you report it"
 		}

@@ -35,6 +35,14 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// code is the status sent: 200 when the handler wrote nothing.
+func (r *statusRecorder) code() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -64,17 +72,32 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
-				s.log.Error("panic", "request_id", id, "panic", p)
+				s.log.ErrorContext(ctx, "panic", "panic", p)
 				if rec.status == 0 {
 					s.writeError(rec, r, tuango.Errorf(tuango.CodeInternal, "panic"))
 				}
 			}
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			took := time.Since(start)
+			if s.cfg.Metrics != nil {
+				// r.Pattern is the route the mux chose, set on this very
+				// request: bounded, unlike the path.
+				s.cfg.Metrics.Request(r.Method, r.Pattern, rec.code(), took)
+			}
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
 			}
-			s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"ms", float64(time.Since(start).Microseconds())/1000)
+			s.log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "route", route(r), "status", rec.status,
+				"ms", float64(took.Microseconds())/1000)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// route is the pattern the mux chose for r, without its method: what a
+// log line or a metric may group by.
+func route(r *http.Request) string {
+	if _, p, ok := strings.Cut(r.Pattern, " "); ok {
+		return p
+	}
+	return r.Pattern
 }

@@ -104,7 +104,7 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 	payID, err := s.actPay(r.Context(), a, orderID, key+"-pay")
 	if err != nil {
 		// The order stands; it can be paid from its page.
-		s.log.Warn("checkout: order placed, payment not started", "request_id", requestID(r.Context()), "order", orderID, "err", err)
+		s.log.WarnContext(r.Context(), "checkout: order placed, payment not started", "order", orderID, "err", err)
 		http.Redirect(w, r, "/orders/"+orderID, http.StatusSeeOther)
 		return
 	}

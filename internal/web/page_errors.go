@@ -43,7 +43,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err
 		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if status >= 500 {
-		s.log.Error("page failed", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 	}
 	pg.Title = pg.T(heading)
 	pg.Data = errorPage{Heading: pg.T(heading), Message: pg.T(msg), Status: status, RequestID: requestID(r.Context())}
@@ -68,7 +68,7 @@ func (s *Server) degraded(r *http.Request, err error) bool {
 // degradedPage says that the service is degraded, with 503 and
 // Retry-After, in the user's language.
 func (s *Server) degradedPage(w http.ResponseWriter, r *http.Request, pg *page) {
-	s.log.Warn("page degraded: the database did not answer", "request_id", requestID(r.Context()), "path", r.URL.Path)
+	s.log.WarnContext(r.Context(), "page degraded: the database did not answer", "path", r.URL.Path)
 	w.Header().Set("Retry-After", "30")
 	pg.Degraded = true
 	pg.Title = pg.T("Service degraded")

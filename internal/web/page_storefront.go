@@ -79,7 +79,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		s.degradedPage(w, r, pg)
 		return
 	}
-	s.log.Warn("storefront from the last good copy: the database did not answer", "request_id", requestID(r.Context()), "pickup_point", c.Value, "err", err)
+	s.log.WarnContext(r.Context(), "storefront from the last good copy: the database did not answer", "pickup_point", c.Value, "err", err)
 	data.Added, data.Notice, data.CartSize = "", "", len(readCart(r))
 	data.AsOf = pg.T("degraded.as_of", at.In(shanghai).Format("15:04"))
 	pg.User, pg.CSRF, pg.Degraded, pg.Data = nil, "", true, data

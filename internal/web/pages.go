@@ -147,7 +147,7 @@ func (s *Server) sessionUser(r *http.Request) (*tuango.User, string, error) {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
 	var buf bytes.Buffer
 	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", pg); err != nil {
-		s.log.Error("render page", "page", name, "request_id", requestID(r.Context()), "err", err)
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error; quote request id " + requestID(r.Context()))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {

@@ -27,6 +27,7 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/healthz", s.handleHealthz),
 		h("GET", "/readyz", s.handleReadyz),
 		h("GET", "/api/v1/openapi.json", s.handleOpenAPI),
+		h("GET", "/metrics", s.handleMetrics),
 
 		h("POST", "/api/v1/auth/register", s.handleRegister),
 		h("POST", "/api/v1/auth/login", s.handleLogin),

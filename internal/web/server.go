@@ -27,6 +27,10 @@ type Config struct {
 	SecureCookies bool
 	// CSRFKey signs the forms of cookie-authenticated pages.
 	CSRFKey []byte
+	// Metrics records every request and serves /metrics; nil keeps none.
+	Metrics Metrics
+	// MetricsToken, if set, is the bearer token /metrics wants.
+	MetricsToken string
 }
 
 // Server is tuango's HTTP handler.
@@ -47,6 +51,9 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, ok := cfg.Logger.Handler().(requestLog); !ok {
+		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
 	for _, rt := range s.routes() {
@@ -76,7 +83,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2e9)
 	defer cancel()
 	if err := s.svc.Store().Ping(ctx); err != nil {
-		s.log.Warn("not ready", "err", err)
+		s.log.WarnContext(r.Context(), "not ready", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "detail": "the database is unreachable or its schema is not current; see the node's log"})
 		return
 	}
