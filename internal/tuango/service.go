@@ -22,6 +22,9 @@ type Config struct {
 	// PickupWindow is how long an arrived order waits for its customer
 	// before it becomes unclaimed.
 	PickupWindow time.Duration
+	// AfterSalesAutoFen is the largest after-sales refund approved
+	// without an operator; 0 means DefaultAfterSalesAutoFen, negative none.
+	AfterSalesAutoFen Fen
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
@@ -54,6 +57,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	}
 	if cfg.PickupWindow <= 0 {
 		cfg.PickupWindow = DefaultPickupWindow
+	}
+	if cfg.AfterSalesAutoFen == 0 {
+		cfg.AfterSalesAutoFen = DefaultAfterSalesAutoFen
 	}
 	if cfg.ReconcileAfter <= 0 {
 		cfg.ReconcileAfter = ReconcileAfter
