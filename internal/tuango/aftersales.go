@@ -201,8 +201,9 @@ func (s *Service) checkAfterSalesWindow(ctx context.Context, tx Store, o *Order,
 // autoRule returns the rule that approves as at once, or "" if an operator
 // must decide. A refund at or under the configured amount is approved; so
 // is a request for missing or damaged units of a line the leader already
-// reported short at sign-off, as far as its units do not exceed what the
-// leader reported (the leader's count corroborates it).
+// reported short at sign-off, as far as its units, with those the rule
+// approved before on the line, do not exceed what the leader reported
+// (the leader's count corroborates each unit once).
 func (s *Service) autoRule(ctx context.Context, tx Store, o *Order, l *OrderLine, as *AfterSale) (string, error) {
 	if as.RefundFen <= s.cfg.AfterSalesAutoFen {
 		return AutoSmall, nil
@@ -224,6 +225,15 @@ func (s *Service) autoRule(ctx context.Context, tx Store, o *Order, l *OrderLine
 			if r.OrderID == o.ID && r.LineNo == l.LineNo && r.Reason == RefundShortage {
 				short += r.Quantity
 			}
+		}
+	}
+	prior, err := tx.FindAfterSales(ctx, AfterSalesFilter{OrderID: o.ID, Status: AfterSalesApproved})
+	if err != nil {
+		return "", err
+	}
+	for _, x := range prior {
+		if x.LineNo == l.LineNo && x.ApprovedByRule == AutoShortage {
+			short -= x.Quantity // the leader's count corroborates each unit once
 		}
 	}
 	if short > 0 && as.Quantity <= short {
