@@ -177,6 +177,14 @@ var routeAccess = map[string]access{
 	"GET /admin/coupons":                    staff,
 	"POST /admin/coupons":                   staff,
 	"POST /admin/coupons/{id}/issue":        staff,
+
+	// After-sales.
+	"POST /api/v1/orders/{id}/after-sales":             user,
+	"GET /api/v1/orders/{id}/after-sales":              user,
+	"GET /api/v1/admin/after-sales":                    staff,
+	"POST /api/v1/admin/after-sales/{id}/approve":      staff,
+	"POST /api/v1/admin/after-sales/{id}/reject":       staff,
+	"PUT /api/v1/admin/cities/{id}/after-sales-window": staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -41,6 +41,9 @@ var openapiInputSchemas = map[string]any{
 	"MoveOrdersRequest":         moveOrdersRequest{},
 	"CouponCreate":              couponRequest{},
 	"IssueRequest":              issueRequest{},
+	"AfterSalesRequest":         afterSalesRequest{},
+	"AfterSalesReject":          rejectRequest{},
+	"AfterSalesWindow":          afterSalesWindowRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous
