@@ -40,7 +40,8 @@ func (s *Store) FindAfterSaleByID(ctx context.Context, id string) (*tuango.After
 	return &as, nil
 }
 
-// FindAfterSales lists requests in id order (the order they were made).
+// FindAfterSales lists requests oldest first (ties by id), after the
+// request named by f.After.
 func (s *Store) FindAfterSales(ctx context.Context, f tuango.AfterSalesFilter) ([]tuango.AfterSale, error) {
 	var where []string
 	var args []any
@@ -51,9 +52,11 @@ func (s *Store) FindAfterSales(ctx context.Context, f tuango.AfterSalesFilter) (
 		where, args = append(where, "status = ?"), append(args, string(f.Status))
 	}
 	if f.After != "" {
-		where, args = append(where, "id > ?"), append(args, f.After)
+		where = append(where, `(created_at > (SELECT created_at FROM after_sales WHERE id = ?)
+			OR (created_at = (SELECT created_at FROM after_sales WHERE id = ?) AND id > ?))`)
+		args = append(args, f.After, f.After, f.After)
 	}
-	q := `SELECT ` + afterSaleColumns + ` FROM after_sales` + whereClause(where) + ` ORDER BY id`
+	q := `SELECT ` + afterSaleColumns + ` FROM after_sales` + whereClause(where) + ` ORDER BY created_at, id`
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)

@@ -85,7 +85,8 @@ type AfterSale struct {
 }
 
 // AfterSalesFilter selects requests: of an order, or in a status (both may
-// be set), in id order after the cursor id After, at most Limit (0: all).
+// be set), oldest first (ties by id) after the request whose id is After,
+// at most Limit (0: all).
 type AfterSalesFilter struct {
 	OrderID string
 	Status  AfterSalesStatus

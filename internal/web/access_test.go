@@ -185,6 +185,10 @@ var routeAccess = map[string]access{
 	"POST /api/v1/admin/after-sales/{id}/approve":      staff,
 	"POST /api/v1/admin/after-sales/{id}/reject":       staff,
 	"PUT /api/v1/admin/cities/{id}/after-sales-window": staff,
+	"POST /orders/{id}/after-sales":                    user,
+	"GET /admin/after-sales":                           staff,
+	"POST /admin/after-sales/{id}/approve":             staff,
+	"POST /admin/after-sales/{id}/reject":              staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -104,6 +104,7 @@ func TestAfterSalesThroughTheAPI(t *testing.T) {
 	if r := ask(ann, path, req(1, "other"), newKey()); r.status != 409 || r.problem().Code != tuango.CodeAfterSalesOpen {
 		t.Errorf("second open request = %d %s, want 409 after_sales_open", r.status, r.body)
 	}
+	e.clock.Advance(time.Second) // the queue is oldest first
 	var bigBob afterSaleView
 	bob.mustDo("POST", "/api/v1/orders/"+orders[1]+"/after-sales", req(9, "missing"), 201, &bigBob, "Idempotency-Key", newKey())
 

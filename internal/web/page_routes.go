@@ -48,7 +48,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, append(s.dayPageRoutes(), s.couponPageRoutes()...)...)
+	}, append(append(s.dayPageRoutes(), s.couponPageRoutes()...), s.afterSalesPageRoutes()...)...)
 }
 
 // handleNoFavicon answers browsers' favicon request with nothing, cached,

@@ -30,6 +30,7 @@ var pageNames = []string{
 	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers", "admin/leaders", "admin/editor",
 	"leader/home", "customer/notifications", "supplier/purchase_orders", "print", "admin/day",
 	"customer/coupons", "admin/coupons",
+	"admin/aftersales",
 }
 
 var pageTemplates = parsePages()
