@@ -104,7 +104,9 @@ type AfterSalesRequest struct {
 	Idem     *Idempotency
 }
 
-func (r *AfterSalesRequest) check() error {
+// Validate checks a request's fields (and trims its note) before anything
+// is read: bad input is validation_failed naming the field.
+func (r *AfterSalesRequest) Validate() error {
 	if err := checkID("order_id", r.OrderID); err != nil {
 		return err
 	}
@@ -127,7 +129,7 @@ func (r *AfterSalesRequest) check() error {
 // the same transaction; the others wait for an operator.
 func (s *Service) RequestAfterSale(ctx context.Context, a Actor, req AfterSalesRequest) (Once[*AfterSale], error) {
 	var none Once[*AfterSale]
-	if err := req.check(); err != nil {
+	if err := req.Validate(); err != nil {
 		return none, err
 	}
 	return exactlyOnce(ctx, s, req.Idem, nil, func(tx Store, now time.Time) (*AfterSale, error) {
