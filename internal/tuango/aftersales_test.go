@@ -301,14 +301,17 @@ func TestAfterSalesRaces(t *testing.T) {
 
 	t.Run("concurrent small requests for more than is left", func(t *testing.T) {
 		var wg sync.WaitGroup
-		errs := make([]error, 4)
+		start := make(chan struct{})
+		errs := make([]error, 8)
 		for i := range errs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				<-start // all at once
 				_, errs[i] = ask(w, w.svc, dave, orders[0], 6, tuango.AfterSalesDamaged, fmt.Sprint("race-", i))
 			}()
 		}
+		close(start)
 		wg.Wait()
 		ok := 0
 		for _, err := range errs {
