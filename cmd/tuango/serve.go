@@ -43,6 +43,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
 	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run (reconciliation runs every 5)")
 	pickupWindow := fs.Duration("pickup-window", tuango.DefaultPickupWindow, "how long an arrived order waits for its customer before it becomes unclaimed")
+	afterSalesAuto := fs.Int64("after-sales-auto-fen", int64(tuango.DefaultAfterSalesAutoFen), "the largest after-sales refund approved without an operator, in fen (negative: none)")
 	reconcileAfter := fs.Duration("reconcile-after", tuango.ReconcileAfter, "how long to wait for a payment notification before asking the provider")
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -109,7 +110,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
+	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
+		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto)}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	// Data older than the ledger joins it once, before anything is served.

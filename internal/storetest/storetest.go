@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Outbox", testOutbox},
 		{"Closure", testClosure},
 		{"Coupon", testCoupon},
+		{"AfterSales", testAfterSales},
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ledger", testLedger},

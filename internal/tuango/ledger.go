@@ -122,10 +122,6 @@ type LedgerFilter struct {
 	Limit   int
 }
 
-// CodeRefundExceedsPaid refuses a refund beyond what is left of a line's
-// paid amount.
-const CodeRefundExceedsPaid = "refund_exceeds_paid"
-
 // linePaid is what the customer paid for a line: the base of its refunds
 // and commission. Every use goes through here.
 func linePaid(l OrderLine) Fen { return l.PaidFen }
@@ -150,23 +146,6 @@ func commission(paid Fen, bps int) Fen {
 	return (paid*Fen(bps) + 5000) / 10000
 }
 
-// DefaultAfterSalesWindow is how long after pickup a leader's commission
-// stays frozen, unless the city's setting says otherwise.
-const DefaultAfterSalesWindow = 48 * time.Hour
-
-// AfterSalesWindow is a city's after-sales window: the setting
-// after_sales_window:<city id> (a Go duration), 48h when unset.
-func (s *Service) AfterSalesWindow(ctx context.Context, st Store, cityID string) (time.Duration, error) {
-	v, err := st.Setting(ctx, "after_sales_window:"+cityID, DefaultAfterSalesWindow.String())
-	if err != nil {
-		return 0, err
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, Errorf(CodeInternal, "the setting after_sales_window:%s is %q, not a duration", cityID, v)
-	}
-	return d, nil
-}
 
 // postHook, when set by a test, posts a set instead of the transaction
 // given: the deliberately broken build of the issue, which verify must
@@ -318,10 +297,6 @@ func orderBalances(ctx context.Context, tx Store, orderID string) (map[string]Fe
 	return m, nil
 }
 
-// RefundAfterSales begins the reason of a refund of a line after pickup:
-// after_sales:<the customer's reason>.
-const RefundAfterSales = "after_sales"
-
 // refundAfterPickup refunds qty units (at least one) and amount
 // fen of a line of a handed-over order in tx: it records them on the line
 // and the order, creates the pending refund and posts its set, which takes
@@ -346,6 +321,7 @@ func (s *Service) refundAfterPickup(ctx context.Context, tx Store, o *Order, lin
 	next := *o
 	next.Lines = append([]OrderLine(nil), o.Lines...)
 	l := &next.Lines[i]
+	was := *l
 	before, units := linePaid(*l)-l.RefundedFen, l.Quantity-l.RefundedQuantity
 	if amount <= 0 || amount > before {
 		return nil, Errorf(CodeRefundExceedsPaid, "line %d has %d fen left to refund; %d was asked", lineNo, before, amount)
@@ -353,11 +329,9 @@ func (s *Service) refundAfterPickup(ctx context.Context, tx Store, o *Order, lin
 	if qty < 1 || qty > units {
 		return nil, FieldError("quantity", "must be between 1 and %d", units)
 	}
-	subBefore := lineSubsidy(*l)
 	l.RefundedFen += amount
 	l.RefundedQuantity += qty
 	next.RefundedFen += amount
-	sub := subBefore - lineSubsidy(*l) // the subsidy of the units given back
 	ok, err := tx.UpdateOrderStatus(ctx, &next, o.Status)
 	if err != nil {
 		return nil, err
@@ -377,22 +351,42 @@ func (s *Service) refundAfterPickup(ctx context.Context, tx Store, o *Order, lin
 	if err := tx.CreateRefund(ctx, r); err != nil {
 		return nil, err
 	}
-	sup, err := lineSupplier(ctx, tx, *l)
-	if err != nil {
+	if err := s.postRefundAfterPickup(ctx, tx, was, r, now); err != nil {
 		return nil, err
 	}
-	bal, err := orderBalances(ctx, tx, o.ID)
+	*o = next
+	return r, nil
+}
+
+// postRefundAfterPickup posts the set of a refund r of a handed-over line,
+// as the line was before it (was): it takes back from the supplier the
+// cost of the units, from the leader the commission in proportion (the
+// commission on what stays paid is recomputed, so a line refunded in full
+// has none left), frozen or, once released, available, gives the coupon's
+// subsidy of the units back, and takes the rest from the platform. Every
+// refund after pickup posts through here, in the refund's transaction.
+func (s *Service) postRefundAfterPickup(ctx context.Context, tx Store, was OrderLine, r *Refund, now time.Time) error {
+	after := was
+	after.RefundedFen += r.AmountFen
+	after.RefundedQuantity += r.Quantity
+	sup, err := lineSupplier(ctx, tx, was)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	bal, err := orderBalances(ctx, tx, r.OrderID)
+	if err != nil {
+		return err
+	}
+	amount := r.AmountFen
+	sub := lineSubsidy(was) - lineSubsidy(after) // the subsidy of the units given back
 	ts := []Transfer{{AccountRefunds, amount}}
-	cost := l.UnitCostFen * Fen(qty)
+	cost := was.UnitCostFen * Fen(r.Quantity)
 	ts = append(ts, Transfer{SupplierPayable(sup), -cost})
-	k := commission(before, l.CommissionBps) - commission(before-amount, l.CommissionBps)
+	k := commission(linePaid(was)-was.RefundedFen, was.CommissionBps) - commission(linePaid(after)-after.RefundedFen, was.CommissionBps)
 	if leader := orderLeader(bal); leader != "" && k != 0 {
 		acct := CommissionFrozen(leader)
-		if released, err := tx.HasLedgerSet(ctx, "release:"+o.ID); err != nil {
-			return nil, err
+		if released, err := tx.HasLedgerSet(ctx, "release:"+r.OrderID); err != nil {
+			return err
 		} else if released {
 			acct = CommissionAvailable(leader)
 		}
@@ -404,12 +398,8 @@ func (s *Service) refundAfterPickup(ctx context.Context, tx Store, o *Order, lin
 		ts = append(ts, Transfer{AccountCouponSubsidy, sub})
 	}
 	ts = append(ts, Transfer{AccountPlatformRevenue, -(amount + sub - cost - k)})
-	if err := s.post(ctx, tx, &LedgerSet{Event: EventRefundAfterPickup, Key: "refund:" + r.ID, OrderID: o.ID, PaymentID: r.PaymentID, RefundID: r.ID,
-		LineNo: lineNo, At: now, Transfers: ts}); err != nil {
-		return nil, err
-	}
-	*o = next
-	return r, nil
+	return s.post(ctx, tx, &LedgerSet{Event: EventRefundAfterPickup, Key: "refund:" + r.ID, OrderID: r.OrderID, PaymentID: r.PaymentID, RefundID: r.ID,
+		LineNo: was.LineNo, At: now, Transfers: ts})
 }
 
 // orderLeader is the leader whose commission an order's transfers name.
@@ -434,7 +424,7 @@ func (s *Service) ReleaseCommissions(ctx context.Context, limit int) (int, error
 	}
 	n := 0
 	for _, c := range cities {
-		window, err := s.AfterSalesWindow(ctx, s.store, c.ID)
+		window, err := s.store.FindAfterSalesWindow(ctx, c.ID)
 		if err != nil {
 			return n, err
 		}

@@ -254,8 +254,7 @@ func TestRefundAfterPickupReversesCommissionInProportion(t *testing.T) {
 	}
 
 	// The city's window is 72 hours: not released at 48.
-	_, err = w.db.Store().Setting(ctx, "after_sales_window:cty_1", "72h")
-	must(t, err)
+	must(t, w.svc.SetAfterSalesWindow(ctx, w.op, "cty_1", 72))
 	w.clock.Advance(49 * time.Hour)
 	if n, err := w.svc.ReleaseCommissions(ctx, 100); err != nil || n != 0 {
 		t.Errorf("release inside the city's window = %d, %v; want 0", n, err)

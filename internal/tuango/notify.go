@@ -40,6 +40,7 @@ type NotifyParams struct {
 	RefundFen Fen    `json:"refund_fen,omitempty"` // money back
 	Until     string `json:"until,omitempty"`      // when the pickup window ends, RFC 3339
 	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
+	Line      int    `json:"line,omitempty"`       // an order line's number
 }
 
 // ReminderLead is how long before the pickup window ends the customer is

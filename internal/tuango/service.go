@@ -25,6 +25,9 @@ type Config struct {
 	// CutoffChunk is how many paid orders one cutoff transaction
 	// confirms; 0 is DefaultCutoffChunk.
 	CutoffChunk int
+	// AfterSalesAutoFen is the largest after-sales refund approved
+	// without an operator; 0 means DefaultAfterSalesAutoFen, negative none.
+	AfterSalesAutoFen Fen
 }
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
@@ -59,6 +62,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	}
 	if cfg.PickupWindow <= 0 {
 		cfg.PickupWindow = DefaultPickupWindow
+	}
+	if cfg.AfterSalesAutoFen == 0 {
+		cfg.AfterSalesAutoFen = DefaultAfterSalesAutoFen
 	}
 	if cfg.ReconcileAfter <= 0 {
 		cfg.ReconcileAfter = ReconcileAfter

@@ -10,6 +10,7 @@ import (
 // Finders return an error with code not_found for a missing row, never nil
 // and nil.
 type Store interface {
+	AfterSalesStore
 	// InTx runs fn in one transaction, committed if fn returns nil. A nested
 	// InTx joins the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error

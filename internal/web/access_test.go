@@ -189,6 +189,18 @@ var routeAccess = map[string]access{
 	"GET /api/v1/admin/ledger/trial-balance": staff,
 	"GET /api/v1/admin/ledger/transfers":     staff,
 	"GET /admin/ledger":                      staff,
+
+	// After-sales.
+	"POST /api/v1/orders/{id}/after-sales":             user,
+	"GET /api/v1/orders/{id}/after-sales":              user,
+	"GET /api/v1/admin/after-sales":                    staff,
+	"POST /api/v1/admin/after-sales/{id}/approve":      staff,
+	"POST /api/v1/admin/after-sales/{id}/reject":       staff,
+	"PUT /api/v1/admin/cities/{id}/after-sales-window": staff,
+	"POST /orders/{id}/after-sales":                    user,
+	"GET /admin/after-sales":                           staff,
+	"POST /admin/after-sales/{id}/approve":             staff,
+	"POST /admin/after-sales/{id}/reject":              staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

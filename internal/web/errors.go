@@ -53,6 +53,12 @@ var statusByCode = map[string]int{
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
 	tuango.CodeUnavailable:           http.StatusServiceUnavailable,
 	tuango.CodeInternal:              http.StatusInternalServerError,
+
+	// After-sales.
+	tuango.CodeAfterSalesWindowClosed: http.StatusConflict,
+	tuango.CodeRefundExceedsPaid:      http.StatusConflict,
+	tuango.CodeAfterSalesOpen:         http.StatusConflict,
+	tuango.CodeAfterSalesDecided:      http.StatusConflict,
 }
 
 // Status returns the HTTP status for an error code.

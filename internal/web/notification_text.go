@@ -39,6 +39,10 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 		return p.Sprintf(key, a.Date, a.Route, a.Point)
 	case tuango.NotifyMoved:
 		return p.Sprintf(key, a.Point, m.OrderID, a.ToPoint, a.ToAddress)
+	case tuango.NotifyAfterSalesApproved:
+		return p.Sprintf(key, m.OrderID, a.Line, "¥"+yuan(a.RefundFen))
+	case tuango.NotifyAfterSalesRejected:
+		return p.Sprintf(key, m.OrderID, a.Line, a.Reason)
 	case tuango.NotifyClosed:
 		if a.RefundFen == 0 { // it was not paid
 			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)

@@ -42,6 +42,9 @@ var openapiInputSchemas = map[string]any{
 	"CancelOrdersRequest":       cancelOrdersRequest{},
 	"CouponCreate":              couponRequest{},
 	"IssueRequest":              issueRequest{},
+	"AfterSalesRequest":         afterSalesRequest{},
+	"AfterSalesReject":          rejectRequest{},
+	"AfterSalesWindow":          afterSalesWindowRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -166,3 +166,24 @@ func (s *Server) actCreateCoupon(ctx context.Context, a tuango.Actor, c *tuango.
 func (s *Server) actIssueCoupon(ctx context.Context, a tuango.Actor, couponID string, req tuango.IssueRequest) (int, error) {
 	return s.svc.IssueCoupon(ctx, a, couponID, req)
 }
+
+// After-sales.
+
+// actRequestAfterSale sends a customer's after-sales request, once per key.
+func (s *Server) actRequestAfterSale(ctx context.Context, a tuango.Actor, req tuango.AfterSalesRequest, key string) (*tuango.AfterSale, error) {
+	req.Idem = &tuango.Idempotency{Scope: a.UserID, Key: key,
+		Fingerprint: fmt.Sprintf("page after-sales %s %d %d %s %q", req.OrderID, req.LineNo, req.Quantity, req.Reason, req.Note)}
+	ans, err := s.svc.RequestAfterSale(ctx, a, req)
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value, nil
+}
+
+func (s *Server) actApproveAfterSale(ctx context.Context, a tuango.Actor, id string) (*tuango.AfterSale, error) {
+	return s.svc.ApproveAfterSale(ctx, a, id)
+}
+
+func (s *Server) actRejectAfterSale(ctx context.Context, a tuango.Actor, id, reason string) (*tuango.AfterSale, error) {
+	return s.svc.RejectAfterSale(ctx, a, id, reason)
+}

@@ -106,6 +106,12 @@ var errorTexts = map[string][2]string{
 
 	// Coupons.
 	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},
+
+	// After-sales.
+	tuango.CodeAfterSalesWindowClosed: {"After-sales closed", "error.after_sales_window_closed"},
+	tuango.CodeRefundExceedsPaid:      {"More than is left", "error.refund_exceeds_paid"},
+	tuango.CodeAfterSalesOpen:         {"Already requested", "error.after_sales_open"},
+	tuango.CodeAfterSalesDecided:      {"Already decided", "error.after_sales_decided"},
 }
 
 // errorText is the heading and message id shown for an error code.

@@ -37,6 +37,8 @@ type orderPageData struct {
 	PayKey    string
 	Expires   string
 	ShowCode  bool // the pickup code and its QR: the owner's, from payment until pickup
+	// AfterSales is the after-sales form and requests (page_aftersales.go).
+	AfterSales *afterSalesSection
 }
 
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +94,7 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
 		data.Point = pp
 	}
+	data.AfterSales = s.afterSalesOf(ctx, r, pg, o)
 	pg.Title = pg.T("Order %s", o.ID)
 	pg.Data = data
 	s.render(w, r, http.StatusOK, "customer/order", pg)

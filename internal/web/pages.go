@@ -32,6 +32,7 @@ var pageNames = []string{
 	"admin/closure", "supplier/products",
 	"customer/coupons", "admin/coupons",
 	"admin/ledger",
+	"admin/aftersales",
 }
 
 var pageTemplates = parsePages()

@@ -87,5 +87,12 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/me/coupons", s.authed(s.handleMyCoupons)),
 		h("GET", "/api/v1/admin/ledger/trial-balance", s.authed(s.handleAdminTrialBalance)),
 		h("GET", "/api/v1/admin/ledger/transfers", s.authed(s.handleAdminTransfers)),
+
+		h("POST", "/api/v1/orders/{id}/after-sales", s.authed(s.handleRequestAfterSale)),
+		h("GET", "/api/v1/orders/{id}/after-sales", s.authed(s.handleOrderAfterSales)),
+		h("GET", "/api/v1/admin/after-sales", s.authed(s.handleAdminAfterSales)),
+		h("POST", "/api/v1/admin/after-sales/{id}/approve", s.authed(s.handleAdminApproveAfterSale)),
+		h("POST", "/api/v1/admin/after-sales/{id}/reject", s.authed(s.handleAdminRejectAfterSale)),
+		h("PUT", "/api/v1/admin/cities/{id}/after-sales-window", s.authed(s.handleAdminAfterSalesWindow)),
 	}
 }
