@@ -264,34 +264,34 @@ func (g *statementGoods) name(ctx context.Context, l *StatementLine, e Statement
 	}
 	var titles []string
 	var lines []int
-	switch e.Event {
-	case EventPickupCompleted, EventOrderUnclaimed:
-		after, err := g.refundedAfterPickup(ctx, o)
-		if err != nil {
+	handover := e.Event == EventPickupCompleted || e.Event == EventOrderUnclaimed
+	after := map[int]int{}
+	if handover {
+		var err error
+		if after, err = g.refundedAfterPickup(ctx, o); err != nil {
 			return err
 		}
-		for _, ol := range o.Lines {
-			if party == RoleSupplier {
-				sup, err := g.supplier(ctx, ol)
-				if err != nil {
-					return err
-				}
-				if sup != id {
-					continue
-				}
+	}
+	for _, ol := range o.Lines {
+		if e.LineNo != 0 && ol.LineNo != e.LineNo {
+			continue
+		}
+		if party == RoleSupplier && e.LineNo == 0 {
+			sup, err := g.supplier(ctx, ol)
+			if err != nil {
+				return err
 			}
+			if sup != id {
+				continue
+			}
+		}
+		if handover {
 			l.Units += ol.Quantity - ol.RefundedQuantity + after[ol.LineNo]
-			titles, lines = append(titles, ol.Title), append(lines, ol.LineNo)
 		}
-	default:
-		for _, ol := range o.Lines {
-			if ol.LineNo == e.LineNo {
-				titles = append(titles, ol.Title)
-			}
-		}
-		if e.Event == EventRefundAfterPickup {
-			l.Units = -e.RefundQuantity
-		}
+		titles, lines = append(titles, ol.Title), append(lines, ol.LineNo)
+	}
+	if e.Event == EventRefundAfterPickup {
+		l.Units = -e.RefundQuantity
 	}
 	if len(lines) == 1 {
 		l.LineNo = lines[0]
