@@ -189,6 +189,11 @@ var routeAccess = map[string]access{
 	"GET /api/v1/admin/ledger/trial-balance": staff,
 	"GET /api/v1/admin/ledger/transfers":     staff,
 	"GET /admin/ledger":                      staff,
+	// Statements.
+	"GET /api/v1/supplier/statement": supplier,
+	"GET /api/v1/leader/statement":   leader,
+	"GET /supplier/statement":        supplier,
+	"GET /leader/statement":          leader,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -87,5 +87,7 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/me/coupons", s.authed(s.handleMyCoupons)),
 		h("GET", "/api/v1/admin/ledger/trial-balance", s.authed(s.handleAdminTrialBalance)),
 		h("GET", "/api/v1/admin/ledger/transfers", s.authed(s.handleAdminTransfers)),
+		h("GET", "/api/v1/supplier/statement", s.authed(s.handleSupplierStatement)),
+		h("GET", "/api/v1/leader/statement", s.authed(s.handleLeaderStatement)),
 	}
 }
