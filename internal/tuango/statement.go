@@ -141,10 +141,11 @@ func (s *Service) SupplierStatement(ctx context.Context, a Actor, from, to strin
 	if err != nil {
 		return nil, err
 	}
-	if u.SupplierID == "" {
-		return nil, Errorf(CodeForbidden, "this account speaks for no supplier")
+	var accounts []string // an account bound to no supplier has an empty statement, as it has no purchase orders
+	if u.SupplierID != "" {
+		accounts = []string{SupplierPayable(u.SupplierID)}
 	}
-	st, err := s.statement(ctx, RoleSupplier, u.SupplierID, []string{SupplierPayable(u.SupplierID)}, from, to)
+	st, err := s.statement(ctx, RoleSupplier, u.SupplierID, accounts, from, to)
 	if err != nil {
 		return nil, err
 	}

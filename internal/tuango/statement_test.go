@@ -183,6 +183,13 @@ func TestStatementsEqualTheDay(t *testing.T) {
 		if len(st.Lines) != 0 || st.ClosingFen != 0 {
 			t.Errorf("another supplier's statement = %d lines, %d fen; want none", len(st.Lines), st.ClosingFen)
 		}
+		nu, err := w.svc.CreateUser(ctx, tuango.NewAccount{Phone: "13600007103", Password: "password-1", Name: "未绑定", Role: tuango.RoleSupplier})
+		must(t, err)
+		st, err = w.svc.SupplierStatement(ctx, tuango.Actor{UserID: nu.ID, Role: tuango.RoleSupplier}, "2026-11-01", "2026-11-30")
+		must(t, err)
+		if len(st.Lines) != 0 || st.ClosingFen != 0 {
+			t.Errorf("a supplier account bound to no supplier = %d lines, %d fen; want none", len(st.Lines), st.ClosingFen)
+		}
 		if _, err := w.svc.SupplierStatement(ctx, leader, "", ""); tuango.ErrorCode(err) != tuango.CodeForbidden {
 			t.Errorf("a leader asking for a supplier statement = %v, want forbidden", err)
 		}
