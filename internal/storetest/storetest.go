@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ledger", testLedger},
+		{"Statement", testStatement},
 		{"Ping", testPing},
 		{"Tx", testTx},
 	}

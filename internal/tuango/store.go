@@ -247,6 +247,8 @@ type Store interface {
 	FindLedgerEntries(ctx context.Context, f LedgerFilter) ([]LedgerEntry, error)
 	// LedgerBalances sums the journal per account, by account name.
 	LedgerBalances(ctx context.Context) ([]AccountBalance, error)
+	// StatementStore reads a party's transfers for its statements.
+	StatementStore
 	// FindUnreleasedPickups returns the ids of a city's orders picked up at
 	// or before a time whose handover was posted and whose commission was
 	// not released yet, oldest first.

@@ -252,6 +252,11 @@ var foreignCases = map[string]func(t *testing.T, w *twoSides){
 			w.namesNone(t, "the supplier's purchase orders as "+f, []byte(p.body))
 		}
 	},
+	// Statements.
+	"GET /api/v1/supplier/statement": statementCase("/api/v1/supplier/statement", false),
+	"GET /api/v1/leader/statement":   statementCase("/api/v1/leader/statement", false),
+	"GET /supplier/statement":        statementCase("/supplier/statement", true),
+	"GET /leader/statement":          statementCase("/leader/statement", true),
 }
 
 // foreignGaps names the leader and supplier routes without a case, and

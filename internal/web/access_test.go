@@ -201,6 +201,11 @@ var routeAccess = map[string]access{
 	"GET /admin/after-sales":                           staff,
 	"POST /admin/after-sales/{id}/approve":             staff,
 	"POST /admin/after-sales/{id}/reject":              staff,
+	// Statements.
+	"GET /api/v1/supplier/statement": supplier,
+	"GET /api/v1/leader/statement":   leader,
+	"GET /supplier/statement":        supplier,
+	"GET /leader/statement":          leader,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -94,5 +94,7 @@ func (s *Server) dayPageRoutes() []Route {
 		h("POST", "/admin/routes/{id}/dispatch", s.handleAdminDispatchForm),
 		h("GET", "/admin/lists/{kind}", s.handleAdminListExport),
 		h("GET", "/admin/ledger", s.handleAdminLedgerPage),
+		h("GET", "/supplier/statement", s.handleSupplierStatementPage),
+		h("GET", "/leader/statement", s.handleLeaderStatementPage),
 	}
 }

@@ -33,6 +33,7 @@ var pageNames = []string{
 	"customer/coupons", "admin/coupons",
 	"admin/ledger",
 	"admin/aftersales",
+	"statement",
 }
 
 var pageTemplates = parsePages()

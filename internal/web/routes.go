@@ -94,5 +94,7 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/after-sales/{id}/approve", s.authed(s.handleAdminApproveAfterSale)),
 		h("POST", "/api/v1/admin/after-sales/{id}/reject", s.authed(s.handleAdminRejectAfterSale)),
 		h("PUT", "/api/v1/admin/cities/{id}/after-sales-window", s.authed(s.handleAdminAfterSalesWindow)),
+		h("GET", "/api/v1/supplier/statement", s.authed(s.handleSupplierStatement)),
+		h("GET", "/api/v1/leader/statement", s.authed(s.handleLeaderStatement)),
 	}
 }
