@@ -644,6 +644,8 @@ type LedgerData struct {
 	Refunds         []Refund
 	ProviderPaid    map[string]Fen // the provider's paid payments: payment id → amount
 	ProviderRefunds map[string]Fen // the provider's refunds: refund id → amount
+	Payouts         []Payout
+	ProviderPayouts map[string]Fen // the payout provider's paid payouts: payout id → amount
 }
 
 // LedgerViolation is one thing verification found wrong.
@@ -906,6 +908,7 @@ func VerifyLedger(d LedgerData) LedgerReport {
 			}
 		}
 	}
+	verifyPayouts(d, bad)
 	return r
 }
 

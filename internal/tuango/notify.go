@@ -26,6 +26,10 @@ const (
 	NotifyDispatched NotificationKind = "delivery_dispatched"
 	NotifyMoved      NotificationKind = "order_moved"     // to another pickup point
 	NotifyClosed     NotificationKind = "order_cancelled" // its pickup point closed: cancelled and refunded
+
+	NotifyWithdrawalPaid     NotificationKind = "withdrawal_paid"
+	NotifyWithdrawalFailed   NotificationKind = "withdrawal_failed" // the payout failed: the money is available again
+	NotifyWithdrawalRejected NotificationKind = "withdrawal_rejected"
 )
 
 // NotifyParams are what a notification says besides its kind. They are
@@ -40,6 +44,7 @@ type NotifyParams struct {
 	RefundFen Fen    `json:"refund_fen,omitempty"` // money back
 	Until     string `json:"until,omitempty"`      // when the pickup window ends, RFC 3339
 	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
+	AmountFen Fen    `json:"amount_fen,omitempty"` // a withdrawal's amount
 }
 
 // ReminderLead is how long before the pickup window ends the customer is
