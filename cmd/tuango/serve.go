@@ -45,6 +45,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	pickupWindow := fs.Duration("pickup-window", tuango.DefaultPickupWindow, "how long an arrived order waits for its customer before it becomes unclaimed")
 	reconcileAfter := fs.Duration("reconcile-after", tuango.ReconcileAfter, "how long to wait for a payment notification before asking the provider")
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
+	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
@@ -63,6 +64,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fcfg, err := payment.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
+	pcfg, err := payment.ParsePayoutFaults(*payoutFaults)
 	if err != nil {
 		return err
 	}
@@ -112,6 +117,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
+	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
+	payouts.SetFaults(pcfg)
+	svc.SetPayoutProvider(payouts)
 	// Data older than the ledger joins it once, before anything is served.
 	if n, err := svc.BackfillLedger(ctx); err != nil {
 		return fmt.Errorf("bring existing data into the ledger: %w", err)

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Idempotency", testIdempotency},
 		{"Lease", testLease},
 		{"Ledger", testLedger},
+		{"Payout", testPayout},
 		{"Ping", testPing},
 		{"Tx", testTx},
 	}
