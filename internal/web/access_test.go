@@ -189,6 +189,13 @@ var routeAccess = map[string]access{
 	"GET /api/v1/admin/ledger/trial-balance": staff,
 	"GET /api/v1/admin/ledger/transfers":     staff,
 	"GET /admin/ledger":                      staff,
+	// Payouts.
+	"POST /api/v1/leader/withdrawals":             leader,
+	"GET /api/v1/leader/withdrawals":              leader,
+	"GET /api/v1/admin/withdrawals":               staff,
+	"POST /api/v1/admin/withdrawals/{id}/approve": staff,
+	"POST /api/v1/admin/withdrawals/{id}/reject":  staff,
+	"POST /api/v1/admin/settlements":              staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

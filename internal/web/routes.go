@@ -87,5 +87,12 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/me/coupons", s.authed(s.handleMyCoupons)),
 		h("GET", "/api/v1/admin/ledger/trial-balance", s.authed(s.handleAdminTrialBalance)),
 		h("GET", "/api/v1/admin/ledger/transfers", s.authed(s.handleAdminTransfers)),
+
+		h("POST", "/api/v1/leader/withdrawals", s.authed(s.handleLeaderWithdraw)),
+		h("GET", "/api/v1/leader/withdrawals", s.authed(s.handleLeaderWithdrawals)),
+		h("GET", "/api/v1/admin/withdrawals", s.authed(s.handleAdminWithdrawals)),
+		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
+		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
+		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
 	}
 }
