@@ -217,6 +217,23 @@ var foreignCases = map[string]func(t *testing.T, w *twoSides){
 		}
 	},
 
+	"GET /leader/withdrawals": func(t *testing.T, w *twoSides) {
+		p := w.leaderAPage.get("/leader/withdrawals?leader_id=" + w.pointB)
+		if p.status != 200 {
+			t.Errorf("= %d, want the leader's own withdrawals", p.status)
+		}
+		w.namesNone(t, "the leader's withdrawals page", []byte(p.body))
+	},
+	"POST /leader/withdrawals": func(t *testing.T, w *twoSides) {
+		csrf := w.leaderAPage.get("/leader/withdrawals").csrf(t)
+		p := w.leaderAPage.post("/leader/withdrawals", url.Values{"csrf": {csrf}, "key": {"k" + strings.TrimPrefix(newKey(), "key-")}, "amount": {"1"}, "leader_id": {w.pointB}})
+		if p.status < 400 {
+			t.Errorf("= %d, want a refusal: the leader has no commission of its own", p.status)
+		}
+		if n := w.e.count(`SELECT COUNT(*) FROM payouts WHERE party_id <> ?`, w.leaderA.userID); n != 0 {
+			t.Errorf("payouts of another party = %d, want 0", n)
+		}
+	},
 	"GET /leader": func(t *testing.T, w *twoSides) {
 		p := w.leaderAPage.get("/leader?date=" + dayDate + "&pickup_point_id=" + w.pointB)
 		if p.status != 200 {

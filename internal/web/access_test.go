@@ -196,6 +196,13 @@ var routeAccess = map[string]access{
 	"POST /api/v1/admin/withdrawals/{id}/approve": staff,
 	"POST /api/v1/admin/withdrawals/{id}/reject":  staff,
 	"POST /api/v1/admin/settlements":              staff,
+	"GET /leader/withdrawals":                     leader,
+	"POST /leader/withdrawals":                    leader,
+	"GET /admin/withdrawals":                      staff,
+	"POST /admin/withdrawals/{id}/approve":        staff,
+	"POST /admin/withdrawals/{id}/reject":         staff,
+	"GET /admin/settlements":                      staff,
+	"POST /admin/settlements":                     staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -106,6 +106,7 @@ var errorTexts = map[string][2]string{
 
 	// Coupons.
 	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},
+	tuango.CodeInsufficientBalance: {"Not enough commission", "error.insufficient_balance"},
 }
 
 // errorText is the heading and message id shown for an error code.

@@ -32,6 +32,7 @@ var pageNames = []string{
 	"admin/closure", "supplier/products",
 	"customer/coupons", "admin/coupons",
 	"admin/ledger",
+	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
 }
 
 var pageTemplates = parsePages()
