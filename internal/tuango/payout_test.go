@@ -366,3 +366,65 @@ func TestSettlementPaysAPeriodOnce(t *testing.T) {
 	}
 	wantLedgerClean(t, w)
 }
+
+// Verification catches a payout paid twice, a provider that paid another
+// amount or a payout tuango never made, and a paid payout without its set.
+func TestLedgerVerifyCatchesPayoutMistakes(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ctx := context.Background()
+	payouts(w, w.svc)
+	leader := withCommission(t, w, "139100007", 40)
+	ans, err := w.svc.RequestWithdrawal(ctx, leader, 300, idem(leader.UserID, "w"))
+	must(t, err)
+	_, err = w.svc.ApproveWithdrawal(ctx, w.op, ans.Value.ID)
+	must(t, err)
+	for i := 0; i < 2; i++ {
+		_, err = w.svc.SendPayouts(ctx, 100)
+		must(t, err)
+	}
+	wantLedgerClean(t, w)
+	id := ans.Value.ID
+	for _, tc := range []struct {
+		name   string
+		break_ func(d *tuango.LedgerData)
+		want   string
+	}{
+		{"paid twice", func(d *tuango.LedgerData) {
+			for _, s := range d.Sets {
+				if s.Key == "payout_paid:"+id {
+					d.Sets = append(d.Sets, s)
+					return
+				}
+			}
+		}, tuango.ViolationPayout},
+		{"the provider paid another amount", func(d *tuango.LedgerData) { d.ProviderPayouts[id] = 301 }, tuango.ViolationProvider},
+		{"the provider paid a payout never made", func(d *tuango.LedgerData) { d.ProviderPayouts["wdr_ghost"] = 100 }, tuango.ViolationProvider},
+		{"paid without its set", func(d *tuango.LedgerData) {
+			kept := d.Sets[:0]
+			for _, s := range d.Sets {
+				if s.Key != "payout_paid:"+id {
+					kept = append(kept, s)
+				}
+			}
+			d.Sets = kept
+		}, tuango.ViolationPayout},
+		{"recorded failed but paid at the provider", func(d *tuango.LedgerData) {
+			for i := range d.Payouts {
+				d.Payouts[i].Status = tuango.PayoutFailed
+			}
+		}, tuango.ViolationProvider},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := w.db.LedgerData(ctx)
+			must(t, err)
+			tc.break_(d)
+			found := false
+			for _, v := range tuango.VerifyLedger(*d).Violations {
+				found = found || v.Kind == tc.want
+			}
+			if !found {
+				t.Errorf("verification found no %s", tc.want)
+			}
+		})
+	}
+}
