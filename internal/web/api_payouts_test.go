@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,4 +157,27 @@ func TestWithdrawalsAndSettlementsAPI(t *testing.T) {
 		}
 	}
 	wantLedgerVerified(t, e)
+}
+
+// The leader's withdrawal notifications are worded in both languages,
+// with the amount and, when there is one, the reason.
+func TestWithdrawalNotificationTexts(t *testing.T) {
+	for _, tc := range []struct {
+		kind   tuango.NotificationKind
+		reason string
+		zh, en string
+	}{
+		{tuango.NotifyWithdrawalPaid, "", "提现 ¥12.50 已到账", "withdrawal of ¥12.50 has been paid"},
+		{tuango.NotifyWithdrawalFailed, "ACCOUNT_FROZEN", "打款失败（ACCOUNT_FROZEN）", "could not be paid (ACCOUNT_FROZEN)"},
+		{tuango.NotifyWithdrawalRejected, "", "¥12.50 未通过审核，金额已退回", "¥12.50 was rejected; the money"},
+		{tuango.NotifyWithdrawalRejected, "户名不符", "未通过审核：户名不符", "was rejected: 户名不符"},
+	} {
+		m := &tuango.Message{Kind: tc.kind, Params: tuango.NotifyParams{AmountFen: 1250, Reason: tc.reason}}
+		if got := NotificationText("zh", m); !strings.Contains(got, tc.zh) {
+			t.Errorf("%s (%q) in zh = %q, want %q in it", tc.kind, tc.reason, got, tc.zh)
+		}
+		if got := NotificationText("en", m); !strings.Contains(got, tc.en) {
+			t.Errorf("%s (%q) in en = %q, want %q in it", tc.kind, tc.reason, got, tc.en)
+		}
+	}
 }

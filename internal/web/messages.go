@@ -535,6 +535,8 @@ var messages = []struct{ key, zh, en string }{
 	{"notify.withdrawal_paid", "您申请的提现 %s 已到账。", "Your withdrawal of %s has been paid."},
 	{"notify.withdrawal_failed", "您申请的提现 %s 打款失败（%s），金额已退回可提现佣金。", "Your withdrawal of %s could not be paid (%s); the money is available again."},
 	{"notify.withdrawal_rejected", "您申请的提现 %s 未通过审核：%s。金额已退回可提现佣金。", "Your withdrawal of %s was rejected: %s. The money is available again."},
+	{"notify.withdrawal_failed.noreason", "您申请的提现 %s 打款失败，金额已退回可提现佣金。", "Your withdrawal of %s could not be paid; the money is available again."},
+	{"notify.withdrawal_rejected.noreason", "您申请的提现 %s 未通过审核，金额已退回可提现佣金。", "Your withdrawal of %s was rejected; the money is available again."},
 	{"kind.withdrawal_paid", "提现到账", "Withdrawal paid"},
 	{"kind.withdrawal_failed", "提现失败", "Withdrawal failed"},
 	{"kind.withdrawal_rejected", "提现驳回", "Withdrawal rejected"},

@@ -47,6 +47,9 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 	case tuango.NotifyWithdrawalPaid:
 		return p.Sprintf(key, "¥"+yuan(a.AmountFen))
 	case tuango.NotifyWithdrawalFailed, tuango.NotifyWithdrawalRejected:
+		if a.Reason == "" {
+			return p.Sprintf(key+".noreason", "¥"+yuan(a.AmountFen))
+		}
 		return p.Sprintf(key, "¥"+yuan(a.AmountFen), a.Reason)
 	}
 	return p.Sprintf(notificationKey(m.Kind))
