@@ -491,6 +491,9 @@ var messages = []struct{ key, zh, en string }{
 	// Payouts: the leader's withdrawals, the operator's queue and settlements (page_payouts.go).
 	{"Withdrawals", "提现", "Withdrawals"},
 	{"Settlements", "供应商结算", "Settlements"},
+	{"My commission", "我的佣金", "My commission"},
+	{"Approve the withdrawal of %s", "通过提现 %s", "Approve the withdrawal of %s"},
+	{"Reject the withdrawal of %s", "驳回提现 %s", "Reject the withdrawal of %s"},
 	{"Available to withdraw", "可提现", "Available to withdraw"},
 	{"Being paid out", "提现中", "Being paid out"},
 	{"Frozen (after-sales window)", "冻结中（售后期内）", "Frozen (after-sales window)"},

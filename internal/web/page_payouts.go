@@ -129,7 +129,7 @@ func (s *Server) renderAdminWithdrawals(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	data.Rows, data.Next, data.Statuses = payoutRows(ps), next, withdrawalStatuses
-	pg.Data = data
+	pg.Data, pg.Desktop = data, true
 	s.render(w, r, status, "admin/withdrawals", pg)
 }
 
@@ -217,7 +217,7 @@ func (s *Server) renderAdminSettlements(w http.ResponseWriter, r *http.Request, 
 	if data.To == "" {
 		data.To = pg.now.In(shanghai).AddDate(0, 0, -1).Format("2006-01-02")
 	}
-	pg.Data = data
+	pg.Data, pg.Desktop = data, true
 	s.render(w, r, status, "admin/settlements", pg)
 }
 

@@ -63,7 +63,7 @@ func TestBrowserWithdrawalApprovedAndPaid(t *testing.T) {
 		t.Fatalf("the queue lacks the request:\n%s", body)
 	}
 	b.screenshot("admin-withdrawals")
-	b.click("button", "通过")
+	b.click("button", "通过提现 ¥1.00")
 	if got := b.text("#withdrawal-decided"); !strings.Contains(got, "已通过，待打款") {
 		t.Fatalf("after approving: %q", got)
 	}
