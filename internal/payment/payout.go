@@ -46,36 +46,41 @@ type PayoutFaults struct {
 // ParsePayoutFaults reads faults written like "fail_send=0.5,fail=0.1,delay=2s".
 func ParsePayoutFaults(s string) (PayoutFaults, error) {
 	var f PayoutFaults
+	err := parseFaultList("payout faults", s, &f.Delay, "fail_send, fail, delay", map[string]*float64{"fail_send": &f.FailSend, "fail": &f.Fail})
+	return f, err
+}
+
+// parseFaultList reads name=value pairs separated by commas into the
+// probabilities named and the delay; what names the list in errors, and
+// known lists every name it takes.
+func parseFaultList(what, s string, delay *time.Duration, known string, probs map[string]*float64) error {
 	if strings.TrimSpace(s) == "" {
-		return f, nil
+		return nil
 	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
-			return f, fmt.Errorf("payout faults: %q is not name=value", kv)
+			return fmt.Errorf("%s: %q is not name=value", what, kv)
 		}
 		if k == "delay" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
-				return f, fmt.Errorf("payout faults: delay %q is not a duration", v)
+				return fmt.Errorf("%s: delay %q is not a duration", what, v)
 			}
-			f.Delay = d
+			*delay = d
 			continue
+		}
+		into, ok := probs[k]
+		if !ok {
+			return fmt.Errorf("%s: unknown fault %q (%s)", what, k, known)
 		}
 		p, err := strconv.ParseFloat(v, 64)
 		if err != nil || p < 0 || p > 1 {
-			return f, fmt.Errorf("payout faults: %s=%q is not a probability between 0 and 1", k, v)
+			return fmt.Errorf("%s: %s=%q is not a probability between 0 and 1", what, k, v)
 		}
-		switch k {
-		case "fail_send":
-			f.FailSend = p
-		case "fail":
-			f.Fail = p
-		default:
-			return f, fmt.Errorf("payout faults: unknown fault %q (fail_send, fail, delay)", k)
-		}
+		*into = p
 	}
-	return f, nil
+	return nil
 }
 
 // PayoutSandbox is a payout provider that behaves like a bank's or
