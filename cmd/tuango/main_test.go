@@ -67,6 +67,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"bad flag value from the environment", []string{"migrate"}, map[string]string{"TUANGO_DATA": "", "TUANGO_DB": "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, "postgres"},
 		{"bad log level", []string{"serve", "--log-level", "loud", "--data", t.TempDir()}, nil, "log-level"},
 		{"bad sandbox faults", []string{"serve", "--sandbox-faults", "drop=7", "--data", t.TempDir()}, nil, "probability"},
+		{"bad payout faults", []string{"serve", "--payout-faults", "fail=7", "--data", t.TempDir()}, nil, "probability"},
 		{"bad duration in the environment", []string{"serve"}, map[string]string{"TUANGO_ORDER_TIMEOUT": "soon"}, "TUANGO_ORDER_TIMEOUT"},
 		{"stray argument", []string{"migrate", "extra"}, nil, "unexpected argument"},
 	}

@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	afterSalesAuto := fs.Int64("after-sales-auto-fen", int64(tuango.DefaultAfterSalesAutoFen), "the largest after-sales refund approved without an operator, in fen (negative: none)")
 	reconcileAfter := fs.Duration("reconcile-after", tuango.ReconcileAfter, "how long to wait for a payment notification before asking the provider")
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
+	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
@@ -64,6 +65,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fcfg, err := payment.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
+	pcfg, err := payment.ParsePayoutFaults(*payoutFaults)
 	if err != nil {
 		return err
 	}
@@ -114,6 +119,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto)}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
+	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
+	payouts.SetFaults(pcfg)
+	svc.SetPayoutProvider(payouts)
 	// Data older than the ledger joins it once, before anything is served.
 	if n, err := svc.BackfillLedger(ctx); err != nil {
 		return fmt.Errorf("bring existing data into the ledger: %w", err)

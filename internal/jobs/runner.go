@@ -140,6 +140,9 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Leaders' commission, frozen at pickup, released once the city's
 		// after-sales window closes (the pickup's time is the deadline).
 		{Name: "release_commissions", Every: 15 * every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ReleaseCommissions) }},
+		// Approved payouts sent to the payout provider under their ids, and
+		// those sent asked about until paid or failed.
+		{Name: "send_payouts", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendPayouts(ctx, 200) }},
 	}
 }
 

@@ -63,40 +63,9 @@ type Faults struct {
 // ParseFaults reads faults written like "drop=0.2,duplicate=0.5,delay=2s".
 func ParseFaults(s string) (Faults, error) {
 	var f Faults
-	if strings.TrimSpace(s) == "" {
-		return f, nil
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok {
-			return f, fmt.Errorf("sandbox faults: %q is not name=value", kv)
-		}
-		if k == "delay" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 {
-				return f, fmt.Errorf("sandbox faults: delay %q is not a duration", v)
-			}
-			f.Delay = d
-			continue
-		}
-		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || p < 0 || p > 1 {
-			return f, fmt.Errorf("sandbox faults: %s=%q is not a probability between 0 and 1", k, v)
-		}
-		switch k {
-		case "drop":
-			f.Drop = p
-		case "duplicate":
-			f.Duplicate = p
-		case "bad_signature":
-			f.BadSignature = p
-		case "fail_create":
-			f.FailCreate = p
-		default:
-			return f, fmt.Errorf("sandbox faults: unknown fault %q (drop, duplicate, delay, bad_signature, fail_create)", k)
-		}
-	}
-	return f, nil
+	err := parseFaultList("sandbox faults", s, &f.Delay, "drop, duplicate, delay, bad_signature, fail_create", map[string]*float64{
+		"drop": &f.Drop, "duplicate": &f.Duplicate, "bad_signature": &f.BadSignature, "fail_create": &f.FailCreate})
+	return f, err
 }
 
 // Sandbox is a payment provider that behaves like WeChat Pay v3: payments

@@ -89,7 +89,7 @@ func (s *Store) FindUnreleasedPickups(ctx context.Context, cityID string, before
 // lines, the payments and refunds, and the sandbox provider's records. It
 // reads the tables as they are, trusting no code of the store.
 func LoadLedgerData(ctx context.Context, db *sql.DB) (*tuango.LedgerData, error) {
-	d := &tuango.LedgerData{ProviderPaid: map[string]tuango.Fen{}, ProviderRefunds: map[string]tuango.Fen{}}
+	d := &tuango.LedgerData{ProviderPaid: map[string]tuango.Fen{}, ProviderRefunds: map[string]tuango.Fen{}, ProviderPayouts: map[string]tuango.Fen{}}
 	each := func(q string, scan func(*sql.Rows) error) error {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {
@@ -197,6 +197,9 @@ func LoadLedgerData(ctx context.Context, db *sql.DB) (*tuango.LedgerData, error)
 		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := loadPayoutData(d, each); err != nil {
 		return nil, err
 	}
 	return d, nil

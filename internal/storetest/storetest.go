@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Lease", testLease},
 		{"Ledger", testLedger},
 		{"Statement", testStatement},
+		{"Payout", testPayout},
 		{"Ping", testPing},
 		{"Tx", testTx},
 	}

@@ -146,7 +146,6 @@ func commission(paid Fen, bps int) Fen {
 	return (paid*Fen(bps) + 5000) / 10000
 }
 
-
 // postHook, when set by a test, posts a set instead of the transaction
 // given: the deliberately broken build of the issue, which verify must
 // catch.
@@ -634,6 +633,8 @@ type LedgerData struct {
 	Refunds         []Refund
 	ProviderPaid    map[string]Fen // the provider's paid payments: payment id → amount
 	ProviderRefunds map[string]Fen // the provider's refunds: refund id → amount
+	Payouts         []Payout
+	ProviderPayouts map[string]Fen // the payout provider's paid payouts: payout id → amount
 }
 
 // LedgerViolation is one thing verification found wrong.
@@ -896,6 +897,7 @@ func VerifyLedger(d LedgerData) LedgerReport {
 			}
 		}
 	}
+	verifyPayouts(d, bad)
 	return r
 }
 

@@ -26,6 +26,10 @@ const (
 	NotifyDispatched NotificationKind = "delivery_dispatched"
 	NotifyMoved      NotificationKind = "order_moved"     // to another pickup point
 	NotifyClosed     NotificationKind = "order_cancelled" // its pickup point closed: cancelled and refunded
+
+	NotifyWithdrawalPaid     NotificationKind = "withdrawal_paid"
+	NotifyWithdrawalFailed   NotificationKind = "withdrawal_failed" // the payout failed: the money is available again
+	NotifyWithdrawalRejected NotificationKind = "withdrawal_rejected"
 )
 
 // NotifyParams are what a notification says besides its kind. They are
@@ -41,6 +45,7 @@ type NotifyParams struct {
 	Until     string `json:"until,omitempty"`      // when the pickup window ends, RFC 3339
 	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
 	Line      int    `json:"line,omitempty"`       // an order line's number
+	AmountFen Fen    `json:"amount_fen,omitempty"` // a withdrawal's amount
 }
 
 // ReminderLead is how long before the pickup window ends the customer is

@@ -38,8 +38,9 @@ type Service struct {
 	newID    IDGen
 	hasher   PasswordHasher
 	provider PaymentProvider
-	sender   Sender // nil: notifications reach the inbox only
-	texts    Texts  // nil: the sender gets a message's stored text
+	payouts  PayoutProvider // nil: payouts wait
+	sender   Sender         // nil: notifications reach the inbox only
+	texts    Texts          // nil: the sender gets a message's stored text
 	obs      Observer
 	cfg      Config
 	log      *slog.Logger

@@ -253,4 +253,6 @@ type Store interface {
 	// or before a time whose handover was posted and whose commission was
 	// not released yet, oldest first.
 	FindUnreleasedPickups(ctx context.Context, cityID string, pickedUpBefore time.Time, limit int) ([]string, error)
+
+	PayoutStore
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -190,6 +191,49 @@ var foreignCases = map[string]func(t *testing.T, w *twoSides){
 		sameAsMissing(t, pick(w.code), pick("00000000"), false)
 	},
 
+	// A withdrawal is always the caller's own: there is no id to name
+	// another leader by, and a body that tries is refused.
+	"GET /api/v1/leader/withdrawals": func(t *testing.T, w *twoSides) {
+		var got leaderWithdrawalsView
+		r := w.leaderA.do("GET", "/api/v1/leader/withdrawals?party_id="+w.pointB+"&leader_id="+w.pointB, nil)
+		if r.status != 200 {
+			t.Fatalf("= %d %s, want its own withdrawals", r.status, r.body)
+		}
+		must(t, json.Unmarshal(r.body, &got))
+		for _, p := range got.Items {
+			if p.PartyID != w.leaderA.userID {
+				t.Errorf("the leader's withdrawals list %+v of another party", p)
+			}
+		}
+		w.namesNone(t, "the leader's withdrawals", r.body)
+	},
+	"POST /api/v1/leader/withdrawals": func(t *testing.T, w *twoSides) {
+		r := w.leaderA.do("POST", "/api/v1/leader/withdrawals", map[string]any{"amount_fen": 100, "leader_id": w.pointB}, "Idempotency-Key", newKey())
+		if r.status != 400 {
+			t.Errorf("a withdrawal naming another leader = %d %s, want 400", r.status, r.body)
+		}
+		if n := w.e.count(`SELECT COUNT(*) FROM payouts WHERE party_id <> ?`, w.leaderA.userID); n != 0 {
+			t.Errorf("payouts of another party = %d, want 0", n)
+		}
+	},
+
+	"GET /leader/withdrawals": func(t *testing.T, w *twoSides) {
+		p := w.leaderAPage.get("/leader/withdrawals?leader_id=" + w.pointB)
+		if p.status != 200 {
+			t.Errorf("= %d, want the leader's own withdrawals", p.status)
+		}
+		w.namesNone(t, "the leader's withdrawals page", []byte(p.body))
+	},
+	"POST /leader/withdrawals": func(t *testing.T, w *twoSides) {
+		csrf := w.leaderAPage.get("/leader/withdrawals").csrf(t)
+		p := w.leaderAPage.post("/leader/withdrawals", url.Values{"csrf": {csrf}, "key": {"k" + strings.TrimPrefix(newKey(), "key-")}, "amount": {"1"}, "leader_id": {w.pointB}})
+		if p.status < 400 {
+			t.Errorf("= %d, want a refusal: the leader has no commission of its own", p.status)
+		}
+		if n := w.e.count(`SELECT COUNT(*) FROM payouts WHERE party_id <> ?`, w.leaderA.userID); n != 0 {
+			t.Errorf("payouts of another party = %d, want 0", n)
+		}
+	},
 	"GET /leader": func(t *testing.T, w *twoSides) {
 		p := w.leaderAPage.get("/leader?date=" + dayDate + "&pickup_point_id=" + w.pointB)
 		if p.status != 200 {

@@ -206,6 +206,20 @@ var routeAccess = map[string]access{
 	"GET /api/v1/leader/statement":   leader,
 	"GET /supplier/statement":        supplier,
 	"GET /leader/statement":          leader,
+	// Payouts.
+	"POST /api/v1/leader/withdrawals":             leader,
+	"GET /api/v1/leader/withdrawals":              leader,
+	"GET /api/v1/admin/withdrawals":               staff,
+	"POST /api/v1/admin/withdrawals/{id}/approve": staff,
+	"POST /api/v1/admin/withdrawals/{id}/reject":  staff,
+	"POST /api/v1/admin/settlements":              staff,
+	"GET /leader/withdrawals":                     leader,
+	"POST /leader/withdrawals":                    leader,
+	"GET /admin/withdrawals":                      staff,
+	"POST /admin/withdrawals/{id}/approve":        staff,
+	"POST /admin/withdrawals/{id}/reject":         staff,
+	"GET /admin/settlements":                      staff,
+	"POST /admin/settlements":                     staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

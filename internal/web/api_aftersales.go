@@ -93,6 +93,8 @@ func (s *Server) handleAdminApproveAfterSale(w http.ResponseWriter, r *http.Requ
 	writeJSON(w, http.StatusOK, viewAfterSale(as))
 }
 
+// rejectRequest is why an operator rejects something (an after-sales
+// request, a withdrawal).
 type rejectRequest struct {
 	Reason string `json:"reason"`
 }

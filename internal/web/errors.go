@@ -46,6 +46,7 @@ var statusByCode = map[string]int{
 	tuango.CodeCityClosed:            http.StatusConflict,
 	tuango.CodePickupPointOpen:       http.StatusConflict,
 	tuango.CodeCouponNotApplicable:   http.StatusConflict,
+	tuango.CodeInsufficientBalance:   http.StatusConflict,
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,

@@ -48,6 +48,13 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)
 		}
 		return p.Sprintf(key, a.Point, a.Date, m.OrderID, "¥"+yuan(a.RefundFen))
+	case tuango.NotifyWithdrawalPaid:
+		return p.Sprintf(key, "¥"+yuan(a.AmountFen))
+	case tuango.NotifyWithdrawalFailed, tuango.NotifyWithdrawalRejected:
+		if a.Reason == "" {
+			return p.Sprintf(key+".noreason", "¥"+yuan(a.AmountFen))
+		}
+		return p.Sprintf(key, "¥"+yuan(a.AmountFen), a.Reason)
 	}
 	return p.Sprintf(notificationKey(m.Kind))
 }

@@ -36,6 +36,10 @@ var openapiInputSchemas = map[string]any{
 	"SignRequest":      signRequest{},
 	"PickupRequest":    pickupRequest{},
 
+	"WithdrawalRequest": withdrawalRequest{},
+	"RejectRequest":     rejectRequest{},
+	"SettlementRequest": settleRequest{},
+
 	"CityClosureRequest":        cityClosureRequest{},
 	"PickupPointClosureRequest": pickupPointClosureRequest{},
 	"MoveOrdersRequest":         moveOrdersRequest{},

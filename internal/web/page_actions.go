@@ -187,3 +187,26 @@ func (s *Server) actApproveAfterSale(ctx context.Context, a tuango.Actor, id str
 func (s *Server) actRejectAfterSale(ctx context.Context, a tuango.Actor, id, reason string) (*tuango.AfterSale, error) {
 	return s.svc.RejectAfterSale(ctx, a, id, reason)
 }
+
+// Withdrawals and settlements.
+
+// actRequestWithdrawal requests a withdrawal of amount, once per key.
+func (s *Server) actRequestWithdrawal(ctx context.Context, a tuango.Actor, amount tuango.Fen, key string) (*tuango.Payout, error) {
+	ans, err := s.svc.RequestWithdrawal(ctx, a, amount, &tuango.Idempotency{Scope: a.UserID, Key: key, Fingerprint: fmt.Sprintf("page withdraw %d", amount)})
+	if err != nil {
+		return nil, err
+	}
+	return ans.Value, nil
+}
+
+func (s *Server) actApproveWithdrawal(ctx context.Context, a tuango.Actor, id string) (*tuango.Payout, error) {
+	return s.svc.ApproveWithdrawal(ctx, a, id)
+}
+
+func (s *Server) actRejectWithdrawal(ctx context.Context, a tuango.Actor, id, reason string) (*tuango.Payout, error) {
+	return s.svc.RejectWithdrawal(ctx, a, id, reason)
+}
+
+func (s *Server) actSettle(ctx context.Context, a tuango.Actor, supplierID, to string) ([]tuango.Settlement, error) {
+	return s.svc.Settle(ctx, a, supplierID, to)
+}

@@ -112,6 +112,7 @@ var errorTexts = map[string][2]string{
 	tuango.CodeRefundExceedsPaid:      {"More than is left", "error.refund_exceeds_paid"},
 	tuango.CodeAfterSalesOpen:         {"Already requested", "error.after_sales_open"},
 	tuango.CodeAfterSalesDecided:      {"Already decided", "error.after_sales_decided"},
+	tuango.CodeInsufficientBalance:    {"Not enough commission", "error.insufficient_balance"},
 }
 
 // errorText is the heading and message id shown for an error code.

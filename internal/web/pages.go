@@ -34,6 +34,7 @@ var pageNames = []string{
 	"admin/ledger",
 	"admin/aftersales",
 	"statement",
+	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
 }
 
 var pageTemplates = parsePages()

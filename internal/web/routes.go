@@ -96,5 +96,11 @@ func (s *Server) apiRoutes() []Route {
 		h("PUT", "/api/v1/admin/cities/{id}/after-sales-window", s.authed(s.handleAdminAfterSalesWindow)),
 		h("GET", "/api/v1/supplier/statement", s.authed(s.handleSupplierStatement)),
 		h("GET", "/api/v1/leader/statement", s.authed(s.handleLeaderStatement)),
+		h("POST", "/api/v1/leader/withdrawals", s.authed(s.handleLeaderWithdraw)),
+		h("GET", "/api/v1/leader/withdrawals", s.authed(s.handleLeaderWithdrawals)),
+		h("GET", "/api/v1/admin/withdrawals", s.authed(s.handleAdminWithdrawals)),
+		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
+		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
+		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
 	}
 }
