@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"tuango/internal/tuango"
 )
@@ -11,11 +13,27 @@ type loginData struct {
 	Error, Phone, Next string
 }
 
+// safeNext returns next if it is a path on this site, and "/" otherwise.
+// It is parsed, not matched: a scheme, a host, a leading "//" (also when
+// spelled %2F%2F), a backslash or a control character anywhere, before or
+// after decoding, sends the user home instead of off-site — browsers drop
+// tabs and newlines and read "\" as "/", so "/\t/host" would be "//host".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
-	return next
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	for _, part := range []string{next, u.Path, query, u.Fragment} {
+		if strings.ContainsFunc(part, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+			return "/"
+		}
+	}
+	return (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment}).String()
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
