@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Ledger", testLedger},
 		{"Ping", testPing},
 		{"Tx", testTx},
+		{"LoginLimit", testLoginLimit},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -82,6 +82,7 @@ type Store interface {
 	// now, in one query: every authenticated request asks it.
 	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	LoginLimitStore
 
 	CreateOrder(ctx context.Context, o *Order) error
 	// CreateOrders inserts many orders and their lines in few statements.

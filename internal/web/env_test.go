@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"tuango/internal/auth"
 	"tuango/internal/metrics"
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
@@ -65,7 +67,8 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
 	e.metrics.WatchDB(db, e.svc, e.clock)
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger()}))
+	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
+		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	t.Cleanup(func() {
 		e.srv.Close()

@@ -48,6 +48,7 @@ var statusByCode = map[string]int{
 	tuango.CodeCouponNotApplicable:   http.StatusConflict,
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
+	tuango.CodeCodeRequired:          http.StatusUnauthorized,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,

@@ -488,4 +488,12 @@ var messages = []struct{ key, zh, en string }{
 	{"event.order_unclaimed", "超时未取", "not collected"},
 	{"event.commission_released", "佣金解冻", "commission released"},
 	{"event.ledger_opened", "账本启用", "ledger opened"},
+
+	// login limits
+	{"login.too_many", "这个账号在这里的错误尝试太多，请 %d 分钟后再试。", "Too many failed attempts for this account from here; try again in %d minutes."},
+	{"login.code_required", "这个账号错误尝试太多：请获取短信验证码，与密码一起填写。", "This account has had too many failed attempts: get a code by SMS and enter it with your password."},
+	{"login.code_sent", "验证码已发送到这个手机号。", "A code has been sent to this phone."},
+	{"login.code_sandbox", "（演示短信）验证码：%s", "(sandbox SMS) code: %s"},
+	{"SMS code", "短信验证码", "SMS code"},
+	{"Send code", "获取验证码", "Send code"},
 }

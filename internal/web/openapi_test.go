@@ -42,6 +42,7 @@ var openapiInputSchemas = map[string]any{
 	"CancelOrdersRequest":       cancelOrdersRequest{},
 	"CouponCreate":              couponRequest{},
 	"IssueRequest":              issueRequest{},
+	"CodeRequest":               codeRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -1,16 +1,20 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"tuango/internal/tuango"
 )
 
 type loginData struct {
-	Error, Phone, Next string
+	Error, Notice, Phone, Next string
+	NeedCode                   bool // show the SMS code field and its button
 }
 
 // safeNext returns next if it is a path on this site, and "/" otherwise.
@@ -46,23 +50,64 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Log in")
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
-	token, err := s.actLogin(r.Context(), phone, r.PostFormValue("password"))
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: code, Source: s.clientAddr(r)})
 	if err != nil {
 		code := tuango.ErrorCode(err)
-		if code != tuango.CodeInvalidCredentials && s.degraded(r, err) {
+		data := loginData{Phone: phone, Next: next, NeedCode: r.PostFormValue("code") != ""}
+		var te *tuango.Error
+		switch {
+		case code == tuango.CodeInvalidCredentials:
+			data.Error = pg.T("login.wrong")
+		case code == tuango.CodeTooManyAttempts && errors.As(err, &te):
+			minutes := int((te.RetryAfter + time.Minute - 1) / time.Minute)
+			w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
+			data.Error = pg.T("login.too_many", minutes)
+		case code == tuango.CodeCodeRequired:
+			data.Error, data.NeedCode = pg.T("login.code_required"), true
+		case s.degraded(r, err):
 			s.degradedPage(w, r, pg)
 			return
+		default:
+			data.Error = pg.T("login.failed")
 		}
-		msg := pg.T("login.wrong")
-		if code != tuango.CodeInvalidCredentials {
-			msg = pg.T("login.failed")
-		}
-		pg.Data = loginData{Error: msg, Phone: phone, Next: next}
+		pg.Data = data
 		s.render(w, r, Status(code), "login", pg)
 		return
 	}
 	s.setSessionCookie(w, token)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// handleLoginCodeForm sends a one-time login code and shows the login
+// form again with the code's field.
+func (s *Server) handleLoginCodeForm(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Log in")
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
+	data := loginData{Phone: phone, Next: next, NeedCode: true}
+	code, err := s.requestCode(r, phone, "login")
+	status := http.StatusOK
+	var te *tuango.Error
+	switch {
+	case err == nil:
+		data.Notice = pg.T("login.code_sent")
+		if code != "" {
+			data.Notice += " " + pg.T("login.code_sandbox", code)
+		}
+	case tuango.ErrorCode(err) == tuango.CodeTooManyAttempts && errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
+		data.Error, status = pg.T("login.too_many", int((te.RetryAfter+time.Minute-1)/time.Minute)), http.StatusTooManyRequests
+	case tuango.ErrorCode(err) == tuango.CodeInvalid:
+		data.Error, status = pg.T("login.wrong"), http.StatusBadRequest
+	case s.degraded(r, err):
+		s.degradedPage(w, r, pg)
+		return
+	default:
+		data.Error, status = pg.T("login.failed"), Status(tuango.ErrorCode(err))
+	}
+	pg.Data = data
+	s.render(w, r, status, "login", pg)
 }
 
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
