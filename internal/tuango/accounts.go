@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"unicode/utf8"
 )
 
 // NewAccount is what a person gives to register.
@@ -74,7 +75,7 @@ func (s *Service) CreateUser(ctx context.Context, a NewAccount) (*User, error) {
 // one-time code as well. Unknown phones are counted and answered the same.
 func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, error) {
 	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
-	if CheckPhone(in.Phone) != nil || in.Password == "" || len(in.Password) > 128 {
+	if CheckPhone(in.Phone) != nil || in.Password == "" || utf8.RuneCountInString(in.Password) > MaxPasswordLen {
 		return nil, "", bad
 	}
 	now := s.clock.Now()

@@ -174,3 +174,15 @@ func TestLoginPageLimits(t *testing.T) {
 		})
 	}
 }
+
+// Registration refuses the commonly breached passwords with a field error.
+func TestRegisterRefusesBreachedPasswords(t *testing.T) {
+	e := newEnv(t)
+	for i, pw := range []string{"12345678", "password", "Password"} {
+		phone := fmt.Sprintf("1371111000%d", i)
+		r := (&client{e: e}).do("POST", "/api/v1/auth/register", map[string]any{"phone": phone, "password": pw, "name": "顾客"})
+		if p := r.problem(); r.status != 400 || p.Code != "password_too_weak" || e.count(`SELECT COUNT(*) FROM users WHERE phone = ?`, phone) != 0 {
+			t.Errorf("register with %q = %d %s, want 400 password_too_weak and no account", pw, r.status, r.body)
+		}
+	}
+}

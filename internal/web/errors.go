@@ -49,6 +49,7 @@ var statusByCode = map[string]int{
 	tuango.CodePickupCodeInvalid:     http.StatusNotFound,
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	tuango.CodeCodeRequired:          http.StatusUnauthorized,
+	tuango.CodePasswordTooWeak:       http.StatusBadRequest,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
