@@ -57,6 +57,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchMax := fs.Int("order-batch-max", 512, "group commit: most orders committed in one transaction (1 turns group commit off)")
 	metricsToken := fs.String("metrics-token", "", "if set, /metrics wants Authorization: Bearer TOKEN (leave empty only when the port is reachable from the internal network alone)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
+	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,7 +116,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow}, log)
+	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow, MaxUnpaidOrders: *maxUnpaid}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	// Data older than the ledger joins it once, before anything is served.

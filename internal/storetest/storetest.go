@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Ping", testPing},
 		{"Tx", testTx},
 		{"LoginLimit", testLoginLimit},
+		{"UnpaidOrders", testUnpaidOrders},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -25,7 +25,14 @@ type Config struct {
 	// CutoffChunk is how many paid orders one cutoff transaction
 	// confirms; 0 is DefaultCutoffChunk.
 	CutoffChunk int
+	// MaxUnpaidOrders is how many orders awaiting payment a customer may
+	// hold at once, so that fresh accounts cannot hoard a flash deal's
+	// stock; 0 lifts the cap (serve's default is DefaultMaxUnpaidOrders).
+	MaxUnpaidOrders int
 }
+
+// DefaultMaxUnpaidOrders is serve's cap on a customer's unpaid orders.
+const DefaultMaxUnpaidOrders = 5
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
 // state that another node needs.

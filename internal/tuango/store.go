@@ -89,6 +89,9 @@ type Store interface {
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	// CountUnpaidOrders counts each given customer's orders awaiting
+	// payment whose deadline is after now (customers with none are absent).
+	CountUnpaidOrders(ctx context.Context, userIDs []string, now time.Time) (map[string]int, error)
 	// OrderStats counts the orders placed since a time by hour and by
 	// status, and sums what was paid since then by hour.
 	OrderStats(ctx context.Context, since time.Time) (*OrderStats, error)

@@ -54,6 +54,12 @@ func newEnv(t *testing.T) *env {
 // the same dsn again is a restart on the same data.
 func newEnvAt(t *testing.T, dsn string) *env {
 	t.Helper()
+	return newEnvConfig(t, dsn, tuango.Config{})
+}
+
+// newEnvConfig is newEnvAt with the service configured by cfg.
+func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -62,7 +68,7 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
-	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)
+	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, cfg, nil)
 	e.csrfKey = []byte("csrf")
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)

@@ -50,6 +50,7 @@ var statusByCode = map[string]int{
 	tuango.CodeTooManyAttempts:       http.StatusTooManyRequests,
 	tuango.CodeCodeRequired:          http.StatusUnauthorized,
 	tuango.CodePasswordTooWeak:       http.StatusBadRequest,
+	tuango.CodeTooManyUnpaidOrders:   http.StatusConflict,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,

@@ -497,4 +497,6 @@ var messages = []struct{ key, zh, en string }{
 	{"SMS code", "短信验证码", "SMS code"},
 	{"Send code", "获取验证码", "Send code"},
 	{"rule.password_too_weak", "这是泄露密码库里最常见的密码之一，请换一个。", "This is one of the most common passwords in leaked password lists; choose another."},
+	{"Too many unpaid orders", "未付款订单太多", "Too many unpaid orders"},
+	{"error.too_many_unpaid_orders", "你有太多订单还没付款：请先付款或取消一个，再下新订单。", "You have too many orders awaiting payment: pay for or cancel one before placing another."},
 }

@@ -106,6 +106,9 @@ var errorTexts = map[string][2]string{
 
 	// Coupons.
 	tuango.CodeCouponNotApplicable: {"Coupon not applicable", "error.coupon_not_applicable"},
+
+	// Security.
+	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
 }
 
 // errorText is the heading and message id shown for an error code.
