@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
@@ -48,5 +50,26 @@ func TestMaxUnpaidOrders(t *testing.T) {
 			e.clock.Advance(tuango.DefaultOrderTimeout + 1e9)
 			c.mustOrder(deals[1], 1)
 		})
+	}
+}
+
+// The checkout page says, in the user's language, why an order past the
+// cap is refused.
+func TestCheckoutPastTheUnpaidCap(t *testing.T) {
+	e := newEnvConfig(t, storetest.DSN(t), tuango.Config{MaxUnpaidOrders: 1})
+	deal := e.newDeal(10, 5, 990)
+	b := shopper(e, deal)
+	if p := b.post("/checkout", b.checkoutForm()); p.status != 303 {
+		t.Fatalf("first checkout = %d:\n%s", p.status, p.body)
+	}
+	home := b.get("/")
+	if p := b.post("/cart", url.Values{"csrf": {home.csrf(t)}, "action": {"add"}, "deal_id": {deal}}); p.status != 303 {
+		t.Fatalf("add to cart = %d:\n%s", p.status, p.body)
+	}
+	if p := b.post("/checkout", b.checkoutForm()); p.status != 409 || !strings.Contains(p.body, "你有太多订单还没付款：请先付款或取消一个，再下新订单。") {
+		t.Errorf("second checkout = %d, want 409 saying why:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM orders`); n != 1 {
+		t.Errorf("%d orders, want 1", n)
 	}
 }

@@ -50,11 +50,11 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Log in")
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
-	code := strings.TrimSpace(r.PostFormValue("code"))
-	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: code, Source: s.clientAddr(r)})
+	smsCode := strings.TrimSpace(r.PostFormValue("code"))
+	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: smsCode, Source: s.clientAddr(r)})
 	if err != nil {
 		code := tuango.ErrorCode(err)
-		data := loginData{Phone: phone, Next: next, NeedCode: r.PostFormValue("code") != ""}
+		data := loginData{Phone: phone, Next: next, NeedCode: smsCode != ""}
 		var te *tuango.Error
 		switch {
 		case code == tuango.CodeInvalidCredentials:
