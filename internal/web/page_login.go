@@ -60,9 +60,7 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		case code == tuango.CodeInvalidCredentials:
 			data.Error = pg.T("login.wrong")
 		case code == tuango.CodeTooManyAttempts && errors.As(err, &te):
-			minutes := int((te.RetryAfter + time.Minute - 1) / time.Minute)
-			w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
-			data.Error = pg.T("login.too_many", minutes)
+			data.Error = tooMany(w, pg, te.RetryAfter)
 		case code == tuango.CodeCodeRequired:
 			data.Error, data.NeedCode = pg.T("login.code_required"), true
 		case s.degraded(r, err):
@@ -77,6 +75,13 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSessionCookie(w, token)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tooMany sets Retry-After to wait and says, in the page's language, how
+// many minutes that is.
+func tooMany(w http.ResponseWriter, pg *page, wait time.Duration) string {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	return pg.T("login.too_many", int((wait+time.Minute-1)/time.Minute))
 }
 
 // handleLoginCodeForm sends a one-time login code and shows the login
@@ -96,8 +101,7 @@ func (s *Server) handleLoginCodeForm(w http.ResponseWriter, r *http.Request) {
 			data.Notice += " " + pg.T("login.code_sandbox", code)
 		}
 	case tuango.ErrorCode(err) == tuango.CodeTooManyAttempts && errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
-		data.Error, status = pg.T("login.too_many", int((te.RetryAfter+time.Minute-1)/time.Minute)), http.StatusTooManyRequests
+		data.Error, status = tooMany(w, pg, te.RetryAfter), http.StatusTooManyRequests
 	case tuango.ErrorCode(err) == tuango.CodeInvalid:
 		data.Error, status = pg.T("login.wrong"), http.StatusBadRequest
 	case s.degraded(r, err):
