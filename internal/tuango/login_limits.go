@@ -100,7 +100,7 @@ func (s *Service) beginLogin(ctx context.Context, phone, source string, now time
 		if n.FromSource >= SourceFailures {
 			wait := max(n.OldestFromSource.Add(SourceWindow).Sub(now), time.Second)
 			return &Error{Code: CodeTooManyAttempts, RetryAfter: wait,
-				Message: fmt.Sprintf("too many failed attempts for this account from here; try again in %d minutes", int(wait.Round(time.Minute)/time.Minute)+1)}
+				Message: fmt.Sprintf("too many failed attempts for this account from here; try again in %d minutes", int((wait+time.Minute-1)/time.Minute))}
 		}
 		needCode = n.All >= AccountFailures
 		return tx.AddLoginFailure(ctx, &LoginFailure{ID: s.newID("lgf"), Phone: phone, Source: source, At: now})

@@ -92,6 +92,10 @@ func TestLoginLimits(t *testing.T) {
 		t.Errorf("answers to the guesses:\n got %v\nwant %v", got, want)
 	}
 
+	if r := (&client{e: e}).do("POST", "/api/v1/auth/login", map[string]any{"phone": me.Phone, "password": "customer-pass"}, "X-Forwarded-For", "10.0.0.1"); !strings.Contains(r.problem().Detail, "try again in 15 minutes") {
+		t.Errorf("locked out = %d %s, want it to say 15 minutes", r.status, r.body)
+	}
+
 	t.Run("an unknown phone is answered the same", func(t *testing.T) {
 		unknown := loginLimitRun(e, "13712345678", "customer-pass")
 		// Up to the last guess, where only an owner's right password works.
