@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -58,11 +59,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchMax := fs.Int("order-batch-max", 512, "group commit: most orders committed in one transaction (1 turns group commit off)")
 	metricsToken := fs.String("metrics-token", "", "if set, /metrics wants Authorization: Bearer TOKEN (leave empty only when the port is reachable from the internal network alone)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
+	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
+	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	proxies, err := parsePrefixes(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
 	}
 	fcfg, err := payment.ParseFaults(*faults)
 	if err != nil {
@@ -116,7 +123,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
-		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto)}, log)
+		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
@@ -133,7 +140,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
@@ -219,4 +226,24 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDRs.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -131,6 +131,7 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		{Name: "reconcile_payments", Every: 5 * every, Run: func(ctx context.Context) (int, error) { return svc.Reconcile(ctx, 200) }},
 		{Name: "send_refunds", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendRefunds(ctx, 200) }},
 		{Name: "purge_idempotency", Every: time.Hour, Run: svc.PurgeIdempotency},
+		{Name: "purge_login_failures", Every: 5 * time.Minute, Run: svc.PurgeLoginFailures},
 		// Each city's cutoff at its local cutoff time; a cutoff is long, so
 		// its lease is long too (a dead holder's run is finished by the next).
 		{Name: "cutoffs", Every: 15 * every, Run: svc.CutoffsDue},

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Payout", testPayout},
 		{"Ping", testPing},
 		{"Tx", testTx},
+		{"LoginLimit", testLoginLimit},
+		{"UnpaidOrders", testUnpaidOrders},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"unicode/utf8"
 )
 
 // NewAccount is what a person gives to register.
@@ -67,28 +68,54 @@ func (s *Service) CreateUser(ctx context.Context, a NewAccount) (*User, error) {
 	return u, nil
 }
 
-// Login checks a phone and password and starts a session.
-func (s *Service) Login(ctx context.Context, phone, password string) (*User, string, error) {
+// Login checks a phone and password and starts a session, within the
+// login limits: SourceFailures failed guesses per account from one source
+// per SourceWindow (then 429 too_many_attempts, the right password
+// included), and past AccountFailures per AccountWindow from everywhere a
+// one-time code as well. Unknown phones are counted and answered the same.
+func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, error) {
 	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
-	if CheckPhone(phone) != nil || password == "" || len(password) > 128 {
+	if CheckPhone(in.Phone) != nil || in.Password == "" || utf8.RuneCountInString(in.Password) > MaxPasswordLen {
 		return nil, "", bad
 	}
-	u, err := s.store.FindUserByPhone(ctx, phone)
-	if IsNotFound(err) {
-		// Spend the same time as a real check, so that timing does not
-		// tell which phone numbers have accounts.
-		s.hasher.Verify(dummyHash(s.hasher), password)
-		return nil, "", bad
-	}
+	now := s.clock.Now()
+	needCode, err := s.beginLogin(ctx, in.Phone, in.Source, now)
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := s.hasher.Verify(u.PasswordHash, password)
-	if err != nil {
+	u, err := s.store.FindUserByPhone(ctx, in.Phone)
+	if err != nil && !IsNotFound(err) {
 		return nil, "", err
 	}
-	if !ok {
+	hash := dummyHash(s.hasher)
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	// The same work whether or not the phone has an account, so that
+	// timing does not tell which phone numbers do.
+	ok, err := s.hasher.Verify(hash, in.Password)
+	if err != nil && u != nil {
+		return nil, "", err
+	}
+	if needCode {
+		codeOK, err := s.checkCode(ctx, in.Phone, "login", in.Code, now)
+		if err != nil {
+			return nil, "", err
+		}
+		if !codeOK {
+			return nil, "", &Error{Code: CodeCodeRequired, Field: "code", Message: "this account has had too many failed attempts: ask for a code by SMS and enter it with the password"}
+		}
+	}
+	if u == nil || !ok {
 		return nil, "", bad
+	}
+	if err := s.store.ClearLoginFailures(ctx, in.Phone, in.Source); err != nil {
+		return nil, "", err
+	}
+	if needCode {
+		if err := s.store.DeleteAuthCode(ctx, in.Phone, "login"); err != nil {
+			return nil, "", err
+		}
 	}
 	token, err := s.newSession(ctx, u.ID)
 	if err != nil {

@@ -321,6 +321,9 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	if err := s.loadCoupons(ctx, tx, st, sortedKeys(couponSet)); err != nil {
 		return nil, err
 	}
+	if err := s.loadUnpaid(ctx, tx, st, batch); err != nil {
+		return nil, err
+	}
 	recs, err := tx.FindIdempotencies(ctx, keys)
 	if err != nil {
 		return nil, err
@@ -366,4 +369,25 @@ func (s *Service) loadCoupons(ctx context.Context, tx Store, st *orderState, ids
 		}
 	}
 	return nil
+}
+
+// loadUnpaid locks the batch's customers, after its deals and coupons (see
+// Store.Lock), and counts their unpaid orders, so that two batches on two
+// nodes cannot both take a customer past the cap.
+func (s *Service) loadUnpaid(ctx context.Context, tx Store, st *orderState, batch []*placement) error {
+	st.unpaid, st.maxUnpaid = map[string]int{}, s.cfg.MaxUnpaidOrders
+	if st.maxUnpaid <= 0 {
+		return nil
+	}
+	users := map[string]bool{}
+	for _, p := range batch {
+		users[p.req.UserID] = true
+	}
+	ids := sortedKeys(users)
+	if err := tx.Lock(ctx, EntityUser, ids...); err != nil {
+		return err
+	}
+	var err error
+	st.unpaid, err = tx.CountUnpaidOrders(ctx, ids, s.clock.Now())
+	return err
 }

@@ -24,6 +24,10 @@ type orderState struct {
 	coupons map[string]*CustomerCoupon
 	paid    map[string]bool
 	uses    []*Order // accepted orders that use a coupon, in order
+	// unpaid counts each customer's orders awaiting payment, when
+	// maxUnpaid (above zero) caps them.
+	unpaid    map[string]int
+	maxUnpaid int
 }
 
 type unitKey struct{ user, deal string }
@@ -57,6 +61,9 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 	pp := st.pps[req.PickupPointID]
 	if pp == nil || !pp.Active {
 		return verdict{err: FieldError("pickup_point_id", "no open pickup point has this id")}
+	}
+	if st.maxUnpaid > 0 && st.unpaid[req.UserID] >= st.maxUnpaid {
+		return verdict{err: Errorf(CodeTooManyUnpaidOrders, "you have %d orders awaiting payment: pay or cancel one before placing another", st.unpaid[req.UserID])}
 	}
 	o := &Order{
 		ID:             t.id,
@@ -130,6 +137,9 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 
 // take records an accepted order in the state.
 func (st *orderState) take(o *Order) {
+	if st.maxUnpaid > 0 {
+		st.unpaid[o.UserID]++
+	}
 	for _, l := range o.Lines {
 		st.deals[l.DealID].Reserved += l.Quantity
 		st.taken[l.DealID] += l.Quantity

@@ -42,6 +42,7 @@ const (
 	CodeCityClosed            = "city_closed"
 	CodePickupPointOpen       = "pickup_point_open" // its orders are cancelled only once it is closed
 	CodeCouponNotApplicable   = "coupon_not_applicable"
+	CodeTooManyUnpaidOrders   = "too_many_unpaid_orders"
 )
 
 // Error is the one error type of tuango: a stable code, a message written

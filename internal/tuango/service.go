@@ -28,7 +28,14 @@ type Config struct {
 	// AfterSalesAutoFen is the largest after-sales refund approved
 	// without an operator; 0 means DefaultAfterSalesAutoFen, negative none.
 	AfterSalesAutoFen Fen
+	// MaxUnpaidOrders is how many orders awaiting payment a customer may
+	// hold at once, so that fresh accounts cannot hoard a flash deal's
+	// stock; 0 lifts the cap (serve's default is DefaultMaxUnpaidOrders).
+	MaxUnpaidOrders int
 }
+
+// DefaultMaxUnpaidOrders is serve's cap on a customer's unpaid orders.
+const DefaultMaxUnpaidOrders = 5
 
 // Service is tuango's use cases. It is safe for concurrent use; it holds no
 // state that another node needs.

@@ -83,12 +83,16 @@ type Store interface {
 	// now, in one query: every authenticated request asks it.
 	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	LoginLimitStore
 
 	CreateOrder(ctx context.Context, o *Order) error
 	// CreateOrders inserts many orders and their lines in few statements.
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
+	// CountUnpaidOrders counts each given customer's orders awaiting
+	// payment whose deadline is after now (customers with none are absent).
+	CountUnpaidOrders(ctx context.Context, userIDs []string, now time.Time) (map[string]int, error)
 	// OrderStats counts the orders placed since a time by hour and by
 	// status, and sums what was paid since then by hour.
 	OrderStats(ctx context.Context, since time.Time) (*OrderStats, error)

@@ -60,6 +60,7 @@ var routeAccess = map[string]access{
 
 	"POST /api/v1/auth/register":     public,
 	"POST /api/v1/auth/login":        public,
+	"POST /api/v1/auth/codes":        public,
 	"POST /api/v1/auth/logout":       user,
 	"GET /api/v1/me":                 user,
 	"PUT /api/v1/me/pickup-point":    user,
@@ -112,6 +113,7 @@ var routeAccess = map[string]access{
 	"GET /{$}":                            public,
 	"GET /login":                          public,
 	"POST /login":                         public,
+	"POST /login/code":                    public,
 	"POST /logout":                        public, // logging out without a session is harmless
 	"GET /static/":                        public,
 	"GET /favicon.ico":                    public,

@@ -35,12 +35,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Phone    string `json:"phone"`
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
 	if _, err := decode(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, token, err := s.svc.Login(r.Context(), in.Phone, in.Password)
+	u, token, err := s.svc.Login(r.Context(), tuango.LoginRequest{Phone: in.Phone, Password: in.Password, Code: in.Code, Source: s.clientAddr(r)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -74,4 +75,48 @@ func (s *Server) handleSetPickupPoint(w http.ResponseWriter, r *http.Request, a 
 		return
 	}
 	writeJSON(w, http.StatusOK, viewUser(u))
+}
+
+type codeView struct {
+	Sent bool `json:"sent"`
+	// SandboxCode is the code itself, only with the sandbox SMS sender.
+	SandboxCode string `json:"sandbox_code,omitempty"`
+}
+
+type codeRequest struct {
+	Phone   string `json:"phone"`
+	Purpose string `json:"purpose"`
+}
+
+func (s *Server) handleAuthCode(w http.ResponseWriter, r *http.Request) {
+	var in codeRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code, err := s.requestCode(r, in.Phone, in.Purpose)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, codeView{Sent: true, SandboxCode: code})
+}
+
+// requestCode asks for a one-time code within the per-address limit and
+// returns it only when the SMS sender is the sandbox.
+func (s *Server) requestCode(r *http.Request, phone, purpose string) (string, error) {
+	if purpose != "login" {
+		return "", tuango.FieldError("purpose", "must be login")
+	}
+	if err := tuango.CheckPhone(phone); err != nil {
+		return "", err
+	}
+	if err := s.allowCodeRequest(r); err != nil {
+		return "", err
+	}
+	code, err := s.svc.RequestLoginCode(r.Context(), phone)
+	if err != nil || s.cfg.SMS == nil {
+		return "", err
+	}
+	return code, nil
 }

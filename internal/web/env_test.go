@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"tuango/internal/auth"
 	"tuango/internal/metrics"
 	"tuango/internal/payment"
+	"tuango/internal/sms"
 	"tuango/internal/sqlstore"
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
@@ -52,6 +54,12 @@ func newEnv(t *testing.T) *env {
 // the same dsn again is a restart on the same data.
 func newEnvAt(t *testing.T, dsn string) *env {
 	t.Helper()
+	return newEnvConfig(t, dsn, tuango.Config{})
+}
+
+// newEnvConfig is newEnvAt with the service configured by cfg.
+func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -60,12 +68,13 @@ func newEnvAt(t *testing.T, dsn string) *env {
 	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
-	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, tuango.Config{}, nil)
+	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, cfg, nil)
 	e.csrfKey = []byte("csrf")
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
 	e.metrics.WatchDB(db, e.svc, e.clock)
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger()}))
+	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
+		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	t.Cleanup(func() {
 		e.srv.Close()

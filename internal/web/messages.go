@@ -174,7 +174,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.leader.name", "请填写姓名，最多 50 个字。", "Enter a name, at most 50 characters."},
 	{"rule.leader.phone", "请填写 11 位手机号，例如 13800138000。", "Enter an 11-digit mainland mobile number, such as 13800138000."},
 	{"rule.leader.phone_taken", "这个手机号已经有账号了。", "An account with this phone number already exists."},
-	{"rule.leader.password", "密码至少 8 个字符，最多 128 字节。", "The password has at least 8 characters and at most 128 bytes."},
+	{"rule.leader.password", "密码 8 到 128 个字符。", "The password has 8 to 128 characters."},
 	{"New pickup point", "新增自提点", "New pickup point"},
 	{"Edit pickup point %s", "编辑自提点 %s", "Edit pickup point %s"},
 	{"Create pickup point", "创建自提点", "Create pickup point"},
@@ -610,4 +610,15 @@ var messages = []struct{ key, zh, en string }{
 	{"kind.withdrawal_paid", "提现到账", "Withdrawal paid"},
 	{"kind.withdrawal_failed", "提现失败", "Withdrawal failed"},
 	{"kind.withdrawal_rejected", "提现驳回", "Withdrawal rejected"},
+
+	// login limits
+	{"login.too_many", "这个账号在这里的错误尝试太多，请 %d 分钟后再试。", "Too many failed attempts for this account from here; try again in %d minutes."},
+	{"login.code_required", "这个账号错误尝试太多：请获取短信验证码，与密码一起填写。", "This account has had too many failed attempts: get a code by SMS and enter it with your password."},
+	{"login.code_sent", "验证码已发送到这个手机号。", "A code has been sent to this phone."},
+	{"login.code_sandbox", "（演示短信）验证码：%s", "(sandbox SMS) code: %s"},
+	{"SMS code", "短信验证码", "SMS code"},
+	{"Send code", "获取验证码", "Send code"},
+	{"rule.password_too_weak", "这是泄露密码库里最常见的密码之一，请换一个。", "This is one of the most common passwords in leaked password lists; choose another."},
+	{"Too many unpaid orders", "未付款订单太多", "Too many unpaid orders"},
+	{"error.too_many_unpaid_orders", "你有太多订单还没付款：请先付款或取消一个，再下新订单。", "You have too many orders awaiting payment: pay for or cancel one before placing another."},
 }

@@ -49,6 +49,7 @@ var openapiInputSchemas = map[string]any{
 	"AfterSalesRequest":         afterSalesRequest{},
 	"AfterSalesReject":          rejectRequest{},
 	"AfterSalesWindow":          afterSalesWindowRequest{},
+	"CodeRequest":               codeRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

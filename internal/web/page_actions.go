@@ -11,8 +11,8 @@ import (
 // that a change of the domain's signatures is adapted in one place. Reads
 // are elsewhere.
 
-func (s *Server) actLogin(ctx context.Context, phone, password string) (string, error) {
-	_, token, err := s.svc.Login(ctx, phone, password)
+func (s *Server) actLogin(ctx context.Context, in tuango.LoginRequest) (string, error) {
+	_, token, err := s.svc.Login(ctx, in)
 	return token, err
 }
 

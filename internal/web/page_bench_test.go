@@ -36,7 +36,7 @@ func benchDemo(b *testing.B) (*Server, *http.Cookie) {
 	b.Cleanup(sandbox.Close)
 	svc := tuango.NewService(db.Store(), clock, nil, hasher, sandbox, tuango.Config{}, nil)
 	b.Cleanup(svc.Close)
-	_, token, err := svc.Login(ctx, sum.FirstCustomerPhone, sum.Password)
+	_, token, err := svc.Login(ctx, tuango.LoginRequest{Phone: sum.FirstCustomerPhone, Password: sum.Password, Source: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 // fieldOf names the form field a validation error is about, if any.
 func fieldOf(err error) string {
 	e, ok := err.(*tuango.Error)
-	if !ok || e.Field == "" || (e.Code != tuango.CodeInvalid && e.Code != tuango.CodeConflict && e.Code != tuango.CodePhoneTaken) {
+	if !ok || e.Field == "" || (e.Code != tuango.CodeInvalid && e.Code != tuango.CodeConflict && e.Code != tuango.CodePhoneTaken && e.Code != tuango.CodePasswordTooWeak) {
 		return ""
 	}
 	switch e.Field {

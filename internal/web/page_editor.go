@@ -56,6 +56,8 @@ func (e *editor) failed(pg *page, kind string, err error) bool {
 		return false
 	case tuango.ErrorCode(err) == tuango.CodePhoneTaken:
 		e.fail(pg, field, "rule."+kind+".phone_taken")
+	case tuango.ErrorCode(err) == tuango.CodePasswordTooWeak:
+		e.fail(pg, field, "rule.password_too_weak")
 	default:
 		e.fail(pg, field, "rule."+kind+"."+field)
 	}

@@ -113,6 +113,8 @@ var errorTexts = map[string][2]string{
 	tuango.CodeAfterSalesOpen:         {"Already requested", "error.after_sales_open"},
 	tuango.CodeAfterSalesDecided:      {"Already decided", "error.after_sales_decided"},
 	tuango.CodeInsufficientBalance:    {"Not enough commission", "error.insufficient_balance"},
+	// Security.
+	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
 }
 
 // errorText is the heading and message id shown for an error code.

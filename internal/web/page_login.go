@@ -1,21 +1,43 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"tuango/internal/tuango"
 )
 
 type loginData struct {
-	Error, Phone, Next string
+	Error, Notice, Phone, Next string
+	NeedCode                   bool // show the SMS code field and its button
 }
 
+// safeNext returns next if it is a path on this site, and "/" otherwise.
+// It is parsed, not matched: a scheme, a host, a leading "//" (also when
+// spelled %2F%2F), a backslash or a control character anywhere, before or
+// after decoding, sends the user home instead of off-site — browsers drop
+// tabs and newlines and read "\" as "/", so "/\t/host" would be "//host".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
-	return next
+	query, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	for _, part := range []string{next, u.Path, query, u.Fragment} {
+		if strings.ContainsFunc(part, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+			return "/"
+		}
+	}
+	return (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment}).String()
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -28,23 +50,68 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Log in")
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
-	token, err := s.actLogin(r.Context(), phone, r.PostFormValue("password"))
+	smsCode := strings.TrimSpace(r.PostFormValue("code"))
+	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: smsCode, Source: s.clientAddr(r)})
 	if err != nil {
 		code := tuango.ErrorCode(err)
-		if code != tuango.CodeInvalidCredentials && s.degraded(r, err) {
+		data := loginData{Phone: phone, Next: next, NeedCode: smsCode != ""}
+		var te *tuango.Error
+		switch {
+		case code == tuango.CodeInvalidCredentials:
+			data.Error = pg.T("login.wrong")
+		case code == tuango.CodeTooManyAttempts && errors.As(err, &te):
+			data.Error = tooMany(w, pg, te.RetryAfter)
+		case code == tuango.CodeCodeRequired:
+			data.Error, data.NeedCode = pg.T("login.code_required"), true
+		case s.degraded(r, err):
 			s.degradedPage(w, r, pg)
 			return
+		default:
+			data.Error = pg.T("login.failed")
 		}
-		msg := pg.T("login.wrong")
-		if code != tuango.CodeInvalidCredentials {
-			msg = pg.T("login.failed")
-		}
-		pg.Data = loginData{Error: msg, Phone: phone, Next: next}
+		pg.Data = data
 		s.render(w, r, Status(code), "login", pg)
 		return
 	}
 	s.setSessionCookie(w, token)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tooMany sets Retry-After to wait and says, in the page's language, how
+// many minutes that is.
+func tooMany(w http.ResponseWriter, pg *page, wait time.Duration) string {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	return pg.T("login.too_many", int((wait+time.Minute-1)/time.Minute))
+}
+
+// handleLoginCodeForm sends a one-time login code and shows the login
+// form again with the code's field.
+func (s *Server) handleLoginCodeForm(w http.ResponseWriter, r *http.Request) {
+	pg := s.newPage(w, r, "Log in")
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
+	data := loginData{Phone: phone, Next: next, NeedCode: true}
+	code, err := s.requestCode(r, phone, "login")
+	status := http.StatusOK
+	var te *tuango.Error
+	switch {
+	case err == nil:
+		data.Notice = pg.T("login.code_sent")
+		if code != "" {
+			data.Notice += " " + pg.T("login.code_sandbox", code)
+		}
+	case tuango.ErrorCode(err) == tuango.CodeTooManyAttempts && errors.As(err, &te):
+		data.Error, status = tooMany(w, pg, te.RetryAfter), http.StatusTooManyRequests
+	case tuango.ErrorCode(err) == tuango.CodeInvalid:
+		data.Error, status = pg.T("login.wrong"), http.StatusBadRequest
+	case s.degraded(r, err):
+		s.degradedPage(w, r, pg)
+		return
+	default:
+		data.Error, status = pg.T("login.failed"), Status(tuango.ErrorCode(err))
+	}
+	pg.Data = data
+	s.render(w, r, status, "login", pg)
 }
 
 func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {

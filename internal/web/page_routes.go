@@ -12,6 +12,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/{$}", s.handleHome),
 		h("GET", "/login", s.handleLoginPage),
 		h("POST", "/login", s.handleLoginForm),
+		h("POST", "/login/code", s.handleLoginCodeForm),
 		h("GET", "/sandbox/pay/{id}", s.handleSandboxPage),
 		h("POST", "/sandbox/pay/{id}", s.handleSandboxPageConfirm),
 		h("GET", "/static/", s.handleStatic().ServeHTTP),

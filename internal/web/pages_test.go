@@ -139,6 +139,7 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	from string // when set, the client address a trusted proxy forwards
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -175,6 +176,9 @@ func (b *browser) send(method, path string, form url.Values) page_ {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("Accept", "text/html")
+	if b.from != "" {
+		req.Header.Set("X-Forwarded-For", b.from)
+	}
 	start := time.Now()
 	resp, err := b.c.Do(req)
 	if err != nil {

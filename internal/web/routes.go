@@ -31,6 +31,7 @@ func (s *Server) apiRoutes() []Route {
 
 		h("POST", "/api/v1/auth/register", s.handleRegister),
 		h("POST", "/api/v1/auth/login", s.handleLogin),
+		h("POST", "/api/v1/auth/codes", s.handleAuthCode),
 		h("POST", "/api/v1/auth/logout", s.authed(s.handleLogout)),
 		h("GET", "/api/v1/me", s.authed(s.handleMe)),
 		h("PUT", "/api/v1/me/pickup-point", s.authed(s.handleSetPickupPoint)),

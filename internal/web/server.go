@@ -7,8 +7,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -31,6 +33,9 @@ type Config struct {
 	Metrics Metrics
 	// MetricsToken, if set, is the bearer token /metrics wants.
 	MetricsToken string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; from anywhere else the connection's address is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is tuango's HTTP handler.
@@ -43,8 +48,9 @@ type Server struct {
 
 	draining atomic.Bool
 
-	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
-	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
+	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
+	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
+	codeLimit *windowLimiter // one-time codes asked for, per client address
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -55,7 +61,8 @@ func NewServer(cfg Config) *Server {
 	if _, ok := cfg.Logger.Handler().(requestLog); !ok {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
-	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
+		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
