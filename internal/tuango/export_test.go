@@ -24,3 +24,10 @@ func (s *Service) RefundAfterPickup(ctx context.Context, orderID string, lineNo,
 	})
 	return r, err
 }
+
+// SetLookedUpHook runs fn once a key was looked up and found unanswered,
+// before the effect's transaction, until the test ends.
+func SetLookedUpHook(fn func()) func() {
+	lookedUpHook = fn
+	return func() { lookedUpHook = nil }
+}

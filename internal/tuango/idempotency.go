@@ -127,12 +127,15 @@ func recordOf[T any](idem *Idempotency, v T, now time.Time) (*IdempotencyRecord,
 	return &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Body: body, CreatedAt: now}, nil
 }
 
-// settle is step 4: a transaction that failed with a conflict because
-// another node stored the key first gets that node's answer; any other
-// failure stays as it is.
+// settle is step 4: a transaction that failed because another node
+// stored the key first gets that node's answer. That node's effect may
+// have made ours fail for a reason of its own (a delivery already signed,
+// a code already used) or only at the key's insert (a conflict), so the
+// key is looked up again after any failure; a failure with no answer
+// stored stays as it is.
 func settle[T any](ctx context.Context, store Store, idem *Idempotency, err error) (Once[T], error) {
 	var none Once[T]
-	if ErrorCode(err) != CodeConflict {
+	if idem == nil {
 		return none, err
 	}
 	rec, ferr := findAnswer(ctx, store, idem)
@@ -172,6 +175,9 @@ func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, firs
 	if ans, done, err := replayOf[T](rec, idem); done {
 		return ans, err
 	}
+	if lookedUpHook != nil {
+		lookedUpHook()
+	}
 	if first != nil {
 		if err := first(ctx); err != nil {
 			return none, err
@@ -200,3 +206,8 @@ func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, firs
 func (s *Service) PurgeIdempotency(ctx context.Context) (int, error) {
 	return s.store.DeleteIdempotencyBefore(ctx, s.clock.Now().Add(-IdempotencyTTL))
 }
+
+// lookedUpHook, when set by a test, runs after a key was looked up and
+// found without an answer, before the effect: another node's request with
+// the same key finishing in between.
+var lookedUpHook func()
