@@ -36,7 +36,13 @@ const dayOrders = 3000
 // that every order is final, that the lists agree with the orders per
 // product, that refunds never exceed what was paid and cover every
 // shortage exactly once, and that every notification reached its
-// customer once although the SMS sender failed and lost answers.
+// customer once although the SMS sender failed and lost answers. The
+// money side (day_money_test.go): coupons used and given back, after-sales
+// refunds small, approved and rejected, the window closing, commissions
+// released, a withdrawal and a settlement paid and a payout failed; then a
+// zero trial balance, a clean ledger verification, and statements equal
+// to the fen to what the test computes from the orders, the rate and the
+// purchase orders' unit cost.
 func TestAWholeDay(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -80,12 +86,8 @@ func TestAWholeDay(t *testing.T) {
 		}
 	}
 
-	type placed struct {
-		c    *client
-		city *dayCity
-		o    orderView
-		pay  string
-	}
+	type placed = dayPlaced
+	money := newDayMoney(t, e)
 	var all []*placed
 	var late []*placed
 	for i := range dayOrders {
@@ -95,9 +97,15 @@ func TestAWholeDay(t *testing.T) {
 		if i%4 == 0 {
 			items = append(items, map[string]any{"deal_id": city.deals[(i+1)%3], "quantity": 2})
 		}
+		body := map[string]any{"pickup_point_id": city.points[i%len(city.points)], "items": items}
+		var coupon string
+		if usesCoupon(i) {
+			coupon = money.issue(c)
+			body["coupon_id"] = coupon
+		}
 		var o orderView
-		c.mustDo("POST", "/api/v1/orders", map[string]any{"pickup_point_id": city.points[i%len(city.points)], "items": items}, 201, &o, "Idempotency-Key", newKey())
-		p := &placed{c: c, city: city, o: o}
+		c.mustDo("POST", "/api/v1/orders", body, 201, &o, "Idempotency-Key", newKey())
+		p := &placed{c: c, city: city, o: o, coupon: coupon}
 		all = append(all, p)
 		e.clock.Advance(time.Millisecond) // placement order decides who is short
 		switch {
@@ -176,8 +184,10 @@ func TestAWholeDay(t *testing.T) {
 			t.Errorf("order %s is %s after the cutoff, want confirmed or cancelled", p.o.ID, p.o.Status)
 		}
 	}
+	money.checkCouponsAfterCutoff(all)
 	perProduct := func() map[string]int { return map[string]int{} }
 	po, sl, mf, pick := perProduct(), perProduct(), perProduct(), perProduct()
+	unitCost := map[string]tuango.Fen{} // product → cost, as the purchase orders say
 	for _, c := range cities {
 		q := "?limit=1&city_id=" + c.id + "&date=" + date
 		for cursor := "start"; cursor != ""; {
@@ -189,6 +199,10 @@ func TestAWholeDay(t *testing.T) {
 			for _, p := range page.Items {
 				for _, l := range p.Lines {
 					po[l.ProductID] += l.Quantity
+					if c, ok := unitCost[l.ProductID]; ok && c != l.UnitCostFen {
+						t.Errorf("purchase orders cost product %s at %d and %d", l.ProductID, c, l.UnitCostFen)
+					}
+					unitCost[l.ProductID] = l.UnitCostFen
 				}
 			}
 			cursor = page.NextCursor
@@ -276,6 +290,9 @@ func TestAWholeDay(t *testing.T) {
 		leader := p.city.leaders[p.o.PickupPointID]
 		leader.mustDo("POST", "/api/v1/leader/pickups", map[string]any{"code": p.o.PickupCode}, 200, nil, "Idempotency-Key", newKey())
 	}
+	// Within the after-sales window: refunds asked for, some small and
+	// approved at once, the rest approved or rejected by the operator.
+	money.afterSales(all)
 	// A day before the pickup window ends the customers still to collect
 	// are reminded; after it their orders are unclaimed.
 	e.clock.Advance(tuango.DefaultPickupWindow - tuango.ReminderLead + time.Hour)
@@ -290,7 +307,7 @@ func TestAWholeDay(t *testing.T) {
 	if reminded, unclaimed := e.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'pickup_reminder'`), e.count(`SELECT COUNT(*) FROM orders WHERE status = 'unclaimed'`); unclaimed == 0 || reminded != unclaimed {
 		t.Errorf("%d reminders for %d unclaimed orders; want one each", reminded, unclaimed)
 	}
-	if short, pending := e.count(`SELECT COALESCE(SUM(quantity), 0) FROM partial_refunds`), e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status <> 'succeeded'`); short != wantShort || pending != 0 {
+	if short, pending := e.count(`SELECT COALESCE(SUM(quantity), 0) FROM partial_refunds WHERE reason NOT LIKE 'after_sales:%'`), e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status <> 'succeeded'`); short != wantShort || pending != 0 {
 		t.Errorf("partial refunds hold %d units (%d not sent); want the %d short or damaged, all sent", short, pending, wantShort)
 	}
 
@@ -302,8 +319,10 @@ func TestAWholeDay(t *testing.T) {
 		}
 		var sum tuango.Fen
 		for _, l := range p.o.Items {
-			if l.RefundedFen > l.AmountFen || l.RefundedQty > l.Quantity || l.RefundedFen != l.UnitPriceFen*tuango.Fen(l.RefundedQty) {
-				t.Errorf("order %s line %d: refunded %d units %d fen of %d units %d fen", p.o.ID, l.LineNo, l.RefundedQty, l.RefundedFen, l.Quantity, l.AmountFen)
+			// Refunds give back what the units carry after the coupon's share:
+			// r of q units of a line paid P are P × r / q, floored.
+			if l.RefundedFen > l.PaidFen || l.PaidFen > l.AmountFen || l.RefundedQty > l.Quantity || l.RefundedFen != l.PaidFen*tuango.Fen(l.RefundedQty)/tuango.Fen(l.Quantity) {
+				t.Errorf("order %s line %d: refunded %d units %d fen of %d units %d fen paid", p.o.ID, l.LineNo, l.RefundedQty, l.RefundedFen, l.Quantity, l.PaidFen)
 			}
 			sum += l.RefundedFen
 		}
@@ -319,10 +338,23 @@ func TestAWholeDay(t *testing.T) {
 		for _, r := range refunds {
 			back += r.AmountFen
 		}
-		if back > p.o.TotalFen {
-			t.Errorf("payment %s: %d fen refunded of %d paid", p.pay, back, p.o.TotalFen)
+		if back > p.o.TotalFen-p.o.DiscountFen {
+			t.Errorf("payment %s: %d fen refunded of %d paid", p.pay, back, p.o.TotalFen-p.o.DiscountFen)
 		}
 	}
+
+	// The money: the window is closed (the clock moved past it), the
+	// commissions are released, a leader withdraws and the supplier is
+	// settled, one payout failing; then the books must balance.
+	money.windowClosed(all)
+	for i := 0; i < 20 && e.count(`SELECT COUNT(*) FROM orders WHERE status = 'picked_up'`) > e.count(`SELECT COUNT(*) FROM ledger_sets WHERE event = 'commission_released'`); i++ {
+		sweep("release_commissions")
+	}
+	money.payouts(cities, sweep)
+	for i := 0; i < 20 && e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status = 'pending'`) > 0; i++ {
+		sweep("send_refunds")
+	}
+	money.checkBooks(all, cities, unitCost[e.productID])
 
 	// Every notification once, though the sender fails and loses answers.
 	sender := sms.NewSandbox(e.store, e.clock)
