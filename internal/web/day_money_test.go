@@ -209,6 +209,7 @@ func (m *dayMoney) payouts(cities []*dayCity, sweep func(string)) {
 		m.t.Fatalf("no leader has commission to withdraw (most %d fen)", most)
 	}
 	withdraw := func(amount tuango.Fen, faults payment.PayoutFaults, want string) {
+		m.e.clock.Advance(time.Minute) // the leader's history lists the newest first
 		var p payoutView
 		best.mustDo("POST", "/api/v1/leader/withdrawals", map[string]any{"amount_fen": amount}, 201, &p, "Idempotency-Key", newKey())
 		m.e.operator.mustDo("POST", "/api/v1/admin/withdrawals/"+p.ID+"/approve", nil, 200, &p)
@@ -219,8 +220,14 @@ func (m *dayMoney) payouts(cities []*dayCity, sweep func(string)) {
 		sweep("send_payouts")
 		var bal leaderWithdrawalsView
 		best.mustDo("GET", "/api/v1/leader/withdrawals", nil, 200, &bal)
-		if len(bal.Items) == 0 || bal.Items[0].ID != p.ID || bal.Items[0].Status != want {
-			m.t.Errorf("withdrawal %s: %+v, want it first and %s", p.ID, bal.Items, want)
+		status := ""
+		for _, it := range bal.Items {
+			if it.ID == p.ID {
+				status = it.Status
+			}
+		}
+		if status != want || bal.PendingFen != 0 {
+			m.t.Errorf("withdrawal %s is %q (%d fen pending) after the sweeps, want %s: %+v", p.ID, status, bal.PendingFen, want, bal.Items)
 		}
 		if want == "paid" {
 			m.withdrawn[best.userID] += amount
@@ -293,6 +300,12 @@ func (m *dayMoney) checkBooks(all []*dayPlaced, cities []*dayCity, unitCost tuan
 		m.t.Errorf("coupon_subsidy = %d, want minus the %d fen of discounts on the goods handed over", couponSubsidy, subsidy)
 	}
 	wantLedgerVerified(m.t, m.e)
+	var commissions tuango.Fen
+	for _, k := range earned {
+		commissions += k
+	}
+	m.t.Logf("money: %d after-sales small, %d approved, %d rejected; payable %d, settled %d, commission %d, withdrawn %v, coupon discounts %d",
+		m.small, m.approved, m.rejected, payable, m.settled, commissions, m.withdrawn, subsidy)
 
 	period := "?from=2026-11-01&to=" + m.e.clock.Now().Add(8*time.Hour).Format(time.DateOnly)
 	var st statementView
