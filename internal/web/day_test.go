@@ -350,6 +350,7 @@ func TestAWholeDay(t *testing.T) {
 	for i := 0; i < 20 && e.count(`SELECT COUNT(*) FROM orders WHERE status = 'picked_up'`) > e.count(`SELECT COUNT(*) FROM ledger_sets WHERE event = 'commission_released'`); i++ {
 		sweep("release_commissions")
 	}
+	money.approveLate(all)
 	money.payouts(cities, sweep)
 	for i := 0; i < 20 && e.count(`SELECT COUNT(*) FROM partial_refunds WHERE status = 'pending'`) > 0; i++ {
 		sweep("send_refunds")
