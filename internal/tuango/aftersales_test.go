@@ -361,3 +361,41 @@ func TestAfterSalesRaces(t *testing.T) {
 	})
 	wantLedgerClean(t, w) // every approved refund posted its set in its transaction
 }
+
+// A request asked in time and still pending when the window closes holds
+// its order's commission frozen until it is decided: a leader who
+// withdraws everything available is never taken below zero by the refund.
+func TestCommissionWaitsForAnOpenRequest(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ctx := context.Background()
+	owners, orders := pickedUp(t, w, 0, 0, 20)
+	ans, err := ask(w, w.svc, owners[0], orders[0], 20, tuango.AfterSalesQuality, "late")
+	must(t, err)
+	if ans.Value.Status != tuango.AfterSalesPending {
+		t.Fatalf("a %d-fen request = %+v, want pending", orders[0].Lines[0].PaidFen, ans.Value)
+	}
+	pp, err := w.db.Store().FindPickupPointByID(ctx, w.pp)
+	must(t, err)
+	leader := tuango.Actor{UserID: pp.LeaderID, Role: tuango.RoleLeader}
+	w.clock.Advance(tuango.DefaultAfterSalesWindow + time.Hour)
+	if n, err := w.svc.ReleaseCommissions(ctx, 100); err != nil || n != 0 {
+		t.Errorf("release while a request is open = %d, %v; want 0", n, err)
+	}
+	if got := balanceOf(t, w, tuango.CommissionAvailable(leader.UserID)); got != 0 {
+		t.Errorf("available while a request is open = %d, want 0", got)
+	}
+	if _, err := w.svc.RequestWithdrawal(ctx, leader, 100, idem(leader.UserID, "w")); tuango.ErrorCode(err) != tuango.CodeInsufficientBalance {
+		t.Errorf("withdrawing the held commission = %v, want insufficient_balance", err)
+	}
+	_, err = w.svc.ApproveAfterSale(ctx, w.op, ans.Value.ID)
+	must(t, err)
+	if n, err := w.svc.ReleaseCommissions(ctx, 100); err != nil || n != 1 {
+		t.Errorf("release after the decision = %d, %v; want 1", n, err)
+	}
+	for _, acct := range []string{tuango.CommissionFrozen(leader.UserID), tuango.CommissionAvailable(leader.UserID)} {
+		if got := balanceOf(t, w, acct); got != 0 {
+			t.Errorf("%s after the whole line came back = %d, want 0", acct, got)
+		}
+	}
+	wantLedgerClean(t, w)
+}

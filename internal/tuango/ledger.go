@@ -439,6 +439,16 @@ func (s *Service) ReleaseCommissions(ctx context.Context, limit int) (int, error
 				if done, err := tx.HasLedgerSet(ctx, "release:"+id); err != nil || done {
 					return err
 				}
+				// An after-sales request asked in time and not decided yet
+				// may still take commission back: the order's commission
+				// waits for the decision, so that a leader never withdraws
+				// what a refund then reverses.
+				if err := tx.LockOrderForAfterSales(ctx, id); err != nil {
+					return err
+				}
+				if open, err := tx.FindAfterSales(ctx, AfterSalesFilter{OrderID: id, Status: AfterSalesPending, Limit: 1}); err != nil || len(open) > 0 {
+					return err
+				}
 				bal, err := orderBalances(ctx, tx, id)
 				if err != nil {
 					return err

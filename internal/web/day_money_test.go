@@ -193,8 +193,8 @@ func (m *dayMoney) windowClosed(all []*dayPlaced) {
 }
 
 // approveLate: a request asked in time may be decided after the window
-// closed and the commission was released; its refund takes the commission
-// back from what is available.
+// closed; its order's commission stayed frozen until then, so its refund
+// takes the commission back from what is frozen, and the release follows.
 func (m *dayMoney) approveLate(all []*dayPlaced) {
 	m.t.Helper()
 	var as afterSaleView
