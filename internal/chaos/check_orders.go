@@ -129,7 +129,7 @@ func (c *checker) orderEnds(v *verdict) {
 				v.fail("order %s is cancelled at %d for reason %q", o.id, o.cancel, o.reason)
 				continue
 			}
-			if o.reason == "expired" && o.cancel < o.expires {
+			if o.reason == "expired" && o.cancel < o.expires && !expiredAtCutoff(o) {
 				v.fail("order %s expired at %s, before its deadline %s", o.id, stamp(o.cancel), stamp(o.expires))
 				continue
 			}
@@ -195,6 +195,19 @@ func (c *checker) happened(op Op) bool {
 		return o != nil && o.status == "cancelled" && o.reason == "customer"
 	case CutoffOp, DispatchOp, SignOp, PickupOp:
 		return c.dayHappened(op)
+	}
+	return false
+}
+
+// expiredAtCutoff reports whether an order was expired by its city's
+// cutoff (the worker's move recorded at the city, not at the pickup point
+// as the expiry sweep's is): an order unpaid at the cutoff is never
+// shipped, so an early close expires it before its payment deadline.
+func expiredAtCutoff(o *orderRow) bool {
+	for i := len(o.events) - 1; i >= 0; i-- {
+		if o.events[i].status == "cancelled" {
+			return o.city != "" && o.events[i].place == o.city
+		}
 	}
 	return false
 }
