@@ -144,6 +144,10 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Approved payouts sent to the payout provider under their ids, and
 		// those sent asked about until paid or failed.
 		{Name: "send_payouts", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendPayouts(ctx, 200) }},
+		// Announcements (incident updates) fanned out to their audience's
+		// outbox and to webhook deliveries, and those deliveries sent.
+		{Name: "announcements", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.FanOutAnnouncements) }},
+		{Name: "deliver_webhooks", Every: every, Run: func(ctx context.Context) (int, error) { return svc.DeliverWebhooks(ctx, 50) }},
 	}
 }
 

@@ -621,4 +621,13 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.password_too_weak", "这是泄露密码库里最常见的密码之一，请换一个。", "This is one of the most common passwords in leaked password lists; choose another."},
 	{"Too many unpaid orders", "未付款订单太多", "Too many unpaid orders"},
 	{"error.too_many_unpaid_orders", "你有太多订单还没付款：请先付款或取消一个，再下新订单。", "You have too many orders awaiting payment: pay for or cancel one before placing another."},
+
+	// telling people: incident updates, webhooks, apology coupons, feedback
+	{"notify.incident_update", "【%s】%s：%s 预计恢复时间：%s。", "[%s] %s: %s Expected back by %s."},
+	{"notify.incident_update.noeta", "【%s】%s：%s", "[%s] %s: %s"},
+	{"kind.incident_update", "服务状态", "Service status"},
+	{"tell.status.investigating", "正在调查", "Investigating"},
+	{"tell.status.identified", "已找到原因", "Identified"},
+	{"tell.status.monitoring", "观察中", "Monitoring"},
+	{"tell.status.resolved", "已恢复", "Resolved"},
 }
