@@ -62,6 +62,7 @@ type Service struct {
 	keys     *keyReader // the keys of refusals from memory
 	sessions sessionCache
 	webhooks WebhookSender // nil: webhook deliveries wait
+	failures failureBuffer // order requests refused for want of the database, not yet written
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

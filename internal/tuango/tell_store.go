@@ -44,4 +44,33 @@ type TellStore interface {
 	FindDeliveries(ctx context.Context, f DeliveryFilter) ([]WebhookDelivery, error)
 	// CountDeliveries counts deliveries per status.
 	CountDeliveries(ctx context.Context) (map[DeliveryStatus]int, error)
+
+	ApologyStore
+	FeedbackStore
+}
+
+// ApologyStore keeps noted order failures and finds an incident's
+// customers.
+type ApologyStore interface {
+	// AddOrderFailures stores failures, each once by id.
+	AddOrderFailures(ctx context.Context, fs []OrderFailure) error
+	// FindApologyCustomers returns the ids of the customers whose order
+	// requests failed, or whose orders expired unpaid with their deadline,
+	// between From and To (inclusive) in the filter's cities, in id order.
+	FindApologyCustomers(ctx context.Context, f ApologyFilter) ([]string, error)
+}
+
+// FeedbackStore keeps customers' feedback.
+type FeedbackStore interface {
+	AddFeedback(ctx context.Context, f *Feedback) error
+	FindFeedbackByID(ctx context.Context, id string) (*Feedback, error)
+	// FindFeedback lists the open feedback oldest first, or the handled
+	// newest first, with each sender's name and phone.
+	FindFeedback(ctx context.Context, f FeedbackFilter) ([]Feedback, error)
+	// CountFeedback counts a customer's feedback since a time, and returns
+	// the oldest one's time.
+	CountFeedback(ctx context.Context, userID string, since time.Time) (int, time.Time, error)
+	// MarkFeedbackHandled marks open feedback handled, and reports whether
+	// it was open.
+	MarkFeedbackHandled(ctx context.Context, id, by string, at time.Time) (bool, error)
 }

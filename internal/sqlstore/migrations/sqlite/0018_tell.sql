@@ -58,15 +58,6 @@ CREATE TABLE order_failures (
 );
 CREATE INDEX order_failures_at ON order_failures(at);
 
--- Which customers an incident's apology coupon went to is the coupon's
--- customer_coupons; this row makes a second issue for an incident reuse
--- the first one's coupon.
-CREATE TABLE apology_coupons (
-  incident_id TEXT PRIMARY KEY,
-  coupon_id TEXT NOT NULL REFERENCES coupons(id),
-  created_at INTEGER NOT NULL
-);
-
 -- Customers' feedback, and the operator's queue of it.
 CREATE TABLE feedback (
   id TEXT PRIMARY KEY,
