@@ -23,13 +23,13 @@ func TestFeedback(t *testing.T) {
 			text, order string
 			code        string
 		}{
-			"anonymous":       {tuango.Actor{}, "hi", "", tuango.CodeUnauthorized},
-			"a leader":        {leader, "hi", "", tuango.CodeForbidden},
-			"empty":           {me, "  ", "", tuango.CodeInvalid},
-			"too long":        {me, strings.Repeat("长", tuango.MaxFeedbackText+1), "", tuango.CodeInvalid},
-			"another's order": {me, "where is it", theirs.ID, tuango.CodeNotFound},
-			"a missing order": {me, "where is it", "ord_nope", tuango.CodeNotFound},
-			"a malformed id":  {me, "where is it", "../x", tuango.CodeNotFound},
+			"anonymous":        {tuango.Actor{}, "hi", "", tuango.CodeUnauthorized},
+			"a leader's order": {leader, "hi", mine.ID, tuango.CodeNotFound},
+			"empty":            {me, "  ", "", tuango.CodeInvalid},
+			"too long":         {me, strings.Repeat("长", tuango.MaxFeedbackText+1), "", tuango.CodeInvalid},
+			"another's order":  {me, "where is it", theirs.ID, tuango.CodeNotFound},
+			"a missing order":  {me, "where is it", "ord_nope", tuango.CodeNotFound},
+			"a malformed id":   {me, "where is it", "../x", tuango.CodeNotFound},
 		} {
 			if _, err := w.svc.SendFeedback(ctx, tt.a, tt.text, tt.order); tuango.ErrorCode(err) != tt.code {
 				t.Errorf("%s: SendFeedback = %v, want %s", name, err, tt.code)

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Webhooks. An admin subscribes a URL to events; each announcement of a
+// Webhooks. Staff subscribe a URL to events; each announcement of a
 // subscribed event becomes one delivery per webhook, written with the
 // announcement's fan-out and sent by a sweep (DeliverWebhooks), retried
 // with exponential backoff and jitter until it is answered 2xx or has
@@ -105,10 +105,10 @@ type CreateWebhookRequest struct {
 	Events []string
 }
 
-// CreateWebhook subscribes a URL to events (admins only).
+// CreateWebhook subscribes a URL to events (staff only).
 func (s *Service) CreateWebhook(ctx context.Context, a Actor, req CreateWebhookRequest) (*Webhook, error) {
-	if a.Role != RoleAdmin {
-		return nil, Errorf(CodeForbidden, "only an admin may manage webhooks")
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
 	}
 	u, err := CheckWebhookURL(req.URL, s.cfg.WebhooksAllowPrivate)
 	if err != nil {
@@ -145,19 +145,19 @@ func (s *Service) CreateWebhook(ctx context.Context, a Actor, req CreateWebhookR
 	return w, nil
 }
 
-// Webhooks lists the live webhooks (admins only).
+// Webhooks lists the live webhooks (staff only).
 func (s *Service) Webhooks(ctx context.Context, a Actor) ([]Webhook, error) {
-	if a.Role != RoleAdmin {
-		return nil, Errorf(CodeForbidden, "only an admin may manage webhooks")
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
 	}
 	return s.store.FindWebhooks(ctx)
 }
 
-// DeleteWebhook deletes a webhook (admins only); its pending deliveries
+// DeleteWebhook deletes a webhook (staff only); its pending deliveries
 // fail.
 func (s *Service) DeleteWebhook(ctx context.Context, a Actor, id string) error {
-	if a.Role != RoleAdmin {
-		return Errorf(CodeForbidden, "only an admin may manage webhooks")
+	if err := a.RequireStaff(); err != nil {
+		return err
 	}
 	if err := checkID("id", id); err != nil {
 		return ErrNotFound
@@ -169,10 +169,10 @@ func (s *Service) DeleteWebhook(ctx context.Context, a Actor, id string) error {
 	return err
 }
 
-// WebhookDeliveries lists deliveries, newest first (admins only).
+// WebhookDeliveries lists deliveries, newest first (staff only).
 func (s *Service) WebhookDeliveries(ctx context.Context, a Actor, f DeliveryFilter) ([]WebhookDelivery, error) {
-	if a.Role != RoleAdmin {
-		return nil, Errorf(CodeForbidden, "only an admin may manage webhooks")
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
 	}
 	if f.Limit <= 0 || f.Limit > MaxPage {
 		f.Limit = DefaultPage

@@ -259,8 +259,8 @@ func TestWebhookURLsRefused(t *testing.T) {
 			t.Errorf("%s: CreateWebhook = %v, want invalid", name, err)
 		}
 	}
-	if _, err := svc.CreateWebhook(ctx, tuango.Actor{UserID: "op", Role: tuango.RoleOperator}, tuango.CreateWebhookRequest{URL: "https://example.com/x", Secret: "a-secret-of-24-characters", Events: []string{"*"}}); tuango.ErrorCode(err) != tuango.CodeForbidden {
-		t.Errorf("an operator's CreateWebhook = %v, want forbidden", err)
+	if _, err := svc.CreateWebhook(ctx, tuango.Actor{UserID: "usr_c", Role: tuango.RoleCustomer}, tuango.CreateWebhookRequest{URL: "https://example.com/x", Secret: "a-secret-of-24-characters", Events: []string{"*"}}); tuango.ErrorCode(err) != tuango.CodeForbidden {
+		t.Errorf("a customer's CreateWebhook = %v, want forbidden", err)
 	}
 	hooks, err := svc.Webhooks(ctx, admin)
 	if err != nil || len(hooks) != 0 {
