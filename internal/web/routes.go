@@ -103,5 +103,13 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
+
+		h("POST", "/api/v1/admin/webhooks", s.authed(s.handleAdminCreateWebhook)),
+		h("GET", "/api/v1/admin/webhooks", s.authed(s.handleAdminWebhooks)),
+		h("DELETE", "/api/v1/admin/webhooks/{id}", s.authed(s.handleAdminDeleteWebhook)),
+		h("GET", "/api/v1/admin/webhooks/{id}/deliveries", s.authed(s.handleAdminWebhookDeliveries)),
+		h("POST", "/api/v1/feedback", s.authed(s.handleSendFeedback)),
+		h("GET", "/api/v1/admin/feedback", s.authed(s.handleAdminFeedback)),
+		h("POST", "/api/v1/admin/feedback/{id}/handle", s.authed(s.handleAdminHandleFeedback)),
 	}
 }
