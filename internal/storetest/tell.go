@@ -111,6 +111,15 @@ func testTell(t *testing.T, s tuango.Store) {
 		if j < 0 || due[j].ID != d.ID || due[j].URL != h.URL || due[j].Secret != h.Secret || due[j].Body != d.Body {
 			t.Fatalf("due = %+v, want %s with its webhook's URL and secret", due, d.ID)
 		}
+		if ok, err := s.ClaimDelivery(ctx, d.ID, 0, t0(), t0().Add(30*time.Second)); err != nil || !ok {
+			t.Fatalf("ClaimDelivery = %v, %v", ok, err)
+		}
+		if ok, _ := s.ClaimDelivery(ctx, d.ID, 0, t0(), t0().Add(30*time.Second)); ok {
+			t.Error("a delivery was claimed twice")
+		}
+		if due, _ := s.FindDueDeliveries(ctx, t0(), 1000); slices.ContainsFunc(due, func(x tuango.WebhookDelivery) bool { return x.ID == d.ID }) {
+			t.Error("a claimed delivery is still due")
+		}
 		d.Attempts, d.NextAt, d.LastError = 1, t0().Add(time.Minute), "503"
 		if ok, err := s.FinishDeliveryAttempt(ctx, d, 0); err != nil || !ok {
 			t.Fatalf("FinishDeliveryAttempt = %v, %v", ok, err)
