@@ -61,11 +61,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	breakerFailures := fs.Int("breaker-failures", 5, "payment provider circuit breaker: failed calls in a row that open it")
+	breakerOpenFor := fs.Duration("breaker-open-for", 10*time.Second, "payment provider circuit breaker: how long it refuses payments at once before probing the provider again")
+	paymentTimeout := fs.Duration("payment-timeout", 5*time.Second, "how long one call to the payment provider may take before it counts as failed")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *breakerFailures < 1 || *breakerOpenFor <= 0 || *paymentTimeout <= 0 {
+		return fmt.Errorf("--breaker-failures must be at least 1, --breaker-open-for and --payment-timeout longer than 0 (got %d, %s, %s)", *breakerFailures, *breakerOpenFor, *paymentTimeout)
 	}
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
@@ -122,7 +128,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
+	breaker := payment.NewBreaker(sandbox, clock, payment.BreakerConfig{Failures: *breakerFailures, OpenFor: *breakerOpenFor, CallTimeout: *paymentTimeout})
+	svc := tuango.NewService(store, clock, nil, hasher, breaker, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
 		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
@@ -139,6 +146,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx := metrics.New()
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
+	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
 
@@ -147,6 +155,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
+	go jobs.WatchProvider(jobCtx, svc, *nodeID, 5*time.Second, breaker.Changed(), log)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)

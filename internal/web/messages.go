@@ -621,4 +621,11 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.password_too_weak", "这是泄露密码库里最常见的密码之一，请换一个。", "This is one of the most common passwords in leaked password lists; choose another."},
 	{"Too many unpaid orders", "未付款订单太多", "Too many unpaid orders"},
 	{"error.too_many_unpaid_orders", "你有太多订单还没付款：请先付款或取消一个，再下新订单。", "You have too many orders awaiting payment: pay for or cancel one before placing another."},
+
+	// degrading: the payment provider's circuit breaker and admission control
+	{"Payment unavailable", "暂时无法支付", "Payment unavailable"},
+	{"error.payment_unavailable", "支付服务暂时没有响应，暂停支付。您的订单已保留，付款期限会相应延长，请稍后再来支付。", "The payment service is not answering, so payment is paused. Your order is kept and its payment deadline is extended; please come back to pay shortly."},
+	{"payment.paused", "支付服务暂时没有响应，暂停支付。订单已为您保留，付款期限会延长到支付恢复之后，请稍后刷新本页再支付。", "The payment service is not answering, so payment is paused. Your order is kept and its payment deadline is extended until after payment works again; reload this page shortly to pay."},
+	{"Too busy", "系统繁忙", "Too busy"},
+	{"error.overloaded", "现在访问的人太多，请 %d 秒后再试。您的订单没有提交。", "Too many people are using tuango right now; please try again in %d seconds. Nothing was submitted."},
 }

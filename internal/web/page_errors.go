@@ -39,7 +39,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err
 	status := pageStatus(code)
 	heading, msg := errorText(code)
 	var te *tuango.Error
-	if errors.As(err, &te) && te.RetryAfter > 0 { // too many wrong pickup codes: say when to try again
+	if errors.As(err, &te) && te.RetryAfter > 0 { // too many wrong pickup codes, payment paused: say when to try again
 		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if status >= 500 {
@@ -115,6 +115,8 @@ var errorTexts = map[string][2]string{
 	tuango.CodeInsufficientBalance:    {"Not enough commission", "error.insufficient_balance"},
 	// Security.
 	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
+	// Degrading.
+	tuango.CodePaymentUnavailable: {"Payment unavailable", "error.payment_unavailable"},
 }
 
 // errorText is the heading and message id shown for an error code.

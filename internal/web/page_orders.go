@@ -30,9 +30,12 @@ type orderRow struct {
 
 type orderPageData struct {
 	orderRow
-	Point     *tuango.PickupPoint
-	Timeline  []timelineStep
-	CanPay    bool
+	Point    *tuango.PickupPoint
+	Timeline []timelineStep
+	CanPay   bool
+	// PayPaused is an unpaid order while the payment provider is down:
+	// no pay button, a note that the order is held instead.
+	PayPaused bool
 	CanCancel bool
 	PayKey    string
 	Expires   string
@@ -91,6 +94,9 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 		CanCancel: o.Status == tuango.OrderPendingPayment || o.Status == tuango.OrderPaid,
 		Expires:   o.ExpiresAt.In(shanghai).Format("15:04"),
 		ShowCode:  o.PickupCode != "" && slices.Contains(codeStatuses, o.Status)}
+	if data.CanPay && s.svc.PaymentState().Refusing {
+		data.CanPay, data.PayPaused = false, true
+	}
 	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
 		data.Point = pp
 	}
