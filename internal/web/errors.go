@@ -57,6 +57,7 @@ var statusByCode = map[string]int{
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
 	tuango.CodeUnavailable:           http.StatusServiceUnavailable,
 	tuango.CodePaymentUnavailable:    http.StatusServiceUnavailable,
+	codeOverloaded:                   http.StatusServiceUnavailable,
 	tuango.CodeInternal:              http.StatusInternalServerError,
 
 	// After-sales.

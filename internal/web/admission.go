@@ -1,0 +1,232 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"tuango/internal/payment"
+	"tuango/internal/tuango"
+)
+
+// Admission control: a node sheds the requests it cannot serve in time
+// with 503 and Retry-After, rather than queueing them until every
+// request is slow. Requests fall in classes, each with its own limit on
+// requests in flight: the order path (placing and paying), pages (rendered
+// on the server), and the rest of the API. Operations (/healthz, /readyz,
+// /metrics, /status), static files and the provider's payment
+// notifications are never shed. A request that finds its class full waits
+// at most AdmissionConfig.Wait for a slot, then is shed.
+//
+// Each class's limit adapts (additive increase, multiplicative decrease):
+// while its requests finish within Target the limit grows by one per
+// limit's worth of requests, up to Max; when one takes longer, the limit
+// shrinks by a tenth, at most once per Target, down to Min. So a node
+// finds how much it can carry at the latency wanted, whatever the machine,
+// and a flash sale that it can carry is never refused.
+
+// AdmissionConfig configures admission control; a zero Max turns a class's
+// limit off.
+type AdmissionConfig struct {
+	OrdersMax int           // the order path: most requests in flight
+	PagesMax  int           // pages
+	APIMax    int           // the rest of the API
+	Target    time.Duration // the latency an admitted request should see
+	Wait      time.Duration // how long a request may wait for a slot
+}
+
+// DefaultAdmission is serve's admission control.
+var DefaultAdmission = AdmissionConfig{OrdersMax: 1024, PagesMax: 64, APIMax: 512, Target: 100 * time.Millisecond, Wait: 50 * time.Millisecond}
+
+// codeOverloaded is a request shed by admission control.
+const codeOverloaded = "overloaded"
+
+// Admission classes, the label of the shed metric.
+const (
+	classOrders = "orders"
+	classPages  = "pages"
+	classAPI    = "api"
+)
+
+// admissionObserver is told of sheds and limit changes, for the metrics.
+type admissionObserver interface {
+	Shed(class string)
+	AdmissionLimit(class string, limit int)
+}
+
+type admission struct {
+	classes map[string]*limiter
+	obs     admissionObserver
+}
+
+func newAdmission(cfg AdmissionConfig, m Metrics) *admission {
+	a := &admission{classes: map[string]*limiter{}}
+	if o, ok := m.(admissionObserver); ok {
+		a.obs = o
+	}
+	for class, max := range map[string]int{classOrders: cfg.OrdersMax, classPages: cfg.PagesMax, classAPI: cfg.APIMax} {
+		if max > 0 {
+			a.classes[class] = newLimiter(class, max, cfg.Target, cfg.Wait, a.obs)
+		}
+	}
+	return a
+}
+
+// admissionClass is the class of a request; "" is never shed.
+func admissionClass(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/readyz" || p == "/metrics" || p == payment.NotifyPath,
+		p == "/status" || strings.HasPrefix(p, "/status/") || strings.HasPrefix(p, "/api/v1/status"),
+		strings.HasPrefix(p, "/static/") || p == "/favicon.ico":
+		return ""
+	case r.Method == http.MethodPost && (p == "/api/v1/orders" || p == "/checkout" ||
+		strings.HasPrefix(p, "/api/v1/orders/") && strings.HasSuffix(p, "/payments") ||
+		strings.HasPrefix(p, "/orders/") && strings.HasSuffix(p, "/pay")):
+		return classOrders
+	case strings.HasPrefix(p, "/api/"):
+		return classAPI
+	}
+	return classPages
+}
+
+// wrap admits each request to next or sheds it.
+func (a *admission) wrap(s *Server, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := a.classes[admissionClass(r)]
+		if l == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !l.acquire(r) {
+			if a.obs != nil {
+				a.obs.Shed(l.class)
+			}
+			s.shed(w, r)
+			return
+		}
+		start := time.Now()
+		defer func() { l.release(time.Since(start)) }()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// shedRetry is the Retry-After of a shed request: soon, since overload
+// passes in seconds and the slot is often free at once.
+const shedRetry = time.Second
+
+// shed answers a request admission control refused: problem+json under
+// /api/, a page in the user's language elsewhere; 503 and Retry-After
+// either way, and nothing done.
+func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
+	secs := int(shedRetry / time.Second)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.writeError(w, r, &tuango.Error{Code: codeOverloaded, RetryAfter: shedRetry,
+			Message: "tuango is too busy to take this request now; nothing was done, try again in " + strconv.Itoa(secs) + " s"})
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	pg := s.newPage(w, r, "Too busy")
+	pg.Data = errorPage{Heading: pg.T("Too busy"), Message: pg.T("error.overloaded", secs), Status: http.StatusServiceUnavailable, RequestID: requestID(r.Context())}
+	s.render(w, r, http.StatusServiceUnavailable, "error", pg)
+}
+
+// limiter is one class's adaptive limit on requests in flight, with a
+// queue of requests waiting for a slot, first come first served.
+type limiter struct {
+	class              string
+	min, max           float64
+	target, wait       time.Duration
+	obs                admissionObserver
+	mu                 sync.Mutex
+	limit              float64
+	inflight           int
+	queue              []chan struct{}
+	lastCut            time.Time
+	reported, maxQueue int
+}
+
+func newLimiter(class string, max int, target, wait time.Duration, obs admissionObserver) *limiter {
+	l := &limiter{class: class, min: math.Min(8, float64(max)), max: float64(max), target: target, wait: wait, obs: obs, limit: float64(max), maxQueue: max}
+	l.report()
+	return l
+}
+
+// acquire takes a slot, waiting up to the wait budget (or until the
+// client goes away); false means shed.
+func (l *limiter) acquire(r *http.Request) bool {
+	l.mu.Lock()
+	if l.inflight < int(l.limit) && len(l.queue) == 0 {
+		l.inflight++
+		l.mu.Unlock()
+		return true
+	}
+	if l.wait <= 0 || len(l.queue) >= l.maxQueue {
+		l.mu.Unlock()
+		return false
+	}
+	ch := make(chan struct{}, 1)
+	l.queue = append(l.queue, ch)
+	l.mu.Unlock()
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	l.mu.Lock()
+	for i, q := range l.queue {
+		if q == ch {
+			l.queue = append(l.queue[:i], l.queue[i+1:]...)
+			l.mu.Unlock()
+			return false
+		}
+	}
+	l.mu.Unlock()
+	<-ch // granted as the wait ran out: the slot is ours
+	return true
+}
+
+// release gives a slot back, adapts the limit to how long the request
+// took, and hands free slots to the requests waiting.
+func (l *limiter) release(took time.Duration) {
+	l.mu.Lock()
+	now := time.Now()
+	switch {
+	case l.target <= 0:
+	case took > l.target:
+		if now.Sub(l.lastCut) >= l.target {
+			l.limit, l.lastCut = math.Max(l.min, l.limit*0.9), now
+		}
+	case l.inflight >= int(l.limit)-1: // only a limit in use may grow
+		l.limit = math.Min(l.max, l.limit+1/l.limit)
+	}
+	l.inflight--
+	for len(l.queue) > 0 && l.inflight < int(l.limit) {
+		ch := l.queue[0]
+		l.queue = l.queue[1:]
+		l.inflight++
+		ch <- struct{}{}
+	}
+	l.mu.Unlock()
+	l.report()
+}
+
+// report tells the observer the limit when its whole value changed.
+func (l *limiter) report() {
+	if l.obs == nil {
+		return
+	}
+	l.mu.Lock()
+	n, changed := int(l.limit), int(l.limit) != l.reported
+	l.reported = n
+	l.mu.Unlock()
+	if changed {
+		l.obs.AdmissionLimit(l.class, n)
+	}
+}
