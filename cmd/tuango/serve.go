@@ -64,10 +64,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	breakerFailures := fs.Int("breaker-failures", 5, "payment provider circuit breaker: failed calls in a row that open it")
 	breakerOpenFor := fs.Duration("breaker-open-for", 10*time.Second, "payment provider circuit breaker: how long it refuses payments at once before probing the provider again")
 	paymentTimeout := fs.Duration("payment-timeout", 5*time.Second, "how long one call to the payment provider may take before it counts as failed")
-	admitOrders := fs.Int("admit-orders", web.DefaultAdmission.OrdersMax, "admission control: most order-path requests (placing, paying) in flight; the limit adapts below this to keep latency near --admit-target (0: no limit)")
-	admitPages := fs.Int("admit-pages", web.DefaultAdmission.PagesMax, "admission control: most page requests in flight, adapting the same way (0: no limit)")
-	admitAPI := fs.Int("admit-api", web.DefaultAdmission.APIMax, "admission control: most other API requests in flight, adapting the same way (0: no limit)")
-	admitTarget := fs.Duration("admit-target", web.DefaultAdmission.Target, "admission control: the latency an admitted request should see; slower answers shrink the limits")
+	admitOrders := fs.Int("admit-orders", web.DefaultAdmission.Orders, "admission control: order-path requests (placing, paying) in flight always admitted; up to 4× this while answers stay within --admit-target; beyond, shed with 503 (0: no limit)")
+	admitPages := fs.Int("admit-pages", web.DefaultAdmission.Pages, "admission control: page requests in flight always admitted, adapting the same way (0: no limit)")
+	admitAPI := fs.Int("admit-api", web.DefaultAdmission.API, "admission control: other API requests in flight always admitted, adapting the same way (0: no limit)")
+	admitTarget := fs.Duration("admit-target", web.DefaultAdmission.Target, "admission control: above each floor, the latency an admitted request should see; slower answers shrink the limits back toward the floors")
 	admitWait := fs.Duration("admit-wait", web.DefaultAdmission.Wait, "admission control: how long a request may wait for a slot before it is shed with 503 and Retry-After")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -157,7 +157,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies,
-		Admission: web.AdmissionConfig{OrdersMax: *admitOrders, PagesMax: *admitPages, APIMax: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
+		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)

@@ -21,25 +21,29 @@ import (
 // notifications are never shed. A request that finds its class full waits
 // at most AdmissionConfig.Wait for a slot, then is shed.
 //
-// Each class's limit adapts (additive increase, multiplicative decrease):
-// while its requests finish within Target the limit grows by one per
-// limit's worth of requests, up to Max; when one takes longer, the limit
-// shrinks by a tenth, at most once per Target, down to Min. So a node
-// finds how much it can carry at the latency wanted, whatever the machine,
-// and a flash sale that it can carry is never refused.
+// Each class has a floor: that many requests in flight are always
+// admitted, so a closed loop of buyers no larger than it (a flash sale's
+// crowd, each waiting for their answer) is never refused, however slow the
+// answers. Above the floor the limit adapts, up to four times it: while
+// answers come within Target it grows by one per limit's worth of
+// requests; when one takes longer it shrinks by a tenth, at most once per
+// Target, back toward the floor. So an open flood (more arriving than the
+// node answers) is cut off at about the floor plus what the node can
+// answer in time, and the requests admitted keep their latency.
 
-// AdmissionConfig configures admission control; a zero Max turns a class's
-// limit off.
+// AdmissionConfig configures admission control; a zero floor turns a
+// class's limit off.
 type AdmissionConfig struct {
-	OrdersMax int           // the order path: most requests in flight
-	PagesMax  int           // pages
-	APIMax    int           // the rest of the API
-	Target    time.Duration // the latency an admitted request should see
-	Wait      time.Duration // how long a request may wait for a slot
+	Orders int           // the order path: requests in flight always admitted (the floor)
+	Pages  int           // pages: likewise
+	API    int           // the rest of the API: likewise
+	Target time.Duration // above the floor, the latency an admitted request should see
+	Wait   time.Duration // how long a request may wait for a slot
 }
 
-// DefaultAdmission is serve's admission control.
-var DefaultAdmission = AdmissionConfig{OrdersMax: 1024, PagesMax: 64, APIMax: 512, Target: 100 * time.Millisecond, Wait: 50 * time.Millisecond}
+// DefaultAdmission is serve's admission control. 256 order requests is
+// the flash bench's crowd of buyers.
+var DefaultAdmission = AdmissionConfig{Orders: 256, Pages: 32, API: 256, Target: 100 * time.Millisecond, Wait: 50 * time.Millisecond}
 
 // codeOverloaded is a request shed by admission control.
 const codeOverloaded = "overloaded"
@@ -67,9 +71,9 @@ func newAdmission(cfg AdmissionConfig, m Metrics) *admission {
 	if o, ok := m.(admissionObserver); ok {
 		a.obs = o
 	}
-	for class, max := range map[string]int{classOrders: cfg.OrdersMax, classPages: cfg.PagesMax, classAPI: cfg.APIMax} {
-		if max > 0 {
-			a.classes[class] = newLimiter(class, max, cfg.Target, cfg.Wait, a.obs)
+	for class, floor := range map[string]int{classOrders: cfg.Orders, classPages: cfg.Pages, classAPI: cfg.API} {
+		if floor > 0 {
+			a.classes[class] = newLimiter(class, floor, cfg.Target, cfg.Wait, a.obs)
 		}
 	}
 	return a
@@ -149,8 +153,8 @@ type limiter struct {
 	reported, maxQueue int
 }
 
-func newLimiter(class string, max int, target, wait time.Duration, obs admissionObserver) *limiter {
-	l := &limiter{class: class, min: math.Min(8, float64(max)), max: float64(max), target: target, wait: wait, obs: obs, limit: float64(max), maxQueue: max}
+func newLimiter(class string, floor int, target, wait time.Duration, obs admissionObserver) *limiter {
+	l := &limiter{class: class, min: float64(floor), max: float64(4 * floor), target: target, wait: wait, obs: obs, limit: float64(floor), maxQueue: 4 * floor}
 	l.report()
 	return l
 }
@@ -198,7 +202,7 @@ func (l *limiter) release(took time.Duration) {
 	l.mu.Lock()
 	now := time.Now()
 	switch {
-	case l.target <= 0:
+	case l.target <= 0: // no target: the limit stays at the floor
 	case took > l.target:
 		if now.Sub(l.lastCut) >= l.target {
 			l.limit, l.lastCut = math.Max(l.min, l.limit*0.9), now

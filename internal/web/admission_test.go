@@ -45,7 +45,7 @@ func TestAdmissionClasses(t *testing.T) {
 func TestAdmissionShedsTheOrderPathOverItsLimit(t *testing.T) {
 	e := newEnv(t)
 	srv := httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics,
-		Admission: AdmissionConfig{OrdersMax: 4, PagesMax: 4, APIMax: 64, Wait: 20 * time.Millisecond}}))
+		Admission: AdmissionConfig{Orders: 4, Pages: 4, API: 64, Wait: 20 * time.Millisecond}})) // no target: the limit stays at 4
 	defer srv.Close()
 	deal := e.newDeal(50, 50, 990)
 	c := e.customer()
@@ -149,30 +149,13 @@ func TestShedPageIsInTheUsersLanguage(t *testing.T) {
 }
 
 func TestAdmissionLimitAdapts(t *testing.T) {
-	l := newLimiter("orders", 100, 100*time.Millisecond, 0, nil)
+	l := newLimiter("orders", 25, 100*time.Millisecond, 0, nil)
+	if l.limit != 25 || l.max != 100 {
+		t.Fatalf("a new limiter's limit = %.0f of at most %.0f, want the floor 25 of at most 100", l.limit, l.max)
+	}
 	r := httptest.NewRequest("POST", "/api/v1/orders", nil)
-	// Slow answers shrink the limit, once per target at most, never below
-	// the floor.
-	for range 50 {
-		if !l.acquire(r) {
-			t.Fatal("acquire under the limit failed")
-		}
-		l.lastCut = time.Time{} // as if a target's time had passed
-		l.release(time.Second)
-	}
-	if l.limit != l.min {
-		t.Errorf("limit after 50 slow answers = %.1f, want the floor %.0f", l.limit, l.min)
-	}
-	cut := l.limit
-	for range 3 {
-		l.acquire(r)
-		l.release(time.Second) // within one target of the last cut: no further cut
-	}
-	if l.limit != cut {
-		t.Errorf("limit after slow answers within one target = %.1f, want %.1f", l.limit, cut)
-	}
-	// With the limit in use and answers fast, it grows back, never past
-	// the most.
+	// With the limit in use and answers fast, it grows, never past four
+	// times the floor.
 	for range 5000 {
 		held := 0
 		for l.inflight < int(l.limit) && l.acquire(r) {
@@ -184,6 +167,25 @@ func TestAdmissionLimitAdapts(t *testing.T) {
 	}
 	if l.limit != l.max {
 		t.Errorf("limit after many fast answers = %.1f, want the most %.0f", l.limit, l.max)
+	}
+	// Slow answers shrink the limit by a tenth, once per target at most...
+	for range 4 {
+		l.acquire(r)
+		l.release(time.Second)
+	}
+	if l.limit != 90 {
+		t.Errorf("limit after 4 slow answers within one target = %.1f, want 90: one cut", l.limit)
+	}
+	// ...and never below the floor.
+	for range 50 {
+		if !l.acquire(r) {
+			t.Fatal("acquire under the limit failed")
+		}
+		l.lastCut = time.Time{} // as if a target's time had passed
+		l.release(time.Second)
+	}
+	if l.limit != l.min {
+		t.Errorf("limit after 50 slow answers = %.1f, want the floor %.0f", l.limit, l.min)
 	}
 	// Full and with no wait budget: shed.
 	for range int(l.limit) {
