@@ -137,6 +137,7 @@ func runBenchOverload(ctx context.Context, args []string, getenv func(string) st
 	fs.IntVar(&oc.Concurrency, "concurrency", oc.Concurrency, "the load generator's requests in flight at most while overloading")
 	fs.IntVar(&oc.Customers, "customers", oc.Customers, "virtual customers")
 	fs.IntVar(&oc.BatchMax, "order-batch-max", oc.BatchMax, "the servers' --order-batch-max")
+	admission := fs.String("admission-flags", "", `serve flags for the server with admission control, such as "--admit-orders 64 --admit-wait 20ms" (default: serve's defaults)`)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -144,6 +145,12 @@ func runBenchOverload(ctx context.Context, args []string, getenv func(string) st
 			return nil
 		}
 		return err
+	}
+	for _, f := range strings.Fields(*admission) {
+		if !strings.HasPrefix(f, "--admit-") && strings.HasPrefix(f, "-") {
+			return fmt.Errorf("bench: --admission-flags takes --admit-* flags only, not %s", f)
+		}
+		oc.AdmissionFlags = append(oc.AdmissionFlags, f)
 	}
 	bin, err := os.Executable()
 	if err != nil {

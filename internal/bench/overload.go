@@ -21,6 +21,9 @@ type OverloadConfig struct {
 	Factor float64
 	// Window is how long each overloaded run offers orders.
 	Window time.Duration
+	// AdmissionFlags are serve flags for the server with admission
+	// control, such as "--admit-orders 64"; none keeps serve's defaults.
+	AdmissionFlags []string
 }
 
 // OverloadDefaults are the overload bench's defaults: twice the rate of
@@ -86,7 +89,10 @@ func RunOverload(ctx context.Context, oc OverloadConfig) (*OverloadReport, error
 		return nil, err
 	}
 	rep := &OverloadReport{Machine: describeMachine(), Engine: cfg.summary().Engine, Factor: oc.Factor, Window: oc.Window.String(), MaxInFlight: cfg.Concurrency}
-	on := variant{name: "admission control", batchMax: cfg.BatchMax}
+	on := variant{name: "admission control", batchMax: cfg.BatchMax, extra: oc.AdmissionFlags}
+	if len(oc.AdmissionFlags) > 0 {
+		on.name += " (" + strings.Join(oc.AdmissionFlags, " ") + ")"
+	}
 	off := variant{name: "no admission control", batchMax: cfg.BatchMax, extra: admissionOff}
 
 	rep.Sustainable = cfg.Rate

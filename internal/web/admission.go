@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"tuango/internal/payment"
-	"tuango/internal/tuango"
 )
 
 // Admission control: a node sheds the requests it cannot serve in time
@@ -127,12 +127,18 @@ const shedRetry = time.Second
 // either way, and nothing done.
 func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 	secs := int(shedRetry / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		s.writeError(w, r, &tuango.Error{Code: codeOverloaded, RetryAfter: shedRetry,
-			Message: "tuango is too busy to take this request now; nothing was done, try again in " + strconv.Itoa(secs) + " s"})
+		// Not through writeError, which logs every 5xx: a flood would log a
+		// line per shed request; tuango_http_shed_total counts them.
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(problem{Type: "urn:tuango:problem:" + codeOverloaded, Title: codeOverloaded, Status: http.StatusServiceUnavailable,
+			Code: codeOverloaded, RequestID: requestID(r.Context()),
+			Detail: "tuango is too busy to take this request now; nothing was done, try again in " + strconv.Itoa(secs) + " s"})
 		return
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	pg := s.newPage(w, r, "Too busy")
 	pg.Data = errorPage{Heading: pg.T("Too busy"), Message: pg.T("error.overloaded", secs), Status: http.StatusServiceUnavailable, RequestID: requestID(r.Context())}
 	s.render(w, r, http.StatusServiceUnavailable, "error", pg)
