@@ -150,8 +150,8 @@ func TestShedPageIsInTheUsersLanguage(t *testing.T) {
 
 func TestAdmissionLimitAdapts(t *testing.T) {
 	l := newLimiter("orders", 25, 100*time.Millisecond, 0, nil)
-	if l.limit != 25 || l.max != 100 {
-		t.Fatalf("a new limiter's limit = %.0f of at most %.0f, want the floor 25 of at most 100", l.limit, l.max)
+	if l.limit != 25 || l.max != 100 || l.min != 25 {
+		t.Fatalf("a new limiter's limit = %.0f of %.0f to %.0f, want it to start at the floor, 25, of 25 to 100", l.limit, l.min, l.max)
 	}
 	r := httptest.NewRequest("POST", "/api/v1/orders", nil)
 	// With the limit in use and answers fast, it grows, never past four
