@@ -39,7 +39,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err
 	status := pageStatus(code)
 	heading, msg := errorText(code)
 	var te *tuango.Error
-	if errors.As(err, &te) && te.RetryAfter > 0 { // too many wrong pickup codes, payment paused: say when to try again
+	if errors.As(err, &te) && te.RetryAfter > 0 { // too many wrong pickup codes: say when to try again
 		w.Header().Set("Retry-After", strconv.Itoa(int((te.RetryAfter+time.Second-1)/time.Second)))
 	}
 	if status >= 500 {

@@ -30,18 +30,18 @@ type orderRow struct {
 
 type orderPageData struct {
 	orderRow
-	Point    *tuango.PickupPoint
-	Timeline []timelineStep
-	CanPay   bool
-	// PayPaused is an unpaid order while the payment provider is down:
-	// no pay button, a note that the order is held instead.
-	PayPaused bool
+	Point     *tuango.PickupPoint
+	Timeline  []timelineStep
+	CanPay    bool
 	CanCancel bool
 	PayKey    string
 	Expires   string
 	ShowCode  bool // the pickup code and its QR: the owner's, from payment until pickup
 	// AfterSales is the after-sales form and requests (page_aftersales.go).
 	AfterSales *afterSalesSection
+	// PayPaused is an unpaid order while the payment provider is down:
+	// no pay button, a note that the order is held instead.
+	PayPaused bool
 }
 
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
