@@ -98,17 +98,28 @@ func runBenchFlash(ctx context.Context, args []string, getenv func(string) strin
 		cfg.Progress = stderr
 	}
 	rep, err := bench.Run(ctx, cfg)
-	if rep != nil {
-		rep.Command = "tuango bench flash " + strings.Join(args, " ")
-		var werr error
-		if *asJSON {
-			werr = rep.WriteJSON(stdout)
-		} else {
-			werr = rep.WriteTable(stdout)
-		}
-		if err == nil {
-			err = werr
-		}
+	if rep == nil {
+		return err
+	}
+	rep.Command = "tuango bench flash " + strings.Join(args, " ")
+	return writeBenchReport(stdout, rep, *asJSON, err)
+}
+
+// benchReport is a bench's report, written as a table or as JSON.
+type benchReport interface {
+	WriteJSON(io.Writer) error
+	WriteTable(io.Writer) error
+}
+
+// writeBenchReport writes rep and returns the bench's error, or else the
+// writing's.
+func writeBenchReport(w io.Writer, rep benchReport, asJSON bool, err error) error {
+	write := rep.WriteTable
+	if asJSON {
+		write = rep.WriteJSON
+	}
+	if werr := write(w); err == nil {
+		err = werr
 	}
 	return err
 }
@@ -161,17 +172,9 @@ func runBenchOverload(ctx context.Context, args []string, getenv func(string) st
 		oc.Progress = stderr
 	}
 	rep, err := bench.RunOverload(ctx, oc)
-	if rep != nil {
-		rep.Command = "tuango bench overload " + strings.Join(args, " ")
-		var werr error
-		if *asJSON {
-			werr = rep.WriteJSON(stdout)
-		} else {
-			werr = rep.WriteTable(stdout)
-		}
-		if err == nil {
-			err = werr
-		}
+	if rep == nil {
+		return err
 	}
-	return err
+	rep.Command = "tuango bench overload " + strings.Join(args, " ")
+	return writeBenchReport(stdout, rep, *asJSON, err)
 }
