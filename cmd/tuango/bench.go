@@ -20,8 +20,11 @@ Benchmarks:
           and every acknowledged order is there
   cutoff  one city's cutoff of --lines order lines while another city
           orders: the cutoff's time, peak heap, the other city's p99
+  overload  finds the order rate a server sustains, then offers twice it
+          to a server with admission control and to one without: accepted
+          p99, shed share, accepted orders/s of each
 
-Run tuango bench flash --help (or cutoff --help) for its flags.
+Run tuango bench flash --help (or cutoff --help, overload --help) for its flags.
 `
 
 const flashHelp = `flash starts a server of its own (this binary, demo data, on a fresh
@@ -38,7 +41,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, benchUsage)
 		if len(args) == 0 {
-			return errors.New("bench: which benchmark? (flash, cutoff)")
+			return errors.New("bench: which benchmark? (flash, cutoff, overload)")
 		}
 		return nil
 	}
@@ -47,6 +50,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return runBenchFlash(ctx, args[1:], getenv, stdout, stderr)
 	case "cutoff":
 		return runBenchCutoff(ctx, args[1:], getenv, stdout, stderr)
+	case "overload":
+		return runBenchOverload(ctx, args[1:], getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return fmt.Errorf("bench: unknown benchmark %q", args[0])
@@ -93,17 +98,83 @@ func runBenchFlash(ctx context.Context, args []string, getenv func(string) strin
 		cfg.Progress = stderr
 	}
 	rep, err := bench.Run(ctx, cfg)
-	if rep != nil {
-		rep.Command = "tuango bench flash " + strings.Join(args, " ")
-		var werr error
-		if *asJSON {
-			werr = rep.WriteJSON(stdout)
-		} else {
-			werr = rep.WriteTable(stdout)
-		}
-		if err == nil {
-			err = werr
-		}
+	if rep == nil {
+		return err
+	}
+	rep.Command = "tuango bench flash " + strings.Join(args, " ")
+	return writeBenchReport(stdout, rep, *asJSON, err)
+}
+
+// benchReport is a bench's report, written as a table or as JSON.
+type benchReport interface {
+	WriteJSON(io.Writer) error
+	WriteTable(io.Writer) error
+}
+
+// writeBenchReport writes rep and returns the bench's error, or else the
+// writing's.
+func writeBenchReport(w io.Writer, rep benchReport, asJSON bool, err error) error {
+	write := rep.WriteTable
+	if asJSON {
+		write = rep.WriteJSON
+	}
+	if werr := write(w); err == nil {
+		err = werr
 	}
 	return err
+}
+
+const overloadHelp = `overload measures admission control. It starts a server of its own
+(this binary, demo data, fresh SQLite or a fresh PostgreSQL database) and
+finds the rate it sustains: the orders/s of the flash bench's closed loop
+of 256 buyers (or --rate, as given). Then it offers --factor times that in
+an open loop (latency from each order's intended send time) for --window,
+once to a fresh server with admission control (serve's defaults) and once
+to one without (--admit-orders 0 --admit-pages 0 --admit-api 0), and
+reports for each the accepted orders' p50 and p99, the share shed with 503
+overloaded, and the accepted orders/s. Both runs are verified like the
+flash bench's: nothing oversold, every accepted order present.
+
+  tuango bench overload
+  tuango bench overload --db 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'`
+
+func runBenchOverload(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench overload", overloadHelp, stderr)
+	oc := bench.OverloadDefaults
+	fs.StringVar(&oc.DB, "db", "", "postgres://... admin URL: each run creates a fresh database on it (dropped afterwards); empty for embedded SQLite")
+	fs.Float64Var(&oc.Rate, "rate", 0, "the sustainable rate in orders/s, if known; 0 measures it first")
+	fs.Float64Var(&oc.Factor, "factor", oc.Factor, "how many times the sustainable rate to offer")
+	fs.DurationVar(&oc.Window, "window", oc.Window, "how long each overloaded run offers orders")
+	fs.IntVar(&oc.Concurrency, "concurrency", oc.Concurrency, "the load generator's requests in flight at most while overloading")
+	fs.IntVar(&oc.Customers, "customers", oc.Customers, "virtual customers")
+	fs.IntVar(&oc.BatchMax, "order-batch-max", oc.BatchMax, "the servers' --order-batch-max")
+	admission := fs.String("admission-flags", "", `serve flags for the server with admission control, such as "--admit-orders 64 --admit-wait 20ms" (default: serve's defaults)`)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	for _, f := range strings.Fields(*admission) {
+		if !strings.HasPrefix(f, "--admit-") && strings.HasPrefix(f, "-") {
+			return fmt.Errorf("bench: --admission-flags takes --admit-* flags only, not %s", f)
+		}
+		oc.AdmissionFlags = append(oc.AdmissionFlags, f)
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: find this binary to start servers with: %w", err)
+	}
+	oc.Binary = bin
+	if !*quiet {
+		oc.Progress = stderr
+	}
+	rep, err := bench.RunOverload(ctx, oc)
+	if rep == nil {
+		return err
+	}
+	rep.Command = "tuango bench overload " + strings.Join(args, " ")
+	return writeBenchReport(stdout, rep, *asJSON, err)
 }

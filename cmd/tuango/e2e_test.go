@@ -284,7 +284,7 @@ func (n *node) newDeal(t *testing.T, op string, stock int) (ppID string, d deal)
 	n.mustCall(t, "POST", "/api/v1/admin/deals", op, map[string]any{
 		"product_id": firstProduct(t, n, pps.Items[0].ID), "city_id": pps.Items[0].CityID, "price_fen": 990, "list_price_fen": 1990,
 		"stock": stock, "limit_per_customer": 999, "sale_starts_at": now.Add(-time.Hour).Format(time.RFC3339),
-		"sale_ends_at": now.Add(2 * time.Hour).Format(time.RFC3339), "delivery_date": now.Add(26 * time.Hour).Format(time.DateOnly),
+		"sale_ends_at": now.Add(2 * time.Hour).Format(time.RFC3339), "delivery_date": now.In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly), // tomorrow there: from 16:00 UTC a UTC date is already today, its cutoff run
 	}, 201, &d)
 	return pps.Items[0].ID, d
 }

@@ -63,11 +63,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks go to loopback and private addresses (tests, or a receiver inside your own network); off, such URLs are refused and deliveries never dial them")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	breakerFailures := fs.Int("breaker-failures", 5, "payment provider circuit breaker: failed calls in a row that open it")
+	breakerOpenFor := fs.Duration("breaker-open-for", 10*time.Second, "payment provider circuit breaker: how long it refuses payments at once before probing the provider again")
+	paymentTimeout := fs.Duration("payment-timeout", 5*time.Second, "how long one call to the payment provider may take before it counts as failed")
+	admitOrders := fs.Int("admit-orders", web.DefaultAdmission.Orders, "admission control: order-path requests (placing, paying) in flight always admitted; up to 4× this while answers stay within --admit-target; beyond, shed with 503 (0: no limit)")
+	admitPages := fs.Int("admit-pages", web.DefaultAdmission.Pages, "admission control: page requests in flight always admitted, adapting the same way (0: no limit)")
+	admitAPI := fs.Int("admit-api", web.DefaultAdmission.API, "admission control: other API requests in flight always admitted, adapting the same way (0: no limit)")
+	admitTarget := fs.Duration("admit-target", web.DefaultAdmission.Target, "admission control: above each floor, the latency an admitted request should see; slower answers shrink the limits back toward the floors")
+	admitWait := fs.Duration("admit-wait", web.DefaultAdmission.Wait, "admission control: how long a request may wait for a slot before it is shed with 503 and Retry-After")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *admitOrders < 0 || *admitPages < 0 || *admitAPI < 0 || *admitTarget < 0 || *admitWait < 0 {
+		return fmt.Errorf("--admit-orders, --admit-pages, --admit-api, --admit-target and --admit-wait cannot be negative")
+	}
+	if *breakerFailures < 1 || *breakerOpenFor <= 0 || *paymentTimeout <= 0 {
+		return fmt.Errorf("--breaker-failures must be at least 1, --breaker-open-for and --payment-timeout longer than 0 (got %d, %s, %s)", *breakerFailures, *breakerOpenFor, *paymentTimeout)
 	}
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
@@ -124,7 +138,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
-	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
+	breaker := payment.NewBreaker(sandbox, clock, payment.BreakerConfig{Failures: *breakerFailures, OpenFor: *breakerOpenFor, CallTimeout: *paymentTimeout})
+	svc := tuango.NewService(store, clock, nil, hasher, breaker, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
 		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid, WebhooksAllowPrivate: *webhooksPrivate}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
@@ -143,14 +158,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	mx.WatchTelling(svc)
+	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies,
+		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
 	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
+	go jobs.WatchProvider(jobCtx, svc, *nodeID, 5*time.Second, breaker.Changed(), log)
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)

@@ -173,7 +173,9 @@ func (a *api) createFlashDeal(ctx context.Context, opToken string, stock, limit 
 		"product_id": deals.Items[0].ProductID, "city_id": city, "title": "【秒杀】bench flash deal",
 		"price_fen": 990, "list_price_fen": 1990, "stock": stock, "limit_per_customer": limit,
 		"sale_starts_at": now.Add(-time.Minute).Format(time.RFC3339), "sale_ends_at": now.Add(3 * time.Hour).Format(time.RFC3339),
-		"delivery_date": now.Add(27 * time.Hour).Format(time.DateOnly),
+		// Tomorrow in the demo cities' zone: a UTC date is already today
+		// there from 16:00 UTC, when that day's cutoff has run.
+		"delivery_date": now.In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1).Format(time.DateOnly),
 	}, http.StatusCreated, &d)
 	if err != nil {
 		return nil, nil, err

@@ -87,19 +87,20 @@ func (c *Config) check() error {
 type variant struct {
 	name     string
 	batchMax int
+	extra    []string // more serve flags
 }
 
 func (c *Config) variants() []variant {
 	if c.Compare {
-		return []variant{{"group commit", c.BatchMax}, {"plain", 1}}
+		return []variant{{name: "group commit", batchMax: c.BatchMax}, {name: "plain", batchMax: 1}}
 	}
 	if c.URL != "" {
-		return []variant{{"as configured", 0}}
+		return []variant{{name: "as configured"}}
 	}
 	if c.BatchMax == 1 {
-		return []variant{{"plain", 1}}
+		return []variant{{name: "plain", batchMax: 1}}
 	}
-	return []variant{{"group commit", c.BatchMax}}
+	return []variant{{name: "group commit", batchMax: c.BatchMax}}
 }
 
 func (v variant) describe(window time.Duration) string {

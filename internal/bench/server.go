@@ -41,7 +41,8 @@ type serverOptions struct {
 	pgAdmin     string // postgres://... admin URL, or "" for SQLite
 	batchMax    int
 	batchWindow time.Duration
-	profile     bool // profile the CPU on SIGUSR1 … SIGUSR2 (see cmd/tuango/profile.go)
+	profile     bool     // profile the CPU on SIGUSR1 … SIGUSR2 (see cmd/tuango/profile.go)
+	extra       []string // more serve flags, such as the admission control's
 }
 
 // startServer starts `tuango demo` on fresh data on a free port of
@@ -60,6 +61,7 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 	args := []string{"demo", "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "error",
 		"--drain-delay", "0", "--order-batch-max", strconv.Itoa(o.batchMax), "--order-batch-window", o.batchWindow.String(),
 		"--max-unpaid-orders", "0"} // a few customers place many orders each
+	args = append(args, o.extra...)
 
 	if o.pgAdmin != "" {
 		if err := s.createDatabase(ctx, o.pgAdmin); err != nil {

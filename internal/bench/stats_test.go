@@ -126,7 +126,7 @@ func TestSummarizeMedians(t *testing.T) {
 	}}
 	rep.Runs[4].Verify.fail("one order missing")
 	rep.Runs[4].Verify.DBMissing = 1
-	rep.summarize([]variant{{"group commit", 512}, {"plain", 1}})
+	rep.summarize([]variant{{name: "group commit", batchMax: 512}, {name: "plain", batchMax: 1}})
 	if len(rep.Medians) != 2 {
 		t.Fatalf("%d summaries, want 2", len(rep.Medians))
 	}

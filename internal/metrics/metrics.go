@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +62,9 @@ type Metrics struct {
 	ledgerImbalance prometheus.Gauge
 	backupLast      prometheus.Gauge
 	restoreLast     prometheus.Gauge
+
+	admissionOnce sync.Once // admission control's instruments, made on first use (admission.go)
+	adm           *admission
 }
 
 // New returns a registry with the Go runtime and process collectors and

@@ -58,12 +58,28 @@ type Faults struct {
 	Delay        time.Duration `json:"delay"`         // wait this long before sending
 	BadSignature float64       `json:"bad_signature"` // sign it with the wrong key
 	FailCreate   float64       `json:"fail_create"`   // refuse to create payments
+	CreateDelay  time.Duration `json:"create_delay"`  // take this long to create a payment (a provider that hangs)
 }
 
 // ParseFaults reads faults written like "drop=0.2,duplicate=0.5,delay=2s".
 func ParseFaults(s string) (Faults, error) {
 	var f Faults
-	err := parseFaultList("sandbox faults", s, &f.Delay, "drop, duplicate, delay, bad_signature, fail_create", map[string]*float64{
+	// create_delay is the one other duration: taken out before the list.
+	var rest []string
+	for _, kv := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		if k != "create_delay" {
+			rest = append(rest, kv)
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return f, fmt.Errorf("sandbox faults: create_delay %q is not a duration", v)
+		}
+		f.CreateDelay = d
+	}
+	s = strings.Join(rest, ",")
+	err := parseFaultList("sandbox faults", s, &f.Delay, "drop, duplicate, delay, bad_signature, fail_create, create_delay", map[string]*float64{
 		"drop": &f.Drop, "duplicate": &f.Duplicate, "bad_signature": &f.BadSignature, "fail_create": &f.FailCreate})
 	return f, err
 }
@@ -141,6 +157,13 @@ func (s *Sandbox) CreatePayment(ctx context.Context, p *tuango.Payment) (tuango.
 	f := s.Faults()
 	if s.roll(f.FailCreate) {
 		return tuango.ProviderPayment{}, fmt.Errorf("sandbox: SYSTEM_ERROR (fault injected)")
+	}
+	if f.CreateDelay > 0 {
+		select {
+		case <-time.After(f.CreateDelay):
+		case <-ctx.Done():
+			return tuango.ProviderPayment{}, fmt.Errorf("sandbox: no answer within the caller's deadline (create_delay fault): %w", ctx.Err())
+		}
 	}
 	s.mu.Lock()
 	base := s.baseURL

@@ -6,15 +6,15 @@ import (
 )
 
 func TestParseFaults(t *testing.T) {
-	f, err := ParseFaults("drop=0.2, duplicate=1,delay=1500ms,bad_signature=0,fail_create=0.5")
+	f, err := ParseFaults("drop=0.2, duplicate=1,delay=1500ms,bad_signature=0,fail_create=0.5,create_delay=3s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Faults{Drop: 0.2, Duplicate: 1, Delay: 1500 * time.Millisecond, FailCreate: 0.5}
+	want := Faults{Drop: 0.2, Duplicate: 1, Delay: 1500 * time.Millisecond, FailCreate: 0.5, CreateDelay: 3 * time.Second}
 	if f != want {
 		t.Errorf("ParseFaults = %+v, want %+v", f, want)
 	}
-	for _, bad := range []string{"drop=2", "drop=-0.1", "nonsense=1", "drop", "delay=soon", "delay=-1s"} {
+	for _, bad := range []string{"drop=2", "drop=-0.1", "nonsense=1", "drop", "delay=soon", "delay=-1s", "create_delay=soon"} {
 		if _, err := ParseFaults(bad); err == nil {
 			t.Errorf("ParseFaults(%q) succeeded, want an error", bad)
 		}

@@ -223,6 +223,10 @@ func (s *Service) cancel(ctx context.Context, tx Store, o *Order, by MoveBy, rea
 // each order expires once, however often and wherever it runs.
 func (s *Service) ExpireOrders(ctx context.Context, limit int) (int, error) {
 	now := s.clock.Now()
+	// Deadlines that fall in a payment provider outage are held first.
+	if _, err := s.holdDeadlines(ctx, now); err != nil {
+		return 0, err
+	}
 	due, err := s.store.FindOrders(ctx, OrderFilter{Status: OrderPendingPayment, ExpiresBefore: now, Limit: limit})
 	if err != nil || len(due) == 0 {
 		return 0, err

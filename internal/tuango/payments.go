@@ -24,6 +24,10 @@ func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, id
 	var p *Payment
 	var pp ProviderPayment
 	first := func(ctx context.Context) error {
+		// An open breaker answers at once and writes nothing.
+		if st := s.PaymentState(); st.Refusing {
+			return paymentUnavailable(st.RetryAfter)
+		}
 		err := s.store.InTx(ctx, func(tx Store) error {
 			now := s.clock.Now()
 			o, err := tx.FindOrderByID(ctx, orderID)
@@ -51,7 +55,11 @@ func (s *Service) CreatePayment(ctx context.Context, a Actor, orderID string, id
 			return err
 		}
 		if pp, err = s.provider.CreatePayment(ctx, p); err != nil {
-			return Errorf(CodeUnavailable, "the payment provider did not answer (%v); try again in a moment", err)
+			if ErrorCode(err) == CodePaymentUnavailable {
+				return err
+			}
+			s.log.WarnContext(ctx, "payment provider failed to create a payment", "payment", p.ID, "err", err)
+			return paymentUnavailable(2 * time.Second)
 		}
 		return nil
 	}

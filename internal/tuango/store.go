@@ -219,6 +219,24 @@ type Store interface {
 	// Setting returns a named setting, storing def first if it has none.
 	Setting(ctx context.Context, name, def string) (string, error)
 
+	// MarkProviderDown opens o as its provider's outage, or, if one is
+	// open, moves that one's SeenAt up to o.SeenAt.
+	MarkProviderDown(ctx context.Context, o *ProviderOutage) error
+	// EndProviderOutage ends the provider's open outage at okAt, by node,
+	// if it was last seen failing before okAt, and reports whether it did.
+	EndProviderOutage(ctx context.Context, provider, node string, okAt time.Time) (bool, error)
+	// LapseProviderOutages ends, at their SeenAt, the provider's open
+	// outages last seen before the given time, and reports how many.
+	LapseProviderOutages(ctx context.Context, provider string, seenBefore time.Time) (int, error)
+	// FindProviderOutages lists the provider's outages that are open or
+	// ended at or after since, the latest started first.
+	FindProviderOutages(ctx context.Context, provider string, since time.Time) ([]ProviderOutage, error)
+	// ExtendPaymentDeadlines moves the deadline of every unpaid order due
+	// between from and to (both included) to until, or to the earliest
+	// sale end of its deals if that comes first; a deadline never moves
+	// earlier. It reports how many orders it changed.
+	ExtendPaymentDeadlines(ctx context.Context, from, to, until time.Time) (int, error)
+
 	// CreateCoupon stores an operator's coupon.
 	CreateCoupon(ctx context.Context, c *Coupon) error
 	FindCouponByID(ctx context.Context, id string) (*Coupon, error)

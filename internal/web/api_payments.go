@@ -78,6 +78,9 @@ type faultsView struct {
 	// The sandbox SMS sender's faults (when the node has one).
 	SMSFail    float64 `json:"sms_fail"`
 	SMSLoseAck float64 `json:"sms_lose_ack"`
+	// CreateDelayMS makes creating a payment hang this long (a provider
+	// that does not answer, for the circuit breaker).
+	CreateDelayMS int64 `json:"create_delay_ms"`
 }
 
 func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
@@ -86,7 +89,7 @@ func (s *Server) handleGetFaults(w http.ResponseWriter, r *http.Request, a tuang
 		return
 	}
 	f := s.sandbox.Faults()
-	v := faultsView{Drop: f.Drop, Duplicate: f.Duplicate, DelayMS: f.Delay.Milliseconds(), BadSignature: f.BadSignature, FailCreate: f.FailCreate}
+	v := faultsView{Drop: f.Drop, Duplicate: f.Duplicate, DelayMS: f.Delay.Milliseconds(), BadSignature: f.BadSignature, FailCreate: f.FailCreate, CreateDelayMS: f.CreateDelay.Milliseconds()}
 	if s.cfg.SMS != nil {
 		sf := s.cfg.SMS.Faults()
 		v.SMSFail, v.SMSLoseAck = sf.FailRate, sf.LoseAckRate
@@ -116,7 +119,12 @@ func (s *Server) handleSetFaults(w http.ResponseWriter, r *http.Request, a tuang
 		s.writeError(w, r, tuango.FieldError("delay_ms", "must be between 0 and 600000"))
 		return
 	}
-	s.sandbox.SetFaults(payment.Faults{Drop: in.Drop, Duplicate: in.Duplicate, Delay: msDuration(in.DelayMS), BadSignature: in.BadSignature, FailCreate: in.FailCreate})
+	if in.CreateDelayMS < 0 || in.CreateDelayMS > 600_000 {
+		s.writeError(w, r, tuango.FieldError("create_delay_ms", "must be between 0 and 600000"))
+		return
+	}
+	s.sandbox.SetFaults(payment.Faults{Drop: in.Drop, Duplicate: in.Duplicate, Delay: msDuration(in.DelayMS), BadSignature: in.BadSignature, FailCreate: in.FailCreate,
+		CreateDelay: msDuration(in.CreateDelayMS)})
 	if s.cfg.SMS != nil {
 		s.cfg.SMS.SetFaults(sms.Faults{FailRate: in.SMSFail, LoseAckRate: in.SMSLoseAck})
 	}

@@ -33,6 +33,7 @@ type env struct {
 	clock   *tuango.ManualClock
 	svc     *tuango.Service
 	sandbox *payment.Sandbox
+	breaker *payment.Breaker // the sandbox behind the circuit breaker, as serve runs it
 	srv     *httptest.Server
 	key     []byte
 	csrfKey []byte // signs the pages' forms
@@ -68,12 +69,14 @@ func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
-	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.sandbox, cfg, nil)
+	e.breaker = payment.NewBreaker(e.sandbox, e.clock, payment.BreakerConfig{Failures: 5, OpenFor: 500 * time.Millisecond, CallTimeout: 2 * time.Second})
+	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.breaker, cfg, nil)
 	e.csrfKey = []byte("csrf")
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
 	e.metrics.WatchDB(db, e.svc, e.clock)
 	e.metrics.WatchTelling(e.svc)
+	e.metrics.WatchBreaker(e.breaker)
 	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
 		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
 	e.sandbox.SetBaseURL(e.srv.URL)

@@ -56,6 +56,8 @@ var statusByCode = map[string]int{
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
 	tuango.CodeUnavailable:           http.StatusServiceUnavailable,
+	tuango.CodePaymentUnavailable:    http.StatusServiceUnavailable,
+	codeOverloaded:                   http.StatusServiceUnavailable,
 	tuango.CodeInternal:              http.StatusInternalServerError,
 
 	// After-sales.

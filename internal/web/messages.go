@@ -677,4 +677,10 @@ var messages = []struct{ key, zh, en string }{
 	{"tell.webhooks.rule.secret", "密钥需要 16 到 200 个字符，请用随机字符串。", "The secret must be 16 to 200 characters: use a random string."},
 	{"tell.webhooks.rule.events", "请填写事件名，例如 incident.updated，或用 * 表示全部。", "Enter event names such as incident.updated, or * for every event."},
 	{"tell.nav.webhooks", "Webhook", "Webhooks"},
+	// degrading: the payment provider's circuit breaker and admission control
+	{"Payment unavailable", "暂时无法支付", "Payment unavailable"},
+	{"error.payment_unavailable", "支付服务暂时没有响应，暂停支付。您的订单已保留，付款期限会相应延长，请稍后再来支付。", "The payment service is not answering, so payment is paused. Your order is kept and its payment deadline is extended; please come back to pay shortly."},
+	{"payment.paused", "支付服务暂时没有响应，暂停支付。订单已为您保留，付款期限会延长到支付恢复之后，请稍后刷新本页再支付。", "The payment service is not answering, so payment is paused. Your order is kept and its payment deadline is extended until after payment works again; reload this page shortly to pay."},
+	{"Too busy", "系统繁忙", "Too busy"},
+	{"error.overloaded", "现在访问的人太多，请 %d 秒后再试。您的订单没有提交。", "Too many people are using tuango right now; please try again in %d s. Nothing was submitted."},
 }

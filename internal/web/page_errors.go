@@ -115,6 +115,8 @@ var errorTexts = map[string][2]string{
 	tuango.CodeInsufficientBalance:    {"Not enough commission", "error.insufficient_balance"},
 	// Security.
 	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
+	// Degrading.
+	tuango.CodePaymentUnavailable: {"Payment unavailable", "error.payment_unavailable"},
 }
 
 // errorText is the heading and message id shown for an error code.

@@ -39,6 +39,9 @@ type orderPageData struct {
 	ShowCode  bool // the pickup code and its QR: the owner's, from payment until pickup
 	// AfterSales is the after-sales form and requests (page_aftersales.go).
 	AfterSales *afterSalesSection
+	// PayPaused is an unpaid order while the payment provider is down:
+	// no pay button, a note that the order is held instead.
+	PayPaused bool
 }
 
 func (s *Server) handleOrdersPage(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +94,9 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 		CanCancel: o.Status == tuango.OrderPendingPayment || o.Status == tuango.OrderPaid,
 		Expires:   o.ExpiresAt.In(shanghai).Format("15:04"),
 		ShowCode:  o.PickupCode != "" && slices.Contains(codeStatuses, o.Status)}
+	if data.CanPay && s.svc.PaymentState().Refusing {
+		data.CanPay, data.PayPaused = false, true
+	}
 	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
 		data.Point = pp
 	}

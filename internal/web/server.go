@@ -36,6 +36,8 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; from anywhere else the connection's address is the client.
 	TrustedProxies []netip.Prefix
+	// Admission sheds excess requests (admission.go); zero sheds none.
+	Admission AdmissionConfig
 }
 
 // Server is tuango's HTTP handler.
@@ -51,6 +53,7 @@ type Server struct {
 	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
 	codeLimit *windowLimiter // one-time codes asked for, per client address
+	admit     *admission
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -62,7 +65,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
+		codeLimit: newWindowLimiter(codesPerAddress, time.Hour), admit: newAdmission(cfg.Admission, cfg.Metrics)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
@@ -71,7 +74,7 @@ func NewServer(cfg Config) *Server {
 
 // ServeHTTP serves a request through the middleware and the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.middleware(s.mux).ServeHTTP(w, r)
+	s.middleware(s.admit.wrap(s, s.mux)).ServeHTTP(w, r)
 }
 
 // Drain makes /readyz answer 503 so that load balancers stop sending

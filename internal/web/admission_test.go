@@ -1,0 +1,197 @@
+package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestAdmissionClasses(t *testing.T) {
+	cases := []struct{ method, path, want string }{
+		{"GET", "/healthz", ""},
+		{"GET", "/readyz", ""},
+		{"GET", "/metrics", ""},
+		{"GET", "/status", ""},
+		{"GET", "/status/feed.atom", ""},
+		{"GET", "/api/v1/status", ""},
+		{"GET", "/static/app.css", ""},
+		{"POST", "/api/v1/payments/notify/sandbox", ""},
+		{"POST", "/api/v1/orders", classOrders},
+		{"POST", "/api/v1/orders/ord_1/payments", classOrders},
+		{"POST", "/checkout", classOrders},
+		{"POST", "/orders/ord_1/pay", classOrders},
+		{"GET", "/api/v1/orders", classAPI},
+		{"POST", "/api/v1/orders/ord_1/cancel", classAPI},
+		{"GET", "/api/v1/deals", classAPI},
+		{"GET", "/", classPages},
+		{"GET", "/orders/ord_1", classPages},
+	}
+	for _, c := range cases {
+		if got := admissionClass(httptest.NewRequest(c.method, c.path, nil)); got != c.want {
+			t.Errorf("admissionClass(%s %s) = %q, want %q", c.method, c.path, got, c.want)
+		}
+	}
+}
+
+// More slow payments at once than the order path's limit: those over it
+// are shed at once with 503 overloaded and Retry-After and write nothing,
+// those admitted are served, and operations and cheap reads are answered
+// all along.
+func TestAdmissionShedsTheOrderPathOverItsLimit(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics,
+		Admission: AdmissionConfig{Orders: 4, Pages: 4, API: 64, Wait: 20 * time.Millisecond}})) // no target: the limit stays at 4
+	defer srv.Close()
+	deal := e.newDeal(50, 50, 990)
+	c := e.customer()
+	const n = 10
+	var orders []orderView
+	for range n {
+		orders = append(orders, c.mustOrder(deal, 1))
+	}
+	e.setFaults(map[string]any{"create_delay_ms": 1200}) // each payment takes 1.2 s at the provider
+
+	post := func(path string) (int, http.Header, []byte) {
+		req, _ := http.NewRequest("POST", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		req.Header.Set("Idempotency-Key", newKey())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, nil, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	type answer struct {
+		status int
+		retry  string
+		code   string
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		wg.Go(func() {
+			st, h, b := post("/api/v1/orders/" + o.ID + "/payments")
+			var p problem
+			json.Unmarshal(b, &p)
+			answers[i] = answer{st, h.Get("Retry-After"), p.Code}
+		})
+	}
+	// While the four admitted payments hang at the provider, operations
+	// and reads are served.
+	time.Sleep(200 * time.Millisecond)
+	for _, path := range []string{"/healthz", "/metrics", "/api/v1/deals?pickup_point_id=" + e.ppID} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s while the order path is full = %d, want 200", path, resp.StatusCode)
+		}
+	}
+	wg.Wait()
+
+	served, shed := 0, 0
+	for i, a := range answers {
+		switch {
+		case a.status == 201:
+			served++
+		case a.status == 503 && a.code == codeOverloaded && a.retry == "1":
+			shed++
+			if got := e.count(`SELECT COUNT(*) FROM payments WHERE order_id = ?`, orders[i].ID); got != 0 {
+				t.Errorf("a shed payment left %d payments behind, want none", got)
+			}
+		default:
+			t.Errorf("payment %d = %d %q (Retry-After %q), want 201, or 503 overloaded with Retry-After 1", i, a.status, a.code, a.retry)
+		}
+	}
+	if served != 4 || shed != n-4 {
+		t.Errorf("served %d and shed %d of %d, want 4 served (the limit) and %d shed", served, shed, n, n-4)
+	}
+	// The order path is free again: the next one is served.
+	e.setFaults(map[string]any{})
+	for _, o := range orders {
+		if e.count(`SELECT COUNT(*) FROM payments WHERE order_id = ?`, o.ID) == 0 {
+			if st, _, b := post("/api/v1/orders/" + o.ID + "/payments"); st != 201 {
+				t.Errorf("a payment once the burst is over = %d %s, want 201", st, b)
+			}
+			break
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	must(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `tuango_http_shed_total{class="orders"} 6`) {
+		t.Errorf("metrics do not count the 6 shed order requests")
+	}
+}
+
+func TestShedPageIsInTheUsersLanguage(t *testing.T) {
+	e := newEnv(t)
+	s := NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey})
+	for lang, want := range map[string]string{"zh": "现在访问的人太多，请 1 秒后再试", "en": "Too many people are using tuango right now; please try again in 1 s"} {
+		r := httptest.NewRequest("GET", "/?lang="+lang, nil)
+		w := httptest.NewRecorder()
+		s.shed(w, r)
+		if w.Code != 503 || w.Header().Get("Retry-After") != "1" || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("shed page in %s = %d, Retry-After %q, want 503, 1 and %q in the body:\n%s", lang, w.Code, w.Header().Get("Retry-After"), want, w.Body.String())
+		}
+	}
+}
+
+func TestAdmissionLimitAdapts(t *testing.T) {
+	l := newLimiter("orders", 25, 100*time.Millisecond, 0, nil)
+	if l.limit != 25 || l.max != 100 || l.min != 25 {
+		t.Fatalf("a new limiter's limit = %.0f of %.0f to %.0f, want it to start at the floor, 25, of 25 to 100", l.limit, l.min, l.max)
+	}
+	r := httptest.NewRequest("POST", "/api/v1/orders", nil)
+	// With the limit in use and answers fast, it grows, never past four
+	// times the floor.
+	for range 5000 {
+		held := 0
+		for l.inflight < int(l.limit) && l.acquire(r) {
+			held++
+		}
+		for range held {
+			l.release(time.Millisecond)
+		}
+	}
+	if l.limit != l.max {
+		t.Errorf("limit after many fast answers = %.1f, want the most %.0f", l.limit, l.max)
+	}
+	// Slow answers shrink the limit by a tenth, once per target at most...
+	for range 4 {
+		l.acquire(r)
+		l.release(time.Second)
+	}
+	if l.limit != 90 {
+		t.Errorf("limit after 4 slow answers within one target = %.1f, want 90: one cut", l.limit)
+	}
+	// ...and never below the floor.
+	for range 50 {
+		if !l.acquire(r) {
+			t.Fatal("acquire under the limit failed")
+		}
+		l.lastCut = time.Time{} // as if a target's time had passed
+		l.release(time.Second)
+	}
+	if l.limit != l.min {
+		t.Errorf("limit after 50 slow answers = %.1f, want the floor %.0f", l.limit, l.min)
+	}
+	// Full and with no wait budget: shed.
+	for range int(l.limit) {
+		l.acquire(r)
+	}
+	if l.acquire(r) {
+		t.Error("acquire over the limit with no wait succeeded, want shed")
+	}
+}
