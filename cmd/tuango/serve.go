@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"tuango/internal/auth"
 	"tuango/internal/demo"
 	"tuango/internal/jobs"
 	"tuango/internal/metrics"
@@ -60,6 +61,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	metricsToken := fs.String("metrics-token", "", "if set, /metrics wants Authorization: Bearer TOKEN (leave empty only when the port is reachable from the internal network alone)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
+	sandboxOn := fs.Bool("sandbox", false, "open the sandboxes' switches — payment confirmation, the fault switches, one-time codes shown in the answer (sandbox_code) — as the demo does; never on a deployment with real customers")
+	codesPerPhone := fs.Int("codes-per-phone", tuango.DefaultCodesPerPhone, "one-time SMS codes one phone may be sent per hour, besides one a minute (0: no limit, as load tests that register many customers want)")
+	codesPerIP := fs.Int("codes-per-ip", tuango.DefaultCodesPerSource, "one-time SMS codes one client address may ask for per hour (0: no limit, as load tests from one machine want)")
+	sessionIdle := fs.Duration("session-idle", tuango.SessionIdle, "a customer's, leader's or supplier's session ends after this long unused")
+	sessionMax := fs.Duration("session-max", tuango.SessionTTL, "a customer's, leader's or supplier's session ends this long after login, however used")
+	staffIdle := fs.Duration("staff-session-idle", tuango.StaffSessionIdle, "an operator's or admin's session ends after this long unused")
+	staffMax := fs.Duration("staff-session-max", tuango.StaffSessionTTL, "an operator's or admin's session ends this long after login, however used")
+	memLimit := fs.Int("memory-limit-mib", defaultMemoryLimitMiB, "soft memory limit for the Go runtime in MiB, so that a burst of logins (64 MiB per password hash) makes the collector work rather than the heap grow; ignored when GOMEMLIMIT is set (0: none)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,6 +92,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if err := checkSessionFlags(*sessionIdle, *sessionMax, *staffIdle, *staffMax, *codesPerPhone, *codesPerIP); err != nil {
+		return err
+	}
+	setMemoryLimit(getenv, *memLimit, log)
 	if *nodeID == "" {
 		host, _ := os.Hostname()
 		*nodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -102,6 +115,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := seedDemo(ctx, store, hasher, clock.Now(), *seed, stdout); err != nil {
 			return err
 		}
+		*sandboxOn = true // the demo is the sandbox
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -123,7 +137,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
-		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid}, log)
+		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid,
+		Sessions: tuango.SessionPolicy{Idle: *sessionIdle, Max: *sessionMax}, StaffSessions: tuango.SessionPolicy{Idle: *staffIdle, Max: *staffMax},
+		CodesPerPhone: *codesPerPhone, CodesPerSource: *codesPerIP}, log)
+	svc.SetSecondFactor(auth.TOTP{})
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
@@ -140,7 +157,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
@@ -202,12 +219,16 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "the demo deals had ended: put %d new deals on sale\n", n)
 	}
+	if err := demo.EnsureOperatorTOTP(ctx, store); err != nil {
+		return fmt.Errorf("demo operator's second factor: %w", err)
+	}
 	fmt.Fprint(stdout, demoAccounts)
 	return nil
 }
 
 const demoAccounts = `Demo accounts, all with password tuango-demo:
-  operator   13900000001
+  operator   13900000001, with an authenticator app (TOTP) secret of ` + demo.OperatorTOTPSecret + `
+             (otpauth://totp/tuango:13900000001?secret=` + demo.OperatorTOTPSecret + `&issuer=tuango)
   customers  13900001001 … 13900001500 (长沙), 13900001501 … 13900001600 (武汉)
   leaders    13900002001 … 13900002060 (长沙), 13900002061 … 13900002072 (武汉)
   suppliers  13900003001 … 13900003020, each bound to its supplier

@@ -1,6 +1,7 @@
 package tuango
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -32,6 +33,16 @@ type Config struct {
 	// hold at once, so that fresh accounts cannot hoard a flash deal's
 	// stock; 0 lifts the cap (serve's default is DefaultMaxUnpaidOrders).
 	MaxUnpaidOrders int
+	// Sessions are the session timeouts for customers, leaders and
+	// suppliers; StaffSessions for operators and admins. Zero fields take
+	// the defaults (SessionIdle, SessionTTL; StaffSessionIdle,
+	// StaffSessionTTL).
+	Sessions, StaffSessions SessionPolicy
+	// CodesPerPhone and CodesPerSource are how many one-time codes may be
+	// sent to one phone, and asked for from one address, per CodeWindow;
+	// 0 lifts the limit (serve's defaults are DefaultCodesPerPhone and
+	// DefaultCodesPerSource; load tests lift them).
+	CodesPerPhone, CodesPerSource int
 }
 
 // DefaultMaxUnpaidOrders is serve's cap on a customer's unpaid orders.
@@ -58,6 +69,8 @@ type Service struct {
 	soldOut  soldOut
 	keys     *keyReader // the keys of refusals from memory
 	sessions sessionCache
+	authHook func(context.Context, AuthEvent)
+	totp     SecondFactor // nil: staff who enrolled cannot sign in
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

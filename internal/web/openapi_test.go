@@ -50,6 +50,9 @@ var openapiInputSchemas = map[string]any{
 	"AfterSalesReject":          rejectRequest{},
 	"AfterSalesWindow":          afterSalesWindowRequest{},
 	"CodeRequest":               codeRequest{},
+	"PasswordReset":             passwordReset{},
+	"PasswordChange":            passwordChange{},
+	"TOTPConfirm":               totpConfirm{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -36,6 +36,11 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; from anywhere else the connection's address is the client.
 	TrustedProxies []netip.Prefix
+	// SandboxControls opens the sandboxes' switches: payment confirmation
+	// (API and page), the fault switches, and one-time codes shown in the
+	// answer (sandbox_code). Only the demo, or serve --sandbox, sets it;
+	// without it those routes answer 404 as if absent.
+	SandboxControls bool
 }
 
 // Server is tuango's HTTP handler.
