@@ -106,7 +106,7 @@ const CodeTOTPRequired = "totp_required"
 // the authenticator, or a recovery code). Without it, a right password
 // gets CodeTOTPRequired and, as the second value, a login ticket: the
 // second step may give the ticket (in.Ticket) instead of the password,
-// within CodeTTL, once.
+// within CodeTTL, until a login with it succeeds.
 func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, error) {
 	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
 	if CheckPhone(in.Phone) != nil || (in.Password == "" && in.Ticket == "") || utf8.RuneCountInString(in.Password) > MaxPasswordLen {
@@ -127,7 +127,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 	}
 	var ok bool
 	if in.Ticket != "" {
-		ok = u != nil && s.useCode(ctx, in.Phone, purposeTicket, in.Ticket, true) == nil
+		ok = u != nil && s.useCode(ctx, in.Phone, purposeTicket, in.Ticket, false) == nil
 	} else {
 		hash := dummyHash(s.hasher)
 		if u != nil {
@@ -174,6 +174,11 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 	}
 	if needCode {
 		if err := s.store.DeleteAuthCode(ctx, in.Phone, "login"); err != nil {
+			return nil, "", err
+		}
+	}
+	if in.Ticket != "" { // used up
+		if err := s.store.DeleteAuthCode(ctx, in.Phone, purposeTicket); err != nil {
 			return nil, "", err
 		}
 	}
