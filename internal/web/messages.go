@@ -663,5 +663,6 @@ var messages = []struct{ key, zh, en string }{
 	{"totp.step", "请填写身份验证器显示的 6 位动态码，或一个恢复码。", "Enter the 6-digit code your authenticator app shows, or a recovery code."},
 	{"totp.wrong", "动态码错误或已使用过，请填写当前的动态码，或一个恢复码。", "The code is wrong or was already used; enter the current one, or a recovery code."},
 	{"totp.expired", "登录已超时，请重新输入密码。", "The login timed out; enter your password again."},
+	{"totp.demo", "演示运营 13900000001 的验证器密钥是 TUANGODEMOOPERATORTOTPSECRET2345（tuango demo 启动时也会打印）：把它加到身份验证器应用里。", "The demo operator 13900000001's authenticator secret is TUANGODEMOOPERATORTOTPSECRET2345 (tuango demo prints it at start): add it to an authenticator app."},
 	{"totp.enrol_first", "运营和管理员账号需要先设置身份验证器。", "Operator and admin accounts must set up an authenticator app first."},
 }

@@ -18,6 +18,7 @@ type loginData struct {
 	// Ticket, once the password was right for an operator or admin, is
 	// the second step's: the form then asks for the authenticator code.
 	Ticket string
+	Demo   bool // the sandbox's switches are on: say where the demo's secret is
 }
 
 // safeNext returns next if it is a path on this site, and "/" otherwise.
@@ -62,9 +63,9 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 		var te *tuango.Error
 		switch {
 		case code == tuango.CodeTOTPRequired:
-			data.Ticket = token
+			data.Ticket, data.Demo = token, s.cfg.SandboxControls
 		case code == tuango.CodeTOTPInvalid:
-			data.Error, data.Ticket = pg.T("totp.wrong"), ticket
+			data.Error, data.Ticket, data.Demo = pg.T("totp.wrong"), ticket, s.cfg.SandboxControls
 		case code == tuango.CodeInvalidCredentials && ticket != "":
 			data.Error = pg.T("totp.expired")
 		case code == tuango.CodeInvalidCredentials:
