@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -53,9 +52,8 @@ type Server struct {
 
 	draining atomic.Bool
 
-	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
-	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
-	codeLimit *windowLimiter // one-time codes asked for, per client address
+	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
+	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -66,8 +64,7 @@ func NewServer(cfg Config) *Server {
 	if _, ok := cfg.Logger.Handler().(requestLog); !ok {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
-	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
+	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux()}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
