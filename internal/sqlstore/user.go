@@ -54,6 +54,13 @@ func (s *Store) UpdateUser(ctx context.Context, u *tuango.User) error {
 	return wrap(mustChange(ok, err), "update user %s", u.ID)
 }
 
+// AdvanceTOTPStep records step as a user's last accepted TOTP step if it
+// is later than the one recorded, and reports whether it was.
+func (s *Store) AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE users SET totp_step = ? WHERE id = ? AND totp_step < ?`, step, userID, step)
+	return ok, wrap(err, "advance totp step of %s", userID)
+}
+
 // FindUserByID finds a user.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*tuango.User, error) {
 	var u tuango.User

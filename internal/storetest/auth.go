@@ -80,6 +80,20 @@ func testAuth(t *testing.T, s tuango.Store) {
 		got, err = s.FindUserByID(ctx, u.ID)
 		must(t, err, "FindUserByID")
 		wantEqual(t, got, u, "FindUserByID after enabling")
+
+		for _, tc := range []struct {
+			step int64
+			want bool
+		}{{59_000_123, false}, {59_000_122, false}, {59_000_124, true}, {59_000_124, false}} {
+			ok, err := s.AdvanceTOTPStep(ctx, u.ID, tc.step)
+			must(t, err, "AdvanceTOTPStep(%d)", tc.step)
+			if ok != tc.want {
+				t.Errorf("AdvanceTOTPStep(%d) = %v, want %v", tc.step, ok, tc.want)
+			}
+		}
+		if got, _ := s.FindUserByID(ctx, u.ID); got.TOTPStep != 59_000_124 {
+			t.Errorf("TOTPStep = %d, want 59000124", got.TOTPStep)
+		}
 	})
 
 	t.Run("recovery codes are used once each and replaced whole", func(t *testing.T) {

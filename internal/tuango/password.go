@@ -83,11 +83,32 @@ func (s *Service) setPassword(ctx context.Context, u *User, password, keep strin
 	if err != nil {
 		return 0, err
 	}
-	u.PasswordHash = hash
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	if _, err := changeUser(ctx, s.store, u.ID, func(u *User) error { u.PasswordHash = hash; return nil }); err != nil {
 		return 0, err
 	}
 	return s.endSessions(ctx, u.ID, keep)
+}
+
+// changeUser changes a user under its row lock (in st's transaction, or
+// a new one), so that changes made at
+// once on several nodes (a password, a role, disabling) do not undo each
+// other, and returns the user as written.
+func changeUser(ctx context.Context, st Store, id string, change func(*User) error) (*User, error) {
+	var u *User
+	err := st.InTx(ctx, func(tx Store) error {
+		if err := tx.Lock(ctx, EntityUser, id); err != nil {
+			return err
+		}
+		var err error
+		if u, err = tx.FindUserByID(ctx, id); err != nil {
+			return err
+		}
+		if err := change(u); err != nil {
+			return err
+		}
+		return tx.UpdateUser(ctx, u)
+	})
+	return u, err
 }
 
 // DisableUser disables an account (admins only): it cannot sign in, and
@@ -96,16 +117,15 @@ func (s *Service) DisableUser(ctx context.Context, a Actor, userID string) (*Use
 	if a.Role != RoleAdmin {
 		return nil, Errorf(CodeForbidden, "only an admin may disable an account")
 	}
-	u, err := s.store.FindUserByID(ctx, userID)
+	u, err := changeUser(ctx, s.store, userID, func(u *User) error {
+		if u.DisabledAt == nil {
+			now := s.clock.Now()
+			u.DisabledAt = &now
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if u.DisabledAt == nil {
-		now := s.clock.Now()
-		u.DisabledAt = &now
-		if err := s.store.UpdateUser(ctx, u); err != nil {
-			return nil, err
-		}
 	}
 	n, err := s.endSessions(ctx, u.ID, "")
 	if err != nil {
@@ -124,13 +144,9 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID string, role Role
 	if !role.Valid() {
 		return nil, FieldError("role", "must be one of customer, leader, supplier, operator, admin")
 	}
-	u, err := s.store.FindUserByID(ctx, userID)
+	var old Role
+	u, err := changeUser(ctx, s.store, userID, func(u *User) error { old, u.Role = u.Role, role; return nil })
 	if err != nil {
-		return nil, err
-	}
-	old := u.Role
-	u.Role = role
-	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
 	n, err := s.endSessions(ctx, u.ID, "")

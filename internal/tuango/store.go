@@ -72,6 +72,10 @@ type Store interface {
 
 	CreateUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
+	// AdvanceTOTPStep records step as the user's last accepted TOTP step
+	// if it is later than the recorded one, and reports whether it was: a
+	// guarded write, so that one code signs in once across nodes.
+	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByPhone(ctx context.Context, phone string) (*User, error)
 	// FindUsers lists users by name (then id), filtered by f.

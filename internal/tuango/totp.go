@@ -80,13 +80,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, secret, code string)
 	if len(secret) < 16 || len(secret) > 64 || strings.Trim(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
 		return nil, FieldError("secret", "must be the secret shown, in base32")
 	}
-	u, err := s.store.FindUserByID(ctx, a.UserID)
-	if err != nil {
-		return nil, err
-	}
-	if u.TOTPSecret != "" {
-		return nil, Errorf(CodeConflict, "this account already has an authenticator; it cannot be replaced here")
-	}
 	now := s.clock.Now()
 	step, ok := s.matchTOTP(secret, code, 0, now)
 	if !ok {
@@ -96,11 +89,19 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a Actor, secret, code string)
 	hashes := make([]string, RecoveryCodes)
 	for i := range codes {
 		codes[i] = newRecoveryCode()
-		hashes[i] = hashToken(u.ID + ":" + normaliseRecoveryCode(codes[i]))
+		hashes[i] = hashToken(a.UserID + ":" + normaliseRecoveryCode(codes[i]))
 	}
-	err = s.store.InTx(ctx, func(tx Store) error {
-		u.TOTPSecret, u.TOTPStep = secret, step
-		if err := tx.UpdateUser(ctx, u); err != nil {
+	var u *User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		u, err = changeUser(ctx, tx, a.UserID, func(u *User) error {
+			if u.TOTPSecret != "" {
+				return Errorf(CodeConflict, "this account already has an authenticator; it cannot be replaced here")
+			}
+			u.TOTPSecret, u.TOTPStep = secret, step
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		return tx.SaveRecoveryCodes(ctx, u.ID, hashes)
@@ -140,10 +141,15 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *User, code, source s
 		return Errorf(CodeUnavailable, "the second factor is not configured on this server")
 	}
 	if step, ok := s.matchTOTP(u.TOTPSecret, code, u.TOTPStep, now); ok {
+		advanced, err := s.store.AdvanceTOTPStep(ctx, u.ID, step)
+		if err != nil {
+			return err
+		}
+		if !advanced { // the same code, used a moment ago on another node
+			return invalid
+		}
 		u.TOTPStep = step
-		// A guarded write would be tighter; the login guard row already
-		// serialises one account's logins across nodes for the count.
-		return s.store.UpdateUser(ctx, u)
+		return nil
 	}
 	rc := normaliseRecoveryCode(code)
 	if len(rc) != recoveryCodeLen {
