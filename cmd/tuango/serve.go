@@ -50,7 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "mark the cart, language and form cookies Secure (set when served over HTTPS); the session cookie always is")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
 	simulate := fs.Bool("simulate-day", false, "demo only: once serving, play a whole day on the demo data — orders, payments, an early cutoff, dispatch, sign-offs with shortages, pickups, some never collected — so that every list is filled in")
