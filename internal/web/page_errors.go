@@ -78,22 +78,21 @@ func (s *Server) degradedPage(w http.ResponseWriter, r *http.Request, pg *page) 
 
 // errorTexts are the heading and message id shown for each error code.
 var errorTexts = map[string][2]string{
-	tuango.CodeNotFound:              {"Not found", "error.not_found"},
-	tuango.CodeTOTPEnrolmentRequired: {"Authenticator app", "totp.enrol_first"},
-	tuango.CodeForbidden:             {"Not allowed", "error.forbidden"},
-	tuango.CodeUnauthorized:          {"Please log in", "error.unauthorized"},
-	tuango.CodeInvalidCredentials:    {"Please log in", "error.unauthorized"},
-	codeMethodNotAllowed:             {"Not allowed", "error.method"},
-	codeBodyTooLarge:                 {"Request too large", "error.too_large"},
-	tuango.CodeSoldOut:               {"Sold out", "error.sold_out"},
-	tuango.CodeLimitExceeded:         {"Over the limit", "error.limit_exceeded"},
-	tuango.CodeDealNotLive:           {"Not on sale", "error.deal_not_live"},
-	tuango.CodeOrderNotCancellable:   {"Cannot cancel", "error.not_cancellable"},
-	tuango.CodeOrderNotPayable:       {"Cannot pay", "error.not_payable"},
-	tuango.CodeIdemKeyInFlight:       {"Still working", "error.in_flight"},
-	tuango.CodeIdemKeyReused:         {"Form already sent", "error.key_reused"},
-	tuango.CodeInvalid:               {"Please check your input", "error.invalid"},
-	codeCSRF:                         {"Form out of date", "error.csrf"},
+	tuango.CodeNotFound:            {"Not found", "error.not_found"},
+	tuango.CodeForbidden:           {"Not allowed", "error.forbidden"},
+	tuango.CodeUnauthorized:        {"Please log in", "error.unauthorized"},
+	tuango.CodeInvalidCredentials:  {"Please log in", "error.unauthorized"},
+	codeMethodNotAllowed:           {"Not allowed", "error.method"},
+	codeBodyTooLarge:               {"Request too large", "error.too_large"},
+	tuango.CodeSoldOut:             {"Sold out", "error.sold_out"},
+	tuango.CodeLimitExceeded:       {"Over the limit", "error.limit_exceeded"},
+	tuango.CodeDealNotLive:         {"Not on sale", "error.deal_not_live"},
+	tuango.CodeOrderNotCancellable: {"Cannot cancel", "error.not_cancellable"},
+	tuango.CodeOrderNotPayable:     {"Cannot pay", "error.not_payable"},
+	tuango.CodeIdemKeyInFlight:     {"Still working", "error.in_flight"},
+	tuango.CodeIdemKeyReused:       {"Form already sent", "error.key_reused"},
+	tuango.CodeInvalid:             {"Please check your input", "error.invalid"},
+	codeCSRF:                       {"Form out of date", "error.csrf"},
 	// The day after the order.
 	tuango.CodeAlreadySigned:     {"Already signed", "error.already_signed"},
 	tuango.CodePickupCodeInvalid: {"Wrong pickup code", "error.pickup_code_invalid"},
@@ -116,6 +115,8 @@ var errorTexts = map[string][2]string{
 	tuango.CodeInsufficientBalance:    {"Not enough commission", "error.insufficient_balance"},
 	// Security.
 	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
+	// Accounts.
+	tuango.CodeTOTPEnrolmentRequired: {"Authenticator app", "totp.enrol_first"},
 }
 
 // errorText is the heading and message id shown for an error code.
