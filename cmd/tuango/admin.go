@@ -14,11 +14,11 @@ import (
 )
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "disable" || args[0] == "role") {
+	if len(args) > 0 && (args[0] == "disable" || args[0] == "role" || args[0] == "reset-totp") {
 		return runAdminAccount(ctx, args, getenv, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "Usage: tuango admin create --phone P --password-file F [--name N]\n       tuango admin disable --phone P\n       tuango admin role --phone P --role R")
+		fmt.Fprintln(stderr, "Usage: tuango admin create --phone P --password-file F [--name N]\n       tuango admin disable --phone P\n       tuango admin role --phone P --role R\n       tuango admin reset-totp --phone P")
 		return fmt.Errorf("admin: unknown or missing subcommand")
 	}
 	fs := newFlags("admin create", "admin create makes an admin account, to bootstrap a deployment outside demo mode.\nThe password is read from a file so that it stays out of shell history and ps.", stderr)
@@ -64,8 +64,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 func runAdminAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	sub := args[0]
 	help := "admin disable ends every session of an account and refuses its logins from then on."
-	if sub == "role" {
+	switch sub {
+	case "role":
 		help = "admin role changes an account's role and ends its sessions, so that the new role starts with a new session."
+	case "reset-totp":
+		help = "admin reset-totp removes an operator's or admin's authenticator and recovery codes (a lost phone) and ends their sessions; the next login enrols again."
 	}
 	fs := newFlags("admin "+sub, help, stderr)
 	var sf storeFlags
@@ -89,6 +92,13 @@ func runAdminAccount(ctx context.Context, args []string, getenv func(string) str
 		return fmt.Errorf("admin %s: no account has the phone %q", sub, *phone)
 	}
 	cli := tuango.Actor{UserID: "cli", Role: tuango.RoleAdmin} // whoever may run the binary on the database
+	if sub == "reset-totp" {
+		if _, err := svc.ResetTOTP(ctx, cli, u.ID); err != nil {
+			return fmt.Errorf("admin reset-totp: %w", err)
+		}
+		fmt.Fprintf(stdout, "removed the second factor of %s (%s); its sessions have ended and the next login enrols again\n", u.ID, u.Phone)
+		return nil
+	}
 	if sub == "disable" {
 		if _, err := svc.DisableUser(ctx, cli, u.ID); err != nil {
 			return fmt.Errorf("admin disable: %w", err)

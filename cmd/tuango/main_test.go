@@ -63,6 +63,17 @@ func TestAdminCreateBootstrapsAnAdmin(t *testing.T) {
 		if err := run(context.Background(), []string{"admin", "role", "--phone", "13700000001", "--role", "king"}, vars, nil, &out, &errb); err == nil {
 			t.Error("admin role --role king was accepted")
 		}
+		u2, _ := store.FindUserByPhone(context.Background(), "13700000001")
+		u2.TOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+		if err := store.UpdateUser(context.Background(), u2); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(context.Background(), []string{"admin", "reset-totp", "--phone", "13700000001"}, vars, nil, &out, &errb); err != nil {
+			t.Fatalf("admin reset-totp: %v", err)
+		}
+		if got, _ := store.FindUserByPhone(context.Background(), "13700000001"); got.TOTPSecret != "" || !tuango.NeedsEnrolment(got) {
+			t.Errorf("after admin reset-totp the secret = %q, want none (enrol again)", got.TOTPSecret)
+		}
 		if err := run(context.Background(), []string{"admin", "disable", "--phone", "13700000001"}, vars, nil, &out, &errb); err != nil {
 			t.Fatalf("admin disable: %v", err)
 		}

@@ -22,6 +22,7 @@ const (
 	AuthSessionsRevoked AuthEventKind = "sessions_revoked"
 	AuthAccountDisabled AuthEventKind = "account_disabled"
 	AuthRoleChanged     AuthEventKind = "role_changed"
+	AuthTOTPReset       AuthEventKind = "totp_reset"
 )
 
 // AuthEvent is one authentication event: who (when known), which phone,

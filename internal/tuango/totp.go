@@ -195,3 +195,30 @@ func randIntn(n int) int {
 func normaliseRecoveryCode(c string) string {
 	return strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(c)))
 }
+
+// ResetTOTP removes an account's second factor and recovery codes (admins
+// only), for an operator who lost their phone: their sessions end, and the
+// next login asks them to enrol again.
+func (s *Service) ResetTOTP(ctx context.Context, a Actor, userID string) (*User, error) {
+	if a.Role != RoleAdmin {
+		return nil, Errorf(CodeForbidden, "only an admin may reset a second factor")
+	}
+	var u *User
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		u, err = changeUser(ctx, tx, userID, func(u *User) error { u.TOTPSecret, u.TOTPStep = "", 0; return nil })
+		if err != nil {
+			return err
+		}
+		return tx.SaveRecoveryCodes(ctx, userID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.endSessions(ctx, u.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	s.authEvent(ctx, AuthEvent{Kind: AuthTOTPReset, UserID: u.ID, Phone: u.Phone, Detail: "by " + a.UserID + "; " + sessionsEnded(n)})
+	return u, nil
+}
