@@ -63,6 +63,7 @@ func runBenchFlash(ctx context.Context, args []string, getenv func(string) strin
 	fs.StringVar(&cfg.URL, "url", "", "an existing server to load instead of starting one (then no server CPU or memory, and no database check)")
 	fs.StringVar(&cfg.OperatorPhone, "operator-phone", cfg.OperatorPhone, "the operator who creates the flash deal (with --url)")
 	fs.StringVar(&cfg.OperatorPassword, "operator-password", cfg.OperatorPassword, "that operator's password")
+	fs.StringVar(&cfg.OperatorTOTPSecret, "operator-totp-secret", cfg.OperatorTOTPSecret, "that operator's authenticator (TOTP) secret in base32, from which the bench computes the second factor")
 	fs.StringVar(&cfg.DB, "db", "", "postgres://... admin URL: each run creates a fresh database on it (dropped afterwards); empty for embedded SQLite")
 	fs.IntVar(&cfg.Stock, "stock", cfg.Stock, "units of the flash deal")
 	fs.IntVar(&cfg.Limit, "limit", cfg.Limit, "units per customer")

@@ -44,7 +44,8 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	const delay, timeout = time.Second, 10 * time.Second
 	flags := append(storeArgs(t), "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1",
 		"--log-level", "error", "--drain-delay", delay.String(), "--drain-timeout", timeout.String(),
-		"--max-unpaid-orders", "0") // a load of orders from few customers, none paid
+		"--max-unpaid-orders", "0", // a load of orders from few customers, none paid
+		"--sandbox") // the restart serves as the demo did
 	n := start(t, bin, append([]string{"demo"}, flags...)...)
 	op := n.login(t, "13900000001")
 	ppID, d := n.newDeal(t, op, 100000)
@@ -191,7 +192,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 		}
 		units += o.TotalFen / 990
 	}
-	n.mustCall(t, "GET", "/api/v1/admin/deals/"+d.ID, op2(t, n), nil, 200, &d)
+	n.mustCall(t, "GET", "/api/v1/admin/deals/"+d.ID, op2(t, n), nil, 200, &d) // one call: a new login
 	if int64(d.Reserved) != units {
 		t.Errorf("deal reserved = %d after restart, want %d, the units of the %d acknowledged orders", d.Reserved, units, len(acked))
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
@@ -42,6 +43,45 @@ func TestAdminCreateBootstrapsAnAdmin(t *testing.T) {
 		err := run(context.Background(), []string{"admin", "create", "--phone", "13700000001", "--password-file", pw}, vars, nil, &out, &errb)
 		if tuango.ErrorCode(err) != tuango.CodePhoneTaken {
 			t.Errorf("second create = %v, want phone_taken", err)
+		}
+	})
+	t.Run("disable and role end the account's sessions", func(t *testing.T) {
+		store := db.Store()
+		sess := &tuango.Session{TokenHash: "h-admin-cli", UserID: u.ID, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), LastSeenAt: time.Now()}
+		if err := store.CreateSession(context.Background(), sess); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(context.Background(), []string{"admin", "role", "--phone", "13700000001", "--role", "operator"}, vars, nil, &out, &errb); err != nil {
+			t.Fatalf("admin role: %v", err)
+		}
+		if got, _ := store.FindUserByPhone(context.Background(), "13700000001"); got.Role != tuango.RoleOperator {
+			t.Errorf("role after admin role = %s, want operator", got.Role)
+		}
+		if _, err := store.FindSession(context.Background(), sess.TokenHash, time.Now()); !tuango.IsNotFound(err) {
+			t.Errorf("the session after the role change = %v, want it ended", err)
+		}
+		if err := run(context.Background(), []string{"admin", "role", "--phone", "13700000001", "--role", "king"}, vars, nil, &out, &errb); err == nil {
+			t.Error("admin role --role king was accepted")
+		}
+		u2, _ := store.FindUserByPhone(context.Background(), "13700000001")
+		u2.TOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+		if err := store.UpdateUser(context.Background(), u2); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(context.Background(), []string{"admin", "reset-totp", "--phone", "13700000001"}, vars, nil, &out, &errb); err != nil {
+			t.Fatalf("admin reset-totp: %v", err)
+		}
+		if got, _ := store.FindUserByPhone(context.Background(), "13700000001"); got.TOTPSecret != "" || !tuango.NeedsEnrolment(got) {
+			t.Errorf("after admin reset-totp the secret = %q, want none (enrol again)", got.TOTPSecret)
+		}
+		if err := run(context.Background(), []string{"admin", "disable", "--phone", "13700000001"}, vars, nil, &out, &errb); err != nil {
+			t.Fatalf("admin disable: %v", err)
+		}
+		if got, _ := store.FindUserByPhone(context.Background(), "13700000001"); got.DisabledAt == nil {
+			t.Error("the account is not disabled")
+		}
+		if err := run(context.Background(), []string{"admin", "disable", "--phone", "13799999999"}, vars, nil, &out, &errb); err == nil {
+			t.Error("admin disable of an unknown phone succeeded")
 		}
 	})
 	t.Run("a short password is refused", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"tuango/internal/auth"
 	"tuango/internal/demo"
 	"tuango/internal/jobs"
 	"tuango/internal/metrics"
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	secure := fs.Bool("secure-cookies", false, "mark session cookies Secure (set when served over HTTPS)")
+	secure := fs.Bool("secure-cookies", false, "mark the cart, language and form cookies Secure (set when served over HTTPS); the session cookie always is")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
 	simulate := fs.Bool("simulate-day", false, "demo only: once serving, play a whole day on the demo data — orders, payments, an early cutoff, dispatch, sign-offs with shortages, pickups, some never collected — so that every list is filled in")
@@ -62,6 +63,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks go to loopback and private addresses (tests, or a receiver inside your own network); off, such URLs are refused and deliveries never dial them")
+	sandboxOn := fs.Bool("sandbox", false, "open the sandboxes' switches — payment confirmation, the fault switches, one-time codes shown in the answer (sandbox_code) — as the demo does; never on a deployment with real customers")
+	codesPerPhone := fs.Int("codes-per-phone", tuango.DefaultCodesPerPhone, "one-time SMS codes one phone may be sent per hour, besides one a minute (0: no limit, as load tests that register many customers want)")
+	codesPerIP := fs.Int("codes-per-ip", tuango.DefaultCodesPerSource, "one-time SMS codes one client address may ask for per hour (0: no limit, as load tests from one machine want)")
+	sessionIdle := fs.Duration("session-idle", tuango.SessionIdle, "a customer's, leader's or supplier's session ends after this long unused")
+	sessionMax := fs.Duration("session-max", tuango.SessionTTL, "a customer's, leader's or supplier's session ends this long after login, however used")
+	staffIdle := fs.Duration("staff-session-idle", tuango.StaffSessionIdle, "an operator's or admin's session ends after this long unused")
+	staffMax := fs.Duration("staff-session-max", tuango.StaffSessionTTL, "an operator's or admin's session ends this long after login, however used")
+	memLimit := fs.Int("memory-limit-mib", defaultMemoryLimitMiB, "soft memory limit for the Go runtime in MiB, so that a burst of logins (64 MiB per password hash) makes the collector work rather than the heap grow; ignored when GOMEMLIMIT is set (0: none)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	breakerFailures := fs.Int("breaker-failures", 5, "payment provider circuit breaker: failed calls in a row that open it")
 	breakerOpenFor := fs.Duration("breaker-open-for", 10*time.Second, "payment provider circuit breaker: how long it refuses payments at once before probing the provider again")
@@ -99,6 +108,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if err := checkSessionFlags(*sessionIdle, *sessionMax, *staffIdle, *staffMax, *codesPerPhone, *codesPerIP); err != nil {
+		return err
+	}
+	setMemoryLimit(getenv, *memLimit, log)
 	if *nodeID == "" {
 		host, _ := os.Hostname()
 		*nodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -118,6 +131,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := seedDemo(ctx, store, hasher, clock.Now(), *seed, stdout); err != nil {
 			return err
 		}
+		*sandboxOn = true // the demo is the sandbox
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -140,7 +154,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox.SetFaults(fcfg)
 	breaker := payment.NewBreaker(sandbox, clock, payment.BreakerConfig{Failures: *breakerFailures, OpenFor: *breakerOpenFor, CallTimeout: *paymentTimeout})
 	svc := tuango.NewService(store, clock, nil, hasher, breaker, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
-		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid, WebhooksAllowPrivate: *webhooksPrivate}, log)
+		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid, WebhooksAllowPrivate: *webhooksPrivate,
+		Sessions: tuango.SessionPolicy{Idle: *sessionIdle, Max: *sessionMax}, StaffSessions: tuango.SessionPolicy{Idle: *staffIdle, Max: *staffMax},
+		CodesPerPhone: *codesPerPhone, CodesPerSource: *codesPerIP}, log)
+	svc.SetSecondFactor(auth.TOTP{})
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
@@ -160,7 +177,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies,
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn,
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -224,12 +241,16 @@ func seedDemo(ctx context.Context, store tuango.Store, hasher tuango.PasswordHas
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "the demo deals had ended: put %d new deals on sale\n", n)
 	}
+	if err := demo.EnsureOperatorTOTP(ctx, store); err != nil {
+		return fmt.Errorf("demo operator's second factor: %w", err)
+	}
 	fmt.Fprint(stdout, demoAccounts)
 	return nil
 }
 
 const demoAccounts = `Demo accounts, all with password tuango-demo:
-  operator   13900000001
+  operator   13900000001, with an authenticator app (TOTP) secret of ` + demo.OperatorTOTPSecret + `
+             (otpauth://totp/tuango:13900000001?secret=` + demo.OperatorTOTPSecret + `&issuer=tuango)
   customers  13900001001 … 13900001500 (长沙), 13900001501 … 13900001600 (武汉)
   leaders    13900002001 … 13900002060 (长沙), 13900002061 … 13900002072 (武汉)
   suppliers  13900003001 … 13900003020, each bound to its supplier

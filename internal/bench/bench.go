@@ -185,7 +185,7 @@ func waitIdle(ctx context.Context, share float64, limit time.Duration) {
 // setUp creates the flash deal and logs the customers in, and returns
 // the load that will buy it, the operator's token and the deal's id.
 func setUp(ctx context.Context, cfg *Config, a *api) (*load, string, string, error) {
-	opToken, err := a.login(ctx, cfg.OperatorPhone, cfg.OperatorPassword, false)
+	opToken, err := a.loginStaff(ctx, cfg.OperatorPhone, cfg.OperatorPassword, cfg.OperatorTOTPSecret)
 	if err != nil {
 		return nil, "", "", fmt.Errorf("bench: log in the operator %s: %w", cfg.OperatorPhone, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"tuango/internal/demo"
 )
 
 // Config is one invocation of the flash bench.
@@ -17,6 +19,9 @@ type Config struct {
 	URL              string
 	OperatorPhone    string
 	OperatorPassword string
+	// OperatorTOTPSecret is the operator's authenticator secret (base32),
+	// from which the bench computes the second factor at login.
+	OperatorTOTPSecret string
 	// DB is a PostgreSQL admin URL: each run gets a fresh database on it.
 	// Empty means embedded SQLite in a fresh temporary folder.
 	DB string
@@ -51,7 +56,7 @@ type Config struct {
 
 // Defaults are the flash bench's defaults: one hot deal, 256 buyers.
 var Defaults = Config{
-	OperatorPhone: "13900000001", OperatorPassword: "tuango-demo",
+	OperatorPhone: "13900000001", OperatorPassword: "tuango-demo", OperatorTOTPSecret: demo.OperatorTOTPSecret,
 	Stock: 20000, Limit: 100, Customers: 500, Concurrency: 256,
 	Duration: 120 * time.Second, Tail: 2 * time.Second, MaxRequests: 5_000_000, Ceiling: 3 * time.Second,
 	BatchMax: 512, Repeat: 1,

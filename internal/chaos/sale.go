@@ -41,7 +41,7 @@ type sale struct {
 func openSale(ctx context.Context, c *client, rng *rand.Rand, customers int, setup *Setup) (*sale, error) {
 	n0 := c.nodes[0]
 	var op session
-	if err := c.call(ctx, n0, "POST", "/api/v1/auth/login", "", map[string]string{"phone": demo.OperatorPhone, "password": demo.Password}, &op); err != nil {
+	if err := c.loginOperator(ctx, n0, &op); err != nil {
 		return nil, err
 	}
 	var pps struct {

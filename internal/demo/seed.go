@@ -218,7 +218,7 @@ func (g *gen) people(ctx context.Context, tx tuango.Store, pps []tuango.PickupPo
 		sum.Customers++
 	}
 	op := &tuango.User{ID: g.id("usr"), Phone: OperatorPhone, Name: OperatorName, Role: tuango.RoleOperator,
-		PasswordHash: hash, CreatedAt: g.before(now, 720)}
+		PasswordHash: hash, CreatedAt: g.before(now, 720), TOTPSecret: OperatorTOTPSecret}
 	return tx.CreateUser(ctx, op)
 }
 

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"UnpaidOrders", testUnpaidOrders},
 		{"Tell", testTell},
 		{"Outage", testOutage},
+		{"Auth", testAuth},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -70,13 +70,14 @@ func testUser(t *testing.T, s tuango.Store) {
 		}
 		_, err := s.FindSession(t.Context(), newID("tok"), t0())
 		wantNotFound(t, err, "FindSession(unknown token)")
-		got, err := s.FindSessionUser(t.Context(), sess.TokenHash, sess.CreatedAt)
+		got, gotSess, err := s.FindSessionUser(t.Context(), sess.TokenHash, sess.CreatedAt)
 		if err != nil {
 			t.Errorf("FindSessionUser = %v, want the user", err)
 		} else {
 			wantEqual(t, got, u, "FindSessionUser")
+			wantEqual(t, gotSess, sess, "FindSessionUser's session")
 		}
-		_, err = s.FindSessionUser(t.Context(), sess.TokenHash, sess.ExpiresAt)
+		_, _, err = s.FindSessionUser(t.Context(), sess.TokenHash, sess.ExpiresAt)
 		wantNotFound(t, err, "FindSessionUser(at expiry)")
 	})
 

@@ -21,8 +21,7 @@ type apologyWorld struct {
 
 func (w *apologyWorld) signUp(t *testing.T, name, home string) tuango.Actor {
 	t.Helper()
-	u, token, err := w.svc.Register(context.Background(), fmt.Sprintf("137%08d", len(w.ids)+1), "password-1", name)
-	must(t, err)
+	u, token := register(t, w.svc, fmt.Sprintf("137%08d", len(w.ids)+1), "password-1")
 	a := tuango.Actor{UserID: u.ID, Role: u.Role}
 	if home != "" {
 		_, err := w.svc.SetHomePickupPoint(context.Background(), a, home)

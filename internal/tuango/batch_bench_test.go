@@ -44,11 +44,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 				var who tuango.Actor
 				for n := 0; pb.Next(); n++ {
 					if n%tuango.MaxQuantity == 0 {
-						u, _, err := svc.Register(ctx, fmt.Sprintf("13%09d", seq.Add(1)), "password-1", "b")
-						if err != nil {
-							b.Error(err)
-							return
-						}
+						u, _ := register(b, svc, fmt.Sprintf("13%09d", seq.Add(1)), "password-1")
 						who = tuango.Actor{UserID: u.ID, Role: u.Role}
 					}
 					key := fmt.Sprint(seq.Add(1))

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,16 @@ type AuthCode struct {
 	CodeHash  string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	Attempts  int // wrong guesses at it so far
+}
+
+// AuthCodeRequest is one one-time code sent, counted against the limits
+// per phone and per address.
+type AuthCodeRequest struct {
+	ID     string
+	Phone  string
+	Source string
+	At     time.Time
 }
 
 // LoginLimitStore keeps the login limits' counters and one-time codes, in
@@ -71,6 +82,17 @@ type LoginLimitStore interface {
 	SaveAuthCode(ctx context.Context, c *AuthCode) error
 	FindAuthCode(ctx context.Context, phone, purpose string) (*AuthCode, error)
 	DeleteAuthCode(ctx context.Context, phone, purpose string) error
+	// AddAuthCodeFailure counts a wrong guess at phone's code for purpose.
+	AddAuthCodeFailure(ctx context.Context, phone, purpose string) error
+	AddAuthCodeRequest(ctx context.Context, r *AuthCodeRequest) error
+	// CountAuthCodeRequests counts the codes sent to phone, and those asked
+	// for from source, since since.
+	CountAuthCodeRequests(ctx context.Context, phone, source string, since time.Time) (byPhone, bySource int, err error)
+	// SaveRecoveryCodes replaces a user's TOTP recovery codes (hashes).
+	SaveRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	// UseRecoveryCode marks an unused recovery code used; false if none.
+	UseRecoveryCode(ctx context.Context, userID, hash string, at time.Time) (bool, error)
+	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
 }
 
 // LoginRequest is what a person gives to sign in, and where from.
@@ -81,6 +103,12 @@ type LoginRequest struct {
 	Code string
 	// Source is the client's address; the per-source limit is keyed on it.
 	Source string
+	// TOTP is an operator's or admin's authenticator code, or one of
+	// their recovery codes.
+	TOTP string
+	// Ticket, from a first step answered CodeTOTPRequired, stands in for
+	// the password in the second.
+	Ticket string
 }
 
 // beginLogin counts a guess before it is checked: the guess is recorded as
@@ -108,38 +136,114 @@ func (s *Service) beginLogin(ctx context.Context, phone, source string, now time
 	return needCode, err
 }
 
-// RequestLoginCode sends a one-time login code to phone's owner by SMS and
-// returns it (the sandbox SMS sender shows it to tests and the demo). Any
-// valid phone gets the same answer, account or not; only an owner is sent
-// a message. At most one code per phone per CodeEvery.
-func (s *Service) RequestLoginCode(ctx context.Context, phone string) (string, error) {
-	if err := CheckPhone(phone); err != nil {
+// The purposes of one-time codes. A login ticket, the proof that a staff
+// login's password was right while its second factor is asked for, is
+// kept the same way.
+const (
+	PurposeLogin    = "login"
+	PurposeRegister = "register"
+	PurposeReset    = "reset"
+	purposeTicket   = "ticket"
+)
+
+// CodeWindow is the window of the per-phone and per-address code limits;
+// CodeAttempts is how many wrong guesses void a code.
+const (
+	CodeWindow   = time.Hour
+	CodeAttempts = 5
+)
+
+// The code limits serve uses unless told otherwise: per phone per hour
+// (besides one a minute), and per address per hour.
+const (
+	DefaultCodesPerPhone  = 5
+	DefaultCodesPerSource = 20
+)
+
+// CodeRequest asks for a one-time code sent by SMS.
+type CodeRequest struct {
+	Phone   string
+	Purpose string // PurposeLogin, PurposeRegister or PurposeReset
+	Source  string // the client's address, for the per-address limit
+}
+
+// RequestCode sends a one-time code to a phone by SMS and returns it (the
+// sandbox SMS sender shows it to tests and the demo). Any valid phone gets
+// the same answer, account or not: a registration code goes to any phone,
+// a login or reset code only to an account's owner. Within
+// Config.CodesPerPhone and CodesPerSource per CodeWindow, and with a
+// phone limit, one per phone and purpose per CodeEvery.
+func (s *Service) RequestCode(ctx context.Context, in CodeRequest) (string, error) {
+	if err := CheckPhone(in.Phone); err != nil {
 		return "", err
 	}
-	const purpose = "login"
+	switch in.Purpose {
+	case PurposeLogin, PurposeRegister, PurposeReset:
+	default:
+		return "", FieldError("purpose", "must be register, reset or login")
+	}
 	now := s.clock.Now()
-	if old, err := s.store.FindAuthCode(ctx, phone, purpose); err == nil && now.Sub(old.CreatedAt) < CodeEvery {
-		return "", &Error{Code: CodeTooManyAttempts, RetryAfter: old.CreatedAt.Add(CodeEvery).Sub(now), Message: "a code was sent a moment ago; wait a minute before asking for another"}
-	} else if err != nil && !IsNotFound(err) {
+	if err := s.checkCodeLimits(ctx, in, now); err != nil {
 		return "", err
 	}
 	code, err := newCode()
 	if err != nil {
 		return "", err
 	}
-	if err := s.store.SaveAuthCode(ctx, &AuthCode{Phone: phone, Purpose: purpose, CodeHash: hashToken(phone + ":" + code), CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}); err != nil {
+	if err := s.store.SaveAuthCode(ctx, &AuthCode{Phone: in.Phone, Purpose: in.Purpose, CodeHash: hashToken(in.Phone + ":" + code), CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}); err != nil {
 		return "", err
 	}
-	u, err := s.store.FindUserByPhone(ctx, phone)
-	if err == nil && s.sender != nil {
-		m := &Message{ID: s.newID("sms"), UserID: u.ID, Text: fmt.Sprintf("【团购】登录验证码 %s，%d 分钟内有效。如非本人操作，请修改密码。", code, int(CodeTTL/time.Minute)), CreatedAt: now}
-		if err := s.sender.Send(ctx, m, phone); err != nil {
+	if err := s.store.AddAuthCodeRequest(ctx, &AuthCodeRequest{ID: s.newID("acr"), Phone: in.Phone, Source: in.Source, At: now}); err != nil {
+		return "", err
+	}
+	u, err := s.store.FindUserByPhone(ctx, in.Phone)
+	if err != nil && !IsNotFound(err) {
+		return "", err
+	}
+	if s.sender != nil && (u != nil || in.Purpose == PurposeRegister) {
+		m := &Message{ID: s.newID("sms"), Text: codeText(in.Purpose, code), CreatedAt: now}
+		if u != nil {
+			m.UserID = u.ID
+		}
+		if err := s.sender.Send(ctx, m, in.Phone); err != nil {
 			return "", Errorf(CodeUnavailable, "the code could not be sent; please try again shortly")
 		}
-	} else if err != nil && !IsNotFound(err) {
-		return "", err
 	}
 	return code, nil
+}
+
+func codeText(purpose, code string) string {
+	what := map[string]string{PurposeLogin: "登录", PurposeRegister: "注册", PurposeReset: "重置密码"}[purpose]
+	return fmt.Sprintf("【团购】%s验证码 %s，%d 分钟内有效。如非本人操作，请忽略并修改密码。", what, code, int(CodeTTL/time.Minute))
+}
+
+func (s *Service) checkCodeLimits(ctx context.Context, in CodeRequest, now time.Time) error {
+	if s.cfg.CodesPerPhone > 0 {
+		if old, err := s.store.FindAuthCode(ctx, in.Phone, in.Purpose); err == nil && now.Sub(old.CreatedAt) < CodeEvery {
+			return &Error{Code: CodeTooManyAttempts, RetryAfter: old.CreatedAt.Add(CodeEvery).Sub(now), Message: "a code was sent a moment ago; wait a minute before asking for another"}
+		} else if err != nil && !IsNotFound(err) {
+			return err
+		}
+	}
+	if s.cfg.CodesPerPhone <= 0 && s.cfg.CodesPerSource <= 0 {
+		return nil
+	}
+	byPhone, bySource, err := s.store.CountAuthCodeRequests(ctx, in.Phone, in.Source, now.Add(-CodeWindow))
+	if err != nil {
+		return err
+	}
+	if s.cfg.CodesPerPhone > 0 && byPhone >= s.cfg.CodesPerPhone {
+		return &Error{Code: CodeTooManyAttempts, RetryAfter: CodeWindow, Message: "too many codes sent to this phone; try again in an hour"}
+	}
+	if s.cfg.CodesPerSource > 0 && bySource >= s.cfg.CodesPerSource {
+		return &Error{Code: CodeTooManyAttempts, RetryAfter: CodeWindow, Message: "too many codes asked for from here; try again in an hour"}
+	}
+	return nil
+}
+
+// RequestLoginCode sends a one-time login code (RequestCode, purpose login).
+func (s *Service) RequestLoginCode(ctx context.Context, phone string) (string, error) {
+	return s.RequestCode(ctx, CodeRequest{Phone: phone, Purpose: PurposeLogin})
 }
 
 // checkCode reports whether code is phone's live code for purpose.
@@ -152,7 +256,35 @@ func (s *Service) checkCode(ctx context.Context, phone, purpose, code string, no
 		return false, err
 	}
 	same := subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(hashToken(phone+":"+code))) == 1
-	return same && now.Before(c.ExpiresAt), nil
+	return same && now.Before(c.ExpiresAt) && c.Attempts < CodeAttempts, nil
+}
+
+// useCode checks phone's code for purpose: a wrong guess is counted, and
+// CodeAttempts of them void the code. With consume, a right one is used
+// up; otherwise the caller deletes it once what it proves is done.
+func (s *Service) useCode(ctx context.Context, phone, purpose, code string, consume bool) error {
+	invalid := &Error{Code: CodeCodeInvalid, Field: "code", Message: "the code is wrong or has expired; ask for a new one"}
+	ok, err := s.checkCode(ctx, phone, purpose, strings.TrimSpace(code), s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.store.AddAuthCodeFailure(ctx, phone, purpose); err != nil {
+			return err
+		}
+		return invalid
+	}
+	if consume {
+		return s.store.DeleteAuthCode(ctx, phone, purpose)
+	}
+	return nil
+}
+
+// newTicket keeps a login ticket for phone's second step.
+func (s *Service) newTicket(ctx context.Context, phone string, now time.Time) (string, error) {
+	ticket := randomToken("lt_")
+	err := s.store.SaveAuthCode(ctx, &AuthCode{Phone: phone, Purpose: purposeTicket, CodeHash: hashToken(phone + ":" + ticket), CreatedAt: now, ExpiresAt: now.Add(CodeTTL)})
+	return ticket, err
 }
 
 func newCode() (string, error) {

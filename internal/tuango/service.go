@@ -1,6 +1,7 @@
 package tuango
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,6 +36,16 @@ type Config struct {
 	// WebhooksAllowPrivate lets webhooks go to loopback and private
 	// addresses (tests, and a receiver inside the operator's network).
 	WebhooksAllowPrivate bool
+	// Sessions are the session timeouts for customers, leaders and
+	// suppliers; StaffSessions for operators and admins. Zero fields take
+	// the defaults (SessionIdle, SessionTTL; StaffSessionIdle,
+	// StaffSessionTTL).
+	Sessions, StaffSessions SessionPolicy
+	// CodesPerPhone and CodesPerSource are how many one-time codes may be
+	// sent to one phone, and asked for from one address, per CodeWindow;
+	// 0 lifts the limit (serve's defaults are DefaultCodesPerPhone and
+	// DefaultCodesPerSource; load tests lift them).
+	CodesPerPhone, CodesPerSource int
 }
 
 // DefaultMaxUnpaidOrders is serve's cap on a customer's unpaid orders.
@@ -63,6 +74,8 @@ type Service struct {
 	sessions sessionCache
 	webhooks WebhookSender // nil: webhook deliveries wait
 	failures failureBuffer // order requests refused for want of the database, not yet written
+	authHook func(context.Context, AuthEvent)
+	totp     SecondFactor // nil: staff who enrolled cannot sign in
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

@@ -74,9 +74,24 @@ func (w *world) payment(t *testing.T, a tuango.Actor, o *tuango.Order, key strin
 
 func (w *world) customer(t *testing.T, phone string) tuango.Actor {
 	t.Helper()
-	u, _, err := w.svc.Register(context.Background(), phone, "password-1", "顾客")
-	must(t, err)
+	u, _ := register(t, w.svc, phone, "password-1")
 	return tuango.Actor{UserID: u.ID, Role: u.Role}
+}
+
+// register registers a customer on svc the way a person does: a code sent
+// to the phone first, then the form with it.
+func register(t testing.TB, svc *tuango.Service, phone, password string) (*tuango.User, string) {
+	t.Helper()
+	ctx := context.Background()
+	code, err := svc.RequestCode(ctx, tuango.CodeRequest{Phone: phone, Purpose: tuango.PurposeRegister, Source: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("RequestCode(%s) = %v", phone, err)
+	}
+	u, token, err := svc.Register(ctx, tuango.Registration{Phone: phone, Password: password, Name: "顾客", Code: code, Source: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("Register(%s) = %v", phone, err)
+	}
+	return u, token
 }
 
 func (w *world) order(t *testing.T, a tuango.Actor, key string, qty int) *tuango.Order {

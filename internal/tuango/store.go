@@ -72,6 +72,10 @@ type Store interface {
 
 	CreateUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
+	// AdvanceTOTPStep records step as the user's last accepted TOTP step
+	// if it is later than the recorded one, and reports whether it was: a
+	// guarded write, so that one code signs in once across nodes.
+	AdvanceTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	FindUserByPhone(ctx context.Context, phone string) (*User, error)
 	// FindUsers lists users by name (then id), filtered by f.
@@ -79,10 +83,17 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession finds a session that has not expired at now.
 	FindSession(ctx context.Context, tokenHash string, now time.Time) (*Session, error)
-	// FindSessionUser finds the user of a session that has not expired at
-	// now, in one query: every authenticated request asks it.
-	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, error)
+	// FindSessionUser finds a session alive at now and its user, in one
+	// query: every authenticated request asks it.
+	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, *Session, error)
+	// TouchSession records that a session was used at at (never earlier).
+	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions ends every session of a user but except (a token
+	// hash; none when empty) and reports how many ended.
+	DeleteUserSessions(ctx context.Context, userID, except string) (int, error)
+	// FindUserSessions lists a user's sessions alive at now, newest first.
+	FindUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	LoginLimitStore
 
 	CreateOrder(ctx context.Context, o *Order) error

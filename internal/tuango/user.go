@@ -42,6 +42,14 @@ type User struct {
 	HomePickupPointID string
 	SupplierID        string // for role supplier: the supplier it speaks for
 	CreatedAt         time.Time
+	// DisabledAt, when set, is when the account was disabled: it cannot
+	// sign in and its sessions have ended.
+	DisabledAt *time.Time
+	// TOTPSecret is the base32 secret of the TOTP second factor, empty
+	// until enrolled; TOTPStep is the last time step whose code was
+	// accepted, so that each code is good once.
+	TOTPSecret string
+	TOTPStep   int64
 }
 
 // UserFilter selects users for FindUsers, which lists them by name.
@@ -51,16 +59,30 @@ type UserFilter struct {
 	Limit int    // when above zero, at most this many
 }
 
-// Session is a logged-in session; only the token's hash is stored.
+// Session is a logged-in session; only the token's hash is stored. It
+// ends at ExpiresAt (the absolute timeout) or once unused for IdleTimeout
+// after LastSeenAt (0: no idle timeout).
 type Session struct {
-	TokenHash string
-	UserID    string
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	TokenHash   string
+	UserID      string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	IdleTimeout time.Duration
+	LastSeenAt  time.Time
 }
 
-// SessionTTL is how long a session lasts.
+// SessionTTL is how long a customer's, leader's or supplier's session
+// lasts at most, unless configured otherwise.
 const SessionTTL = 30 * 24 * time.Hour
+
+// The other session timeouts' defaults: a customer's session ends after a
+// week unused; an operator's or admin's after 30 minutes unused and 12
+// hours at most.
+const (
+	SessionIdle      = 7 * 24 * time.Hour
+	StaffSessionIdle = 30 * time.Minute
+	StaffSessionTTL  = 12 * time.Hour
+)
 
 var phoneRE = regexp.MustCompile(`^1[3-9]\d{9}$`)
 
@@ -81,6 +103,16 @@ const (
 	MinPasswordLen = 8
 	MaxPasswordLen = 128
 )
+
+// CheckNewPassword validates a new password like CheckPassword, naming
+// the field the error is about.
+func CheckNewPassword(field, pw string) error {
+	err := CheckPassword(pw)
+	if e, ok := err.(*Error); ok {
+		e.Field = field
+	}
+	return err
+}
 
 // breachedPasswords is the 11,611 passwords of 8 characters or more among
 // the 30,000 most frequent in leaked password dumps, most frequent first,

@@ -59,7 +59,8 @@ func newTwoSides(e *env) *twoSides {
 
 	var out sessionView
 	cb := &client{e: e}
-	cb.mustDo("POST", "/api/v1/auth/register", map[string]any{"phone": fmt.Sprintf("138%08d", phoneSeq.Add(1)), "password": "customer-pass", "name": w.customerB}, 201, &out)
+	phoneB := fmt.Sprintf("138%08d", phoneSeq.Add(1))
+	cb.mustDo("POST", "/api/v1/auth/register", map[string]any{"phone": phoneB, "password": "customer-pass", "name": w.customerB, "code": cb.sandboxCode(phoneB, "register")}, 201, &out)
 	cb.token, cb.userID = out.Token, out.User.ID
 	var o orderView
 	cb.mustDo("POST", "/api/v1/orders", map[string]any{"pickup_point_id": w.pointB, "items": []map[string]any{{"deal_id": w.dealB, "quantity": 1}}}, 201, &o, "Idempotency-Key", newKey())

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"tuango/internal/storetest"
+	"tuango/internal/tuango"
 )
 
 type guess struct {
@@ -119,6 +122,7 @@ func TestLoginLimits(t *testing.T) {
 	})
 
 	t.Run("codes are limited per phone", func(t *testing.T) {
+		e := newEnvConfig(t, storetest.DSN(t), tuango.Config{CodesPerPhone: tuango.DefaultCodesPerPhone, CodesPerSource: tuango.DefaultCodesPerSource})
 		anon := &client{e: e}
 		anon.mustDo("POST", "/api/v1/auth/codes", map[string]any{"phone": "13712340000", "purpose": "login"}, 202, nil, "X-Forwarded-For", "10.0.1.1")
 		r := anon.do("POST", "/api/v1/auth/codes", map[string]any{"phone": "13712340000", "purpose": "login"}, "X-Forwarded-For", "10.0.1.2")

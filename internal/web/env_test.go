@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,10 +68,20 @@ func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, dsn: dsn, db: db, store: db.Store(), clock: tuango.NewManualClock(testStart), key: []byte("test-merchant-key")}
+	// Tests move the clock through whole days: unless a test is about the
+	// session timeouts, sessions outlast them.
+	long := tuango.SessionPolicy{Idle: 60 * 24 * time.Hour, Max: 60 * 24 * time.Hour}
+	if cfg.Sessions == (tuango.SessionPolicy{}) {
+		cfg.Sessions = long
+	}
+	if cfg.StaffSessions == (tuango.SessionPolicy{}) {
+		cfg.StaffSessions = long
+	}
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 4)
 	e.sandbox = payment.NewSandbox(e.store, e.clock, e.key, "http://unset", nil)
 	e.breaker = payment.NewBreaker(e.sandbox, e.clock, payment.BreakerConfig{Failures: 5, OpenFor: 500 * time.Millisecond, CallTimeout: 2 * time.Second})
 	e.svc = tuango.NewService(e.store, e.clock, nil, hasher, e.breaker, cfg, nil)
+	e.svc.SetSecondFactor(auth.TOTP{})
 	e.csrfKey = []byte("csrf")
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
@@ -78,8 +89,9 @@ func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 	e.metrics.WatchTelling(e.svc)
 	e.metrics.WatchBreaker(e.breaker)
 	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
-		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
+		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, SandboxControls: true}))
 	e.sandbox.SetBaseURL(e.srv.URL)
+	envs.Store(e.srv.URL, e)
 	t.Cleanup(func() {
 		e.srv.Close()
 		e.sandbox.Close()
@@ -106,9 +118,11 @@ func (e *env) seed() {
 	}
 	e.cityID = "cty_test"
 	must(e.t, e.store.CreateCity(ctx, &tuango.City{ID: e.cityID, Name: "长沙", TimeZone: "Asia/Shanghai", Cutoff: "23:00"}))
-	if _, err := e.svc.CreateUser(ctx, tuango.NewAccount{Phone: "13900000001", Password: "operator-pass", Name: "运营", Role: tuango.RoleOperator}); err != nil {
+	op, err := e.svc.CreateUser(ctx, tuango.NewAccount{Phone: "13900000001", Password: "operator-pass", Name: "运营", Role: tuango.RoleOperator})
+	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.enrol(op)
 	e.operator = e.login("13900000001")
 	var pp pickupPointView
 	e.operator.mustDo("POST", "/api/v1/admin/pickup-points", map[string]any{"city_id": e.cityID, "name": "枫林小区·张姐便利店", "address": "岳麓区枫林一路1号", "commission_bps": 800}, 201, &pp)
@@ -147,15 +161,30 @@ func (e *env) deal(id string) *tuango.Deal {
 
 var phoneSeq atomic.Int64
 
-// customer registers a new customer and returns their client.
+// customer registers a new customer and returns their client: a code
+// sent to the phone first (the sandbox shows it), then the registration.
 func (e *env) customer() *client {
 	e.t.Helper()
 	phone := fmt.Sprintf("138%08d", phoneSeq.Add(1))
 	var out sessionView
 	c := &client{e: e}
-	c.mustDo("POST", "/api/v1/auth/register", map[string]any{"phone": phone, "password": "customer-pass", "name": "顾客"}, 201, &out)
+	c.mustDo("POST", "/api/v1/auth/register", map[string]any{"phone": phone, "password": "customer-pass", "name": "顾客", "code": c.sandboxCode(phone, "register")}, 201, &out)
 	c.token, c.userID = out.Token, out.User.ID
 	return c
+}
+
+// sandboxCode asks for a one-time code for phone and returns it, as the
+// sandbox SMS sender shows it.
+func (c *client) sandboxCode(phone, purpose string) string {
+	c.e.t.Helper()
+	var sent struct {
+		SandboxCode string `json:"sandbox_code"`
+	}
+	c.mustDo("POST", "/api/v1/auth/codes", map[string]any{"phone": phone, "purpose": purpose}, 202, &sent)
+	if sent.SandboxCode == "" {
+		c.e.t.Fatalf("POST /api/v1/auth/codes for %s: no sandbox_code", phone)
+	}
+	return sent.SandboxCode
 }
 
 func (e *env) login(phone string) *client {
@@ -163,9 +192,52 @@ func (e *env) login(phone string) *client {
 	pw := "operator-pass"
 	var out sessionView
 	c := &client{e: e}
-	c.mustDo("POST", "/api/v1/auth/login", map[string]any{"phone": phone, "password": pw}, 200, &out)
+	c.mustDo("POST", "/api/v1/auth/login", map[string]any{"phone": phone, "password": pw, "totp": e.totpFor(phone)}, 200, &out)
 	c.token, c.userID = out.Token, out.User.ID
 	return c
+}
+
+// envs finds a test's env by its server's URL, for the browsers' logins.
+var envs sync.Map
+
+// enrol puts a TOTP second factor in force for u, as its owner would.
+func (e *env) enrol(u *tuango.User) {
+	e.t.Helper()
+	ctx := context.Background()
+	a := tuango.Actor{UserID: u.ID, Role: u.Role}
+	en, err := e.svc.BeginTOTP(ctx, a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, err := auth.TOTP{}.Code(en.Secret, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.svc.ConfirmTOTP(ctx, a, en.Secret, code); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// totpFor returns the authenticator code of phone's account now ("" when
+// it has no second factor). Each code is good once, and tests log in many
+// times within 30 s of the test clock: the helper forgets the last step
+// used, as if the clock had moved on.
+func (e *env) totpFor(phone string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	u, err := e.store.FindUserByPhone(ctx, phone)
+	if err != nil || u.TOTPSecret == "" {
+		return ""
+	}
+	u.TOTPStep = 0
+	if err := e.store.UpdateUser(ctx, u); err != nil {
+		e.t.Fatal(err)
+	}
+	code, err := auth.TOTP{}.Code(u.TOTPSecret, e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return code
 }
 
 // client is one user of the API.

@@ -65,6 +65,12 @@ var statusByCode = map[string]int{
 	tuango.CodeRefundExceedsPaid:      http.StatusConflict,
 	tuango.CodeAfterSalesOpen:         http.StatusConflict,
 	tuango.CodeAfterSalesDecided:      http.StatusConflict,
+
+	// Accounts and sessions.
+	tuango.CodeCodeInvalid:           http.StatusBadRequest,
+	tuango.CodeTOTPRequired:          http.StatusUnauthorized,
+	tuango.CodeTOTPInvalid:           http.StatusUnauthorized,
+	tuango.CodeTOTPEnrolmentRequired: http.StatusForbidden,
 }
 
 // Status returns the HTTP status for an error code.

@@ -52,6 +52,9 @@ var openapiInputSchemas = map[string]any{
 	"CodeRequest":               codeRequest{},
 	"WebhookCreate":             webhookRequest{},
 	"FeedbackCreate":            feedbackRequest{},
+	"PasswordReset":             passwordReset{},
+	"PasswordChange":            passwordChange{},
+	"TOTPConfirm":               totpConfirm{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -11,6 +11,8 @@ import (
 // that a change of the domain's signatures is adapted in one place. Reads
 // are elsewhere.
 
+// actLogin logs in and returns the session token; on CodeTOTPRequired,
+// the ticket of the second step instead.
 func (s *Server) actLogin(ctx context.Context, in tuango.LoginRequest) (string, error) {
 	_, token, err := s.svc.Login(ctx, in)
 	return token, err

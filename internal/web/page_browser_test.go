@@ -14,19 +14,20 @@ import (
 type words struct {
 	lang                                           string // the ?lang= value
 	phone, password, login                         string
+	totp                                           string // the second step's field
 	search, searchBox, pickHere                    string
 	addToCart, checkOut, placeOrder, confirmPay    string
 	viewOrder, paid, pickupOnMark                  string
 	newDeal, publish, save, priceLabel, priceError string
 }
 
-var zh = words{lang: "zh", phone: "手机号", password: "密码", login: "登录",
+var zh = words{lang: "zh", phone: "手机号", password: "密码", login: "登录", totp: "验证器动态码",
 	search: "搜索", searchBox: "按名称或地址搜索", pickHere: "在此取货",
 	addToCart: "加入购物车", checkOut: "去结算", placeOrder: "提交订单", confirmPay: "确认支付",
 	viewOrder: "查看订单", paid: "已支付", pickupOnMark: "到自提点取货",
 	newDeal: "新建团购", publish: "发布团购", save: "保存", priceLabel: "团购价（元）", priceError: "请填写大于 0 的金额，例如 12.50。"}
 
-var en = words{lang: "en", phone: "Phone", password: "Password", login: "Log in",
+var en = words{lang: "en", phone: "Phone", password: "Password", login: "Log in", totp: "Authenticator code",
 	search: "Search", searchBox: "Search by name or address", pickHere: "Pick up here",
 	addToCart: "Add to cart", checkOut: "Check out", placeOrder: "Place order", confirmPay: "Confirm payment",
 	viewOrder: "View the order", paid: "Paid", pickupOnMark: "Pickup on",
@@ -39,6 +40,13 @@ func (b *tab) logIn(w words, phone, password string) {
 	b.fill(w.phone, phone)
 	b.fill(w.password, password)
 	b.click("button", w.login)
+	e, ok := envs.Load(b.base)
+	if code := ""; ok && strings.HasPrefix(b.location(), b.base+"/login") {
+		if code = e.(*env).totpFor(phone); code != "" {
+			b.fill(w.totp, code)
+			b.click("button", w.login)
+		}
+	}
 }
 
 // pickPickupPoint searches for a pickup point and chooses it.

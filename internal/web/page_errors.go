@@ -117,6 +117,8 @@ var errorTexts = map[string][2]string{
 	tuango.CodeTooManyUnpaidOrders: {"Too many unpaid orders", "error.too_many_unpaid_orders"},
 	// Degrading.
 	tuango.CodePaymentUnavailable: {"Payment unavailable", "error.payment_unavailable"},
+	// Accounts.
+	tuango.CodeTOTPEnrolmentRequired: {"Authenticator app", "totp.enrol_first"},
 }
 
 // errorText is the heading and message id shown for an error code.

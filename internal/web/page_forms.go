@@ -39,6 +39,10 @@ func (s *Server) formBinding(w http.ResponseWriter, r *http.Request, session str
 	return "anon:" + v
 }
 
+// enrolmentPaths are the forms an operator or admin who has not enrolled
+// in TOTP may still send.
+var enrolmentPaths = map[string]bool{"/account/totp": true, "/logout": true, "/logout/all": true}
+
 // checkForm reads a posted form and checks its CSRF token against the
 // browser's session; it returns the session's user (nil if none).
 func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*tuango.User, string, error) {
@@ -60,6 +64,9 @@ func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*tuango.User
 	}
 	if !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfToken(binding))) {
 		return nil, "", &tuango.Error{Code: codeCSRF, Message: "the form is out of date or was sent from another site; reload the page"}
+	}
+	if u != nil && tuango.NeedsEnrolment(u) && !enrolmentPaths[r.URL.Path] {
+		return nil, "", errEnrolFirst
 	}
 	return u, session, nil
 }

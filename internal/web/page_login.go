@@ -15,6 +15,10 @@ import (
 type loginData struct {
 	Error, Notice, Phone, Next string
 	NeedCode                   bool // show the SMS code field and its button
+	// Ticket, once the password was right for an operator or admin, is
+	// the second step's: the form then asks for the authenticator code.
+	Ticket string
+	Demo   bool // the sandbox's switches are on: say where the demo's secret is
 }
 
 // safeNext returns next if it is a path on this site, and "/" otherwise.
@@ -50,13 +54,20 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Log in")
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
-	smsCode := strings.TrimSpace(r.PostFormValue("code"))
-	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: smsCode, Source: s.clientAddr(r)})
+	smsCode, ticket := strings.TrimSpace(r.PostFormValue("code")), r.PostFormValue("ticket")
+	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: smsCode, Source: s.clientAddr(r),
+		TOTP: strings.TrimSpace(r.PostFormValue("totp")), Ticket: ticket})
 	if err != nil {
 		code := tuango.ErrorCode(err)
 		data := loginData{Phone: phone, Next: next, NeedCode: smsCode != ""}
 		var te *tuango.Error
 		switch {
+		case code == tuango.CodeTOTPRequired:
+			data.Ticket, data.Demo = token, s.cfg.SandboxControls
+		case code == tuango.CodeTOTPInvalid:
+			data.Error, data.Ticket, data.Demo = pg.T("totp.wrong"), ticket, s.cfg.SandboxControls
+		case code == tuango.CodeInvalidCredentials && ticket != "":
+			data.Error = pg.T("totp.expired")
 		case code == tuango.CodeInvalidCredentials:
 			data.Error = pg.T("login.wrong")
 		case code == tuango.CodeTooManyAttempts && errors.As(err, &te):
@@ -70,7 +81,11 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 			data.Error = pg.T("login.failed")
 		}
 		pg.Data = data
-		s.render(w, r, Status(code), "login", pg)
+		status := Status(code)
+		if code == tuango.CodeTOTPRequired {
+			status = http.StatusOK // the second step's form, not a failure
+		}
+		s.render(w, r, status, "login", pg)
 		return
 	}
 	s.setSessionCookie(w, token)
@@ -126,7 +141,7 @@ func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
+	s.clearSessionCookie(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -13,8 +13,8 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/login", s.handleLoginPage),
 		h("POST", "/login", s.handleLoginForm),
 		h("POST", "/login/code", s.handleLoginCodeForm),
-		h("GET", "/sandbox/pay/{id}", s.handleSandboxPage),
-		h("POST", "/sandbox/pay/{id}", s.handleSandboxPageConfirm),
+		h("GET", "/sandbox/pay/{id}", s.sandboxOnly(s.handleSandboxPage)),
+		h("POST", "/sandbox/pay/{id}", s.sandboxOnly(s.handleSandboxPageConfirm)),
 		h("GET", "/static/", s.handleStatic().ServeHTTP),
 		h("GET", "/favicon.ico", handleNoFavicon),
 		h("POST", "/logout", s.handleLogoutForm),
@@ -52,7 +52,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes(), s.afterSalesPageRoutes(), s.payoutPageRoutes(), s.tellPageRoutes())...)
+	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes(), s.afterSalesPageRoutes(), s.payoutPageRoutes(), s.tellPageRoutes(), s.accountPageRoutes())...)
 }
 
 // closurePageRoutes are the operator's pages for a closed pickup point,

@@ -26,6 +26,7 @@ var templateFiles embed.FS
 // layout.html.
 var pageNames = []string{
 	"login", "error", "coming", "sandbox_pay",
+	"account/register", "account/reset", "account/account", "account/totp",
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
 	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers", "admin/leaders", "admin/editor",
 	"leader/home", "customer/notifications", "supplier/purchase_orders", "print", "admin/day",
@@ -197,6 +198,10 @@ func (s *Server) openPage(w http.ResponseWriter, r *http.Request, title string) 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, title string) (*page, bool) {
 	pg, ok := s.openPage(w, r, title)
 	if !ok || !requireUser(w, r, pg) {
+		return nil, false
+	}
+	if tuango.NeedsEnrolment(pg.User) && r.URL.Path != "/account/totp" {
+		http.Redirect(w, r, "/account/totp", http.StatusSeeOther)
 		return nil, false
 	}
 	return pg, true

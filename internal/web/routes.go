@@ -1,6 +1,11 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"tuango/internal/tuango"
+)
 
 // Route is one URL tuango serves.
 type Route struct {
@@ -32,8 +37,8 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/auth/register", s.handleRegister),
 		h("POST", "/api/v1/auth/login", s.handleLogin),
 		h("POST", "/api/v1/auth/codes", s.handleAuthCode),
-		h("POST", "/api/v1/auth/logout", s.authed(s.handleLogout)),
-		h("GET", "/api/v1/me", s.authed(s.handleMe)),
+		h("POST", "/api/v1/auth/logout", s.enrolling(s.handleLogout)),
+		h("GET", "/api/v1/me", s.enrolling(s.handleMe)),
 		h("PUT", "/api/v1/me/pickup-point", s.authed(s.handleSetPickupPoint)),
 		h("GET", "/api/v1/me/notifications", s.authed(s.handleNotifications)),
 
@@ -50,9 +55,9 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/payments/{id}", s.authed(s.handlePayment)),
 		h("POST", "/api/v1/payments/notify/sandbox", s.handleSandboxNotify),
 
-		h("POST", "/api/v1/sandbox/payments/{id}/confirm", s.authed(s.handleSandboxConfirm)),
-		h("GET", "/api/v1/sandbox/faults", s.authed(s.handleGetFaults)),
-		h("PUT", "/api/v1/sandbox/faults", s.authed(s.handleSetFaults)),
+		h("POST", "/api/v1/sandbox/payments/{id}/confirm", s.authed(s.sandboxAPI(s.handleSandboxConfirm))),
+		h("GET", "/api/v1/sandbox/faults", s.authed(s.sandboxAPI(s.handleGetFaults))),
+		h("PUT", "/api/v1/sandbox/faults", s.authed(s.sandboxAPI(s.handleSetFaults))),
 
 		h("GET", "/api/v1/admin/cities", s.authed(s.handleAdminCities)),
 		h("GET", "/api/v1/admin/suppliers", s.authed(s.handleAdminSuppliers)),
@@ -111,5 +116,34 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/feedback", s.authed(s.handleSendFeedback)),
 		h("GET", "/api/v1/admin/feedback", s.authed(s.handleAdminFeedback)),
 		h("POST", "/api/v1/admin/feedback/{id}/handle", s.authed(s.handleAdminHandleFeedback)),
+		h("POST", "/api/v1/auth/password", s.handleResetPassword),
+		h("POST", "/api/v1/auth/logout-all", s.enrolling(s.handleLogoutEverywhere)),
+		h("POST", "/api/v1/me/password", s.enrolling(s.handleChangePassword)),
+		h("POST", "/api/v1/me/totp", s.enrolling(s.handleBeginTOTP)),
+		h("POST", "/api/v1/me/totp/confirm", s.enrolling(s.handleConfirmTOTP)),
+	}
+}
+
+// sandboxAPI is sandboxOnly for an authenticated API route.
+func (s *Server) sandboxAPI(next authedHandler) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+		s.sandboxOnly(func(w http.ResponseWriter, r *http.Request) { next(w, r, a) })(w, r)
+	}
+}
+
+// sandboxOnly serves next only with the sandbox switches on (demo, or
+// serve --sandbox); otherwise the route answers as if it were not there.
+func (s *Server) sandboxOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.cfg.SandboxControls {
+			err := &tuango.Error{Code: tuango.CodeNotFound, Message: "nothing is at " + r.URL.Path}
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				s.writeError(w, r, err)
+			} else {
+				s.pageError(w, r, nil, err)
+			}
+			return
+		}
+		next(w, r)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -38,6 +37,11 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Admission sheds excess requests (admission.go); zero sheds none.
 	Admission AdmissionConfig
+	// SandboxControls opens the sandboxes' switches: payment confirmation
+	// (API and page), the fault switches, and one-time codes shown in the
+	// answer (sandbox_code). Only the demo, or serve --sandbox, sets it;
+	// without it those routes answer 404 as if absent.
+	SandboxControls bool
 }
 
 // Server is tuango's HTTP handler.
@@ -50,9 +54,8 @@ type Server struct {
 
 	draining atomic.Bool
 
-	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
-	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
-	codeLimit *windowLimiter // one-time codes asked for, per client address
+	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
+	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
 	admit     *admission
 }
 
@@ -65,7 +68,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		codeLimit: newWindowLimiter(codesPerAddress, time.Hour), admit: newAdmission(cfg.Admission, cfg.Metrics)}
+		admit: newAdmission(cfg.Admission, cfg.Metrics)}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}

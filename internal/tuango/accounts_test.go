@@ -1,0 +1,257 @@
+package tuango_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"tuango/internal/auth"
+	"tuango/internal/storetest"
+	"tuango/internal/tuango"
+)
+
+func wantCode(t *testing.T, err error, code, what string) {
+	t.Helper()
+	if got := tuango.ErrorCode(err); got != code || (code == "" && err != nil) {
+		t.Errorf("%s = %v (code %q), want code %q", what, err, got, code)
+	}
+}
+
+// Registration proves the phone with a one-time code, checked before
+// anything is said about the phone; codes are limited per phone and per
+// address, and wrong guesses void a code.
+func TestRegistrationNeedsTheCodeSentToThePhone(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	svc := w.node(tuango.Config{CodesPerPhone: 3, CodesPerSource: 4})
+	ask := func(phone, source string) (string, error) {
+		return svc.RequestCode(ctx, tuango.CodeRequest{Phone: phone, Purpose: tuango.PurposeRegister, Source: source})
+	}
+	reg := func(phone, code string) error {
+		_, _, err := svc.Register(ctx, tuango.Registration{Phone: phone, Password: "a-long-pass", Name: "顾客", Code: code, Source: "192.0.2.1"})
+		return err
+	}
+
+	t.Run("without a code, or with a wrong one, nothing is created", func(t *testing.T) {
+		wantCode(t, reg("13311110001", ""), tuango.CodeCodeInvalid, "Register without a code")
+		code, err := ask("13311110001", "192.0.2.1")
+		must(t, err)
+		wrong := "000000"
+		if code == wrong {
+			wrong = "000001"
+		}
+		wantCode(t, reg("13311110001", wrong), tuango.CodeCodeInvalid, "Register with a wrong code")
+		if _, err := w.db.Store().FindUserByPhone(ctx, "13311110001"); !tuango.IsNotFound(err) {
+			t.Errorf("FindUserByPhone after refused registrations = %v, want not found", err)
+		}
+		wantCode(t, reg("13311110001", code), "", "Register with the code")
+		wantCode(t, reg("13311110001", code), tuango.CodeCodeInvalid, "Register with the used code")
+	})
+
+	t.Run("a taken phone says so only to whoever has its code", func(t *testing.T) {
+		wantCode(t, reg("13311110001", "123456"), tuango.CodeCodeInvalid, "Register a taken phone with a guessed code")
+		w.clock.Advance(tuango.CodeEvery)
+		code, err := ask("13311110001", "192.0.2.2")
+		must(t, err)
+		wantCode(t, reg("13311110001", code), tuango.CodePhoneTaken, "Register a taken phone with its code")
+	})
+
+	t.Run("five wrong guesses void the code", func(t *testing.T) {
+		code, err := ask("13311110002", "192.0.2.3")
+		must(t, err)
+		for range tuango.CodeAttempts {
+			wantCode(t, reg("13311110002", "99999x"), tuango.CodeCodeInvalid, "a wrong guess")
+		}
+		wantCode(t, reg("13311110002", code), tuango.CodeCodeInvalid, "Register with the right code after five wrong guesses")
+	})
+
+	t.Run("an expired code does not work", func(t *testing.T) {
+		code, err := ask("13311110003", "192.0.2.3")
+		must(t, err)
+		w.clock.Advance(tuango.CodeTTL)
+		wantCode(t, reg("13311110003", code), tuango.CodeCodeInvalid, "Register with an expired code")
+	})
+
+	t.Run("codes are limited per phone: one a minute, CodesPerPhone an hour", func(t *testing.T) {
+		w.clock.Advance(tuango.CodeWindow)
+		_, err := ask("13311110004", "192.0.2.10")
+		must(t, err)
+		_, err = ask("13311110004", "192.0.2.11")
+		wantCode(t, err, tuango.CodeTooManyAttempts, "a second code within the minute")
+		for range 2 {
+			w.clock.Advance(tuango.CodeEvery)
+			_, err = ask("13311110004", "192.0.2.12")
+			must(t, err)
+		}
+		w.clock.Advance(tuango.CodeEvery)
+		_, err = ask("13311110004", "192.0.2.13")
+		wantCode(t, err, tuango.CodeTooManyAttempts, "a fourth code within the hour")
+	})
+
+	t.Run("codes are limited per address", func(t *testing.T) {
+		w.clock.Advance(tuango.CodeWindow)
+		for i := range 4 {
+			_, err := ask("1331112000"+string(rune('0'+i)), "192.0.2.50")
+			must(t, err)
+		}
+		_, err := ask("13311120009", "192.0.2.50")
+		wantCode(t, err, tuango.CodeTooManyAttempts, "a fifth code from one address within the hour")
+		_, err = ask("13311120009", "192.0.2.51")
+		wantCode(t, err, "", "the same phone from another address")
+	})
+
+	t.Run("0 lifts the limits", func(t *testing.T) {
+		free := w.node(tuango.Config{})
+		for range 30 {
+			if _, err := free.RequestCode(ctx, tuango.CodeRequest{Phone: "13311130000", Purpose: tuango.PurposeRegister, Source: "192.0.2.60"}); err != nil {
+				t.Fatalf("RequestCode without limits = %v", err)
+			}
+		}
+	})
+}
+
+// A password change needs the current password and ends every other
+// session; a reset by the code ends them all; both refuse weak passwords.
+func TestPasswordChangeAndResetEndSessions(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	u, here := register(t, w.svc, "13322220001", "first-pass-1")
+	login := func(pw string) (string, error) {
+		_, token, err := w.svc.Login(ctx, tuango.LoginRequest{Phone: "13322220001", Password: pw, Source: "192.0.2.7"})
+		return token, err
+	}
+	there, err := login("first-pass-1")
+	must(t, err)
+	a := tuango.Actor{UserID: u.ID, Role: u.Role}
+	alive := func(token string) bool { _, err := w.svc.Authenticate(ctx, token); return err == nil }
+
+	wantCode(t, w.svc.ChangePassword(ctx, a, here, "wrong-pass", "second-pass-2"), tuango.CodeInvalidCredentials, "ChangePassword with a wrong current password")
+	wantCode(t, w.svc.ChangePassword(ctx, a, here, "first-pass-1", "password"), tuango.CodePasswordTooWeak, "ChangePassword to a breached password")
+	wantCode(t, w.svc.ChangePassword(ctx, a, here, "first-pass-1", "short"), tuango.CodeInvalid, "ChangePassword to a short password")
+	if !alive(there) {
+		t.Fatal("a refused change ended a session")
+	}
+	must(t, w.svc.ChangePassword(ctx, a, here, "first-pass-1", "second-pass-2"))
+	if !alive(here) || alive(there) {
+		t.Errorf("after the change: this session alive %v, the other %v; want true, false", alive(here), alive(there))
+	}
+	if _, err := login("first-pass-1"); tuango.ErrorCode(err) != tuango.CodeInvalidCredentials {
+		t.Errorf("login with the old password = %v, want invalid_credentials", err)
+	}
+
+	code, err := w.svc.RequestCode(ctx, tuango.CodeRequest{Phone: "13322220001", Purpose: tuango.PurposeReset})
+	must(t, err)
+	wantCode(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322220001", Code: "12345x", NewPassword: "third-pass-3"}), tuango.CodeCodeInvalid, "ResetPassword with a wrong code")
+	wantCode(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322220001", Code: code, NewPassword: "12345678"}), tuango.CodePasswordTooWeak, "ResetPassword to a breached password")
+	must(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322220001", Code: code, NewPassword: "third-pass-3"}))
+	if alive(here) {
+		t.Error("the session that changed the password survived the reset")
+	}
+	if _, err := login("third-pass-3"); err != nil {
+		t.Errorf("login with the new password = %v", err)
+	}
+	wantCode(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322220001", Code: code, NewPassword: "fourth-pass-4"}), tuango.CodeCodeInvalid, "ResetPassword with the used code")
+
+	t.Run("a reset for a phone without an account says so only with its code", func(t *testing.T) {
+		code, err := w.svc.RequestCode(ctx, tuango.CodeRequest{Phone: "13322229999", Purpose: tuango.PurposeReset})
+		must(t, err)
+		wantCode(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322229999", Code: "00000x", NewPassword: "a-long-pass"}), tuango.CodeCodeInvalid, "without its code")
+		wantCode(t, w.svc.ResetPassword(ctx, tuango.PasswordReset{Phone: "13322229999", Code: code, NewPassword: "a-long-pass"}), tuango.CodeInvalid, "with its code")
+	})
+}
+
+// Operators and admins sign in with a second factor once enrolled: the
+// right password alone gets totp_required and a ticket, a code is good
+// once, a recovery code once, and a disabled account or a role change ends
+// every session.
+func TestStaffSignInWithASecondFactor(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	svc := w.node(tuango.Config{})
+	svc.SetSecondFactor(auth.TOTP{})
+	op, err := svc.CreateUser(ctx, tuango.NewAccount{Phone: "13933330001", Password: "operator-pass", Name: "运营", Role: tuango.RoleOperator})
+	must(t, err)
+	a := tuango.Actor{UserID: op.ID, Role: op.Role}
+	login := func(in tuango.LoginRequest) (string, error) {
+		in.Phone, in.Source = "13933330001", "192.0.2.8"
+		_, token, err := svc.Login(ctx, in)
+		return token, err
+	}
+
+	if !tuango.NeedsEnrolment(op) {
+		t.Error("NeedsEnrolment(a new operator) = false, want true")
+	}
+	first, err := login(tuango.LoginRequest{Password: "operator-pass"})
+	must(t, err) // before enrolment: the session is for enrolling
+
+	en, err := svc.BeginTOTP(ctx, a)
+	must(t, err)
+	wantCode(t, func() error { _, err := svc.ConfirmTOTP(ctx, a, en.Secret, "000000"); return err }(), tuango.CodeTOTPInvalid, "ConfirmTOTP with a wrong code")
+	now := func() string { c, _ := (auth.TOTP{}).Code(en.Secret, w.clock.Now()); return c }
+	recovery, err := svc.ConfirmTOTP(ctx, a, en.Secret, now())
+	must(t, err)
+	if len(recovery) != tuango.RecoveryCodes {
+		t.Fatalf("ConfirmTOTP gave %d recovery codes, want %d", len(recovery), tuango.RecoveryCodes)
+	}
+	if _, err := svc.BeginTOTP(ctx, a); tuango.ErrorCode(err) != tuango.CodeConflict {
+		t.Errorf("BeginTOTP once enrolled = %v, want conflict", err)
+	}
+	if _, err := svc.BeginTOTP(ctx, tuango.Actor{UserID: "usr_x", Role: tuango.RoleCustomer}); tuango.ErrorCode(err) != tuango.CodeForbidden {
+		t.Errorf("BeginTOTP as a customer = %v, want forbidden", err)
+	}
+
+	w.clock.Advance(30 * time.Second) // the enrolment's code is used
+	ticket, err := login(tuango.LoginRequest{Password: "operator-pass"})
+	wantCode(t, err, tuango.CodeTOTPRequired, "the right password alone")
+	if ticket == "" {
+		t.Fatal("no ticket with totp_required")
+	}
+	_, err = login(tuango.LoginRequest{Password: "wrong-pass", TOTP: now()})
+	wantCode(t, err, tuango.CodeInvalidCredentials, "a wrong password with the right code")
+	_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: "000000"})
+	wantCode(t, err, tuango.CodeTOTPInvalid, "the right password with a wrong code")
+	code := now()
+	_, err = login(tuango.LoginRequest{Ticket: ticket, TOTP: code})
+	wantCode(t, err, "", "the ticket with the code")
+	_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: code})
+	wantCode(t, err, tuango.CodeTOTPInvalid, "the same code again")
+	_, err = login(tuango.LoginRequest{Ticket: ticket, TOTP: code})
+	wantCode(t, err, tuango.CodeInvalidCredentials, "the used ticket")
+
+	_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: recovery[3]})
+	wantCode(t, err, "", "a recovery code")
+	_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: recovery[3]})
+	wantCode(t, err, tuango.CodeTOTPInvalid, "the same recovery code again")
+
+	t.Run("a role change and a disabled account end every session", func(t *testing.T) {
+		admin := tuango.Actor{UserID: "usr_admin", Role: tuango.RoleAdmin}
+		if _, err := svc.SetRole(ctx, a, op.ID, tuango.RoleAdmin); tuango.ErrorCode(err) != tuango.CodeForbidden {
+			t.Errorf("SetRole by an operator = %v, want forbidden", err)
+		}
+		w.clock.Advance(30 * time.Second)
+		s1, err := login(tuango.LoginRequest{Password: "operator-pass", TOTP: now()})
+		must(t, err)
+		_, err = svc.SetRole(ctx, admin, op.ID, tuango.RoleAdmin)
+		must(t, err)
+		if _, err := svc.Authenticate(ctx, s1); err == nil {
+			t.Error("a session from before the role change still works")
+		}
+		if _, err := svc.Authenticate(ctx, first); err == nil {
+			t.Error("the enrolling session still works after the role change")
+		}
+		w.clock.Advance(30 * time.Second)
+		s2, err := login(tuango.LoginRequest{Password: "operator-pass", TOTP: now()})
+		must(t, err)
+		if u, err := svc.Authenticate(ctx, s2); err != nil || u.Role != tuango.RoleAdmin {
+			t.Errorf("the new session = %v, %v; want the admin", u, err)
+		}
+		_, err = svc.DisableUser(ctx, admin, op.ID)
+		must(t, err)
+		if _, err := svc.Authenticate(ctx, s2); err == nil {
+			t.Error("a session of a disabled account still works")
+		}
+		w.clock.Advance(30 * time.Second)
+		_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: now()})
+		wantCode(t, err, tuango.CodeInvalidCredentials, "a disabled account's login")
+	})
+}
