@@ -61,6 +61,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	var bf backupFlags
+	bf.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -143,7 +145,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
+	mx.WatchBackups(store.LastGoodBackupRun) // every node exports the cluster's last good backup and drill
+	runner := jobs.NewRunner(store, clock, *nodeID, log, append(jobs.Sweeps(svc, *sweep), bf.sweeps(sf.dsn(), *nodeID, store, clock, log)...)...)
 	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()

@@ -17,6 +17,7 @@ import (
 type Runs interface {
 	RecordBackupRun(ctx context.Context, r tuango.BackupRun) error
 	BackupRuns(ctx context.Context, limit int) ([]tuango.BackupRun, error)
+	LastGoodBackupRun(ctx context.Context, kind string) (time.Time, error)
 }
 
 // Schedule is the background work: a backup now and then, and a drill of
@@ -34,6 +35,10 @@ type Schedule struct {
 	Clock   tuango.Clock
 	Runs    Runs
 	Log     *slog.Logger
+	// Every, if set, skips a run when the last good one of its kind
+	// finished less than nine tenths of it ago, so that a restarted node
+	// does not back up again at once: the schedule lives in the database.
+	Every time.Duration
 	// Extra, if set, adds fields to each backup's manifest.
 	Extra func(ctx context.Context) map[string]string
 }
@@ -42,6 +47,9 @@ type Schedule struct {
 // failure is recorded too, and returned.
 func (s *Schedule) Backup(ctx context.Context) (int, error) {
 	start := s.Clock.Now()
+	if due, err := s.due(ctx, tuango.BackupRunBackup, start); !due || err != nil {
+		return 0, err
+	}
 	var extra map[string]string
 	if s.Extra != nil {
 		extra = s.Extra(ctx)
@@ -69,6 +77,9 @@ func (s *Schedule) Backup(ctx context.Context) (int, error) {
 // and the last-good-drill metric left behind.
 func (s *Schedule) Drill(ctx context.Context) (int, error) {
 	start := s.Clock.Now()
+	if due, err := s.due(ctx, tuango.BackupRunDrill, start); !due || err != nil {
+		return 0, err
+	}
 	run := tuango.BackupRun{ID: newRunID(), Kind: tuango.BackupRunDrill, Node: s.Node, StartedAt: start}
 	file, err := s.latest(ctx)
 	if err != nil {
@@ -96,6 +107,18 @@ func (s *Schedule) Drill(ctx context.Context) (int, error) {
 		err = errors.New(run.Detail)
 	}
 	return s.record(ctx, run, err)
+}
+
+// due reports whether a run of kind is due at now.
+func (s *Schedule) due(ctx context.Context, kind string, now time.Time) (bool, error) {
+	if s.Every <= 0 {
+		return true, nil
+	}
+	last, err := s.Runs.LastGoodBackupRun(ctx, kind)
+	if err != nil {
+		return false, err
+	}
+	return last.IsZero() || now.Sub(last) >= s.Every*9/10, nil
 }
 
 // latest finds the newest good backup recorded.
