@@ -114,8 +114,8 @@ func countRows(ctx context.Context, db interface {
 // it, and only then moves it into place.
 func restoreSQLite(ctx context.Context, open func() (io.ReadCloser, error), m Manifest, dataDir string, force bool) error {
 	dst := filepath.Join(dataDir, dbFile)
-	if st, err := os.Stat(dst); err == nil && st.Size() > 0 && !force {
-		return fmt.Errorf("backup: %w: %s exists; stop every node using it and restore with --force to replace it", ErrLive, dst)
+	if err := refuseLive(dst, force); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("backup: create %s: %w", dataDir, err)
@@ -125,6 +125,19 @@ func restoreSQLite(ctx context.Context, open func() (io.ReadCloser, error), m Ma
 	if err := unpack(open, tmp); err != nil {
 		return err
 	}
+	return moveIntoPlace(ctx, tmp, dst, m)
+}
+
+// refuseLive refuses a database file that holds data, unless force.
+func refuseLive(dst string, force bool) error {
+	if st, err := os.Stat(dst); err == nil && st.Size() > 0 && !force {
+		return fmt.Errorf("backup: %w: %s exists; stop every node using it and restore with --force to replace it", ErrLive, dst)
+	}
+	return nil
+}
+
+// moveIntoPlace checks the restored copy at tmp and renames it to dst.
+func moveIntoPlace(ctx context.Context, tmp, dst string, m Manifest) error {
 	if problems := CheckSQLite(ctx, tmp, m); len(problems) > 0 {
 		return fmt.Errorf("backup: the restored copy fails its checks, %s is left as it was: %s", dst, strings.Join(problems, "; "))
 	}
@@ -138,7 +151,7 @@ func restoreSQLite(ctx context.Context, open func() (io.ReadCloser, error), m Ma
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	return syncDir(dataDir)
+	return syncDir(filepath.Dir(dst))
 }
 
 // unpack writes the uncompressed payload to path and syncs it.
@@ -164,8 +177,8 @@ func unpack(open func() (io.ReadCloser, error), path string) error {
 }
 
 // CheckSQLite runs SQLite's own integrity and foreign-key checks on the
-// database file at path and compares its row counts with the manifest's,
-// returning what is wrong.
+// database file at path and compares its row counts with the manifest's
+// (when it has them), returning what is wrong.
 func CheckSQLite(ctx context.Context, path string, m Manifest) []string {
 	db, err := openSQLiteFile(path)
 	if err != nil {
@@ -191,6 +204,9 @@ func CheckSQLite(ctx context.Context, path string, m Manifest) []string {
 		if n > 0 {
 			problems = append(problems, fmt.Sprintf("foreign_key_check: %d rows point at nothing", n))
 		}
+	}
+	if m.Rows == nil {
+		return problems
 	}
 	got, err := countRows(ctx, db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`, quoteSQLite)
 	if err != nil {
