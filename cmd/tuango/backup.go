@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"tuango/internal/backup"
@@ -32,7 +33,11 @@ before it replaces anything.
   tuango restore --from FILE --data DIR [--force]
   tuango restore --from FILE --db URL [--force]
   tuango restore --from FILE --drill [--scratch DIR|URL]
-      restore into a scratch place and run every check of the hourly drill`
+      restore into a scratch place and run every check of the hourly drill
+  tuango restore --from REPLICA --data DIR [--at RFC3339] [--force]
+      SQLite: restore from a Litestream replica (a folder, or s3://bucket/path
+      with --s3-endpoint and the S3 credentials) as it was at --at (default
+      the latest)`
 
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup", backupHelp, stderr)
@@ -65,6 +70,9 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	force := fs.Bool("force", false, "replace the data that is there (every node using it must be stopped)")
 	drill := fs.Bool("drill", false, "restore into a scratch place and run the drill's checks; the live data is not touched")
 	scratch := fs.String("scratch", "", "with --drill: a folder (SQLite) or postgres://... URL (PostgreSQL) to restore into (default a temporary folder)")
+	at := fs.String("at", "", "with a replica: the instant to restore to, RFC 3339 (default the latest)")
+	var rf replicaFlags
+	rf.registerS3(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -72,7 +80,13 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if *from == "" {
-		return errors.New("restore: say which backup with --from FILE")
+		return errors.New("restore: say which backup with --from FILE (or a replica: --from DIR or s3://bucket/path)")
+	}
+	if backup.IsReplica(*from) {
+		return restoreReplica(ctx, *from, *data, *db, *at, *force, rf, stdout)
+	}
+	if *at != "" {
+		return errors.New("restore: --at needs a replica (--from DIR or s3://…); a backup file restores to the moment it was taken")
 	}
 	if *drill {
 		rep := backup.Drill(ctx, *from, *scratch)
@@ -147,4 +161,85 @@ func (b *backupFlags) sweeps(dsn, node string, runs backup.Runs, clock tuango.Cl
 	}
 	return jobs.BackupSweeps(backup.Schedule{DSN: dsn, Dir: b.dir, Keep: b.keep, Scratch: b.scratch, Node: node, Clock: clock, Runs: runs, Log: log},
 		b.every, b.drillEvery)
+}
+
+// restoreReplica restores a Litestream replica into a data folder.
+func restoreReplica(ctx context.Context, from, data, db, at string, force bool, rf replicaFlags, stdout io.Writer) error {
+	if db != "" || data == "" {
+		return errors.New("restore: a replica is of an SQLite database: restore it with --data DIR")
+	}
+	var when time.Time
+	if at != "" {
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return fmt.Errorf("restore: --at %q: want RFC 3339, such as 2026-12-01T03:04:05Z", at)
+		}
+		when = t
+	}
+	cfg := rf.config()
+	cfg.Dir, cfg.S3 = "", ""
+	if strings.HasPrefix(from, "s3://") {
+		cfg.S3 = from
+	} else {
+		cfg.Dir = from
+	}
+	if err := backup.RestoreReplica(ctx, cfg, data, when, force); err != nil {
+		return err
+	}
+	point := "the latest point"
+	if !when.IsZero() {
+		point = when.UTC().Format(time.RFC3339Nano)
+	}
+	fmt.Fprintf(stdout, "restore: replica %s restored into %s as at %s; integrity and foreign keys checked\n", from, data, point)
+	return nil
+}
+
+// replicaFlags configure Litestream's continuous replication (serve) and
+// where a replica is read from (restore).
+type replicaFlags struct {
+	dir, s3, endpoint, region, keyID, secret string
+	interval                                 time.Duration
+}
+
+func (r *replicaFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.dir, "replicate-to", "", "SQLite: replicate the database continuously (Litestream) to this folder, best on another disk or machine")
+	fs.StringVar(&r.s3, "replicate-s3", "", "SQLite: replicate continuously to s3://bucket/path instead (an S3-compatible store: see --s3-endpoint)")
+	fs.DurationVar(&r.interval, "replicate-interval", time.Second, "how often changes are shipped to the replica: the recovery point")
+	r.registerS3(fs)
+}
+
+func (r *replicaFlags) registerS3(fs *flag.FlagSet) {
+	fs.StringVar(&r.endpoint, "s3-endpoint", "", "URL of an S3-compatible service such as MinIO (empty: AWS S3)")
+	fs.StringVar(&r.region, "s3-region", "us-east-1", "the bucket's region")
+	fs.StringVar(&r.keyID, "s3-access-key-id", "", "S3 access key id (better given as TUANGO_S3_ACCESS_KEY_ID)")
+	fs.StringVar(&r.secret, "s3-secret-access-key", "", "S3 secret key (give it as TUANGO_S3_SECRET_ACCESS_KEY: a flag shows in the process list)")
+}
+
+func (r replicaFlags) config() backup.ReplicaConfig {
+	return backup.ReplicaConfig{Dir: r.dir, S3: r.s3, S3Endpoint: r.endpoint, S3Region: r.region, S3AccessKeyID: r.keyID,
+		S3SecretAccessKey: r.secret, Interval: r.interval}
+}
+
+// replicate starts replication if asked; stop is to be called after the
+// database is closed.
+func (r replicaFlags) replicate(ctx context.Context, dsn string, log *slog.Logger) (stop func(), err error) {
+	cfg := r.config()
+	if !cfg.Enabled() {
+		return func() {}, nil
+	}
+	if backup.IsPostgres(dsn) {
+		return nil, errors.New("--replicate-to and --replicate-s3 replicate SQLite; PostgreSQL's point-in-time recovery is pgBackRest or WAL-G (docs/deploy.md)")
+	}
+	cfg.Log = log
+	rep, err := backup.Replicate(ctx, dsn, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := rep.Close(cctx); err != nil {
+			log.Error("replication: the last changes may not have been shipped", "err", err)
+		}
+	}, nil
 }

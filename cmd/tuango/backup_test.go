@@ -33,13 +33,14 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	data, dir := t.TempDir(), t.TempDir()
 	n := start(t, bin, "demo", "--data", data, "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1",
 		"--log-level", "error", "--max-unpaid-orders", "0", "--backup-dir", filepath.Join(dir, "scheduled"),
-		"--backup-every", "1s", "--restore-drill-every", "1s")
+		"--backup-every", "1s", "--restore-drill-every", "1s", "--replicate-to", filepath.Join(dir, "replica"))
 	op := n.login(t, "13900000001")
 	ppID, d := n.newDeal(t, op, 100000)
 	tokens := n.customers(t, 8)
 
 	var mu sync.Mutex
 	var acked []string
+	var refused []string // a few refusals, for the failure message
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	for i := range tokens {
@@ -52,13 +53,15 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 				if err != nil {
 					return
 				}
+				mu.Lock()
 				if status == 201 {
 					var o ackOrder
 					json.Unmarshal(b, &o)
-					mu.Lock()
 					acked = append(acked, o.ID)
-					mu.Unlock()
+				} else if len(refused) < 5 {
+					refused = append(refused, fmt.Sprintf("%d %s", status, b))
 				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -67,6 +70,11 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	mu.Lock()
 	before := append([]string(nil), acked...)
 	mu.Unlock()
+	if len(before) < 100 {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("only %d orders acknowledged in 20 s; want 100 before the backup for a meaningful test; refused: %q", len(before), refused)
+	}
 
 	cli := func(args ...string) (string, error) {
 		var out bytes.Buffer
@@ -143,6 +151,44 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	}
 	if out, err := cli("restore", "--from", file, "--drill"); err != nil || !strings.Contains(out, "rules held") {
 		t.Errorf("restore --drill of a good backup = %v\n%s", err, out)
+	}
+
+	// The Litestream replica, shipped every second: every acknowledged
+	// order is in it moments later, and it too refuses the live folder.
+	replica := filepath.Join(dir, "replica")
+	// Litestream's first snapshot comes a moment after the start.
+	for deadline := time.Now().Add(15 * time.Second); !backup.IsReplica(replica); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no replica in %s 15 s after the start", replica)
+		}
+	}
+	if out, err := cli("restore", "--from", replica, "--data", data); exitCode(err) != 1 || !strings.Contains(out, "--force") {
+		t.Errorf("restore of the replica over the live folder = exit %d, want 1:\n%s", exitCode(err), out)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		target := filepath.Join(t.TempDir(), "from-replica")
+		out, err := cli("restore", "--from", replica, "--data", target)
+		if err != nil {
+			t.Fatalf("restore from the replica = %v\n%s", err, out)
+		}
+		raw, _, err := sqlstore.OpenRaw(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := 0
+		for _, id := range acked {
+			var c int
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM orders WHERE id = ?`, id).Scan(&c); err != nil || c != 1 {
+				missing++
+			}
+		}
+		raw.Close()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("15 s after the load stopped the replica still lacks %d of %d acknowledged orders", missing, len(acked))
+		}
 	}
 }
 

@@ -63,6 +63,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	var bf backupFlags
 	bf.register(fs)
+	var rf replicaFlags
+	rf.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -95,6 +97,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	stopReplica, err := rf.replicate(ctx, sf.dsn(), log)
+	if err != nil {
+		return err
+	}
+	// Litestream stops after the database's own connections are closed.
+	defer func() { db.Close(); stopReplica() }()
 	db.SetMaxConns(*maxConns)
 	store := db.Store()
 	clock := tuango.SystemClock{}

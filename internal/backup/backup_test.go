@@ -35,13 +35,17 @@ type shop struct {
 
 func openShop(t *testing.T) *shop {
 	t.Helper()
+	return openShopAt(t, storetest.DSN(t))
+}
+
+func openShopAt(t testing.TB, dsn string) *shop {
+	t.Helper()
 	if backup.IsPostgres(os.Getenv("TUANGO_TEST_POSTGRES_URL")) && os.Getenv("TUANGO_TEST_DB") == "postgres" {
 		if err := backup.Tools(); err != nil {
 			t.Skip(err)
 		}
 	}
 	ctx := context.Background()
-	dsn := storetest.DSN(t)
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +92,7 @@ func (s *shop) order(t testing.TB, i int, key string) string {
 	return o.Value.ID
 }
 
-func (s *shop) pay(t *testing.T, orderID string, i int) {
+func (s *shop) pay(t testing.TB, orderID string, i int) {
 	t.Helper()
 	ctx := context.Background()
 	u := s.users[i]
