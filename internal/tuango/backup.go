@@ -1,6 +1,9 @@
 package tuango
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Kinds of BackupRun.
 const (
@@ -21,4 +24,19 @@ type BackupRun struct {
 	Detail     string // what was checked, or what failed
 	StartedAt  time.Time
 	FinishedAt time.Time
+}
+
+// BackupRuns lists the latest backups and restore drills, newest first,
+// for staff: at most limit (1 to 200, default 50).
+func (s *Service) BackupRuns(ctx context.Context, a Actor, limit int) ([]BackupRun, error) {
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
+	}
+	switch {
+	case limit == 0:
+		limit = 50
+	case limit < 1 || limit > 200:
+		return nil, FieldError("limit", "must be between 1 and 200")
+	}
+	return s.store.BackupRuns(ctx, limit)
 }

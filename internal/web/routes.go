@@ -103,5 +103,6 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
+		h("GET", "/api/v1/admin/backups", s.authed(s.handleAdminBackups)),
 	}
 }
