@@ -26,6 +26,17 @@ type BackupRun struct {
 	FinishedAt time.Time
 }
 
+// BackupRunStore records backups and restore drills for the cluster.
+type BackupRunStore interface {
+	// RecordBackupRun records one backup or drill.
+	RecordBackupRun(ctx context.Context, r BackupRun) error
+	// BackupRuns lists the latest recorded, newest first.
+	BackupRuns(ctx context.Context, limit int) ([]BackupRun, error)
+	// LastGoodBackupRun returns when the last good run of a kind finished,
+	// or the zero time if none ever did.
+	LastGoodBackupRun(ctx context.Context, kind string) (time.Time, error)
+}
+
 // BackupRuns lists the latest backups and restore drills, newest first,
 // for staff: at most limit (1 to 200, default 50).
 func (s *Service) BackupRuns(ctx context.Context, a Actor, limit int) ([]BackupRun, error) {

@@ -259,7 +259,5 @@ type Store interface {
 	FindUnreleasedPickups(ctx context.Context, cityID string, pickedUpBefore time.Time, limit int) ([]string, error)
 
 	PayoutStore
-	// BackupRuns lists the latest backups and restore drills recorded,
-	// newest first.
-	BackupRuns(ctx context.Context, limit int) ([]BackupRun, error)
+	BackupRunStore
 }
