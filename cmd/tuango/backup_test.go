@@ -39,7 +39,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 	tokens := n.customers(t, 8)
 
 	var mu sync.Mutex
-	var acked []string
+	var acked []ackOrder
 	var refused []string // a few refusals, for the failure message
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -57,7 +57,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 				if status == 201 {
 					var o ackOrder
 					json.Unmarshal(b, &o)
-					acked = append(acked, o.ID)
+					acked = append(acked, o)
 				} else if len(refused) < 5 {
 					refused = append(refused, fmt.Sprintf("%d %s", status, b))
 				}
@@ -66,9 +66,9 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		}()
 	}
 	defer func() { stop.Store(true); wg.Wait() }()
-	waitForAcks2(&mu, &acked, 100)
+	waitForAcks(&mu, &acked, 100)
 	mu.Lock()
-	before := append([]string(nil), acked...)
+	before := append([]ackOrder(nil), acked...)
 	mu.Unlock()
 	if len(before) < 100 {
 		mu.Lock()
@@ -140,10 +140,10 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	for _, id := range before {
+	for _, o := range before {
 		var c int
-		if err := raw.QueryRow(`SELECT COUNT(*) FROM orders WHERE id = ?`, id).Scan(&c); err != nil || c != 1 {
-			t.Errorf("order %s, acknowledged before the backup, is not in the restored copy (%d, %v)", id, c, err)
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM orders WHERE id = ?`, o.ID).Scan(&c); err != nil || c != 1 {
+			t.Errorf("order %s, acknowledged before the backup, is not in the restored copy (%d, %v)", o.ID, c, err)
 		}
 	}
 	if out, err := cli("ledger", "verify", "--data", restored); err != nil || !strings.Contains(out, "every rule holds") {
@@ -176,9 +176,9 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		missing := 0
-		for _, id := range acked {
+		for _, o := range acked {
 			var c int
-			if err := raw.QueryRow(`SELECT COUNT(*) FROM orders WHERE id = ?`, id).Scan(&c); err != nil || c != 1 {
+			if err := raw.QueryRow(`SELECT COUNT(*) FROM orders WHERE id = ?`, o.ID).Scan(&c); err != nil || c != 1 {
 				missing++
 			}
 		}
@@ -230,16 +230,4 @@ func exitCode(err error) int {
 		return e.ExitCode()
 	}
 	return -1
-}
-
-// waitForAcks2 waits up to 20 s until at least want orders are acknowledged.
-func waitForAcks2(mu *sync.Mutex, acked *[]string, want int) {
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		mu.Lock()
-		got := len(*acked)
-		mu.Unlock()
-		if got >= want {
-			return
-		}
-	}
 }
