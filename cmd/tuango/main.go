@@ -34,6 +34,8 @@ Commands:
   bench     load generators: tuango bench flash
   chaos     the fault test: kill nodes during a flash sale, then check every rule
   ledger    check the books: tuango ledger verify [--db URL]
+  backup    write a checksummed, compressed backup: tuango backup --to DIR
+  restore   check and restore a backup: tuango restore --from FILE --data DIR [--force]
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runChaos(ctx, args[1:], getenv, stdout, stderr)
 	case "ledger":
 		return runLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -80,6 +80,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	admitAPI := fs.Int("admit-api", web.DefaultAdmission.API, "admission control: other API requests in flight always admitted, adapting the same way (0: no limit)")
 	admitTarget := fs.Duration("admit-target", web.DefaultAdmission.Target, "admission control: above each floor, the latency an admitted request should see; slower answers shrink the limits back toward the floors")
 	admitWait := fs.Duration("admit-wait", web.DefaultAdmission.Wait, "admission control: how long a request may wait for a slot before it is shed with 503 and Retry-After")
+	var bf backupFlags
+	bf.register(fs)
+	var rf replicaFlags
+	rf.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -122,6 +126,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	stopReplica, err := rf.replicate(ctx, sf.dsn(), log)
+	if err != nil {
+		return err
+	}
+	// Litestream stops after the database's own connections are closed.
+	defer func() { db.Close(); stopReplica() }()
 	db.SetMaxConns(*maxConns)
 	store := db.Store()
 	clock := tuango.SystemClock{}
@@ -181,7 +191,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
+	mx.WatchBackups(store.LastGoodBackupRun) // every node exports the cluster's last good backup and drill
+	runner := jobs.NewRunner(store, clock, *nodeID, log, append(jobs.Sweeps(svc, *sweep), bf.sweeps(sf.dsn(), *nodeID, store, clock, log)...)...)
 	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Tell", testTell},
 		{"Outage", testOutage},
 		{"Auth", testAuth},
+		{"BackupRuns", testBackupRuns},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -289,4 +289,5 @@ type Store interface {
 
 	PayoutStore
 	TellStore
+	BackupRunStore
 }

@@ -191,6 +191,8 @@ var routeAccess = map[string]access{
 	"GET /api/v1/admin/ledger/trial-balance": staff,
 	"GET /api/v1/admin/ledger/transfers":     staff,
 	"GET /admin/ledger":                      staff,
+	// Backups and restore drills.
+	"GET /api/v1/admin/backups": staff,
 
 	// After-sales.
 	"POST /api/v1/orders/{id}/after-sales":             user,

@@ -121,6 +121,7 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/me/password", s.enrolling(s.handleChangePassword)),
 		h("POST", "/api/v1/me/totp", s.enrolling(s.handleBeginTOTP)),
 		h("POST", "/api/v1/me/totp/confirm", s.enrolling(s.handleConfirmTOTP)),
+		h("GET", "/api/v1/admin/backups", s.authed(s.handleAdminBackups)),
 	}
 }
 
