@@ -280,7 +280,7 @@ func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) er
 		return err
 	}
 	if _, err := w.ExecContext(bg, "COMMIT"); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+		return commitFailed(db.engine, err)
 	}
 	committed = true
 	return nil
@@ -303,7 +303,7 @@ func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+		return commitFailed(db.engine, err)
 	}
 	return nil
 }
