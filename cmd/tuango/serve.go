@@ -61,6 +61,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	dbRead := fs.String("db-read", "", "PostgreSQL connection string for the reads a standby may serve — the deal list, pickup points and storefront — such as host=a,b ... target_session_attrs=prefer-standby; read-only sessions, never written to (default: everything on --db)")
+	placeTimeout := fs.Duration("place-order-timeout", 10*time.Second, "how long placing an order may wait for the database before answering 503 with Retry-After (outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -95,6 +97,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 	db.SetMaxConns(*maxConns)
 	store := db.Store()
+	var replica *sqlstore.Replica
+	if *dbRead != "" {
+		if db.Engine() != "postgres" {
+			return errors.New("--db-read: a read pool on a standby needs --db on PostgreSQL")
+		}
+		if replica, err = sqlstore.OpenReplica(*dbRead); err != nil {
+			return fmt.Errorf("--db-read: %w", err)
+		}
+		defer replica.Close()
+	}
 	clock := tuango.SystemClock{}
 	hasher := hf.hasher()
 
@@ -135,12 +147,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "ledger: brought %d sets of existing data into the ledger\n", n)
 	}
+	if replica != nil {
+		svc.SetReplica(replica)
+	}
 	svc.SetTexts(web.NotificationText) // the sender words each message in tuango.SMSLang
 	mx := metrics.New()
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, PlaceOrderTimeout: *placeTimeout})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)

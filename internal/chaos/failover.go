@@ -53,7 +53,7 @@ type FailoverResult struct {
 }
 
 // haDatabase makes the run's database on the set-up's primary and
-// returns a connection string for it that names both servers.
+// returns its name.
 func haDatabase(ctx context.Context, ha *HA, weak bool) (string, error) {
 	primary, err := ha.WaitSettled(ctx, 90*time.Second)
 	if err != nil {
@@ -75,7 +75,14 @@ func haDatabase(ctx context.Context, ha *HA, weak bool) (string, error) {
 			return "", fmt.Errorf("chaos: make the standby asynchronous: %w", err)
 		}
 	}
-	return ha.URL(name), nil
+	return name, nil
+}
+
+// failoverNodeFlags are the drill's own node flags: orders answer 503
+// before the client's timeout however long the database takes, and the
+// catalog is read from the standby.
+func failoverNodeFlags(ha *HA, db string) []string {
+	return []string{"--place-order-timeout", (requestTimeout * 3 / 4).String(), "--db-read", ha.ReadURL(db)}
 }
 
 // driveFailover runs the customers while the nemesis kills the PostgreSQL

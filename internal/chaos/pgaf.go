@@ -69,7 +69,7 @@ func HATimings() string {
 	for _, k := range keys {
 		parts = append(parts, k+"="+monitorSettings["pgautofailover."+k])
 	}
-	return "pgautofailover." + strings.Join(parts, ", ") + "; keeper timeout.network_partition_timeout=" + keeperNetworkPartitionTimeout + "s; synchronous_commit=on"
+	return "pgautofailover." + strings.Join(parts, ", ") + "; keeper timeout.network_partition_timeout=" + keeperNetworkPartitionTimeout + "s"
 }
 
 // ErrNoAutoFailover says pg_auto_failover is not installed.

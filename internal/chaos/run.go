@@ -71,9 +71,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			return Report{}, err
 		}
 		defer ha.Close() // the servers and their folder, database and all
-		if dsn, err = haDatabase(ctx, ha, cfg.Weak); err != nil {
+		name, err := haDatabase(ctx, ha, cfg.Weak)
+		if err != nil {
 			return Report{}, err
 		}
+		dsn = ha.URL(name)
+		cfg.NodeFlags = append(failoverNodeFlags(ha, name), cfg.NodeFlags...)
 		say("database on pg_auto_failover (%s)", HATimings())
 	} else {
 		var cleanup func()

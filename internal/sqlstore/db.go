@@ -47,7 +47,7 @@ const maxCachedStmts = 256
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	var db *DB
 	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		db, err = openPostgres(dsn)
 	} else {
 		db, err = openSQLite(dsn)
@@ -68,6 +68,19 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.reader = &cached{direct: db.read, prepare: db.read.PrepareContext}
 	}
 	return db, nil
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database: a
+// postgres:// URL (which may list several hosts, host1:port1,host2:port2)
+// or a libpq key=value string such as "host=a,b dbname=x
+// target_session_attrs=read-write". Anything else is a SQLite folder.
+func IsPostgres(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return true
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(dsn), " ")
+	key, _, ok := strings.Cut(first, "=")
+	return ok && key != "" && strings.Trim(key, "abcdefghijklmnopqrstuvwxyz_") == "" && strings.Contains(" "+dsn, " host=")
 }
 
 func openSQLite(dir string) (*DB, error) {

@@ -58,6 +58,7 @@ type Service struct {
 	soldOut  soldOut
 	keys     *keyReader // the keys of refusals from memory
 	sessions sessionCache
+	replica  CatalogReader // nil: the catalog is read from store (see SetReplica)
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

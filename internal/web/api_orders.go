@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"tuango/internal/tuango"
@@ -40,7 +41,13 @@ func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuan
 		return
 	}
 	req.Idem = idem
-	ans, err := s.svc.PlaceOrder(r.Context(), a, req)
+	ctx := r.Context()
+	if s.cfg.PlaceOrderTimeout > 0 { // a database going away must not hold the customer
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.PlaceOrderTimeout)
+		defer cancel()
+	}
+	ans, err := s.svc.PlaceOrder(ctx, a, req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
