@@ -244,7 +244,8 @@ func (s *Store) readerQ() queryer {
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.readerQ().QueryContext(ctx, s.db.q(query), args...)
+	rows, err := s.readerQ().QueryContext(ctx, s.db.q(query), args...)
+	return rows, markUnavailable(err) // a read that met no server is 503, like a write
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
