@@ -3,22 +3,34 @@ package chaos
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
+
+// skipWithoutHA skips a failover test in short mode, outside the
+// PostgreSQL pass and where pg_autoctl is not installed.
+func skipWithoutHA(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a pg_auto_failover monitor and two PostgreSQL servers")
+	}
+	if os.Getenv("TUANGO_TEST_DB") != "postgres" {
+		t.Skip("the failover tests run once, on the PostgreSQL pass (TUANGO_TEST_DB=postgres)")
+	}
+	if _, err := exec.LookPath("pg_autoctl"); err != nil {
+		t.Skipf("%v: the failover tests need it", ErrNoAutoFailover)
+	}
+}
 
 // startHA starts the pg_auto_failover set-up for a test, or skips it when
 // pg_autoctl is not installed.
 func startHA(t *testing.T) *HA {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a pg_auto_failover monitor and two PostgreSQL servers")
-	}
+	skipWithoutHA(t)
 	h, err := StartHA(context.Background(), "", t.Logf)
-	if errors.Is(err, ErrNoAutoFailover) {
-		t.Skipf("%v: the failover tests need it", err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,5 +87,30 @@ func TestHAFailsOverWithWhatWasCommitted(t *testing.T) {
 		if primary == dead {
 			t.Fatalf("round %d: %s is primary again, want it a standby", round+1, h.Name(dead))
 		}
+	}
+}
+
+// TestFailoverDrill is tuango chaos --scenario failover, short enough for
+// CI: three nodes, a flash sale, the primary SIGKILLed and then the
+// promoted one; nothing acknowledged lost, no 500, ordering back within
+// 30 s of each death, every unknown key settled.
+func TestFailoverDrill(t *testing.T) {
+	skipWithoutHA(t)
+	bin := buildTuango(t)
+	dir := t.TempDir()
+	var progress strings.Builder
+	r, err := Run(t.Context(), Config{Scenario: "failover", Binary: bin, Nodes: 3, Duration: 30 * time.Second, Customers: 40,
+		KillEvery: time.Second, Seed: uint64(time.Now().UnixNano()), HistoryDir: dir, Progress: &progress})
+	if err != nil {
+		t.Fatalf("Run() = %v\n%s", err, progress.String())
+	}
+	var out strings.Builder
+	r.Print(&out)
+	t.Log("\n" + out.String())
+	if !r.Ok() {
+		t.Errorf("the failover drill found violations; the report is above")
+	}
+	if len(r.Failover.Failovers) != failoverRounds || r.Requests[PlaceOrder].OK == 0 {
+		t.Errorf("%d failovers, %d orders acknowledged: the drill proved nothing", len(r.Failover.Failovers), r.Requests[PlaceOrder].OK)
 	}
 }
