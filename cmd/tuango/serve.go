@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	dbRead := fs.String("db-read", "", "PostgreSQL connection string for the reads a standby may serve — the deal list, pickup points and storefront — such as host=a,b ... target_session_attrs=prefer-standby; read-only sessions, never written to (default: everything on --db)")
-	placeTimeout := fs.Duration("place-order-timeout", 10*time.Second, "how long placing an order may wait for the database before answering 503 with Retry-After (outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
+	orderWriteTimeout := fs.Duration("order-write-timeout", 10*time.Second, "how long a customer's order request (place, pay, cancel) may wait for the database before answering 503 with Retry-After (the outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -155,7 +155,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, PlaceOrderTimeout: *placeTimeout})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, OrderWriteTimeout: *orderWriteTimeout})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)

@@ -82,7 +82,7 @@ func haDatabase(ctx context.Context, ha *HA, weak bool) (string, error) {
 // before the client's timeout however long the database takes, and the
 // catalog is read from the standby.
 func failoverNodeFlags(ha *HA, db string) []string {
-	return []string{"--place-order-timeout", (requestTimeout * 3 / 4).String(), "--db-read", ha.ReadURL(db)}
+	return []string{"--order-write-timeout", (requestTimeout * 3 / 4).String(), "--db-read", ha.ReadURL(db)}
 }
 
 // driveFailover runs the customers while the nemesis kills the PostgreSQL

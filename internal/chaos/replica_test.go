@@ -53,7 +53,7 @@ func TestStandbyServesTheStorefrontWhileThePrimaryIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := &node{name: "n1", addr: addr, bin: bin, log: log, flags: append([]string{"--db", h.URL(name), "--db-read", h.ReadURL(name),
-		"--addr", addr, "--place-order-timeout", "1500ms"}, nodeFlags...)}
+		"--addr", addr, "--order-write-timeout", "1500ms"}, nodeFlags...)}
 	if err := n.start(ctx, "demo"); err != nil {
 		t.Fatal(err)
 	}

@@ -41,13 +41,7 @@ func (s *Server) handlePlaceOrder(w http.ResponseWriter, r *http.Request, a tuan
 		return
 	}
 	req.Idem = idem
-	ctx := r.Context()
-	if s.cfg.PlaceOrderTimeout > 0 { // a database going away must not hold the customer
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.PlaceOrderTimeout)
-		defer cancel()
-	}
-	ans, err := s.svc.PlaceOrder(ctx, a, req)
+	ans, err := s.svc.PlaceOrder(r.Context(), a, req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -85,4 +79,19 @@ func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request, a tua
 		return
 	}
 	writeJSON(w, http.StatusOK, viewOrder(o))
+}
+
+// bounded limits how long a customer's order request — placing, paying,
+// cancelling, its login check included — waits for the database
+// (Config.OrderWriteTimeout): past it the answer is 503 with Retry-After,
+// the outcome unknown, rather than a customer held while a failover runs.
+func (s *Server) bounded(next http.HandlerFunc) http.HandlerFunc {
+	if s.cfg.OrderWriteTimeout <= 0 {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.OrderWriteTimeout)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
 }

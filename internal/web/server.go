@@ -36,10 +36,11 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; from anywhere else the connection's address is the client.
 	TrustedProxies []netip.Prefix
-	// PlaceOrderTimeout bounds how long placing an order waits for the
-	// database; past it the answer is 503, the outcome unknown, which a
-	// retry with the same key settles. 0: no bound beyond the client's.
-	PlaceOrderTimeout time.Duration
+	// OrderWriteTimeout bounds how long a customer's order request
+	// (place, pay, cancel) waits for the database; past it the answer is
+	// 503, the outcome unknown, which a retry with the same key settles.
+	// 0: no bound beyond the client's.
+	OrderWriteTimeout time.Duration
 }
 
 // Server is tuango's HTTP handler.
