@@ -194,18 +194,14 @@ func (h *HA) own(dir string) error {
 
 // command is pg_autoctl with args, as postgres when we are root, in an
 // environment of its own: PostgreSQL's programs first on the path, and
-// pg_autoctl's configuration and state inside the set-up's folder.
+// pg_autoctl's configuration and state inside the set-up's folder. ctx,
+// when it ends, kills it.
 func (h *HA) command(ctx context.Context, args ...string) *exec.Cmd {
 	argv := append([]string{"pg_autoctl"}, args...)
 	if os.Geteuid() == 0 {
 		argv = append([]string{"runuser", "-u", "postgres", "--"}, argv...)
 	}
-	var cmd *exec.Cmd
-	if ctx != nil {
-		cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
-	} else {
-		cmd = exec.Command(argv[0], argv[1:]...)
-	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = h.dir
 	cmd.Env = []string{"PATH=" + h.bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + h.dir, "LANG=C.UTF-8",
 		"XDG_CONFIG_HOME=" + filepath.Join(h.dir, "config"), "XDG_DATA_HOME=" + filepath.Join(h.dir, "share"),
@@ -225,7 +221,8 @@ func (h *HA) autoctl(ctx context.Context, args ...string) ([]byte, error) {
 func (h *HA) run(s *haServer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := h.command(nil, "run", "--pgdata", s.data)
+	// Killed by killGroup, not by a context: it outlives the call.
+	cmd := h.command(context.Background(), "run", "--pgdata", s.data)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	ownGroup(cmd)
 	fmt.Fprintf(s.log, "--- chaos: pg_autoctl run %s at %s\n", s.name, time.Now().UTC().Format(time.RFC3339Nano))

@@ -72,8 +72,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // IsPostgres reports whether dsn names a PostgreSQL database: a
 // postgres:// URL (which may list several hosts, host1:port1,host2:port2)
-// or a libpq key=value string such as "host=a,b dbname=x
-// target_session_attrs=read-write". Anything else is a SQLite folder.
+// or a libpq key=value string that names its host, such as "host=a,b
+// dbname=x target_session_attrs=read-write". Anything else is a SQLite
+// folder.
 func IsPostgres(dsn string) bool {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return true
