@@ -148,6 +148,14 @@ func killPrimary(ctx context.Context, c *client, ha *HA, rec *Recorder, say func
 	rec.Nemesis(Start, "pg-"+f.Killed, "pg_autoctl run again: it rejoins as a standby")
 	promoted, err := ha.WaitSettled(ctx, 90*time.Second)
 	if err != nil {
+		// The old primary did not rejoin; who took over is still known.
+		if states, serr := ha.States(context.WithoutCancel(ctx)); serr == nil {
+			for _, s := range states {
+				if s.Name != f.Killed && (s.Reported == "primary" || s.Reported == "wait_primary") {
+					f.Promoted = s.Name
+				}
+			}
+		}
 		return f, err
 	}
 	f.Promoted = ha.Name(promoted)
