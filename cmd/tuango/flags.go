@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"tuango/internal/auth"
+	"tuango/internal/sqlstore"
 )
 
 // newFlags returns a flag set whose flags fall back to TUANGO_* variables.
@@ -56,11 +57,11 @@ type storeFlags struct {
 
 func (s *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.data, "data", "data", "folder of the embedded SQLite database")
-	fs.StringVar(&s.db, "db", "", "postgres://... URL of a PostgreSQL database; anything else, or nothing, means embedded SQLite in --data")
+	fs.StringVar(&s.db, "db", "", "PostgreSQL: a postgres://... URL or a \"host=... dbname=...\" string; several hosts with target_session_attrs=read-write follow the primary through a failover. Anything else, or nothing, means embedded SQLite in --data")
 }
 
 func (s *storeFlags) dsn() string {
-	if strings.HasPrefix(s.db, "postgres://") || strings.HasPrefix(s.db, "postgresql://") {
+	if sqlstore.IsPostgres(s.db) {
 		return s.db
 	}
 	return s.data

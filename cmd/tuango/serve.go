@@ -84,6 +84,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bf.register(fs)
 	var rf replicaFlags
 	rf.register(fs)
+	dbRead := fs.String("db-read", "", "PostgreSQL connection string for the reads a standby may serve — the deal list, pickup points and storefront — such as host=a,b ... target_session_attrs=prefer-standby; read-only sessions, never written to (default: everything on --db)")
+	orderWriteTimeout := fs.Duration("order-write-timeout", 10*time.Second, "how long a customer's order request (place, pay, cancel) may wait for the database before answering 503 with Retry-After (the outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -134,6 +136,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() { db.Close(); stopReplica() }()
 	db.SetMaxConns(*maxConns)
 	store := db.Store()
+	var replica *sqlstore.Replica
+	if *dbRead != "" {
+		if db.Engine() != "postgres" {
+			return errors.New("--db-read: a read pool on a standby needs --db on PostgreSQL")
+		}
+		if replica, err = sqlstore.OpenReplica(*dbRead); err != nil {
+			return fmt.Errorf("--db-read: %w", err)
+		}
+		defer replica.Close()
+	}
 	clock := tuango.SystemClock{}
 	hasher := hf.hasher()
 
@@ -180,6 +192,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else if n > 0 {
 		fmt.Fprintf(stdout, "ledger: brought %d sets of existing data into the ledger\n", n)
 	}
+	if replica != nil {
+		svc.SetReplica(replica)
+	}
 	svc.SetTexts(web.NotificationText) // the sender words each message in tuango.SMSLang
 	mx := metrics.New()
 	svc.SetObserver(mx)
@@ -187,7 +202,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn,
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout,
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -10,7 +10,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"tuango/internal/demo"
@@ -29,6 +32,44 @@ type client struct {
 	http  *http.Client
 	nodes []*node
 	rec   *Recorder
+	ans   answers
+	// orderSentAt is the invocation time (Unix ns) of the latest-sent
+	// order acknowledged so far: ordering is back after a failover once
+	// it passes the failover's start.
+	orderSentAt atomic.Int64
+}
+
+// answers tallies every attempt's answer by HTTP status, and keeps the
+// logical requests whose outcome was still unknown after their last
+// attempt, for a failover drill to settle by retrying their keys.
+type answers struct {
+	mu           sync.Mutex
+	byStatus     map[string]int // "201", "503", ...; noAnswer for none
+	noRetryAfter int            // 5xx answers without Retry-After
+	unknown      []pendingRequest
+}
+
+// noAnswer counts attempts that got no HTTP answer: a timeout or a
+// connection cut.
+const noAnswer = "no answer"
+
+// pendingRequest is a logical request to send again with its key.
+type pendingRequest struct {
+	inv                 Op
+	method, path, token string
+	body                []byte
+}
+
+func (a *answers) count(status string, noRetryAfter bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.byStatus == nil {
+		a.byStatus = map[string]int{}
+	}
+	a.byStatus[status]++
+	if noRetryAfter {
+		a.noRetryAfter++
+	}
 }
 
 func newClient(nodes []*node, rec *Recorder) *client {
@@ -76,6 +117,11 @@ func (c *client) doFrom(ctx context.Context, rng *rand.Rand, first int, inv Op, 
 		}
 		sleep(ctx, time.Duration(100+rng.IntN(200))*time.Millisecond*time.Duration(attempt+1))
 	}
+	if res.Type == Info && inv.Key != "" {
+		c.ans.mu.Lock()
+		c.ans.unknown = append(c.ans.unknown, pendingRequest{inv: inv, method: method, path: path, token: token, body: body})
+		c.ans.mu.Unlock()
+	}
 	return res
 }
 
@@ -104,9 +150,13 @@ func (c *client) attempt(ctx context.Context, n *node, inv Op, method, path, tok
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if ctx.Err() == nil { // not the run's end cutting it short
+			c.ans.count(noAnswer+" ("+shortError(err)+")", false)
+		}
 		return c.rec.Complete(op, Op{Type: Info, Error: shortError(err)})
 	}
 	defer resp.Body.Close()
+	c.ans.count(strconv.Itoa(resp.StatusCode), resp.StatusCode >= 500 && resp.Header.Get("Retry-After") == "")
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return c.rec.Complete(op, Op{Type: Info, Status: resp.StatusCode, Error: "reading the response: " + shortError(err)})
@@ -130,6 +180,12 @@ func (c *client) attempt(ctx context.Context, n *node, inv Op, method, path, tok
 	switch inv.F {
 	case PlaceOrder:
 		ack.OrderID, ack.TotalFen, ack.Items = r.ID, r.TotalFen, r.Items
+		for sent := op.Time.UnixNano(); ; {
+			last := c.orderSentAt.Load()
+			if sent <= last || c.orderSentAt.CompareAndSwap(last, sent) {
+				break
+			}
+		}
 	case CreatePayment:
 		ack.PaymentID, ack.AmountFen = r.ID, r.AmountFen
 	case ConfirmPayment:

@@ -22,3 +22,16 @@ func signal(cmd *exec.Cmd, name string) {
 
 // supported reports whether the fault test can run here.
 func supported() error { return nil }
+
+// ownGroup starts cmd in a process group of its own, so that killGroup
+// takes it and every process it starts.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// killGroup SIGKILLs cmd's process group.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}

@@ -30,6 +30,8 @@ type Report struct {
 	HistoryPath string
 	// Err is set when the checker could not read what it checks.
 	Err error
+	// Failover is the failover drill's own account, nil in other runs.
+	Failover *FailoverResult
 }
 
 // OpCount counts one operation type's attempts and how they completed.
@@ -178,6 +180,9 @@ func (r Report) Print(w io.Writer) {
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if f := r.Failover; f != nil {
+		f.print(w)
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "invariant\tchecked\tviolations\trule")

@@ -19,7 +19,7 @@ import (
 
 // Config says which fault test to run and how hard.
 type Config struct {
-	Scenario   string // "postgres" (Nodes nodes on one database) or "sqlite" (one node)
+	Scenario   string // "postgres" (Nodes nodes on one database), "sqlite" (one node) or "failover" (Nodes nodes on a pg_auto_failover set-up)
 	Binary     string // the tuango binary to run as nodes
 	Nodes      int
 	Duration   time.Duration // how long the faults and the customers go on
@@ -36,6 +36,9 @@ type Config struct {
 	// test's own, such as --order-batch-max=1.
 	NodeFlags []string
 	Progress  io.Writer
+	// Weak runs the failover drill on an asynchronous standby
+	// (synchronous_commit local), to measure what that loses.
+	Weak bool
 }
 
 // The nodes' settings: short deadlines so that a run reaches quiet soon,
@@ -61,11 +64,27 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	defer rec.Close()
 
-	dsn, cleanup, err := cfg.database(ctx, say)
-	if err != nil {
-		return Report{}, err
+	var ha *HA
+	var dsn string
+	if cfg.Scenario == "failover" {
+		if ha, err = StartHA(ctx, "", say); err != nil {
+			return Report{}, err
+		}
+		defer ha.Close() // the servers and their folder, database and all
+		name, err := haDatabase(ctx, ha, cfg.Weak)
+		if err != nil {
+			return Report{}, err
+		}
+		dsn = ha.URL(name)
+		cfg.NodeFlags = append(failoverNodeFlags(ha, name), cfg.NodeFlags...)
+		say("database on pg_auto_failover (%s)", HATimings())
+	} else {
+		var cleanup func()
+		if dsn, cleanup, err = cfg.database(ctx, say); err != nil {
+			return Report{}, err
+		}
+		defer cleanup()
 	}
-	defer cleanup()
 	nodes, err := cfg.nodes(dsn, prefix)
 	if err != nil {
 		return Report{}, err
@@ -90,7 +109,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	say("%d hot deals on sale, %d customers logged in; faults on for %s", len(s.deals), len(s.customers), cfg.Duration)
 
-	cfg.drive(ctx, c, s, nodes, rec)
+	var fo *FailoverResult
+	if ha != nil {
+		res := cfg.driveFailover(ctx, c, s, ha, rec, say)
+		fo = &res
+	} else {
+		cfg.drive(ctx, c, s, nodes, rec)
+	}
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
@@ -127,6 +152,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	say("quiet at %s; checking", quietAt.Format("15:04:05.000"))
 	r := Check(ctx, rec.History(), raw, dialect, setup)
 	r.HistoryPath = rec.f.Name()
+	if fo != nil {
+		measureBack(rec.History(), fo.Failovers)
+		r.Failover = fo
+		r.Checks = append(r.Checks, failoverChecks(*fo)...)
+	}
 	if quietErr != nil {
 		r.Notes = append(r.Notes, quietErr.Error())
 	}
@@ -172,8 +202,10 @@ func (cfg *Config) validate() error {
 		return err
 	}
 	switch {
-	case cfg.Scenario != "postgres" && cfg.Scenario != "sqlite":
-		return fmt.Errorf("chaos: scenario %q: want postgres or sqlite", cfg.Scenario)
+	case cfg.Scenario != "postgres" && cfg.Scenario != "sqlite" && cfg.Scenario != "failover":
+		return fmt.Errorf("chaos: scenario %q: want postgres, sqlite or failover", cfg.Scenario)
+	case cfg.Weak && cfg.Scenario != "failover":
+		return errors.New("chaos: a weak standby is for the failover scenario only")
 	case cfg.Binary == "":
 		return errors.New("chaos: no tuango binary given")
 	case cfg.Duration <= 0 || cfg.Duration > 24*time.Hour:
@@ -187,6 +219,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Scenario == "sqlite" {
 		cfg.Nodes = 1 // embedded SQLite is one node
+	}
+	if cfg.Scenario == "failover" {
+		cfg.NoDay = true // the drill is the sale through two failovers
 	}
 	if cfg.Nodes < 1 || cfg.Nodes > 9 {
 		return fmt.Errorf("chaos: %d nodes: want 1 to 9", cfg.Nodes)

@@ -69,7 +69,15 @@ func openSale(ctx context.Context, c *client, rng *rand.Rand, customers int, set
 		return nil, fmt.Errorf("chaos: the demo data has %d live deals; want at least %d products to sell", len(live.Items), hotDeals)
 	}
 	now := time.Now().UTC()
-	s := &sale{operator: op.Token, city: pp.CityID, date: now.Add(30 * time.Hour).Format(time.DateOnly)}
+	// Delivery the day after tomorrow in the city's time (the demo's
+	// cities are on Shanghai time): the city's cutoff for it, 23:00 the
+	// day before, is then at least a day away whatever the hour, and the
+	// cutoff sweep cannot close the sale under the run.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		shanghai = time.FixedZone("CST", 8*3600)
+	}
+	s := &sale{operator: op.Token, city: pp.CityID, date: now.In(shanghai).AddDate(0, 0, 2).Format(time.DateOnly)}
 	setup.City, setup.DeliveryDate = s.city, s.date
 	for i := range hotDeals {
 		// Scaled to the crowd so that every deal sells out whatever the

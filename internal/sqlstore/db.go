@@ -47,7 +47,7 @@ const maxCachedStmts = 256
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	var db *DB
 	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		db, err = openPostgres(dsn)
 	} else {
 		db, err = openSQLite(dsn)
@@ -68,6 +68,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.reader = &cached{direct: db.read, prepare: db.read.PrepareContext}
 	}
 	return db, nil
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database: a
+// postgres:// URL (which may list several hosts, host1:port1,host2:port2)
+// or a libpq key=value string that names its host, such as "host=a,b
+// dbname=x target_session_attrs=read-write". Anything else is a SQLite
+// folder.
+func IsPostgres(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return true
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(dsn), " ")
+	key, _, ok := strings.Cut(first, "=")
+	return ok && key != "" && strings.Trim(key, "abcdefghijklmnopqrstuvwxyz_") == "" && strings.Contains(" "+dsn, " host=")
 }
 
 func openSQLite(dir string) (*DB, error) {
@@ -231,7 +245,8 @@ func (s *Store) readerQ() queryer {
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.readerQ().QueryContext(ctx, s.db.q(query), args...)
+	rows, err := s.readerQ().QueryContext(ctx, s.db.q(query), args...)
+	return rows, markUnavailable(err) // a read that met no server is 503, like a write
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
@@ -280,7 +295,7 @@ func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx tuango.Store) error) er
 		return err
 	}
 	if _, err := w.ExecContext(bg, "COMMIT"); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+		return commitFailed(db.engine, err)
 	}
 	committed = true
 	return nil
@@ -303,7 +318,7 @@ func (db *DB) inSQLTx(ctx context.Context, fn func(tx tuango.Store) error) error
 	}
 	committed = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", db.engine.translate(err))
+		return commitFailed(db.engine, err)
 	}
 	return nil
 }

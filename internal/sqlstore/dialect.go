@@ -94,14 +94,20 @@ func unreachable(err error) bool {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		// 08: connection exception; 53: insufficient resources (too many
-		// connections); 57P: the server is shutting down or starting.
-		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "53") || strings.HasPrefix(pg.Code, "57P")
+		// connections); 57P: the server is shutting down or starting;
+		// 25006: read-only transaction, from a server that was the primary
+		// when the connection was made and is a standby now (a failover).
+		// None of them wrote anything.
+		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "53") || strings.HasPrefix(pg.Code, "57P") ||
+			pg.Code == "25006"
 	}
 	var ne net.Error
 	var ce *pgconn.ConnectError
 	switch {
 	case errors.As(err, &ne), errors.As(err, &ce),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		// No host of a multi-host --db is the primary yet (target_session_attrs).
+		errors.Is(err, pgconn.ErrReadOnlyConnection),
 		// A connection cut mid-transaction or mid-read: the server went
 		// away, whatever the statement was.
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
@@ -121,4 +127,15 @@ func markUnavailable(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w (%v)", errUnavailable, err)
+}
+
+// commitFailed turns a COMMIT's error into what the caller may conclude: a
+// connection that died while the COMMIT was on its way leaves the outcome
+// unknown (the server may have committed and then died, or a standby may
+// have it), which is never a success and never a definite refusal.
+func commitFailed(e engine, err error) error {
+	if unreachable(err) {
+		return fmt.Errorf("sqlstore: commit: %w (%v)", tuango.ErrOutcomeUnknown, err)
+	}
+	return fmt.Errorf("sqlstore: commit: %w", e.translate(err))
 }

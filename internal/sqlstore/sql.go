@@ -25,12 +25,12 @@ func queryAll[T any](s *Store, ctx context.Context, scan func(scanner, *T) error
 	for rows.Next() {
 		var v T
 		if err := scan(rows, &v); err != nil {
-			return nil, fmt.Errorf("sqlstore: scan: %w", err)
+			return nil, fmt.Errorf("sqlstore: scan: %w", markUnavailable(err))
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: %w", err)
+	if err := rows.Err(); err != nil { // a connection cut mid-read
+		return nil, fmt.Errorf("sqlstore: %w", markUnavailable(err))
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"strings"
 )
 
 // QueryRowForTest runs a read-only query outside any transaction, so that
@@ -20,7 +19,7 @@ func (db *DB) QueryRowForTest(query string, args ...any) *sql.Row {
 // engine's name. The caller closes the pool.
 func OpenRaw(dsn string) (*sql.DB, string, error) {
 	name, driver, src := "sqlite", "sqlite", "file:"+filepath.Join(dsn, "tuango.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		name, driver, src = "postgres", "pgx", dsn
 	}
 	db, err := sql.Open(driver, src)

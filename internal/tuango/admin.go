@@ -190,12 +190,12 @@ func checkDeal(ctx context.Context, tx Store, d *Deal) error {
 
 // GetPickupPoint returns one pickup point; anyone may read them.
 func (s *Service) GetPickupPoint(ctx context.Context, id string) (*PickupPoint, error) {
-	return s.store.FindPickupPointByID(ctx, id)
+	return s.Catalog().FindPickupPointByID(ctx, id)
 }
 
 // ListPickupPoints returns the open pickup points, optionally of one city.
 func (s *Service) ListPickupPoints(ctx context.Context, cityID string) ([]PickupPoint, error) {
-	pps, err := s.store.FindPickupPoints(ctx, PickupPointFilter{CityID: cityID})
+	pps, err := s.Catalog().FindPickupPoints(ctx, PickupPointFilter{CityID: cityID})
 	if err != nil {
 		return nil, err
 	}
@@ -314,12 +314,13 @@ func (s *Service) LiveDeals(ctx context.Context, pickupPointID string) ([]Deal, 
 	if err := checkID("pickup_point_id", pickupPointID); err != nil {
 		return nil, err
 	}
-	pp, err := s.store.FindPickupPointByID(ctx, pickupPointID)
+	cat := s.Catalog()
+	pp, err := cat.FindPickupPointByID(ctx, pickupPointID)
 	if IsNotFound(err) || (err == nil && !pp.Active) {
 		return nil, FieldError("pickup_point_id", "no open pickup point has this id")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.store.FindDeals(ctx, DealFilter{CityID: pp.CityID, LiveAt: s.clock.Now()})
+	return cat.FindDeals(ctx, DealFilter{CityID: pp.CityID, LiveAt: s.clock.Now()})
 }

@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -74,9 +75,15 @@ func handOff[J, A any](ctx context.Context, queue chan<- J, stop <-chan struct{}
 	case a := <-done:
 		return a, nil
 	case <-ctx.Done():
-		return none, ctx.Err()
+		// The job is queued or under way: it may still be done.
+		return none, fmt.Errorf("%w (%v)", errGaveUp, ctx.Err())
 	}
 }
+
+// errGaveUp answers a caller that stopped waiting for a queued job: the
+// job may still happen, so this is neither a success nor a refusal.
+var errGaveUp = &Error{Code: CodeUnavailable, RetryAfter: 2 * time.Second,
+	Message: "this took too long and may still be done: retry with the same Idempotency-Key to find out"}
 
 func (b *batcher) close() {
 	close(b.stop)
@@ -157,6 +164,16 @@ func (s *Service) commitPlacements(batch []*placement) {
 			s.observeCommitted(results)
 			for i, p := range batch {
 				p.done <- results[i]
+			}
+			return
+		}
+		if IsOutcomeUnknown(err) {
+			// The connection died during COMMIT: every order of the batch
+			// may or may not be placed: neither a success nor a refusal,
+			// and not run again here on a database that is going away.
+			// Each caller's retry with its key settles it.
+			for _, p := range batch {
+				p.done <- placed{err: err}
 			}
 			return
 		}

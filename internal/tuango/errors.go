@@ -92,3 +92,13 @@ var ErrNotFound = &Error{Code: CodeNotFound, Message: "not found"}
 
 // IsNotFound reports whether err is, or wraps, a not_found error.
 func IsNotFound(err error) bool { return ErrorCode(err) == CodeNotFound }
+
+// ErrOutcomeUnknown is returned by stores when the connection died while a
+// COMMIT was on its way: the transaction may or may not have happened. It
+// is unavailable (503 with Retry-After), never a success and never a
+// definite refusal; a retry with the same idempotency key settles it.
+var ErrOutcomeUnknown = &Error{Code: CodeUnavailable, RetryAfter: 2 * time.Second,
+	Message: "the database went away while saving this; whether it was saved is not known yet: retry with the same Idempotency-Key to find out"}
+
+// IsOutcomeUnknown reports whether err is, or wraps, ErrOutcomeUnknown.
+func IsOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }

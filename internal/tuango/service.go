@@ -75,7 +75,8 @@ type Service struct {
 	webhooks WebhookSender // nil: webhook deliveries wait
 	failures failureBuffer // order requests refused for want of the database, not yet written
 	authHook func(context.Context, AuthEvent)
-	totp     SecondFactor // nil: staff who enrolled cannot sign in
+	totp     SecondFactor  // nil: staff who enrolled cannot sign in
+	replica  CatalogReader // nil: the catalog is read from store (see SetReplica)
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

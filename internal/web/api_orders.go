@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 
 	"tuango/internal/tuango"
@@ -78,4 +81,35 @@ func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request, a tua
 		return
 	}
 	writeJSON(w, http.StatusOK, viewOrder(o))
+}
+
+// bounded limits how long a customer's order request — placing, paying,
+// cancelling, its login check included — waits for the database
+// (Config.OrderWriteTimeout): past it the answer is 503 with Retry-After,
+// the outcome unknown, rather than a customer held while a failover runs.
+// The clock starts once the body has arrived: a slow client is the
+// server's read timeout's business, not the database's.
+func (s *Server) bounded(next http.HandlerFunc) http.HandlerFunc {
+	if s.cfg.OrderWriteTimeout <= 0 {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		// The handler reads what came, and meets the same error at its end
+		// (a body too large is still 413).
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), failingReader{err}))
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.OrderWriteTimeout)
+		defer cancel()
+		next(w, r.WithContext(ctx))
+	}
+}
+
+// failingReader returns err, or io.EOF when err is nil.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	return 0, io.EOF
 }

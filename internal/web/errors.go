@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -96,7 +97,12 @@ type problem struct {
 // the request id and shown only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *tuango.Error
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case errors.Is(err, context.DeadlineExceeded):
+		// A bound on waiting for the database ran out: it may still act.
+		e = &tuango.Error{Code: tuango.CodeUnavailable, Message: "this took too long and may still be done; try again in a moment (with the same Idempotency-Key, if it had one)"}
+	default:
 		e = &tuango.Error{Code: tuango.CodeInternal}
 	}
 	p := problem{Code: e.Code, Field: e.Field, Detail: e.Message, RequestID: requestID(r.Context())}

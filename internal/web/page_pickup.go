@@ -36,7 +36,7 @@ const maxPickupChoices = 30
 func (s *Server) findPickupPoints(r *http.Request, data *storefrontData, home string) error {
 	ctx, cancel := pageRead(r)
 	defer cancel()
-	all, err := s.svc.Store().FindPickupPoints(ctx, tuango.PickupPointFilter{})
+	all, err := s.svc.Catalog().FindPickupPoints(ctx, tuango.PickupPointFilter{})
 	if err != nil {
 		return err
 	}

@@ -118,13 +118,14 @@ func (s *Server) loadStorefront(r *http.Request, pg *page) error {
 		if err != nil {
 			return err
 		}
-		city, err := s.svc.Store().FindCityByID(ctx, data.Point.CityID)
+		cat := s.svc.Catalog() // a standby's, with --db-read
+		city, err := cat.FindCityByID(ctx, data.Point.CityID)
 		if err != nil {
 			return err
 		}
 		loc := cityTime(city)
 		for _, d := range deals {
-			was, ok, err := s.wasPrices.of(ctx, s.svc.Store(), &d)
+			was, ok, err := s.wasPrices.of(ctx, cat, &d)
 			if err != nil {
 				return err
 			}

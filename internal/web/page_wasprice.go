@@ -61,7 +61,7 @@ type wasEntry struct {
 
 // of returns a deal's "was" price, reading its history only when the deal
 // changed since it was last read.
-func (c *wasPrices) of(ctx context.Context, store tuango.Store, d *tuango.Deal) (tuango.Fen, bool, error) {
+func (c *wasPrices) of(ctx context.Context, store tuango.CatalogReader, d *tuango.Deal) (tuango.Fen, bool, error) {
 	c.mu.Lock()
 	e, hit := c.m[d.ID]
 	c.mu.Unlock()

@@ -46,12 +46,12 @@ func (s *Server) apiRoutes() []Route {
 		h("GET", "/api/v1/pickup-points/{id}", s.handlePickupPoint),
 		h("GET", "/api/v1/deals", s.handleDeals),
 
-		h("POST", "/api/v1/orders", s.authed(s.handlePlaceOrder)),
+		h("POST", "/api/v1/orders", s.bounded(s.authed(s.handlePlaceOrder))),
 		h("GET", "/api/v1/orders", s.authed(s.handleOrders)),
 		h("GET", "/api/v1/orders/{id}", s.authed(s.handleOrder)),
 		h("GET", "/api/v1/orders/{id}/pickup-code.png", s.authed(s.handlePickupCodePNG)),
-		h("POST", "/api/v1/orders/{id}/cancel", s.authed(s.handleCancelOrder)),
-		h("POST", "/api/v1/orders/{id}/payments", s.authed(s.handleCreatePayment)),
+		h("POST", "/api/v1/orders/{id}/cancel", s.bounded(s.authed(s.handleCancelOrder))),
+		h("POST", "/api/v1/orders/{id}/payments", s.bounded(s.authed(s.handleCreatePayment))),
 		h("GET", "/api/v1/payments/{id}", s.authed(s.handlePayment)),
 		h("POST", "/api/v1/payments/notify/sandbox", s.handleSandboxNotify),
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -42,6 +43,11 @@ type Config struct {
 	// answer (sandbox_code). Only the demo, or serve --sandbox, sets it;
 	// without it those routes answer 404 as if absent.
 	SandboxControls bool
+	// OrderWriteTimeout bounds how long a customer's order request
+	// (place, pay, cancel) waits for the database; past it the answer is
+	// 503, the outcome unknown, which a retry with the same key settles.
+	// 0: no bound beyond the client's.
+	OrderWriteTimeout time.Duration
 }
 
 // Server is tuango's HTTP handler.
