@@ -34,6 +34,7 @@ Commands:
   bench     load generators: tuango bench flash
   chaos     the fault test: kill nodes during a flash sale, then check every rule
   ledger    check the books: tuango ledger verify [--db URL]
+  audit     check the audit log's hash chain: tuango audit verify [--db URL]
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runChaos(ctx, args[1:], getenv, stdout, stderr)
 	case "ledger":
 		return runLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

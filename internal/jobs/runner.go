@@ -144,6 +144,10 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Approved payouts sent to the payout provider under their ids, and
 		// those sent asked about until paid or failed.
 		{Name: "send_payouts", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendPayouts(ctx, 200) }},
+		// The audit log: records waiting are chained in order by one node,
+		// and the chain is checked again from the last good check.
+		{Name: "chain_audit", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ChainAudit) }},
+		{Name: "verify_audit", Every: 5 * time.Minute, Run: svc.VerifyAuditSweep},
 	}
 }
 

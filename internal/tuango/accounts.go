@@ -73,7 +73,8 @@ func (s *Service) CreateUser(ctx context.Context, a NewAccount) (*User, error) {
 // per SourceWindow (then 429 too_many_attempts, the right password
 // included), and past AccountFailures per AccountWindow from everywhere a
 // one-time code as well. Unknown phones are counted and answered the same.
-func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, error) {
+func (s *Service) Login(ctx context.Context, in LoginRequest) (u *User, token string, err error) {
+	defer s.auditLogin(ctx, in, &u, &token, &err)
 	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
 	if CheckPhone(in.Phone) != nil || in.Password == "" || utf8.RuneCountInString(in.Password) > MaxPasswordLen {
 		return nil, "", bad
@@ -83,7 +84,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	u, err := s.store.FindUserByPhone(ctx, in.Phone)
+	u, err = s.store.FindUserByPhone(ctx, in.Phone)
 	if err != nil && !IsNotFound(err) {
 		return nil, "", err
 	}
@@ -117,7 +118,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 			return nil, "", err
 		}
 	}
-	token, err := s.newSession(ctx, u.ID)
+	token, err = s.newSession(ctx, u.ID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -170,7 +171,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 }
 
 // Logout ends a session.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Service) Logout(ctx context.Context, token string) (err error) {
+	defer s.auditLogout(ctx, s.tokenUser(ctx, token), &err)
 	s.sessions.forgetToken(hashToken(token))
 	return s.store.DeleteSession(ctx, hashToken(token))
 }

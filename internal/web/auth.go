@@ -24,6 +24,7 @@ func (s *Server) authed(next authedHandler) http.HandlerFunc {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyUser, u))
+		s.noteUser(r, u)
 		next(w, r, tuango.Actor{UserID: u.ID, Role: u.Role})
 	}
 }

@@ -62,6 +62,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		ctx = tuango.WithOrigin(ctx, s.clientAddr(r), id)
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -90,6 +91,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				"ms", float64(took.Microseconds())/1000)
 		}()
 		next.ServeHTTP(rec, r)
+		if rec.code() < 400 {
+			if err := s.svc.RecordOperatorAction(ctx); err != nil {
+				s.log.ErrorContext(ctx, "audit an operator action", "err", err)
+			}
+		}
 	})
 }
 

@@ -138,6 +138,7 @@ func (s *Server) sessionUser(r *http.Request) (*tuango.User, string, error) {
 	u, err := s.svc.Authenticate(ctx, c.Value)
 	switch tuango.ErrorCode(err) {
 	case "":
+		s.noteUser(r, u)
 		return u, c.Value, nil
 	case tuango.CodeUnauthorized:
 		return nil, "", nil
