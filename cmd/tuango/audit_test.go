@@ -205,4 +205,3 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		})
 	}
 }
-

@@ -29,7 +29,9 @@ func (s *Server) noteUser(r *http.Request, u *tuango.User) {
 	tuango.NoteOperatorAction(ctx, r.Method+" "+route(r), r.URL.Path, auditFields(r))
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // maxAuditField bounds each field kept of an operator's request.
 const maxAuditField = 200
