@@ -309,12 +309,15 @@ func NoteActor(ctx context.Context, u *User) {
 // NoteOperatorAction marks the request in ctx as an operator's action on
 // subject (what it asked, as JSON in detail), to be recorded with the
 // first transaction that commits while serving it; see RecordOperatorAction
-// for a request that commits none. Only staff actions are recorded.
+// for a request that commits none. Only staff actions are recorded. A
+// request is served by one goroutine: the origin needs no lock.
 func NoteOperatorAction(ctx context.Context, kind, subject, detail string) {
 	o := originFrom(ctx)
-	if o == nil || !o.actorRole.IsStaff() || o.action != nil {
+	if o == nil || !o.actorRole.IsStaff() || o.written {
 		return
 	}
+	// A later note knows more (a page's form parsed after its session was
+	// read) and replaces an earlier one not yet written.
 	o.action = &AuditRecord{Kind: AuditOperatorPrefix + kind, Subject: subject, Detail: detail}
 }
 

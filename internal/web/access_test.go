@@ -222,6 +222,8 @@ var routeAccess = map[string]access{
 	"POST /admin/withdrawals/{id}/reject":         staff,
 	"GET /admin/settlements":                      staff,
 	"POST /admin/settlements":                     staff,
+	// The audit log.
+	"GET /admin/audit": staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

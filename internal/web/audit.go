@@ -56,9 +56,12 @@ func auditFields(r *http.Request) string {
 			break
 		}
 		for k, v := range obj {
-			if secretField(k) {
+			switch {
+			case secretField(k):
 				fields[k] = "[redacted]"
-			} else {
+			case len(v) <= maxAuditField:
+				fields[k] = v // as sent: valid JSON, parsed above
+			default:
 				fields[k] = clip(string(v))
 			}
 		}
