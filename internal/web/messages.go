@@ -646,5 +646,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.audit.from", "起始日期请按 年-月-日 填写，例如 2026-12-01。", "Enter the start date as year-month-day, such as 2026-12-01."},
 	{"rule.audit.to", "截止日期请按 年-月-日 填写，例如 2026-12-01。", "Enter the end date as year-month-day, such as 2026-12-01."},
 	{"rule.audit.kind", "请从列表中选择一种类型。", "Choose a kind from the list."},
+	{"Sent from another site", "来自其他网站的请求", "Sent from another site"},
+	{"error.cross_origin", "这个请求是从其他网站发出的，已拒绝。请在本站打开页面后再提交。", "This request was sent from another site and was refused. Open the page on this site and send it from there."},
 	{"rule.audit.actor", "操作人 ID 最多 100 个字符。", "An actor id has at most 100 characters."},
 }

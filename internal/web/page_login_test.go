@@ -48,7 +48,7 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 			// hostile value put back in by hand.
 			next, _ := url.QueryUnescape(strings.ReplaceAll(tc.raw, `\`, "%5C"))
 			for _, sent := range []string{unescapeHTML(m[1]), next} {
-				p := b.post("/login", url.Values{"phone": {"13900000001"}, "password": {"operator-pass"}, "next": {sent}})
+				p := b.post("/login", url.Values{"csrf": {form.csrf(t)}, "phone": {"13900000001"}, "password": {"operator-pass"}, "next": {sent}})
 				if p.status != 303 || p.header.Get("Location") != tc.want {
 					t.Errorf("log in with next %q = %d to %q, want 303 to %q", sent, p.status, p.header.Get("Location"), tc.want)
 				}

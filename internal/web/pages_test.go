@@ -211,9 +211,15 @@ func (p page_) field(t *testing.T, name string) string {
 
 func (b *browser) logIn(phone, password string) {
 	b.t.Helper()
-	if p := b.post("/login", url.Values{"phone": {phone}, "password": {password}, "next": {"/"}}); p.status != 303 {
+	if p := b.post("/login", url.Values{"csrf": {b.loginToken()}, "phone": {phone}, "password": {password}, "next": {"/"}}); p.status != 303 {
 		b.t.Fatalf("log in = %d:\n%s", p.status, p.body)
 	}
+}
+
+// loginToken is the login form's CSRF token for this browser.
+func (b *browser) loginToken() string {
+	b.t.Helper()
+	return b.get("/login").csrf(b.t)
 }
 
 // shopper logs a new customer in, at the env's first pickup point, with

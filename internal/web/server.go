@@ -51,6 +51,7 @@ type Server struct {
 	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
 	codeLimit *windowLimiter // one-time codes asked for, per client address
+	cop       *http.CrossOriginProtection
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -63,6 +64,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
 		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
+	s.cop = s.crossOrigin()
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
