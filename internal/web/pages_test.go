@@ -395,8 +395,8 @@ func TestDashboard(t *testing.T) {
 func TestLogInAndOut(t *testing.T) {
 	e := newEnv(t)
 	b := newBrowser(t, e.srv.URL)
-	b.get("/login?lang=en")
-	p := b.post("/login", url.Values{"phone": {"13900000001"}, "password": {"wrong-password"}, "next": {"/"}})
+	tok := b.get("/login?lang=en").csrf(t)
+	p := b.post("/login", url.Values{"csrf": {tok}, "phone": {"13900000001"}, "password": {"wrong-password"}, "next": {"/"}})
 	if p.status != 401 || !strings.Contains(p.body, "The phone number or password is wrong.") || !strings.Contains(p.body, `value="13900000001"`) {
 		t.Errorf("wrong password = %d:\n%s", p.status, p.body)
 	}
