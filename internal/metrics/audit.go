@@ -10,12 +10,16 @@ import (
 	"tuango/internal/tuango"
 )
 
+// NameAuditChainOK is the audit chain's verification gauge, exported only
+// once a node has verified (the alert rules read it).
+const NameAuditChainOK = "tuango_audit_chain_ok"
+
 var (
 	descAuditHead     = prometheus.NewDesc("tuango_audit_head_seq", "Sequence number of the last chained audit record (the chain's head; its hash is in `tuango audit verify` and the backups).", nil, nil)
 	descAuditWaiting  = prometheus.NewDesc("tuango_audit_unchained", "Audit records appended but not chained yet.", nil, nil)
 	descAuditAge      = prometheus.NewDesc("tuango_audit_unchained_oldest_age_seconds", "Age of the oldest audit record not chained yet (0 when none).", nil, nil)
 	descAuditVerified = prometheus.NewDesc("tuango_audit_last_verify_timestamp_seconds", "When this node last verified the audit chain (0: not since it started; the verify sweep runs on one node at a time).", nil, nil)
-	descAuditOK       = prometheus.NewDesc("tuango_audit_chain_ok", "1 if this node's last verification of the audit chain held, 0 if it found a break (absent before the first).", nil, nil)
+	descAuditOK       = prometheus.NewDesc(NameAuditChainOK, "1 if this node's last verification of the audit chain held, 0 if it found a break (absent before the first).", nil, nil)
 )
 
 // auditCollector reads the audit chain's head and backlog at scrape time,

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+
+	"tuango/internal/tuango"
 )
 
 // Every write by staff, through the API or a page form, is in the audit
@@ -72,4 +75,30 @@ func TestAuditTrailOfOperatorActions(t *testing.T) {
 			t.Errorf("a bad kind = %d:\n%s", p.status, p.body)
 		}
 	})
+}
+
+// The chain's head and this node's last verification are exported: the
+// head's seq after chaining, and 1 once the verify sweep held; records
+// waiting are counted.
+func TestAuditMetrics(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n, err := e.svc.ChainAudit(ctx, 1000)
+	must(t, err)
+	if n == 0 {
+		t.Fatal("the env's setup left nothing to chain")
+	}
+	if _, err := e.svc.VerifyAuditSweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.svc.Audit(ctx, tuango.AuditRecord{Kind: tuango.AuditBan, Subject: "ip:203.0.113.9"})) // the guard's call; waits for the sweep
+	_, body := e.scrape()
+	for _, want := range []string{fmt.Sprintf("tuango_audit_head_seq %d\n", n), "tuango_audit_chain_ok 1\n", "tuango_audit_unchained 1\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the scrape lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if strings.Contains(body, "tuango_audit_last_verify_timestamp_seconds 0\n") {
+		t.Error("the last verification's time is 0 after a verification")
+	}
 }
