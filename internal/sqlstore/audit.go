@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -108,4 +109,24 @@ func (s *Store) CountUnchainedAudit(ctx context.Context) (int, time.Time, error)
 		return 0, time.Time{}, nil
 	}
 	return n, fromMicros(oldest), nil
+}
+
+// LoadAudit reads every audit record from a raw pool, the chained ones in
+// seq order and then the waiting ones: for the fault checker, which
+// trusts no view of the system under test.
+func LoadAudit(ctx context.Context, db *sql.DB) ([]tuango.AuditRecord, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_records ORDER BY seq IS NULL, seq, at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: load audit records: %w", err)
+	}
+	defer rows.Close()
+	var out []tuango.AuditRecord
+	for rows.Next() {
+		var r tuango.AuditRecord
+		if err := scanAudit(rows, &r); err != nil {
+			return nil, fmt.Errorf("sqlstore: load audit records: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

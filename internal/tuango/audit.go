@@ -244,18 +244,13 @@ func (s *Service) VerifyAudit(ctx context.Context, from int64, fromHash string, 
 		if err != nil {
 			return c, err
 		}
-		for _, r := range rs {
-			want := seq + 1
-			switch {
-			case r.Seq != want:
-				return c, &AuditBreak{Seq: want, Reason: fmt.Sprintf("missing: the chain goes from record %d to record %d", seq, r.Seq)}
-			case r.PrevHash != prev:
-				return c, &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its link to the record before does not match that record's hash (a record was removed, inserted or moved before it)"}
-			case AuditHash(r, prev) != r.Hash:
-				return c, &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its content does not match its hash (the record was changed)"}
-			}
-			seq, prev = r.Seq, r.Hash
-			c.Checked++
+		n, b := CheckAuditChain(seq, prev, rs)
+		c.Checked += int64(n)
+		if b != nil {
+			return c, b
+		}
+		if n > 0 {
+			seq, prev = rs[n-1].Seq, rs[n-1].Hash
 		}
 		c.HeadSeq, c.HeadHash = seq, prev
 		if progress != nil {
@@ -268,6 +263,26 @@ func (s *Service) VerifyAudit(ctx context.Context, from int64, fromHash string, 
 	n, _, err := s.store.CountUnchainedAudit(ctx)
 	c.Waiting = n
 	return c, err
+}
+
+// CheckAuditChain checks chained records rs, in seq order, that follow
+// the record seq whose hash is prev: each must be the next number, link to
+// the hash before it and hash to its own. It returns how many verify
+// before the first that does not, and that one's break (nil if none).
+func CheckAuditChain(seq int64, prev string, rs []AuditRecord) (int, *AuditBreak) {
+	for i, r := range rs {
+		want := seq + 1
+		switch {
+		case r.Seq != want:
+			return i, &AuditBreak{Seq: want, Reason: fmt.Sprintf("missing: the chain goes from record %d to record %d", seq, r.Seq)}
+		case r.PrevHash != prev:
+			return i, &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its link to the record before does not match that record's hash (a record was removed, inserted or moved before it)"}
+		case AuditHash(r, prev) != r.Hash:
+			return i, &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its content does not match its hash (the record was changed)"}
+		}
+		seq, prev = r.Seq, r.Hash
+	}
+	return len(rs), nil
 }
 
 // Origin is where a request comes from, carried in its context so that
