@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// Origin is where a request comes from, carried in its context so that
+// origin is where a request comes from, carried in its context so that
 // the audit records written while serving it name the client and actor.
 type origin struct {
 	source    string
