@@ -2,6 +2,8 @@ module tuango
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/benbjohnson/litestream v0.5.18
 	github.com/chromedp/cdproto v0.159.0

@@ -36,6 +36,7 @@ Commands:
   ledger    check the books: tuango ledger verify [--db URL]
   backup    write a checksummed, compressed backup: tuango backup --to DIR
   restore   check and restore a backup: tuango restore --from FILE --data DIR [--force]
+  audit     check the audit log's hash chain: tuango audit verify [--db URL]
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBackup(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -39,8 +38,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlags(name, serveHelp, stderr)
 	var sf storeFlags
 	var hf hashFlags
+	var tf httpFlags
 	sf.register(fs)
 	hf.register(fs)
+	tf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on (port 0 picks a free one)")
 	publicURL := fs.String("public-url", "", "the URL customers and the payment provider reach this node at (default http://ADDR)")
 	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
@@ -51,7 +52,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	secure := fs.Bool("secure-cookies", false, "mark the cart, language and form cookies Secure (set when served over HTTPS); the session cookie always is")
+	secure := fs.Bool("secure-cookies", false, "mark the cart, language and form cookies Secure (set when served over HTTPS; on with --tls-cert); the session cookie always is")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
 	simulate := fs.Bool("simulate-day", false, "demo only: once serving, play a whole day on the demo data — orders, payments, an early cutoff, dispatch, sign-offs with shortages, pickups, some never collected — so that every list is filled in")
@@ -97,6 +98,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *breakerFailures < 1 || *breakerOpenFor <= 0 || *paymentTimeout <= 0 {
 		return fmt.Errorf("--breaker-failures must be at least 1, --breaker-open-for and --payment-timeout longer than 0 (got %d, %s, %s)", *breakerFailures, *breakerOpenFor, *paymentTimeout)
+	}
+	if err := tf.load(); err != nil {
+		return err
 	}
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
@@ -162,7 +166,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	base := *publicURL
 	if base == "" {
-		base = "http://" + ln.Addr().String()
+		base = tf.scheme() + ln.Addr().String()
 	}
 	sandboxKey, err := store.Setting(ctx, "sandbox_api_key", randomHex(32))
 	if err != nil {
@@ -201,7 +205,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchDB(db, svc, clock)
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
-	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
+	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure || tf.tls(), CSRFKey: []byte(csrfKey),
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout,
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
@@ -213,9 +217,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
 	go jobs.WatchProvider(jobCtx, svc, *nodeID, 5*time.Second, breaker.Changed(), log)
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := tf.server(srv)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- tf.serve(hs, ln) }()
 	fmt.Fprintf(stdout, "tuango %s listening on %s (database: %s, node %s)\n", name, base, db.Engine(), *nodeID)
 	if withDemo && *simulate {
 		go func() {

@@ -68,6 +68,7 @@ func Check(ctx context.Context, h History, db *sql.DB, dialect string, setup Set
 	c.run("notifications_once", "every outbox message sent, once in the inbox and once at the SMS receiver; every order event told once", c.notificationsOnce)
 	c.run("every_order_ends", "every order is final, or pending with a deadline after the quiet time; expiry never early", c.orderEnds)
 	c.ledgerChecks(ctx, db) // ledger.go: INVARIANTS 15–19
+	c.auditChecks(ctx, db)  // audit.go: INVARIANTS 20
 	r.Checks = c.results
 	r.Settled = c.settle()
 	r.Orders = countOrders(t)

@@ -46,6 +46,15 @@ func TestCheckCatchesBrokenRuns(t *testing.T) {
 		want   string
 		mutate func(f *fixture, h *History, s *Setup)
 	}{
+		{"an audit record rewritten after it was chained", "audit_chain_verifies", func(f *fixture, h *History, s *Setup) {
+			f.chainAudit()
+			f.exec(`DROP TRIGGER audit_records_no_update`)
+			f.exec(`UPDATE audit_records SET detail = '{}' WHERE seq = 2`)
+		}},
+		{"a money movement without its audit record", "money_audited", func(f *fixture, h *History, s *Setup) {
+			f.exec(`DROP TRIGGER audit_records_no_delete`)
+			f.exec(`DELETE FROM audit_records WHERE kind = 'money.payment_captured'`)
+		}},
 		{"an acknowledged order is missing", "acknowledged_orders_durable", func(f *fixture, h *History, s *Setup) {
 			f.exec(`DELETE FROM order_lines WHERE order_id = ?`, f.orders["B"])
 			f.exec(`DELETE FROM order_events WHERE order_id = ?`, f.orders["B"])

@@ -163,6 +163,10 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Each node's noted order failures (requests answered 5xx while the
 		// database was down) written to the database once it answers.
 		{Name: "flush_order_failures", Every: every, Local: true, Run: svc.FlushOrderFailures},
+		// The audit log: records waiting are chained in order by one node,
+		// and the chain is checked again from the last good check.
+		{Name: "chain_audit", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ChainAudit) }},
+		{Name: "verify_audit", Every: 5 * time.Minute, Run: svc.VerifyAuditSweep},
 	}
 }
 

@@ -28,6 +28,9 @@ func (m *Metrics) WatchDB(db *sqlstore.DB, svc *tuango.Service, clock tuango.Clo
 		m.writerHeld.Observe(held.Seconds())
 	})
 	m.reg.MustRegister(&backlogCollector{db: db, svc: svc, clock: clock})
+	if svc != nil {
+		m.reg.MustRegister(&auditCollector{svc: svc})
+	}
 }
 
 var (

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Outage", testOutage},
 		{"Auth", testAuth},
 		{"BackupRuns", testBackupRuns},
+		{"Audit", testAudit},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

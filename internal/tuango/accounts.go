@@ -107,7 +107,8 @@ const CodeTOTPRequired = "totp_required"
 // gets CodeTOTPRequired and, as the second value, a login ticket: the
 // second step may give the ticket (in.Ticket) instead of the password,
 // within CodeTTL, until a login with it succeeds.
-func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, error) {
+func (s *Service) Login(ctx context.Context, in LoginRequest) (u *User, token string, err error) {
+	defer s.auditLogin(ctx, in, &u, &token, &err)
 	bad := Errorf(CodeInvalidCredentials, "the phone number or password is wrong")
 	if CheckPhone(in.Phone) != nil || (in.Password == "" && in.Ticket == "") || utf8.RuneCountInString(in.Password) > MaxPasswordLen {
 		return nil, "", bad
@@ -121,7 +122,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 		s.authEvent(ctx, AuthEvent{Kind: AuthLoginFailed, Phone: in.Phone, Source: in.Source, At: now, Detail: why})
 		return nil, "", bad
 	}
-	u, err := s.store.FindUserByPhone(ctx, in.Phone)
+	u, err = s.store.FindUserByPhone(ctx, in.Phone)
 	if err != nil && !IsNotFound(err) {
 		return nil, "", err
 	}
@@ -182,7 +183,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (*User, string, er
 			return nil, "", err
 		}
 	}
-	token, err := s.newSession(ctx, u)
+	token, err = s.newSession(ctx, u)
 	if err != nil {
 		return nil, "", err
 	}
@@ -252,7 +253,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 }
 
 // Logout ends a session.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Service) Logout(ctx context.Context, token string) (err error) {
+	defer s.auditLogout(ctx, s.tokenUser(ctx, token), &err)
 	s.sessions.forgetToken(hashToken(token))
 	u, _, err := s.store.FindSessionUser(ctx, hashToken(token), s.clock.Now())
 	if err := s.store.DeleteSession(ctx, hashToken(token)); err != nil {

@@ -159,6 +159,11 @@ func (s *Service) UpdateDeal(ctx context.Context, a Actor, id string, change fun
 		if err := tx.UpdateDeal(ctx, d); err != nil {
 			return err
 		}
+		if old.Stock != d.Stock {
+			if err := s.auditStock(ctx, tx, d, old.Stock, now); err != nil {
+				return err
+			}
+		}
 		s.soldOut.clear(d.ID) // the stock may have grown
 		if old.PriceFen == d.PriceFen && old.ListPriceFen == d.ListPriceFen {
 			return nil

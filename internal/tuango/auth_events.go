@@ -48,6 +48,7 @@ func (s *Service) authEvent(ctx context.Context, e AuthEvent) {
 		e.At = s.clock.Now()
 	}
 	s.log.InfoContext(ctx, "auth event", "event", string(e.Kind), "user_id", e.UserID, "source", e.Source, "detail", e.Detail)
+	s.auditAuthEvent(ctx, e)
 	if s.authHook != nil {
 		s.authHook(ctx, e)
 	}

@@ -281,8 +281,11 @@ func (s *Service) IssueCoupon(ctx context.Context, a Actor, couponID string, req
 		for _, u := range users {
 			rows = append(rows, &CustomerCoupon{ID: s.newID("ucp"), CouponID: c.ID, UserID: u, Status: CouponAvailable, IssuedAt: now})
 		}
-		issued, err = tx.IssueCoupons(ctx, rows)
-		return err
+		if issued, err = tx.IssueCoupons(ctx, rows); err != nil {
+			return err
+		}
+		return s.auditIn(ctx, tx, AuditRecord{Kind: AuditCouponsIssued, Subject: "coupon:" + c.ID, At: now,
+			Detail: auditDetail(map[string]any{"asked": len(users), "issued": issued, "amount_off_fen": c.AmountOffFen})})
 	})
 	return issued, err
 }

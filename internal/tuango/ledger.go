@@ -180,6 +180,9 @@ func (s *Service) postNew(ctx context.Context, tx Store, set *LedgerSet) (bool, 
 	if ErrorCode(err) == CodeConflict {
 		return false, nil
 	}
+	if err == nil {
+		err = s.auditMoney(ctx, tx, set)
+	}
 	return err == nil, err
 }
 

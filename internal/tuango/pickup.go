@@ -79,12 +79,18 @@ func (s *Service) VerifyPickup(ctx context.Context, a Actor, code string, idem *
 		if err := tx.AddPickupVerification(ctx, v); err != nil {
 			return nil, err
 		}
+		if err := s.auditPickup(ctx, tx, v, ""); err != nil {
+			return nil, err
+		}
 		o.PickupCode = "" // the answer goes to the leader
 		return o, nil
 	})
 	if c := ErrorCode(err); c == CodePickupCodeInvalid || c == CodeAlreadyPickedUp || c == CodeNotSignedYet {
 		v := &PickupVerification{ID: s.newID("pv"), LeaderID: a.UserID, PickupPointID: pp.ID, OK: c != CodePickupCodeInvalid, At: s.clock.Now()}
 		if lerr := s.store.AddPickupVerification(ctx, v); lerr != nil {
+			return none, lerr
+		}
+		if lerr := s.auditPickup(ctx, s.store, v, c); lerr != nil {
 			return none, lerr
 		}
 	}

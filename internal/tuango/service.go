@@ -77,6 +77,7 @@ type Service struct {
 	authHook func(context.Context, AuthEvent)
 	totp     SecondFactor  // nil: staff who enrolled cannot sign in
 	replica  CatalogReader // nil: the catalog is read from store (see SetReplica)
+	audit    auditState    // this node's last check of the audit chain
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).
@@ -106,6 +107,7 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 		cfg.CutoffChunk = DefaultCutoffChunk
 	}
 	s := &Service{store: store, clock: clock, newID: newID, hasher: hasher, provider: provider, cfg: cfg, log: log, inflight: map[IdemKey]bool{}, obs: nopObserver{}}
+	s.store = auditedStore{Store: store, svc: s}
 	if cfg.BatchMax > 1 {
 		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
 	}

@@ -290,4 +290,5 @@ type Store interface {
 	PayoutStore
 	TellStore
 	BackupRunStore
+	AuditStore
 }

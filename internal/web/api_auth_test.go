@@ -146,14 +146,14 @@ func TestLoginPageLimits(t *testing.T) {
 			var me userView
 			c.mustDo("GET", "/api/v1/me", nil, 200, &me)
 			b := newBrowser(t, e.srv.URL)
-			b.get("/login?lang=" + tc.lang)
-			form := url.Values{"phone": {me.Phone}, "password": {"wrong-password"}, "next": {"/"}}
+			tok := b.get("/login?lang=" + tc.lang).csrf(t)
+			form := url.Values{"csrf": {tok}, "phone": {me.Phone}, "password": {"wrong-password"}, "next": {"/"}}
 			for range 5 {
 				if p := b.post("/login", form); p.status != 401 {
 					t.Fatalf("wrong password = %d", p.status)
 				}
 			}
-			p := b.post("/login", url.Values{"phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/"}})
+			p := b.post("/login", url.Values{"csrf": {tok}, "phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/"}})
 			if p.status != 429 || p.header.Get("Retry-After") != "900" || !strings.Contains(p.body, tc.tooMany) {
 				t.Errorf("6th try = %d Retry-After=%q:\n%s", p.status, p.header.Get("Retry-After"), p.body)
 			}
@@ -164,8 +164,8 @@ func TestLoginPageLimits(t *testing.T) {
 			}
 			b2 := newBrowser(t, e.srv.URL)
 			b2.from = "10.0.3.1" // the owner, on their own device
-			b2.get("/login?lang=" + tc.lang)
-			right := url.Values{"phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/orders"}}
+			tok2 := b2.get("/login?lang=" + tc.lang).csrf(t)
+			right := url.Values{"csrf": {tok2}, "phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/orders"}}
 			p = b2.post("/login", right)
 			if p.status != 401 || !strings.Contains(p.body, tc.needCode) || !strings.Contains(p.body, `name="code"`) {
 				t.Fatalf("past the account's cap = %d:\n%s", p.status, p.body)

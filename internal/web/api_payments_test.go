@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,14 +286,22 @@ func TestSandboxPage(t *testing.T) {
 	}
 	var me userView
 	c.mustDo("GET", "/api/v1/me", nil, 200, &me)
-	resp, err = jar.PostForm(e.srv.URL+"/login", map[string][]string{"phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/sandbox/pay/" + p.ID}})
+	login := newBrowser(t, e.srv.URL)
+	tok := login.loginToken()
+	anon, _ := url.Parse(e.srv.URL)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader(url.Values{"csrf": {tok}, "phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/sandbox/pay/" + p.ID}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range login.c.Jar.Cookies(anon) {
+		req.AddCookie(c)
+	}
+	resp, err = jar.Do(req)
 	must(t, err)
 	resp.Body.Close()
 	cookie := resp.Cookies()
 	if resp.StatusCode != 303 || len(cookie) == 0 || !cookie[0].HttpOnly {
 		t.Fatalf("login form = %d, cookies %v", resp.StatusCode, cookie)
 	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/sandbox/pay/"+p.ID, nil)
+	req, _ = http.NewRequest("GET", e.srv.URL+"/sandbox/pay/"+p.ID, nil)
 	req.AddCookie(cookie[0])
 	resp, err = jar.Do(req)
 	must(t, err)

@@ -43,6 +43,7 @@ func (s *Server) authedAs(next authedHandler, enrolling bool) http.HandlerFunc {
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyUser, u))
+		s.noteUser(r, u)
 		next(w, r, tuango.Actor{UserID: u.ID, Role: u.Role})
 	}
 }

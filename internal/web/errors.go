@@ -54,6 +54,7 @@ var statusByCode = map[string]int{
 	tuango.CodePasswordTooWeak:       http.StatusBadRequest,
 	tuango.CodeTooManyUnpaidOrders:   http.StatusConflict,
 	codeBodyTooLarge:                 http.StatusRequestEntityTooLarge,
+	codeCrossOrigin:                  http.StatusForbidden,
 	codeUnsupportedMedia:             http.StatusUnsupportedMediaType,
 	tuango.CodeIdemKeyReused:         http.StatusUnprocessableEntity,
 	tuango.CodeUnavailable:           http.StatusServiceUnavailable,

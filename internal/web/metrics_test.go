@@ -247,7 +247,8 @@ func TestDeployedRulesReadExportedMetrics(t *testing.T) {
 	runner.SetObserver(e.metrics)
 	runner.RunOnce(context.Background(), jobs.Sweeps(e.svc, time.Second)[0])
 	_, body := e.scrape()
-	exported := map[string]bool{metrics.NameLedgerImbalance: true, metrics.NameBackupLastSuccess: true, metrics.NameRestoreLastSuccess: true}
+	exported := map[string]bool{metrics.NameLedgerImbalance: true, metrics.NameBackupLastSuccess: true, metrics.NameRestoreLastSuccess: true,
+		metrics.NameAuditChainOK: true}
 	for _, l := range strings.Split(body, "\n") {
 		if f := strings.Fields(l); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
 			exported[f[2]] = true

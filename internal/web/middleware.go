@@ -50,8 +50,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// middleware adds a request id, security headers, panic recovery and a
-// structured log line to every request.
+// middleware adds a request id, the request's origin for the audit log,
+// security headers, the body limit, cross-origin protection, panic
+// recovery and a structured log line to every request.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -62,13 +63,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		ctx = tuango.WithOrigin(ctx, s.clientAddr(r), id)
 		r = r.WithContext(ctx)
-		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+		w.Header().Set("X-Request-Id", id)
+		s.securityHeaders(w, r)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -90,7 +88,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "route", route(r), "status", rec.status,
 				"ms", float64(took.Microseconds())/1000)
 		}()
-		next.ServeHTTP(rec, r)
+		if !s.limitBody(rec, r) {
+			return
+		}
+		s.cop.Handler(next).ServeHTTP(rec, r)
+		if rec.code() < 400 {
+			if err := s.svc.RecordOperatorAction(ctx); err != nil {
+				s.log.ErrorContext(ctx, "audit an operator action", "err", err)
+			}
+		}
 	})
 }
 

@@ -93,6 +93,7 @@ var errorTexts = map[string][2]string{
 	tuango.CodeIdemKeyReused:       {"Form already sent", "error.key_reused"},
 	tuango.CodeInvalid:             {"Please check your input", "error.invalid"},
 	codeCSRF:                       {"Form out of date", "error.csrf"},
+	codeCrossOrigin:                {"Sent from another site", "error.cross_origin"},
 	// The day after the order.
 	tuango.CodeAlreadySigned:     {"Already signed", "error.already_signed"},
 	tuango.CodePickupCodeInvalid: {"Wrong pickup code", "error.pickup_code_invalid"},

@@ -70,3 +70,27 @@ func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*tuango.User
 	}
 	return u, session, nil
 }
+
+// loginPage starts the login page, whose form token is bound to the
+// browser (its anonymous cookie), logged in or not: a site that cannot
+// read that cookie's token cannot log a visitor into its own account
+// (login CSRF).
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) *page {
+	pg := s.newPage(w, r, "Log in")
+	pg.CSRF = s.csrfToken(s.formBinding(w, r, ""))
+	return pg
+}
+
+// checkLoginForm reads a posted login form and checks its token against
+// the browser's anonymous cookie.
+func (s *Server) checkLoginForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return &tuango.Error{Code: codeBodyTooLarge, Message: "the form is too large"}
+	}
+	c, err := r.Cookie(anonCookie)
+	if err != nil || !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.csrfToken("anon:"+c.Value))) {
+		return &tuango.Error{Code: codeCSRF, Message: "the login form is out of date or was sent from another site; reload the page"}
+	}
+	return nil
+}

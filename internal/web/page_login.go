@@ -28,7 +28,7 @@ type loginData struct {
 // tabs and newlines and read "\" as "/", so "/\t/host" would be "//host".
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(next, "/") ||
 		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
@@ -45,14 +45,17 @@ func safeNext(next string) string {
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Log in")
+	pg := s.loginPage(w, r)
 	pg.Data = loginData{Next: safeNext(r.URL.Query().Get("next"))}
 	s.render(w, r, http.StatusOK, "login", pg)
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Log in")
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	pg := s.loginPage(w, r)
+	if err := s.checkLoginForm(w, r); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
 	smsCode, ticket := strings.TrimSpace(r.PostFormValue("code")), r.PostFormValue("ticket")
 	token, err := s.actLogin(r.Context(), tuango.LoginRequest{Phone: phone, Password: r.PostFormValue("password"), Code: smsCode, Source: s.clientAddr(r),
@@ -102,8 +105,11 @@ func tooMany(w http.ResponseWriter, pg *page, wait time.Duration) string {
 // handleLoginCodeForm sends a one-time login code and shows the login
 // form again with the code's field.
 func (s *Server) handleLoginCodeForm(w http.ResponseWriter, r *http.Request) {
-	pg := s.newPage(w, r, "Log in")
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	pg := s.loginPage(w, r)
+	if err := s.checkLoginForm(w, r); err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
 	phone, next := strings.TrimSpace(r.PostFormValue("phone")), safeNext(r.PostFormValue("next"))
 	data := loginData{Phone: phone, Next: next, NeedCode: true}
 	code, err := s.requestCode(r, phone, "login")

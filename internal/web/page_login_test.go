@@ -50,7 +50,7 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 			// hostile value put back in by hand.
 			next, _ := url.QueryUnescape(strings.ReplaceAll(tc.raw, `\`, "%5C"))
 			for _, sent := range []string{unescapeHTML(m[1]), next} {
-				p := b.post("/login", url.Values{"phone": {me.Phone}, "password": {"customer-pass"}, "next": {sent}})
+				p := b.post("/login", url.Values{"csrf": {form.csrf(t)}, "phone": {me.Phone}, "password": {"customer-pass"}, "next": {sent}})
 				if p.status != 303 || p.header.Get("Location") != tc.want {
 					t.Errorf("log in with next %q = %d to %q, want 303 to %q", sent, p.status, p.header.Get("Location"), tc.want)
 				}

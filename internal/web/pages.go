@@ -37,6 +37,7 @@ var pageNames = []string{
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
 	"customer/feedback", "admin/feedback", "admin/webhooks",
+	"admin/audit",
 }
 
 var pageTemplates = parsePages()
@@ -140,6 +141,7 @@ func (s *Server) sessionUser(r *http.Request) (*tuango.User, string, error) {
 	u, err := s.svc.Authenticate(ctx, c.Value)
 	switch tuango.ErrorCode(err) {
 	case "":
+		s.noteUser(r, u)
 		return u, c.Value, nil
 	case tuango.CodeUnauthorized:
 		return nil, "", nil

@@ -213,9 +213,9 @@ func (p page_) field(t *testing.T, name string) string {
 // factor, the second step with the authenticator code too.
 func (b *browser) logIn(phone, password string) {
 	b.t.Helper()
-	p := b.post("/login", url.Values{"phone": {phone}, "password": {password}, "next": {"/"}})
+	p := b.post("/login", url.Values{"csrf": {b.loginToken()}, "phone": {phone}, "password": {password}, "next": {"/"}})
 	if p.status == 200 && strings.Contains(p.body, `name="ticket"`) {
-		p = b.post("/login", url.Values{"phone": {phone}, "ticket": {p.field(b.t, "ticket")}, "totp": {b.env().totpFor(phone)}, "next": {"/"}})
+		p = b.post("/login", url.Values{"csrf": {p.csrf(b.t)}, "phone": {phone}, "ticket": {p.field(b.t, "ticket")}, "totp": {b.env().totpFor(phone)}, "next": {"/"}})
 	}
 	if p.status != 303 {
 		b.t.Fatalf("log in = %d:\n%s", p.status, p.body)
@@ -229,6 +229,12 @@ func (b *browser) env() *env {
 		b.t.Fatalf("no env serves %s", b.base)
 	}
 	return e.(*env)
+}
+
+// loginToken is the login form's CSRF token for this browser.
+func (b *browser) loginToken() string {
+	b.t.Helper()
+	return b.get("/login").csrf(b.t)
 }
 
 // shopper logs a new customer in, at the env's first pickup point, with
@@ -404,8 +410,8 @@ func TestDashboard(t *testing.T) {
 func TestLogInAndOut(t *testing.T) {
 	e := newEnv(t)
 	b := newBrowser(t, e.srv.URL)
-	b.get("/login?lang=en")
-	p := b.post("/login", url.Values{"phone": {"13900000001"}, "password": {"wrong-password"}, "next": {"/"}})
+	tok := b.get("/login?lang=en").csrf(t)
+	p := b.post("/login", url.Values{"csrf": {tok}, "phone": {"13900000001"}, "password": {"wrong-password"}, "next": {"/"}})
 	if p.status != 401 || !strings.Contains(p.body, "The phone number or password is wrong.") || !strings.Contains(p.body, `value="13900000001"`) {
 		t.Errorf("wrong password = %d:\n%s", p.status, p.body)
 	}

@@ -63,6 +63,7 @@ type Server struct {
 	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
 	admit     *admission
+	cop       *http.CrossOriginProtection
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -75,6 +76,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
 		admit: newAdmission(cfg.Admission, cfg.Metrics)}
+	s.cop = s.crossOrigin()
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
