@@ -100,7 +100,9 @@ const (
 	EffectDelayed Effect = "delayed" // will be late
 )
 
-func (e Effect) valid() bool { return e == "" || e == EffectNone || e == EffectAtRisk || e == EffectDelayed }
+func (e Effect) valid() bool {
+	return e == "" || e == EffectNone || e == EffectAtRisk || e == EffectDelayed
+}
 
 // Effects say what an update means for the cutoff, tomorrow's delivery
 // and the settlement of suppliers and leaders.
@@ -470,4 +472,6 @@ func (s *Service) checkComponents(ctx context.Context, cs []ComponentImpact, kin
 }
 
 // String names an update for logs.
-func (u *IncidentUpdate) String() string { return fmt.Sprintf("%s %s %s", u.IncidentID, u.Status, u.ID) }
+func (u *IncidentUpdate) String() string {
+	return fmt.Sprintf("%s %s %s", u.IncidentID, u.Status, u.ID)
+}
