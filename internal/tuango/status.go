@@ -522,34 +522,8 @@ func (m *StatusMonitor) Snapshot() StatusSnapshot {
 	defer m.mu.Unlock()
 	now := m.svc.clock.Now()
 	snap := StatusSnapshot{At: m.base.at, Live: m.live, Indicator: ImpactNone}
-	incs := slices.Clone(m.base.incidents)
-	if a := m.auto; a != nil || len(m.pending) > 0 {
-		var mine []*autoIncident
-		if a != nil {
-			mine = append(mine, a)
-		}
-		for _, p := range m.pending {
-			if !slices.Contains(mine, p.a) {
-				mine = append(mine, p.a)
-			}
-		}
-		for _, a := range mine {
-			incs = mergeAuto(incs, a)
-		}
-	}
-	var open, closed []IncidentView
-	for _, v := range incs {
-		switch {
-		case v.Kind == KindMaintenance && !v.Status.Closed():
-			snap.Maintenances = append(snap.Maintenances, v)
-		case v.Status.Closed():
-			closed = append(closed, v)
-		default:
-			open = append(open, v)
-		}
-	}
-	slices.SortStableFunc(snap.Maintenances, func(a, b IncidentView) int { return a.StartsAt.Compare(b.StartsAt) })
-	snap.Incidents = append(open, closed...)
+	open, closed, maint := m.incidents()
+	snap.Maintenances, snap.Incidents = maint, append(open, closed...)
 
 	worst := map[string]ComponentStatus{}
 	touch := func(v IncidentView) {
@@ -602,6 +576,46 @@ func (m *StatusMonitor) Snapshot() StatusSnapshot {
 		snap.Components = append(snap.Components, cv)
 	}
 	return snap
+}
+
+// Headline returns the open incidents and the maintenances not completed,
+// without the rest of a snapshot: what every page's banner needs.
+func (m *StatusMonitor) Headline() (open, maintenances []IncidentView) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open, _, maintenances = m.incidents()
+	return open, maintenances
+}
+
+// incidents is the list read from the database with this node's own
+// automatic incident laid over, split into open incidents, closed ones
+// and maintenances not completed (soonest first). Call it locked.
+func (m *StatusMonitor) incidents() (open, closed, maint []IncidentView) {
+	incs := slices.Clone(m.base.incidents)
+	var mine []*autoIncident
+	if m.auto != nil {
+		mine = append(mine, m.auto)
+	}
+	for _, p := range m.pending {
+		if !slices.Contains(mine, p.a) {
+			mine = append(mine, p.a)
+		}
+	}
+	for _, a := range mine {
+		incs = mergeAuto(incs, a)
+	}
+	for _, v := range incs {
+		switch {
+		case v.Kind == KindMaintenance && !v.Status.Closed():
+			maint = append(maint, v)
+		case v.Status.Closed():
+			closed = append(closed, v)
+		default:
+			open = append(open, v)
+		}
+	}
+	slices.SortStableFunc(maint, func(a, b IncidentView) int { return a.StartsAt.Compare(b.StartsAt) })
+	return open, closed, maint
 }
 
 // mergeAuto lays this node's view of an automatic incident over the list

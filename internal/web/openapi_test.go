@@ -50,6 +50,9 @@ var openapiInputSchemas = map[string]any{
 	"AfterSalesReject":          rejectRequest{},
 	"AfterSalesWindow":          afterSalesWindowRequest{},
 	"CodeRequest":               codeRequest{},
+	"IncidentRequest":           incidentRequest{},
+	"IncidentUpdateRequest":     updateRequest{},
+	"PostmortemRequest":         postmortemRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

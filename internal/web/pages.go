@@ -35,6 +35,7 @@ var pageNames = []string{
 	"admin/aftersales",
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
+	"status", "admin/incidents",
 }
 
 var pageTemplates = parsePages()
@@ -73,6 +74,7 @@ const pageReadTimeout = 500 * time.Millisecond
 type Banner struct {
 	Level string // info, warning or danger
 	Text  string
+	Link  string // where to read more, such as /status
 }
 
 // page is what every template sees: the frame (language, user, banner,
@@ -111,6 +113,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 		pg.Lang, pg.English = "en", true
 	}
 	pg.Title = pg.T(title)
+	pg.Banner = s.banner(pg)
 	return pg
 }
 

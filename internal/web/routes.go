@@ -103,5 +103,10 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
+
+		h("GET", "/api/v1/status", s.handleStatusJSON),
+		h("POST", "/api/v1/admin/incidents", s.authed(s.handleAdminOpenIncident)),
+		h("POST", "/api/v1/admin/incidents/{id}/updates", s.authed(s.handleAdminIncidentUpdate)),
+		h("POST", "/api/v1/admin/incidents/{id}/postmortem", s.authed(s.handleAdminPostmortem)),
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; from anywhere else the connection's address is the client.
 	TrustedProxies []netip.Prefix
+	// Status is this node's status monitor, whose memory the status page,
+	// its JSON and every page's incident banner are served from; nil makes
+	// one whose probes nobody runs (it shows what operators post here).
+	Status *tuango.StatusMonitor
 }
 
 // Server is tuango's HTTP handler.
@@ -51,6 +55,7 @@ type Server struct {
 	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
 	codeLimit *windowLimiter // one-time codes asked for, per client address
+	status    *tuango.StatusMonitor
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -62,7 +67,10 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
+		codeLimit: newWindowLimiter(codesPerAddress, time.Hour), status: cfg.Status}
+	if s.status == nil && cfg.Service != nil {
+		s.status = cfg.Service.NewStatusMonitor(tuango.StatusConfig{})
+	}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
