@@ -47,7 +47,7 @@ func TestOperatorsIncidentOnTheStatusPage(t *testing.T) {
 	var inc incidentView
 	e.operator.mustDo("POST", "/api/v1/admin/incidents", map[string]any{"name": "长沙下单变慢", "impact": "major",
 		"components": []map[string]string{{"id": "ordering", "status": "degraded_performance"}, {"id": "city:" + e.cityID, "status": "partial_outage"}},
-		"body": "支付渠道响应慢，正在处理。", "eta": eta, "cutoff": "at_risk", "delivery": "none", "settlement": "none"}, 201, &inc)
+		"body":       "支付渠道响应慢，正在处理。", "eta": eta, "cutoff": "at_risk", "delivery": "none", "settlement": "none"}, 201, &inc)
 	if inc.Status != "investigating" || len(inc.Updates) != 1 || inc.Updates[0].ETA == "" {
 		t.Fatalf("opened = %+v", inc)
 	}
