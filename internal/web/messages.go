@@ -718,4 +718,13 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.incident.cutoff", "请选择对截单的影响。", "Choose what it means for the cutoff."},
 	{"rule.incident.delivery", "请选择对明日送达的影响。", "Choose what it means for tomorrow's delivery."},
 	{"rule.incident.settlement", "请选择对结算的影响。", "Choose what it means for settlement."},
+
+	// telling people: incident updates, webhooks, apology coupons, feedback
+	{"notify.incident_update", "【%s】%s：%s 预计恢复时间：%s。", "[%s] %s: %s Expected back by %s."},
+	{"notify.incident_update.noeta", "【%s】%s：%s", "[%s] %s: %s"},
+	{"kind.incident_update", "服务状态", "Service status"},
+	{"tell.status.investigating", "正在调查", "Investigating"},
+	{"tell.status.identified", "已找到原因", "Identified"},
+	{"tell.status.monitoring", "观察中", "Monitoring"},
+	{"tell.status.resolved", "已恢复", "Resolved"},
 }
