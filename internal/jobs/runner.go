@@ -163,6 +163,8 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Each node's noted order failures (requests answered 5xx while the
 		// database was down) written to the database once it answers.
 		{Name: "flush_order_failures", Every: every, Local: true, Run: svc.FlushOrderFailures},
+		// Each incident update handed to the announcements once.
+		{Name: "announce_incident_updates", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.AnnounceIncidentUpdates) }},
 	}
 }
 

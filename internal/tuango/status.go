@@ -94,6 +94,7 @@ type StatusMonitor struct {
 	live    bool
 	fails   int
 	oks     int
+	lastOK  time.Time // the last good probe: an outage began after it
 	auto    *autoIncident // this node's automatic incident, nil when none
 	pending []autoStep
 	counts  map[[2]string]*UptimeCount
@@ -234,6 +235,7 @@ func (m *StatusMonitor) observe(ok bool, now time.Time) {
 	}
 	m.fails = 0
 	m.oks++
+	m.lastOK = now
 	a := m.auto
 	if a == nil {
 		return
@@ -253,7 +255,12 @@ func (m *StatusMonitor) observe(ok bool, now time.Time) {
 
 // openAuto opens this node's automatic incident, in memory first.
 func (m *StatusMonitor) openAuto(now time.Time) {
-	first := now.Add(-time.Duration(m.fails-1) * m.cfg.Every)
+	// The outage began after the last good probe: the incident's window
+	// starts there, so that every order refused in it is counted.
+	first := now.Add(-time.Duration(m.fails) * m.cfg.Every)
+	if !m.lastOK.IsZero() && m.lastOK.After(first) {
+		first = m.lastOK
+	}
 	comps := []ComponentImpact{
 		{CompStorefront, ComponentDegraded}, {CompOrdering, ComponentMajorOutage}, {CompLeaderTools, ComponentMajorOutage},
 		{CompSupplierConsole, ComponentMajorOutage}, {CompNotifications, ComponentDegraded},

@@ -316,3 +316,33 @@ func (s *Server) refreshStatus(ctx context.Context) {
 		s.log.WarnContext(ctx, "status: read it again after a change", "err", err)
 	}
 }
+
+// apologyRequest is the body of POST /api/v1/admin/incidents/{id}/apology-coupons.
+type apologyRequest struct {
+	AmountOffFen tuango.Fen `json:"amount_off_fen"`
+	MinSpendFen  tuango.Fen `json:"min_spend_fen"`
+	ValidDays    int        `json:"valid_days"`
+}
+
+// handleAdminApologyCoupons gives the incident's apology coupon to every
+// customer whose order failed or was delayed in its window, found from
+// the data; asked again, it issues only to those who have none.
+func (s *Server) handleAdminApologyCoupons(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	if err := a.RequireStaff(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in apologyRequest
+	if _, err := decode(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.svc.IssueIncidentApology(r.Context(), a, r.PathValue("id"), tuango.ApologySpec{AmountOffFen: in.AmountOffFen, MinSpendFen: in.MinSpendFen, ValidDays: in.ValidDays})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Issued int `json:"issued"`
+	}{n})
+}

@@ -53,6 +53,7 @@ var openapiInputSchemas = map[string]any{
 	"IncidentRequest":           incidentRequest{},
 	"IncidentUpdateRequest":     updateRequest{},
 	"PostmortemRequest":         postmortemRequest{},
+	"ApologyRequest":            apologyRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

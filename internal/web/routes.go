@@ -108,5 +108,6 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/incidents", s.authed(s.handleAdminOpenIncident)),
 		h("POST", "/api/v1/admin/incidents/{id}/updates", s.authed(s.handleAdminIncidentUpdate)),
 		h("POST", "/api/v1/admin/incidents/{id}/postmortem", s.authed(s.handleAdminPostmortem)),
+		h("POST", "/api/v1/admin/incidents/{id}/apology-coupons", s.authed(s.handleAdminApologyCoupons)),
 	}
 }
