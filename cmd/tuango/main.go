@@ -34,6 +34,8 @@ Commands:
   bench     load generators: tuango bench flash
   chaos     the fault test: kill nodes during a flash sale, then check every rule
   ledger    check the books: tuango ledger verify [--db URL]
+  incident  post on the status page: tuango incident open|update|resolve|postmortem
+  status    copy the status page elsewhere: tuango status export --from URL --to DIR [--every 15s]
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runChaos(ctx, args[1:], getenv, stdout, stderr)
 	case "ledger":
 		return runLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "incident":
+		return runIncident(ctx, args[1:], getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

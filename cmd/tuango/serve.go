@@ -61,6 +61,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	probeEvery := fs.Duration("probe-every", tuango.DefaultProbeEvery, "how often this node's status probes read and write the database (3 failures in a row open an incident, 2 successes move it to monitoring)")
+	incidentQuiet := fs.Duration("incident-quiet", tuango.DefaultIncidentQuiet, "how long without a failed probe resolves the probes' incident")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -139,14 +141,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx := metrics.New()
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
+	monitor := svc.NewStatusMonitor(tuango.StatusConfig{Node: *nodeID, Every: *probeEvery, Quiet: *incidentQuiet})
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, Status: monitor})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)
 	runner.SetObserver(mx)
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
+	probesDone := make(chan struct{})
+	go func() { jobs.RunProbes(jobCtx, monitor); close(probesDone) }()
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	served := make(chan error, 1)
@@ -180,6 +185,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.Close()
 	stopJobs()
 	<-jobsDone
+	<-probesDone
 	sandbox.Close()
 	fmt.Fprintln(stdout, "tuango stopped")
 	return err
