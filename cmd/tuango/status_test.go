@@ -60,10 +60,10 @@ func TestIncidentCLIAndStatusExport(t *testing.T) {
 		t.Fatalf("status export: %v", err)
 	}
 	var sum struct {
-		Status struct{ Indicator string }
+		Status   struct{ Indicator string }
 		Resolved []struct {
 			ID, Postmortem string
-			Updates    []struct{ Status string }
+			Updates        []struct{ Status string }
 		} `json:"recent_incidents"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))

@@ -94,7 +94,7 @@ type StatusMonitor struct {
 	live    bool
 	fails   int
 	oks     int
-	lastOK  time.Time // the last good probe: an outage began after it
+	lastOK  time.Time     // the last good probe: an outage began after it
 	auto    *autoIncident // this node's automatic incident, nil when none
 	pending []autoStep
 	counts  map[[2]string]*UptimeCount
