@@ -19,11 +19,13 @@ func (s *Store) AddOrderFailures(ctx context.Context, fs []tuango.OrderFailure) 
 
 // apologySQL is an incident's customers in some cities (?C): those whose
 // requests failed in the window and who are customers of the cities (as
-// for announcements), and those whose orders there expired unpaid with
-// their deadline in the window.
+// for announcements) or of no city at all (no home pickup point, no recent
+// order: a new customer whose first order failed), and those whose orders
+// there expired unpaid with their deadline in the window.
 const apologySQL = `SELECT f.user_id FROM order_failures f JOIN users u ON u.id = f.user_id
 	WHERE f.at >= ? AND f.at <= ? AND u.role = 'customer' AND (u.home_pickup_point_id IN (SELECT p.id FROM pickup_points p WHERE p.city_id IN (?C))
-		OR EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.city_id IN (?C) AND o.created_at >= ?))
+		OR EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.city_id IN (?C) AND o.created_at >= ?)
+		OR (COALESCE(u.home_pickup_point_id, '') = '' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id AND o.created_at >= ?)))
 	UNION
 	SELECT o.user_id FROM orders o WHERE o.status = 'cancelled' AND o.cancel_reason = 'expired' AND o.paid_at = 0
 		AND o.expires_at >= ? AND o.expires_at <= ? AND o.city_id IN (?C)
@@ -51,7 +53,7 @@ func (s *Store) FindApologyCustomers(ctx context.Context, f tuango.ApologyFilter
 	}
 	args := []any{from, to}
 	args = append(append(args, cities...), cities...)
-	args = append(args, micros(f.OrderedFrom), from, to)
+	args = append(args, micros(f.OrderedFrom), micros(f.OrderedFrom), from, to)
 	args = append(args, cities...)
 	ids, err := queryAll(s, ctx, scan, strings.ReplaceAll(apologySQL, "?C", placeholders(len(cities))), args...)
 	return ids, wrap(err, "find the customers of an incident in %d cities", len(cities))

@@ -25,7 +25,10 @@ import (
 //
 // Both are limited to the incident's cities (a customer of a city as for
 // announcements: home pickup point there, or an order there within
-// AudienceDays), every city when none is named. One coupon is made per
+// AudienceDays), every city when none is named. A failed customer of no
+// city at all (no home point, no recent order: a newcomer whose first
+// order failed) counts for every incident, since nothing says where they
+// were buying. One coupon is made per
 // incident, and each customer holds it once, so a second call issues
 // nothing more.
 

@@ -85,21 +85,17 @@ func (s *Service) FeedbackQueue(ctx context.Context, a Actor, f FeedbackFilter) 
 	return s.store.FindFeedback(ctx, f)
 }
 
-// HandleFeedback marks feedback handled by the operator; marking it again
-// changes nothing.
-func (s *Service) HandleFeedback(ctx context.Context, a Actor, id string) error {
+// HandleFeedback marks feedback handled by the operator and returns it;
+// marking it again changes nothing.
+func (s *Service) HandleFeedback(ctx context.Context, a Actor, id string) (*Feedback, error) {
 	if err := a.RequireStaff(); err != nil {
-		return err
+		return nil, err
 	}
 	if checkID("id", id) != nil {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
-	ok, err := s.store.MarkFeedbackHandled(ctx, id, a.UserID, s.clock.Now())
-	if err != nil || ok {
-		return err
+	if _, err := s.store.MarkFeedbackHandled(ctx, id, a.UserID, s.clock.Now()); err != nil {
+		return nil, err
 	}
-	if _, err := s.store.FindFeedbackByID(ctx, id); err != nil {
-		return err
-	}
-	return nil
+	return s.store.FindFeedbackByID(ctx, id)
 }

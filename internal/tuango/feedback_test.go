@@ -55,12 +55,18 @@ func TestFeedback(t *testing.T) {
 		if len(q) != 1 || q[0].ID != f.ID || q[0].UserPhone != "13800000011" {
 			t.Fatalf("queue = %+v", q)
 		}
-		must(t, w.svc.HandleFeedback(ctx, w.op, f.ID))
-		must(t, w.svc.HandleFeedback(ctx, w.op, f.ID)) // again: nothing changes
-		if err := w.svc.HandleFeedback(ctx, w.op, "fbk_nope"); !tuango.IsNotFound(err) {
+		h, err := w.svc.HandleFeedback(ctx, w.op, f.ID)
+		must(t, err)
+		w.clock.Advance(time.Minute)
+		again, err := w.svc.HandleFeedback(ctx, w.op, f.ID) // again: nothing changes
+		must(t, err)
+		if h.HandledAt.IsZero() || !again.HandledAt.Equal(h.HandledAt) {
+			t.Errorf("handled at %v, then %v; want one time", h.HandledAt, again.HandledAt)
+		}
+		if _, err := w.svc.HandleFeedback(ctx, w.op, "fbk_nope"); !tuango.IsNotFound(err) {
 			t.Errorf("HandleFeedback(missing) = %v, want not found", err)
 		}
-		if err := w.svc.HandleFeedback(ctx, me, f.ID); tuango.ErrorCode(err) != tuango.CodeForbidden {
+		if _, err := w.svc.HandleFeedback(ctx, me, f.ID); tuango.ErrorCode(err) != tuango.CodeForbidden {
 			t.Errorf("a customer handled feedback: %v", err)
 		}
 		open, err := w.svc.FeedbackQueue(ctx, w.op, tuango.FeedbackFilter{})

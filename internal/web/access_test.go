@@ -234,6 +234,21 @@ var routeAccess = map[string]access{
 	"POST /admin/incidents":                 staff,
 	"POST /admin/incidents/{id}/updates":    staff,
 	"POST /admin/incidents/{id}/postmortem": staff,
+	// Telling people: webhooks, feedback.
+	"POST /api/v1/admin/webhooks":                staff,
+	"GET /api/v1/admin/webhooks":                 staff,
+	"DELETE /api/v1/admin/webhooks/{id}":         staff,
+	"GET /api/v1/admin/webhooks/{id}/deliveries": staff,
+	"POST /api/v1/feedback":                      user,
+	"GET /api/v1/admin/feedback":                 staff,
+	"POST /api/v1/admin/feedback/{id}/handle":    staff,
+	"GET /feedback":                              user,
+	"POST /feedback":                             user,
+	"GET /admin/feedback":                        staff,
+	"POST /admin/feedback/{id}/handle":           staff,
+	"GET /admin/webhooks":                        staff,
+	"POST /admin/webhooks":                       staff,
+	"POST /admin/webhooks/{id}/delete":           staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

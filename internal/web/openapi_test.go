@@ -54,6 +54,8 @@ var openapiInputSchemas = map[string]any{
 	"IncidentUpdateRequest":     updateRequest{},
 	"PostmortemRequest":         postmortemRequest{},
 	"ApologyRequest":            apologyRequest{},
+	"WebhookCreate":             webhookRequest{},
+	"FeedbackCreate":            feedbackRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -36,6 +36,7 @@ var pageNames = []string{
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
 	"status", "admin/incidents",
+	"customer/feedback", "admin/feedback", "admin/webhooks",
 }
 
 var pageTemplates = parsePages()

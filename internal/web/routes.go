@@ -109,5 +109,12 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/incidents/{id}/updates", s.authed(s.handleAdminIncidentUpdate)),
 		h("POST", "/api/v1/admin/incidents/{id}/postmortem", s.authed(s.handleAdminPostmortem)),
 		h("POST", "/api/v1/admin/incidents/{id}/apology-coupons", s.authed(s.handleAdminApologyCoupons)),
+		h("POST", "/api/v1/admin/webhooks", s.authed(s.handleAdminCreateWebhook)),
+		h("GET", "/api/v1/admin/webhooks", s.authed(s.handleAdminWebhooks)),
+		h("DELETE", "/api/v1/admin/webhooks/{id}", s.authed(s.handleAdminDeleteWebhook)),
+		h("GET", "/api/v1/admin/webhooks/{id}/deliveries", s.authed(s.handleAdminWebhookDeliveries)),
+		h("POST", "/api/v1/feedback", s.authed(s.handleSendFeedback)),
+		h("GET", "/api/v1/admin/feedback", s.authed(s.handleAdminFeedback)),
+		h("POST", "/api/v1/admin/feedback/{id}/handle", s.authed(s.handleAdminHandleFeedback)),
 	}
 }
