@@ -138,6 +138,18 @@ func TestOutageDrill(t *testing.T) {
 	if st, page := storefront(); st != 200 || !strings.Contains(page, "鲜鸡蛋") {
 		t.Fatalf("storefront before the outage = %d", st)
 	}
+	dealList := func() (int, http.Header, string) {
+		resp, err := shopper.Get(node.URL + "/api/v1/deals?pickup_point_id=" + e.ppID)
+		if err != nil {
+			return 0, nil, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	if st, h, b := dealList(); st != 200 || h.Get("Warning") != "" || !strings.Contains(b, deal) {
+		t.Fatalf("deal list before the outage = %d %s", st, b)
+	}
 	waitFor(t, 10*time.Second, "a first good probe", func() bool { return !monitor.Snapshot().At.IsZero() })
 
 	stopped := time.Now()
@@ -169,6 +181,9 @@ func TestOutageDrill(t *testing.T) {
 		if st != 503 || !strings.Contains(page, want) {
 			t.Errorf("storefront while down = %d, lacks %q", st, want)
 		}
+	}
+	if st, h, b := dealList(); st != 200 || !strings.Contains(h.Get("Warning"), "Stale") || h.Get("X-Tuango-As-Of") == "" || !strings.Contains(b, deal) {
+		t.Errorf("deal list while down = %d Warning=%q %s, want the last good copy marked stale", st, h.Get("Warning"), b)
 	}
 	c := buyers[0].c
 	if st, h, b := order(c, "drill-probe"); st != 503 || h.Get("Retry-After") == "" || !strings.Contains(string(b), `"code":"unavailable"`) {

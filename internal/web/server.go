@@ -54,6 +54,7 @@ type Server struct {
 
 	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
+	lastDeals lastGoodJSON   // the public deal lists last answered, likewise
 	codeLimit *windowLimiter // one-time codes asked for, per client address
 	status    *tuango.StatusMonitor
 }
