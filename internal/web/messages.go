@@ -649,6 +649,7 @@ var messages = []struct{ key, zh, en string }{
 	{"status.banner", "服务故障：%s（%s）。", "Service incident: %s (%s)."},
 	{"status.banner.maintenance", "计划维护：%s，%s 至 %s（北京时间）。", "Planned maintenance: %s, %s to %s (Beijing time)."},
 	{"status.more", "查看服务状态", "See the service status"},
+	{"status.feedback", "向我们反馈问题", "Tell us about a problem"},
 	{"indicator.none", "所有服务运行正常", "All systems operational"},
 	{"indicator.minor", "部分服务轻微异常", "Minor service outage"},
 	{"indicator.major", "部分服务中断", "Partial system outage"},
