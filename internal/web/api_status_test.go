@@ -145,4 +145,12 @@ func TestScheduledMaintenance(t *testing.T) {
 	if sum.Status.Indicator != "maintenance" {
 		t.Errorf("indicator during the maintenance = %s", sum.Status.Indicator)
 	}
+	e.clock.Advance(time.Hour) // past its end, never marked completed
+	(&client{e: e}).mustDo("GET", "/api/v1/status", nil, 200, &sum)
+	if sum.Status.Indicator != "none" || componentStatus(sum, "ordering") != "operational" {
+		t.Errorf("after the window: indicator %s, ordering %s", sum.Status.Indicator, componentStatus(sum, "ordering"))
+	}
+	if home := (&client{e: e}).do("GET", "/", nil); strings.Contains(string(home.body), `id="incident-banner"`) {
+		t.Error("the maintenance notice stays after its window")
+	}
 }

@@ -65,7 +65,6 @@ type uptimeBar struct {
 func (s *Server) handleStatusPage(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Service status") // no session read: this page must not need the database
 	pg.Data = s.statusPage(pg, s.status.Snapshot())
-	w.Header().Set("Refresh", "30")
 	s.render(w, r, http.StatusOK, "status", pg)
 }
 
@@ -184,7 +183,7 @@ func (s *Server) banner(pg *page) *Banner {
 		return &Banner{Level: level, Text: text, Link: "/status"}
 	}
 	for _, v := range maintenances {
-		if v.StartsAt.Sub(pg.now) <= 24*time.Hour {
+		if v.EndsAt.After(pg.now) && v.StartsAt.Sub(pg.now) <= 24*time.Hour {
 			return &Banner{Level: "info", Text: pg.T("status.banner.maintenance", v.Name,
 				v.StartsAt.In(shanghai).Format(formTimeShown), v.EndsAt.In(shanghai).Format(formTimeShown)), Link: "/status"}
 		}
