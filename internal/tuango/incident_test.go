@@ -200,3 +200,53 @@ func component(s tuango.StatusSnapshot, id string) tuango.ComponentView {
 	}
 	return tuango.ComponentView{}
 }
+
+// Each update is announced once: the sweep hands it to Announce and marks
+// it; an update announced before the mark was written (a node killed in
+// between) is handed again and stays one announcement.
+func TestIncidentUpdatesAnnouncedOnce(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	inc, err := w.svc.OpenIncident(ctx, w.op, tuango.NewIncident{Name: "下单失败", Impact: tuango.ImpactMajor, Body: "正在处理",
+		Components: []tuango.ComponentImpact{{ID: tuango.CompOrdering}, {ID: "city:cty_1"}}})
+	must(t, err)
+	n, err := w.svc.AnnounceIncidentUpdates(ctx, 100)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("first sweep announced %d, want 1", n)
+	}
+	u, err := w.svc.PostIncidentUpdate(ctx, w.op, inc.ID, tuango.NewIncidentUpdate{Status: tuango.IncidentIdentified, Body: "找到原因", ETA: t0.Add(time.Hour)})
+	must(t, err)
+	// A node announced it and died before marking it.
+	must(t, w.svc.Announce(ctx, tuango.Announcement{ID: "incident-update:" + u.ID, Event: tuango.EventIncidentUpdated, Kind: tuango.NotifyIncident}))
+	n, err = w.svc.AnnounceIncidentUpdates(ctx, 100)
+	must(t, err)
+	if n != 1 {
+		t.Errorf("second sweep announced %d, want 1 (the identified update)", n)
+	}
+	if n, _ := w.svc.AnnounceIncidentUpdates(ctx, 100); n != 0 {
+		t.Errorf("a third sweep announced %d, want 0", n)
+	}
+	a, err := w.db.Store().FindAnnouncementByID(ctx, "incident-update:"+u.ID)
+	must(t, err)
+	if a.Event != tuango.EventIncidentUpdated || a.Kind != tuango.NotifyIncident {
+		t.Errorf("announcement = %+v", a)
+	}
+	first, _, err := w.svc.GetIncident(ctx, inc.ID)
+	must(t, err)
+	updates, err := w.db.Store().FindIncidentUpdates(ctx, []string{first.ID})
+	must(t, err)
+	for _, x := range updates {
+		if x.AnnouncedAt.IsZero() {
+			t.Errorf("update %s not marked announced", x.ID)
+		}
+		if x.ID == u.ID {
+			continue // the dead node's copy, stored first, stays as it was
+		}
+		a, err := w.db.Store().FindAnnouncementByID(ctx, "incident-update:"+x.ID)
+		must(t, err)
+		if len(a.Cities) != 1 || a.Cities[0] != "cty_1" {
+			t.Errorf("announcement of %s for cities %v, want the incident's city cty_1", x.ID, a.Cities)
+		}
+	}
+}

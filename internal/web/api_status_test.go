@@ -80,6 +80,16 @@ func TestOperatorsIncidentOnTheStatusPage(t *testing.T) {
 	if r.status != 409 {
 		t.Errorf("a postmortem before resolving = %d, want 409", r.status)
 	}
+	apology := map[string]any{"amount_off_fen": 500, "min_spend_fen": 2000, "valid_days": 7}
+	if r := e.operator.do("POST", "/api/v1/admin/incidents/"+inc.ID+"/apology-coupons", apology); r.status != 409 {
+		t.Errorf("apology coupons before resolving = %d %s, want 409", r.status, r.body)
+	}
+	if r := e.customer().do("POST", "/api/v1/admin/incidents/"+inc.ID+"/apology-coupons", apology); r.status != 403 {
+		t.Errorf("apology coupons by a customer = %d, want 403", r.status)
+	}
+	if r := e.operator.do("POST", "/api/v1/admin/incidents/inc_missing/apology-coupons", apology); r.status != 404 {
+		t.Errorf("apology coupons of a missing incident = %d, want 404", r.status)
+	}
 	for _, st := range []string{"identified", "monitoring", "resolved"} {
 		e.clock.Advance(time.Minute)
 		e.operator.mustDo("POST", "/api/v1/admin/incidents/"+inc.ID+"/updates", map[string]any{"status": st, "body": "now " + st}, 201, nil)
@@ -91,6 +101,17 @@ func TestOperatorsIncidentOnTheStatusPage(t *testing.T) {
 		t.Errorf("an update on a missing incident = %d, want 404", r.status)
 	}
 	e.operator.mustDo("POST", "/api/v1/admin/incidents/"+inc.ID+"/postmortem", map[string]any{"body": "发生了什么：支付渠道限流。\n\n影响：212 笔订单延迟支付。\n\n改进：增加第二渠道。"}, 200, nil)
+	if r := e.operator.do("POST", "/api/v1/admin/incidents/"+inc.ID+"/apology-coupons", map[string]any{"amount_off_fen": 500, "min_spend_fen": 2000, "valid_days": 0}); r.status != 400 || r.problem().Field != "valid_days" {
+		t.Errorf("apology coupons valid 0 days = %d %s, want 400 on valid_days", r.status, r.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM coupons`); n != 0 {
+		t.Errorf("refused apology calls left %d coupons", n)
+	}
+	var issued struct{ Issued int }
+	e.operator.mustDo("POST", "/api/v1/admin/incidents/"+inc.ID+"/apology-coupons", apology, 200, &issued)
+	if issued.Issued != 0 {
+		t.Errorf("an incident in which no order failed issued %d apology coupons, want 0", issued.Issued)
+	}
 
 	(&client{e: e}).mustDo("GET", "/api/v1/status", nil, 200, &sum)
 	if sum.Status.Indicator != "none" || len(sum.Incidents) != 0 || len(sum.Resolved) != 1 || len(sum.Resolved[0].Updates) != 4 || sum.Resolved[0].Postmortem == "" {
