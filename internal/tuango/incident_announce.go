@@ -46,12 +46,7 @@ func (s *Service) AnnounceIncidentUpdates(ctx context.Context, limit int) (int, 
 // incident names (every city when it names none), its webhook data the
 // incident and the update.
 func incidentAnnouncement(inc *Incident, u IncidentUpdate) Announcement {
-	var cities []string
-	for _, c := range inc.Components {
-		if id, ok := strings.CutPrefix(c.ID, "city:"); ok {
-			cities = append(cities, id)
-		}
-	}
+	cities := incidentCities(inc)
 	eta := ""
 	if !u.ETA.IsZero() {
 		eta = u.ETA.UTC().Format(time.RFC3339)
@@ -104,12 +99,17 @@ func (s *Service) IssueIncidentApology(ctx context.Context, a Actor, incidentID 
 	if inc.Kind != KindIncident || inc.Status != IncidentResolved {
 		return 0, Errorf(CodeConflict, "apology coupons go out once the incident is resolved, when its window is known; this one is %s", inc.Status)
 	}
+	from, to := s.IncidentWindow(inc)
+	return s.IssueApologyCoupons(ctx, inc.ID, from, to, incidentCities(inc), spec)
+}
+
+// incidentCities are the cities an incident names; none means every city.
+func incidentCities(inc *Incident) []string {
 	var cities []string
 	for _, c := range inc.Components {
 		if id, ok := strings.CutPrefix(c.ID, "city:"); ok {
 			cities = append(cities, id)
 		}
 	}
-	from, to := s.IncidentWindow(inc)
-	return s.IssueApologyCoupons(ctx, inc.ID, from, to, cities, spec)
+	return cities
 }
