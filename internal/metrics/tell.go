@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,11 +23,8 @@ var (
 )
 
 type tellCollector struct {
-	svc *tuango.Service
-
-	mu   sync.Mutex
-	at   time.Time
-	last []prometheus.Metric
+	svc   *tuango.Service
+	cache scrapeCache
 }
 
 func (c *tellCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -41,14 +37,7 @@ func (c *tellCollector) Collect(ch chan<- prometheus.Metric) {
 	held, dropped := c.svc.NotedFailures()
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.GaugeValue, float64(held))
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(dropped))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.at) > 5*time.Second {
-		c.last, c.at = c.read(), time.Now()
-	}
-	for _, mt := range c.last {
-		ch <- mt
-	}
+	c.cache.collect(ch, c.read)
 }
 
 func (c *tellCollector) read() []prometheus.Metric {

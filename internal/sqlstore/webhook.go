@@ -83,6 +83,13 @@ func (s *Store) FindDueDeliveries(ctx context.Context, now time.Time, limit int)
 	return ds, wrap(err, "find due webhook deliveries")
 }
 
+// ClaimDelivery takes a due delivery for one sender by a guarded update.
+func (s *Store) ClaimDelivery(ctx context.Context, id string, attempts int, due, until time.Time) (bool, error) {
+	ok, err := s.execOne(ctx, `UPDATE webhook_deliveries SET next_at = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND next_at = ?`,
+		micros(until), id, attempts, micros(due))
+	return ok, wrap(err, "claim webhook delivery %s", id)
+}
+
 // FinishDeliveryAttempt records an attempt by a guarded update.
 func (s *Store) FinishDeliveryAttempt(ctx context.Context, d *tuango.WebhookDelivery, from int) (bool, error) {
 	ok, err := s.execOne(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, finished_at = ?

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"LoginLimit", testLoginLimit},
 		{"UnpaidOrders", testUnpaidOrders},
 		{"Incident", testIncident},
+		{"Tell", testTell},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -36,6 +36,10 @@ type TellStore interface {
 	// FindDueDeliveries lists pending deliveries due at now with their
 	// webhooks' URL and secret, the longest due first.
 	FindDueDeliveries(ctx context.Context, now time.Time, limit int) ([]WebhookDelivery, error)
+	// ClaimDelivery moves a pending delivery's next time from due to until
+	// if it is still pending after attempts with that next time, so that
+	// no other node sends it meanwhile, and reports whether it did.
+	ClaimDelivery(ctx context.Context, id string, attempts int, due, until time.Time) (bool, error)
 	// FinishDeliveryAttempt writes a delivery's status, attempts, next
 	// time, last error and finish time if it is still pending after
 	// attempts from, and reports whether it was.

@@ -286,15 +286,35 @@ func (s *Service) queueWebhooks(ctx context.Context, a *Announcement) (int, erro
 // webhookSends is how many deliveries one sweep sends at once.
 const webhookSends = 8
 
+// webhookClaim is how long a claimed delivery is left to its sender: more
+// than a whole sweep of attempts at their timeout takes.
+const webhookClaim = 5 * time.Minute
+
 // DeliverWebhooks sends the deliveries that are due, at most limit, and
 // reports how many it finished (delivered or failed for good).
 func (s *Service) DeliverWebhooks(ctx context.Context, limit int) (int, error) {
 	if s.webhooks == nil {
 		return 0, nil
 	}
-	due, err := s.store.FindDueDeliveries(ctx, s.clock.Now(), limit)
-	if err != nil || len(due) == 0 {
+	now := s.clock.Now()
+	found, err := s.store.FindDueDeliveries(ctx, now, limit)
+	if err != nil || len(found) == 0 {
 		return 0, err
+	}
+	// Each is claimed before it is sent, so that a node whose sweep
+	// overlaps this one (a lapsed lease under slow receivers) sends
+	// others; one claimed by a node that then died is due again after
+	// the claim.
+	var due []WebhookDelivery
+	for _, d := range found {
+		ok, err := s.store.ClaimDelivery(ctx, d.ID, d.Attempts, d.NextAt, now.Add(webhookClaim))
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			d.NextAt = now.Add(webhookClaim)
+			due = append(due, d)
+		}
 	}
 	errs := make([]error, len(due))
 	var wg sync.WaitGroup

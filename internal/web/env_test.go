@@ -73,6 +73,7 @@ func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
 	e.metrics.WatchDB(db, e.svc, e.clock)
+	e.metrics.WatchTelling(e.svc)
 	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
 		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}))
 	e.sandbox.SetBaseURL(e.srv.URL)

@@ -144,6 +144,8 @@ func TestMetricsCountOrdersPerRoutePatternAndCity(t *testing.T) {
 		{`tuango_outbox_unsent`, "0"},
 		{`tuango_oversold_deals`, "0"},
 		{`tuango_backlog_read_ok`, "1"},
+		{`tuango_webhook_deliveries{status="failed"}`, "0"},
+		{`tuango_order_failures_unflushed`, "0"},
 	} {
 		if got, ok := sample(body, tc.prefix); !ok || got != tc.want {
 			t.Errorf("%s = %q (found %v), want %s", tc.prefix, got, ok, tc.want)
