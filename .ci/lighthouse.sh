@@ -68,7 +68,7 @@ leader_headers=$(printf '{"Cookie":"%s"}' "$(cookies "$leader_jar")")
 # points of performance to a neighbour's work.
 runs=${LIGHTHOUSE_RUNS:-3}
 fail=0
-for page in storefront:/ cart:/cart checkout:/checkout leader:/leader; do
+for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/status; do
   name=${page%%:*} path=${page#*:}
   as=$headers
   [ "$name" = leader ] && as=$leader_headers
@@ -108,7 +108,7 @@ leader=$(curl -fsS -b "$ojar" "$base/admin/leaders" | grep -o '/admin/leaders/us
 point=$(curl -fsS -b "$ojar" "$base/admin/pickup-points" | grep -o '/admin/pickup-points/pp_[A-Za-z0-9_]*' | sed -n 1p)
 for page in dashboard:/admin leaders:/admin/leaders leader:$leader pickup-points:/admin/pickup-points \
   new-pickup-point:/admin/pickup-points/new pickup-point:$point suppliers:/admin/suppliers \
-  new-supplier:/admin/suppliers/new new-product:/admin/products/new; do
+  new-supplier:/admin/suppliers/new new-product:/admin/products/new incidents:/admin/incidents; do
   name=${page%%:*} path=${page#*:}
   rm -rf "$work/chrome"
   "$lighthouse" "$base$path" --quiet --preset=desktop --only-categories=accessibility \

@@ -37,6 +37,8 @@ Commands:
   backup    write a checksummed, compressed backup: tuango backup --to DIR
   restore   check and restore a backup: tuango restore --from FILE --data DIR [--force]
   audit     check the audit log's hash chain: tuango audit verify [--db URL]
+  incident  post on the status page: tuango incident open|update|resolve|postmortem
+  status    copy the status page elsewhere: tuango status export --from URL --to DIR [--every 15s]
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -75,6 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
+	case "incident":
+		return runIncident(ctx, args[1:], getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

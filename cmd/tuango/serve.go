@@ -87,6 +87,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	rf.register(fs)
 	dbRead := fs.String("db-read", "", "PostgreSQL connection string for the reads a standby may serve — the deal list, pickup points and storefront — such as host=a,b ... target_session_attrs=prefer-standby; read-only sessions, never written to (default: everything on --db)")
 	orderWriteTimeout := fs.Duration("order-write-timeout", 10*time.Second, "how long a customer's order request (place, pay, cancel) may wait for the database before answering 503 with Retry-After (the outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
+	probeEvery := fs.Duration("probe-every", tuango.DefaultProbeEvery, "how often this node's status probes read and write the database (3 failures in a row open an incident, 2 successes move it to monitoring)")
+	incidentQuiet := fs.Duration("incident-quiet", tuango.DefaultIncidentQuiet, "how long without a failed probe resolves the probes' incident")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -203,10 +205,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx := metrics.New()
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
+	monitor := svc.NewStatusMonitor(tuango.StatusConfig{Node: *nodeID, Every: *probeEvery, Quiet: *incidentQuiet})
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure || tf.tls(), CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout,
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor,
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -216,6 +219,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jobsDone := make(chan struct{})
 	go func() { runner.Run(jobCtx); close(jobsDone) }()
 	go jobs.WatchProvider(jobCtx, svc, *nodeID, 5*time.Second, breaker.Changed(), log)
+	probesDone := make(chan struct{})
+	go func() { jobs.RunProbes(jobCtx, monitor); close(probesDone) }()
 
 	hs := tf.server(srv)
 	served := make(chan error, 1)
@@ -249,6 +254,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.Close()
 	stopJobs()
 	<-jobsDone
+	<-probesDone
 	sandbox.Close()
 	fmt.Fprintln(stdout, "tuango stopped")
 	return err

@@ -167,6 +167,8 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// and the chain is checked again from the last good check.
 		{Name: "chain_audit", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.ChainAudit) }},
 		{Name: "verify_audit", Every: 5 * time.Minute, Run: svc.VerifyAuditSweep},
+		// Each incident update handed to the announcements once.
+		{Name: "announce_incident_updates", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.AnnounceIncidentUpdates) }},
 	}
 }
 

@@ -43,13 +43,16 @@ func gather(t *testing.T, m *Metrics) map[string]float64 {
 
 // Labels come from a closed set: the route's pattern without its method,
 // "unmatched" when no route matched, OpenTelemetry's _OTHER for a method
-// outside the known ones, and "page" for the duration of every HTML page.
+// outside the known ones, and "page" for the duration of every HTML page,
+// "admin" for that of every operator's call.
 func TestRequestLabelsAreBounded(t *testing.T) {
 	m := New()
 	m.Request("POST", "POST /api/v1/orders/{id}/cancel", 409, time.Millisecond)
 	m.Request("BREW", "", 404, time.Millisecond)
 	m.Request("GET", "GET /deals/{id}", 200, time.Millisecond)
 	m.Request("GET", "GET /orders", 200, time.Millisecond)
+	m.Request("POST", "POST /api/v1/admin/incidents", 201, time.Millisecond)
+	m.Request("GET", "GET /api/v1/admin/coupons", 200, time.Millisecond)
 	got := gather(t, m)
 	for key, want := range map[string]float64{
 		"tuango_http_server_requests_total{http_request_method=POST,http_response_status_code=409,http_route=/api/v1/orders/{id}/cancel}": 1,
@@ -58,6 +61,9 @@ func TestRequestLabelsAreBounded(t *testing.T) {
 		"http_server_request_duration_seconds{http_request_method=POST,http_route=/api/v1/orders/{id}/cancel}":                            1,
 		"http_server_request_duration_seconds{http_request_method=GET,http_route=page}":                                                   2,
 		"http_server_request_duration_seconds{http_request_method=_OTHER,http_route=page}":                                                1,
+		"tuango_http_server_requests_total{http_request_method=POST,http_response_status_code=201,http_route=/api/v1/admin/incidents}":    1,
+		"http_server_request_duration_seconds{http_request_method=POST,http_route=admin}":                                                 1,
+		"http_server_request_duration_seconds{http_request_method=GET,http_route=admin}":                                                  1,
 	} {
 		if got[key] != want {
 			t.Errorf("%s = %v, want %v", key, got[key], want)

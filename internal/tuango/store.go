@@ -11,6 +11,7 @@ import (
 // and nil.
 type Store interface {
 	AfterSalesStore
+	IncidentStore
 	// InTx runs fn in one transaction, committed if fn returns nil. A nested
 	// InTx joins the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -224,6 +224,18 @@ var routeAccess = map[string]access{
 	"POST /admin/withdrawals/{id}/reject":         staff,
 	"GET /admin/settlements":                      staff,
 	"POST /admin/settlements":                     staff,
+	// The status page and incidents.
+	"GET /api/v1/status":                                public,
+	"POST /api/v1/admin/incidents":                      staff,
+	"POST /api/v1/admin/incidents/{id}/updates":         staff,
+	"POST /api/v1/admin/incidents/{id}/postmortem":      staff,
+	"POST /api/v1/admin/incidents/{id}/apology-coupons": staff,
+	"GET /status":                           public,
+	"GET /status/feed.atom":                 public,
+	"GET /admin/incidents":                  staff,
+	"POST /admin/incidents":                 staff,
+	"POST /admin/incidents/{id}/updates":    staff,
+	"POST /admin/incidents/{id}/postmortem": staff,
 	// Telling people: webhooks, feedback.
 	"POST /api/v1/admin/webhooks":                staff,
 	"GET /api/v1/admin/webhooks":                 staff,

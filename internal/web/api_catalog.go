@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"tuango/internal/tuango"
@@ -41,16 +42,27 @@ func (s *Server) handleDeals(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, tuango.FieldError("pickup_point_id", "is required: deals depend on the pickup point's city"))
 		return
 	}
+	staff := u != nil && u.Role.IsStaff()
+	copyKey := ppID + "?" + r.URL.Query().Get("limit") + "&" + r.URL.Query().Get("cursor")
 	deals, err := s.svc.LiveDeals(r.Context(), ppID)
 	if err != nil {
+		// The database does not answer: the list as this node last gave it.
+		if !staff && s.degraded(r, err) && s.lastDeals.write(w, copyKey, s.svc.Clock().Now()) {
+			s.log.WarnContext(r.Context(), "deal list from the last good copy: the database did not answer", "pickup_point", ppID, "err", err)
+			return
+		}
 		s.writeError(w, r, err)
 		return
 	}
-	staff := u != nil && u.Role.IsStaff()
 	pg, err := pageList(r, deals, func(d *tuango.Deal) string { return d.ID }, func(d *tuango.Deal) dealView { return viewDeal(d, staff) })
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if !staff {
+		if body, err := json.Marshal(pg); err == nil {
+			s.lastDeals.put(copyKey, body, s.svc.Clock().Now())
+		}
 	}
 	writeJSON(w, http.StatusOK, pg)
 }

@@ -36,6 +36,7 @@ var pageNames = []string{
 	"admin/aftersales",
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
+	"status", "admin/incidents",
 	"customer/feedback", "admin/feedback", "admin/webhooks",
 	"admin/audit",
 }
@@ -76,6 +77,7 @@ const pageReadTimeout = 500 * time.Millisecond
 type Banner struct {
 	Level string // info, warning or danger
 	Text  string
+	Link  string // where to read more, such as /status
 }
 
 // page is what every template sees: the frame (language, user, banner,
@@ -114,6 +116,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 		pg.Lang, pg.English = "en", true
 	}
 	pg.Title = pg.T(title)
+	pg.Banner = s.banner(pg)
 	return pg
 }
 

@@ -515,7 +515,7 @@ func TestBannerSlot(t *testing.T) {
 	pg := s.newPage(w, r, "Group leader")
 	pg.Banner = &Banner{Level: "danger", Text: "支付服务故障，预计 14:00 恢复"}
 	s.render(w, r, 200, "coming", pg)
-	if body := w.Body.String(); !strings.Contains(body, `<div class="banner banner-danger" role="status">支付服务故障，预计 14:00 恢复</div>`) {
+	if body := w.Body.String(); !strings.Contains(body, `<div class="banner banner-danger" role="status" id="incident-banner">支付服务故障，预计 14:00 恢复</div>`) {
 		t.Errorf("page lacks the banner:\n%s", body)
 	}
 	w = httptest.NewRecorder()

@@ -109,6 +109,11 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
 
+		h("GET", "/api/v1/status", s.handleStatusJSON),
+		h("POST", "/api/v1/admin/incidents", s.authed(s.handleAdminOpenIncident)),
+		h("POST", "/api/v1/admin/incidents/{id}/updates", s.authed(s.handleAdminIncidentUpdate)),
+		h("POST", "/api/v1/admin/incidents/{id}/postmortem", s.authed(s.handleAdminPostmortem)),
+		h("POST", "/api/v1/admin/incidents/{id}/apology-coupons", s.authed(s.handleAdminApologyCoupons)),
 		h("POST", "/api/v1/admin/webhooks", s.authed(s.handleAdminCreateWebhook)),
 		h("GET", "/api/v1/admin/webhooks", s.authed(s.handleAdminWebhooks)),
 		h("DELETE", "/api/v1/admin/webhooks/{id}", s.authed(s.handleAdminDeleteWebhook)),

@@ -48,6 +48,10 @@ type Config struct {
 	// 503, the outcome unknown, which a retry with the same key settles.
 	// 0: no bound beyond the client's.
 	OrderWriteTimeout time.Duration
+	// Status is this node's status monitor, whose memory the status page,
+	// its JSON and every page's incident banner are served from; nil makes
+	// one whose probes nobody runs (it shows what operators post here).
+	Status *tuango.StatusMonitor
 }
 
 // Server is tuango's HTTP handler.
@@ -62,8 +66,10 @@ type Server struct {
 
 	wasPrices wasPrices    // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy // the storefronts last shown, for when the database is down
+	lastDeals lastGoodJSON // the public deal lists last answered, likewise
 	admit     *admission
 	cop       *http.CrossOriginProtection
+	status    *tuango.StatusMonitor
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -75,8 +81,11 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		admit: newAdmission(cfg.Admission, cfg.Metrics)}
+		admit: newAdmission(cfg.Admission, cfg.Metrics), status: cfg.Status}
 	s.cop = s.crossOrigin()
+	if s.status == nil && cfg.Service != nil {
+		s.status = cfg.Service.NewStatusMonitor(tuango.StatusConfig{})
+	}
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
