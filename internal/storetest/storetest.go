@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Tx", testTx},
 		{"LoginLimit", testLoginLimit},
 		{"UnpaidOrders", testUnpaidOrders},
+		{"Guard", testGuard},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -84,6 +84,7 @@ type Store interface {
 	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 	LoginLimitStore
+	GuardStore
 
 	CreateOrder(ctx context.Context, o *Order) error
 	// CreateOrders inserts many orders and their lines in few statements.
