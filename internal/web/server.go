@@ -5,12 +5,15 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/corazawaf/coraza/v3"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -36,6 +39,15 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the
 	// client; from anywhere else the connection's address is the client.
 	TrustedProxies []netip.Prefix
+	// IDS turns intrusion detection on: a source that trips a scenario is
+	// banned on every node (serve and demo turn it on; tests that need it
+	// do).
+	IDS bool
+	// RateLimits are the token buckets; the zero value limits nothing.
+	RateLimits RateLimits
+	// WAF is the web application firewall's mode: WAFOff (or ""),
+	// WAFDetect or WAFBlock.
+	WAF string
 }
 
 // Server is tuango's HTTP handler.
@@ -51,6 +63,11 @@ type Server struct {
 	wasPrices wasPrices      // the storefront's proven "was" prices, by deal
 	lastGood  lastGoodCopy   // the storefronts last shown, for when the database is down
 	codeLimit *windowLimiter // one-time codes asked for, per client address
+
+	guard  *guardLists // the block and allow lists, as this node enforces them
+	ids    *detector   // nil when detection is off
+	limits *limiter    // nil when no bucket limits
+	waf    coraza.WAF  // nil when the WAF is off
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -62,7 +79,18 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		codeLimit: newWindowLimiter(codesPerAddress, time.Hour)}
+		codeLimit: newWindowLimiter(codesPerAddress, time.Hour), guard: newGuardLists()}
+	if cfg.IDS {
+		s.ids = newDetector()
+	}
+	if l := cfg.RateLimits; l != (RateLimits{}) {
+		s.limits = newLimiter(l)
+	}
+	waf, err := newWAF(cfg.WAF, cfg.Logger)
+	if err != nil {
+		panic(err) // the mode is checked by CheckWAFMode first and the rules are built in: a bug, never a refusal to serve unguarded
+	}
+	s.waf = waf
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
@@ -71,7 +99,20 @@ func NewServer(cfg Config) *Server {
 
 // ServeHTTP serves a request through the middleware and the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.middleware(s.mux).ServeHTTP(w, r)
+	src, refused := s.refuseBanned(w, r)
+	if refused {
+		return
+	}
+	s.middleware(s.shield(src, s.mux)).ServeHTTP(w, r)
+}
+
+// CheckWAFMode reports whether mode is one NewServer takes.
+func CheckWAFMode(mode string) error {
+	switch mode {
+	case "", WAFOff, WAFDetect, WAFBlock:
+		return nil
+	}
+	return fmt.Errorf("WAF mode %q: want off, detect or block", mode)
 }
 
 // Drain makes /readyz answer 503 so that load balancers stop sending
