@@ -222,6 +222,12 @@ var routeAccess = map[string]access{
 	"POST /admin/withdrawals/{id}/reject":         staff,
 	"GET /admin/settlements":                      staff,
 	"POST /admin/settlements":                     staff,
+	"GET /api/v1/admin/blocklist":                 staff,
+	"POST /api/v1/admin/blocklist":                staff,
+	"DELETE /api/v1/admin/blocklist":              staff,
+	"GET /api/v1/admin/allowlist":                 staff,
+	"POST /api/v1/admin/allowlist":                staff,
+	"DELETE /api/v1/admin/allowlist":              staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

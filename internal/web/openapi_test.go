@@ -50,6 +50,7 @@ var openapiInputSchemas = map[string]any{
 	"AfterSalesReject":          rejectRequest{},
 	"AfterSalesWindow":          afterSalesWindowRequest{},
 	"CodeRequest":               codeRequest{},
+	"SourceRuleRequest":         sourceRuleRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"tuango/internal/tuango"
+)
 
 // Route is one URL tuango serves.
 type Route struct {
@@ -103,5 +107,11 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
+		h("GET", "/api/v1/admin/blocklist", s.authed(s.handleListSourceRules(tuango.ListBlock))),
+		h("POST", "/api/v1/admin/blocklist", s.authed(s.handleAddSourceRule(tuango.ListBlock))),
+		h("DELETE", "/api/v1/admin/blocklist", s.authed(s.handleRemoveSourceRules(tuango.ListBlock))),
+		h("GET", "/api/v1/admin/allowlist", s.authed(s.handleListSourceRules(tuango.ListAllow))),
+		h("POST", "/api/v1/admin/allowlist", s.authed(s.handleAddSourceRule(tuango.ListAllow))),
+		h("DELETE", "/api/v1/admin/allowlist", s.authed(s.handleRemoveSourceRules(tuango.ListAllow))),
 	}
 }
