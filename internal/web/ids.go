@@ -149,7 +149,7 @@ func (d *detector) detect(group string, o observation, now time.Time) *scenario 
 		evs = append(evs, event{scProbing, who, path})
 	}
 	if o.account == "" && !static {
-		evs = append(evs, event{scCrawl, group, path})
+		evs = append(evs, event{scCrawl, group, uri})
 	}
 	if o.status == http.StatusUnauthorized && (o.pattern == "POST /api/v1/auth/login" || o.pattern == "POST /login") {
 		evs = append(evs, event{scCredentials, group, ""})

@@ -33,7 +33,8 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 		blocked := false
 		rec := &statusRecorder{ResponseWriter: w}
 		if s.waf != nil {
-			it, err := inspect(s.waf, r, src)
+			it, done, err := inspect(s.waf, r, src)
+			defer done()
 			if err != nil {
 				s.writeError(rec, r, tuango.Errorf(tuango.CodeInvalid, "the request body could not be read"))
 			} else if it != nil {

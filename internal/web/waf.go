@@ -77,13 +77,19 @@ func newWAF(mode string, log *slog.Logger) (coraza.WAF, error) {
 }
 
 // inspect runs the WAF's request phases on r. It returns the interruption,
-// if the request is to be refused; r's body stays readable for the handler.
-func inspect(w coraza.WAF, r *http.Request, src source) (*types.Interruption, error) {
+// if the request is to be refused, and done, to be called once the handler
+// has finished: r's body is then read from the transaction's buffer.
+func inspect(w coraza.WAF, r *http.Request, src source) (it *types.Interruption, done func(), err error) {
 	tx := w.NewTransactionWithID(requestID(r.Context()))
-	defer func() {
+	done = func() {
 		tx.ProcessLogging()
 		tx.Close()
-	}()
+	}
+	it, err = inspectTx(tx, r, src)
+	return it, done, err
+}
+
+func inspectTx(tx types.Transaction, r *http.Request, src source) (*types.Interruption, error) {
 	if tx.IsRuleEngineOff() {
 		return nil, nil
 	}
