@@ -168,7 +168,8 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 	data := t.TempDir()
 	flags := []string{"--data", data, "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1",
 		"--log-level", "error", "--order-timeout", "4s", "--sweep-interval", "200ms",
-		"--max-unpaid-orders", "0"} // buyers who never pay, many orders each
+		"--max-unpaid-orders", "0", // buyers who never pay, many orders each
+		"--ids", "off", "--rate-limit", "off"} // a load from one address
 	n := start(t, bin, append([]string{"demo"}, flags...)...)
 
 	op := n.login(t, "13900000001")

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // city time zones work on machines without a zone database
+
+	"tuango/internal/tuango"
 )
 
 func main() {
@@ -34,6 +36,8 @@ Commands:
   bench     load generators: tuango bench flash
   chaos     the fault test: kill nodes during a flash sale, then check every rule
   ledger    check the books: tuango ledger verify [--db URL]
+  block     the block list: tuango block add|list|remove (bans by detection included)
+  allow     the allow list: tuango allow add|list|remove
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -66,6 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runChaos(ctx, args[1:], getenv, stdout, stderr)
 	case "ledger":
 		return runLedger(ctx, args[1:], getenv, stdout, stderr)
+	case "block":
+		return runSourceList(ctx, tuango.ListBlock, args[1:], getenv, stdout, stderr)
+	case "allow":
+		return runSourceList(ctx, tuango.ListAllow, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -61,6 +61,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
+	ids := fs.String("ids", "on", "intrusion detection: on bans a source that probes, scans or stuffs credentials for 4 h (doubling on repeat, up to a week), on every node; off for load tests from one address")
+	rateLimit := fs.String("rate-limit", "", "token buckets, NAME=RATE:BURST per second: account (a signed-in user's requests), ip (an anonymous client's), auth (sign-in routes per address); default account=20:60,ip=50:200,auth=20:200 on each node; off for load tests")
+	wafMode := fs.String("waf", web.WAFBlock, "web application firewall (Coraza with the OWASP Core Rule Set, paranoia level 1): block, detect (log matches only) or off")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -70,6 +73,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	if *ids != "on" && *ids != "off" {
+		return fmt.Errorf("--ids %q: want on or off", *ids)
+	}
+	limits, err := web.ParseRateLimits(*rateLimit)
+	if err != nil {
+		return fmt.Errorf("--rate-limit: %w", err)
+	}
+	if err := web.CheckWAFMode(*wafMode); err != nil {
+		return fmt.Errorf("--waf: %w", err)
 	}
 	fcfg, err := payment.ParseFaults(*faults)
 	if err != nil {
@@ -140,7 +153,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies})
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	runner := jobs.NewRunner(store, clock, *nodeID, log, jobs.Sweeps(svc, *sweep)...)

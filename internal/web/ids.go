@@ -36,8 +36,8 @@ var (
 )
 
 type leakyBucket struct {
-	level float64
-	last  time.Time
+	level int
+	last  time.Time // when it last leaked
 	seen  map[string]time.Time // distinct keys while in the bucket
 }
 
@@ -74,8 +74,13 @@ func (d *detector) add(sc *scenario, group, key string, now time.Time) bool {
 		}
 		d.cur[id] = b
 	}
-	if el := now.Sub(b.last); el > 0 {
-		b.level = max(0, b.level-float64(el)/float64(sc.leak))
+	// It leaks in whole events, one per leak since the last, as
+	// CrowdSec's buckets do: ten misses in a few seconds are ten.
+	if n := int(now.Sub(b.last) / sc.leak); n > 0 {
+		b.level = max(0, b.level-n)
+		b.last = b.last.Add(time.Duration(n) * sc.leak)
+	}
+	if b.level == 0 {
 		b.last = now
 	}
 	if sc.distinct {
@@ -96,7 +101,7 @@ func (d *detector) add(sc *scenario, group, key string, now time.Time) bool {
 		b.seen[key] = now
 	}
 	b.level++
-	if b.level >= float64(sc.trigger) {
+	if b.level >= sc.trigger {
 		delete(d.cur, id)
 		return true
 	}
