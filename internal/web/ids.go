@@ -37,7 +37,7 @@ var (
 
 type leakyBucket struct {
 	level int
-	last  time.Time // when it last leaked
+	last  time.Time            // when it last leaked
 	seen  map[string]time.Time // distinct keys while in the bucket
 }
 
