@@ -228,6 +228,9 @@ var routeAccess = map[string]access{
 	"GET /api/v1/admin/allowlist":                 staff,
 	"POST /api/v1/admin/allowlist":                staff,
 	"DELETE /api/v1/admin/allowlist":              staff,
+	"GET /admin/security":                         staff,
+	"POST /admin/security":                        staff,
+	"POST /admin/security/remove":                 staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

@@ -534,3 +534,53 @@ func TestWAFDetectRefusesNothing(t *testing.T) {
 		t.Errorf("the log has no waf match: %s", e.logs.String())
 	}
 }
+
+// The operator's security page: bad input is named in the page's
+// language and adds nothing; a block made there is enforced at once and
+// listed with its reason; removing it lifts it.
+func TestSecurityPage(t *testing.T) {
+	e := newGuardEnv(t, storetest.DSN(t), RateLimits{}, WAFBlock)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	pg := b.get("/admin/security")
+	if pg.status != 200 || !strings.Contains(pg.body, "封禁名单") || !strings.Contains(pg.body, "目前没有封禁") {
+		t.Fatalf("security page = %d:\n%s", pg.status, pg.body)
+	}
+	add := func(list, cidr, reason, hours string) page_ {
+		return b.post("/admin/security", url.Values{"csrf": {pg.csrf(t)}, "list": {list}, "cidr": {cidr}, "reason": {reason}, "hours": {hours}})
+	}
+	for _, tc := range []struct{ name, cidr, reason, hours, want string }{
+		{"not an address", "203.0.113", "扫描", "", "请填写 IP 地址"},
+		{"no reason", "203.0.113.7", " ", "", "请写明原因"},
+		{"hours that are not a number", "203.0.113.7", "扫描", "soon", "请填写一个正数小时"},
+		{"too wide", "10.0.0.0/4", "扫描", "", "最宽为 IPv4 /8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if p := add("block", tc.cidr, tc.reason, tc.hours); p.status != 400 || !strings.Contains(p.body, tc.want) {
+				t.Errorf("add %q = %d, want 400 saying %q:\n%s", tc.cidr, p.status, tc.want, p.body)
+			}
+		})
+	}
+	if l := e.blocklist(); len(l) != 0 {
+		t.Fatalf("block list after bad input = %+v", l)
+	}
+	p := add("block", "203.0.113.7", "夜里扫了 300 个路径", "24")
+	if p.status != 200 || !strings.Contains(p.body, `data-cidr="203.0.113.7/32"`) || !strings.Contains(p.body, "夜里扫了 300 个路径") || !strings.Contains(p.body, "运营人员") {
+		t.Fatalf("after adding = %d:\n%s", p.status, p.body)
+	}
+	wantBanned(t, e.anon().from("203.0.113.7", "GET", "/api/v1/pickup-points", nil), "the blocked address")
+	if p := b.post("/admin/security/remove", url.Values{"csrf": {pg.csrf(t)}, "list": {"block"}, "cidr": {"203.0.113.7/32"}}); p.status != 200 || strings.Contains(p.body, `data-cidr="203.0.113.7/32"`) {
+		t.Errorf("after removing = %d:\n%s", p.status, p.body)
+	}
+	if r := e.anon().from("203.0.113.7", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
+		t.Errorf("the address after removal = %d, want 200", r.status)
+	}
+	t.Run("a customer may not see it", func(t *testing.T) {
+		c := newBrowser(t, e.srv.URL)
+		cu := e.customer()
+		_ = cu
+		if p := c.get("/admin/security"); p.status == 200 {
+			t.Errorf("anonymous /admin/security = 200")
+		}
+	})
+}

@@ -35,6 +35,7 @@ var pageNames = []string{
 	"admin/aftersales",
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
+	"admin/security",
 }
 
 var pageTemplates = parsePages()
