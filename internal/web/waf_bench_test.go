@@ -12,7 +12,7 @@ import (
 
 // BenchmarkOrderPathGuard measures what the guard adds in front of the
 // order handler, per request: the request an app sends to place an order
-// (bearer token, Idempotency-Key, a JSON body), through the WAF in each
+// (Idempotency-Key, a JSON body), through the WAF in each
 // mode and with detection and the buckets on, to a handler that only reads
 // the body (the order's own cost is measured by tuango bench flash).
 // Results are in docs/benchmarks.md.
