@@ -60,15 +60,16 @@ for r in json.load(sys.stdin)["items"]:
 # seconds to start on a busy machine), fail past 30 s.
 watch() {
   local name=$1 addr=$2 pid=$3 start now by
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   while :; do
     by=$(banned_by "$addr")
-    now=$(date +%s.%N)
+    now=$(date +%s%N)
     if [ -n "$by" ]; then
-      printf '%s from %s: banned by %s after %.1f s\n' "$name" "$addr" "$by" "$(echo "$now - $start" | bc)"
+      ms=$(((now - start) / 1000000))
+      printf '%s from %s: banned by %s after %d.%d s\n' "$name" "$addr" "$by" $((ms / 1000)) $((ms % 1000 / 100))
       return 0
     fi
-    if [ "$(echo "$now - $start > 30" | bc)" = 1 ]; then
+    if [ $(((now - start) / 1000000000)) -ge 30 ]; then
       echo "$name from $addr was not banned within 30 s"; grep -v '"waf match"' "$work/demo.log" | tail -20; kill "$pid" 2>/dev/null; return 1
     fi
     sleep 0.2
