@@ -55,7 +55,7 @@ func runSourceList(ctx context.Context, list string, args []string, getenv func(
 	defer db.Close()
 	clock := tuango.SystemClock{}
 	svc := tuango.NewService(db.Store(), clock, nil, nil, nil, tuango.Config{}, nil)
-	cli := tuango.Actor{} // the CLI acts with the database's own authority
+	cli := tuango.CLIActor
 	switch verb {
 	case "add":
 		in := tuango.SourceRuleInput{CIDR: cidr, Reason: *reason}

@@ -126,20 +126,20 @@ func checkList(list string) error {
 	return nil
 }
 
-// AddSourceRule puts a source on the block or allow list. by is who
-// asks: the operator's actor, or the CLI (an empty actor with by "cli").
+// CLIActor is who acts through tuango block and tuango allow: someone
+// with the database's own authority, recorded as "cli".
+var CLIActor = Actor{UserID: "cli", Role: RoleAdmin}
+
+// AddSourceRule puts a source on the block or allow list for an operator,
+// an admin or the CLI.
 func (s *Service) AddSourceRule(ctx context.Context, a Actor, list string, in SourceRuleInput) (*SourceRule, error) {
 	if err := checkList(list); err != nil {
 		return nil, err
 	}
-	by := a.UserID
-	if a != (Actor{}) {
-		if err := a.RequireStaff(); err != nil {
-			return nil, err
-		}
-	} else {
-		by = "cli"
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
 	}
+	by := a.UserID
 	now := s.clock.Now()
 	r, err := in.rule(list, now)
 	if err != nil {
@@ -164,10 +164,8 @@ func (s *Service) RemoveSourceRules(ctx context.Context, a Actor, list, cidr str
 	if err := checkList(list); err != nil {
 		return 0, err
 	}
-	if a != (Actor{}) {
-		if err := a.RequireStaff(); err != nil {
-			return 0, err
-		}
+	if err := a.RequireStaff(); err != nil {
+		return 0, err
 	}
 	p, err := ParseCIDR(cidr)
 	if err != nil {
@@ -192,10 +190,8 @@ func (s *Service) ListSourceRules(ctx context.Context, a Actor, list string) ([]
 	if err := checkList(list); err != nil {
 		return nil, err
 	}
-	if a != (Actor{}) {
-		if err := a.RequireStaff(); err != nil {
-			return nil, err
-		}
+	if err := a.RequireStaff(); err != nil {
+		return nil, err
 	}
 	all, err := s.store.FindSourceRules(ctx, s.clock.Now())
 	if err != nil {
