@@ -24,6 +24,7 @@ import (
 	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
 	"tuango/internal/web"
+	"tuango/internal/webhook"
 )
 
 const serveHelp = `serve runs tuango on existing data; demo does the same and seeds demo data
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	metricsToken := fs.String("metrics-token", "", "if set, /metrics wants Authorization: Bearer TOKEN (leave empty only when the port is reachable from the internal network alone)")
 	batchWindow := fs.Duration("order-batch-window", 0, "group commit: how long a batch waits for more orders after the first (0: take what is queued)")
 	maxUnpaid := fs.Int("max-unpaid-orders", tuango.DefaultMaxUnpaidOrders, "how many orders awaiting payment one customer may hold at once, against stock hoarding (0: no cap, as load tests with few customers want)")
+	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks go to loopback and private addresses (tests, or a receiver inside your own network); off, such URLs are refused and deliveries never dial them")
 	trustedProxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of the load balancers whose X-Forwarded-For names the client (default none: the connection's address is the client, for every limit)")
 	ids := fs.String("ids", "on", "intrusion detection: on bans a source that probes, scans or stuffs credentials for 4 h (doubling on repeat, up to a week), on every node; off for load tests from one address")
 	rateLimit := fs.String("rate-limit", "", "token buckets, NAME=RATE:BURST per second: account (a signed-in user's requests), ip (an anonymous client's), auth (sign-in routes per address); default account=20:60,ip=50:200,auth=20:200 on each node; off for load tests")
@@ -136,12 +138,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	svc := tuango.NewService(store, clock, nil, hasher, sandbox, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
-		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid}, log)
+		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid, WebhooksAllowPrivate: *webhooksPrivate}, log)
 	smsSandbox := sms.NewSandbox(store, clock) // no real SMS provider yet: the sandbox records what it would send
 	svc.SetSender(smsSandbox)
 	payouts := payment.NewPayoutSandbox(store, clock) // no real payout provider yet: the sandbox keeps its records in sandbox_payouts
 	payouts.SetFaults(pcfg)
 	svc.SetPayoutProvider(payouts)
+	svc.SetWebhookSender(webhook.New(*webhooksPrivate))
 	// Data older than the ledger joins it once, before anything is served.
 	if n, err := svc.BackfillLedger(ctx); err != nil {
 		return fmt.Errorf("bring existing data into the ledger: %w", err)
@@ -152,6 +155,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx := metrics.New()
 	svc.SetObserver(mx)
 	mx.WatchDB(db, svc, clock)
+	mx.WatchTelling(svc)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure, CSRFKey: []byte(csrfKey),
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode})
 

@@ -19,6 +19,9 @@ type Task struct {
 	Every time.Duration
 	// Run does one sweep and reports how many things it acted on.
 	Run func(ctx context.Context) (int, error)
+	// Local runs the sweep on every node, without a lease: it works on
+	// what this node holds in memory.
+	Local bool
 }
 
 // Runner runs tasks on their schedule, each under a lease so that across a
@@ -95,6 +98,10 @@ func (r *Runner) Run(ctx context.Context) {
 
 // RunOnce runs one task now if this node gets its lease.
 func (r *Runner) RunOnce(ctx context.Context, task Task) {
+	if task.Local {
+		r.run(ctx, task)
+		return
+	}
 	now := r.clock.Now()
 	// The lease lasts a little less than the interval, so that the holder
 	// renews it each time and a dead holder's sweep moves on within one.
@@ -107,6 +114,11 @@ func (r *Runner) RunOnce(ctx context.Context, task Task) {
 	if !ok {
 		return
 	}
+	r.run(ctx, task)
+}
+
+// run runs one sweep of a task, observed and logged.
+func (r *Runner) run(ctx context.Context, task Task) {
 	start := time.Now() // wall time: a measurement
 	n, err := task.Run(ctx)
 	if ctx.Err() == nil {
@@ -145,6 +157,13 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		// Approved payouts sent to the payout provider under their ids, and
 		// those sent asked about until paid or failed.
 		{Name: "send_payouts", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendPayouts(ctx, 200) }},
+		// Announcements (incident updates) fanned out to their audience's
+		// outbox and to webhook deliveries, and those deliveries sent.
+		{Name: "announcements", Every: every, Run: func(ctx context.Context) (int, error) { return drain(ctx, svc.FanOutAnnouncements) }},
+		{Name: "deliver_webhooks", Every: every, Run: func(ctx context.Context) (int, error) { return svc.DeliverWebhooks(ctx, 50) }},
+		// Each node's noted order failures (requests answered 5xx while the
+		// database was down) written to the database once it answers.
+		{Name: "flush_order_failures", Every: every, Local: true, Run: svc.FlushOrderFailures},
 	}
 }
 

@@ -45,10 +45,7 @@ type backlogCollector struct {
 	db    *sqlstore.DB
 	svc   *tuango.Service
 	clock tuango.Clock
-
-	mu   sync.Mutex
-	at   time.Time
-	last []prometheus.Metric
+	cache scrapeCache
 }
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -57,11 +54,23 @@ func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) { c.cache.collect(ch, c.read) }
+
+// scrapeCache keeps what a collector read from the database for a few
+// seconds, so that many scrapes cost one read.
+type scrapeCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	last []prometheus.Metric
+}
+
+// collect sends the metrics last read, reading them again first if they
+// are older than 5 s.
+func (c *scrapeCache) collect(ch chan<- prometheus.Metric, read func() []prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if time.Since(c.at) > 5*time.Second {
-		c.last, c.at = c.read(), time.Now()
+		c.last, c.at = read(), time.Now()
 	}
 	for _, mt := range c.last {
 		ch <- mt

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Tx", testTx},
 		{"LoginLimit", testLoginLimit},
 		{"UnpaidOrders", testUnpaidOrders},
+		{"Tell", testTell},
 		{"Guard", testGuard},
 	}
 	for _, g := range groups {

@@ -46,6 +46,10 @@ type NotifyParams struct {
 	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
 	Line      int    `json:"line,omitempty"`       // an order line's number
 	AmountFen Fen    `json:"amount_fen,omitempty"` // a withdrawal's amount
+	Incident  string `json:"incident,omitempty"`   // an incident's name
+	Status    string `json:"status,omitempty"`     // an incident's status: investigating, identified, monitoring, resolved
+	ETA       string `json:"eta,omitempty"`        // the expected recovery, RFC 3339
+	Body      string `json:"body,omitempty"`       // what an update says, as the operator wrote it
 }
 
 // ReminderLead is how long before the pickup window ends the customer is

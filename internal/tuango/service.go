@@ -32,6 +32,9 @@ type Config struct {
 	// hold at once, so that fresh accounts cannot hoard a flash deal's
 	// stock; 0 lifts the cap (serve's default is DefaultMaxUnpaidOrders).
 	MaxUnpaidOrders int
+	// WebhooksAllowPrivate lets webhooks go to loopback and private
+	// addresses (tests, and a receiver inside the operator's network).
+	WebhooksAllowPrivate bool
 }
 
 // DefaultMaxUnpaidOrders is serve's cap on a customer's unpaid orders.
@@ -58,6 +61,8 @@ type Service struct {
 	soldOut  soldOut
 	keys     *keyReader // the keys of refusals from memory
 	sessions sessionCache
+	webhooks WebhookSender // nil: webhook deliveries wait
+	failures failureBuffer // order requests refused for want of the database, not yet written
 }
 
 // NewService returns a Service. newID may be nil for SortableIDs(clock).

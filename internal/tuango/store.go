@@ -260,4 +260,5 @@ type Store interface {
 	FindUnreleasedPickups(ctx context.Context, cityID string, pickedUpBefore time.Time, limit int) ([]string, error)
 
 	PayoutStore
+	TellStore
 }

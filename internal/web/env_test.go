@@ -80,6 +80,7 @@ func newEnvServer(t *testing.T, dsn string, cfg tuango.Config, tweak func(*Confi
 	e.metrics = metrics.New()
 	e.svc.SetObserver(e.metrics)
 	e.metrics.WatchDB(db, e.svc, e.clock)
+	e.metrics.WatchTelling(e.svc)
 	scfg := Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
 		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	if tweak != nil {

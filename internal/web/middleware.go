@@ -83,6 +83,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				// request: bounded, unlike the path.
 				s.cfg.Metrics.Request(r.Method, r.Pattern, rec.code(), took)
 			}
+			s.noteFailedOrder(r, rec.code())
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
 			}

@@ -48,6 +48,15 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)
 		}
 		return p.Sprintf(key, a.Point, a.Date, m.OrderID, "¥"+yuan(a.RefundFen))
+	case tuango.NotifyIncident:
+		status := a.Status
+		if status != "" {
+			status = p.Sprintf("tell.status." + status)
+		}
+		if t, err := time.Parse(time.RFC3339, a.ETA); err == nil {
+			return p.Sprintf(key, status, a.Incident, a.Body, t.In(shanghai).Format("2006-01-02 15:04"))
+		}
+		return p.Sprintf(key+".noeta", status, a.Incident, a.Body)
 	case tuango.NotifyWithdrawalPaid:
 		return p.Sprintf(key, "¥"+yuan(a.AmountFen))
 	case tuango.NotifyWithdrawalFailed, tuango.NotifyWithdrawalRejected:

@@ -59,3 +59,19 @@ func TestClosedPointConfirmedOrdersAreLeftToMove(t *testing.T) {
 		t.Errorf("the customer was told %+v, want only the confirmation", items)
 	}
 }
+
+func TestIncidentUpdateWording(t *testing.T) {
+	m := &tuango.Message{Kind: tuango.NotifyIncident, Params: tuango.NotifyParams{Incident: "下单失败", Status: "identified", ETA: "2026-11-25T03:00:00Z", Body: "数据库正在恢复"}}
+	for lang, want := range map[string]string{
+		"zh": "【已找到原因】下单失败：数据库正在恢复 预计恢复时间：2026-11-25 11:00。",
+		"en": "[Identified] 下单失败: 数据库正在恢复 Expected back by 2026-11-25 11:00.",
+	} {
+		if got := NotificationText(lang, m); got != want {
+			t.Errorf("NotificationText(%s) = %q, want %q", lang, got, want)
+		}
+	}
+	m.Params.ETA = ""
+	if got, want := NotificationText("en", m), "[Identified] 下单失败: 数据库正在恢复"; got != want {
+		t.Errorf("without an ETA: %q, want %q", got, want)
+	}
+}

@@ -50,6 +50,8 @@ var openapiInputSchemas = map[string]any{
 	"AfterSalesReject":          rejectRequest{},
 	"AfterSalesWindow":          afterSalesWindowRequest{},
 	"CodeRequest":               codeRequest{},
+	"WebhookCreate":             webhookRequest{},
+	"FeedbackCreate":            feedbackRequest{},
 	"SourceRuleRequest":         sourceRuleRequest{},
 }
 

@@ -210,3 +210,21 @@ func (s *Server) actRejectWithdrawal(ctx context.Context, a tuango.Actor, id, re
 func (s *Server) actSettle(ctx context.Context, a tuango.Actor, supplierID, to string) ([]tuango.Settlement, error) {
 	return s.svc.Settle(ctx, a, supplierID, to)
 }
+
+// Telling people: feedback and webhooks (page_tell.go).
+
+func (s *Server) actSendFeedback(ctx context.Context, a tuango.Actor, text, orderID string) (*tuango.Feedback, error) {
+	return s.svc.SendFeedback(ctx, a, text, orderID)
+}
+
+func (s *Server) actHandleFeedback(ctx context.Context, a tuango.Actor, id string) (*tuango.Feedback, error) {
+	return s.svc.HandleFeedback(ctx, a, id)
+}
+
+func (s *Server) actCreateWebhook(ctx context.Context, a tuango.Actor, req tuango.CreateWebhookRequest) (*tuango.Webhook, error) {
+	return s.svc.CreateWebhook(ctx, a, req)
+}
+
+func (s *Server) actDeleteWebhook(ctx context.Context, a tuango.Actor, id string) error {
+	return s.svc.DeleteWebhook(ctx, a, id)
+}

@@ -35,6 +35,7 @@ var pageNames = []string{
 	"admin/aftersales",
 	"statement",
 	"leader/withdrawals", "admin/withdrawals", "admin/settlements",
+	"customer/feedback", "admin/feedback", "admin/webhooks",
 	"admin/security",
 }
 
