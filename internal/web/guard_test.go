@@ -496,6 +496,17 @@ func TestWAFLetsTuangoThrough(t *testing.T) {
 		"address": "天心区芙蓉中路三段 88 号 \"桂花园\" 1-102；营业 7:30-21:00", "commission_bps": 700}, 201, nil)
 	e.operator.mustDo("PATCH", "/api/v1/admin/deals/"+dealID, map[string]any{"stock": 120}, 200, nil)
 	e.login("13900000001")
+	t.Run("a webhook's URL by address is the app's to judge", func(t *testing.T) {
+		hook := func(url string) map[string]any {
+			return map[string]any{"url": url, "secret": "a-secret-of-some-length", "events": []string{"incident.updated"}}
+		}
+		if r := e.operator.do("POST", "/api/v1/admin/webhooks", hook("http://127.0.0.1:9/hooks")); r.status != 400 {
+			t.Errorf("a loopback webhook = %d %s, want 400 from tuango's own check", r.status, r.body)
+		}
+		if r := e.operator.do("POST", "/api/v1/admin/webhooks", hook("https://203.0.113.5/tuango/hooks")); r.status != 201 {
+			t.Errorf("a webhook by public address = %d %s, want 201", r.status, r.body)
+		}
+	})
 	t.Run("the login page and a Chinese text form", func(t *testing.T) {
 		b := newBrowser(t, e.srv.URL)
 		b.get("/login")

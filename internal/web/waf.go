@@ -29,9 +29,14 @@ const (
 //     default allowed methods (GET HEAD POST OPTIONS) refuse (911100);
 //   - nodes are reached by IP address: the demo at 127.0.0.1, balancers'
 //     health checks at the node's address (920350, "Host header is a
-//     numeric IP address").
+//     numeric IP address");
+//   - a webhook's URL is a URL, possibly by IP address, which the RFI and
+//     SSRF rules (931100, 934110) take for an attack; tuango checks that
+//     URL itself (scheme, no private address unless allowed, again when it
+//     dials), so those two rules skip that one field of the webhook forms.
 const wafExclusions = `
 SecAction "id:900200,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'"
+SecRule REQUEST_FILENAME "@rx ^/(?:api/v1/)?admin/webhooks$" "id:1001,phase:1,pass,t:none,nolog,ctl:ruleRemoveTargetById=931100;ARGS:json.url,ctl:ruleRemoveTargetById=934110;ARGS:json.url,ctl:ruleRemoveTargetById=931100;ARGS:url,ctl:ruleRemoveTargetById=934110;ARGS:url"
 `
 
 const wafAfterRules = `
