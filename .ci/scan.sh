@@ -23,7 +23,7 @@ work=$(mktemp -d)
 demo_pid=
 cleanup() {
   [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null && wait "$demo_pid" 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${SCAN_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
