@@ -28,7 +28,7 @@ echo "lighthouse $("$lighthouse" --version) on node $(node --version), $("$CHROM
 
 go build -o "$work/tuango" ./cmd/tuango
 # Cheap password hashing: the run logs in once, and the machine is shared.
-"$work/tuango" demo --data "$work/data" --addr 127.0.0.1:0 --argon2-memory-kib 1024 --argon2-passes 1 >"$work/demo.out" 2>"$work/demo.log" &
+"$work/tuango" demo --data "$work/data" --addr 127.0.0.1:0 --argon2-memory-kib 1024 --argon2-passes 1 --ids off --rate-limit off >"$work/demo.out" 2>"$work/demo.log" &
 demo_pid=$!
 base=""
 for _ in $(seq 1 300); do

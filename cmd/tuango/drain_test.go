@@ -45,7 +45,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	flags := append(storeArgs(t), "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1",
 		"--log-level", "error", "--drain-delay", delay.String(), "--drain-timeout", timeout.String(),
 		"--max-unpaid-orders", "0", // a load of orders from few customers, none paid
-		"--sandbox") // the restart serves as the demo did
+		"--sandbox", "--ids", "off", "--rate-limit", "off", "--waf", "off") // the restart serves as the demo did; from one address, every core for the orders
 	n := start(t, bin, append([]string{"demo"}, flags...)...)
 	op := n.login(t, "13900000001")
 	ppID, d := n.newDeal(t, op, 100000)

@@ -190,7 +190,7 @@ func TestKillRestartLosesNoAcknowledgedOrder(t *testing.T) {
 	flags := []string{"--data", data, "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1",
 		"--log-level", "error", "--order-timeout", "4s", "--sweep-interval", "200ms",
 		"--max-unpaid-orders", "0", // buyers who never pay, many orders each
-		"--sandbox"} // the restart serves as the demo did
+		"--sandbox", "--ids", "off", "--rate-limit", "off", "--waf", "off"} // the restart serves as the demo did; a load from one address, every core for the orders
 	n := start(t, bin, append([]string{"demo"}, flags...)...)
 
 	op := n.login(t, "13900000001")

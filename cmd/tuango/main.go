@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // city time zones work on machines without a zone database
+
+	"tuango/internal/tuango"
 )
 
 func main() {
@@ -39,6 +41,8 @@ Commands:
   audit     check the audit log's hash chain: tuango audit verify [--db URL]
   incident  post on the status page: tuango incident open|update|resolve|postmortem
   status    copy the status page elsewhere: tuango status export --from URL --to DIR [--every 15s]
+  block     the block list: tuango block add|list|remove (bans by detection included)
+  allow     the allow list: tuango allow add|list|remove
 
 Every flag has an environment variable: --order-timeout is TUANGO_ORDER_TIMEOUT.
 Run tuango <command> --help for a command's flags.
@@ -81,6 +85,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runIncident(ctx, args[1:], getenv, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args[1:], getenv, stdout, stderr)
+	case "block":
+		return runSourceList(ctx, tuango.ListBlock, args[1:], getenv, stdout, stderr)
+	case "allow":
+		return runSourceList(ctx, tuango.ListAllow, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -108,6 +108,10 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"bad log level", []string{"serve", "--log-level", "loud", "--data", t.TempDir()}, nil, "log-level"},
 		{"bad sandbox faults", []string{"serve", "--sandbox-faults", "drop=7", "--data", t.TempDir()}, nil, "probability"},
 		{"bad payout faults", []string{"serve", "--payout-faults", "fail=7", "--data", t.TempDir()}, nil, "probability"},
+		{"bad ids switch", []string{"serve", "--ids", "maybe", "--data", t.TempDir()}, nil, "--ids"},
+		{"bad rate limit", []string{"serve", "--rate-limit", "account=fast", "--data", t.TempDir()}, nil, "RATE:BURST"},
+		{"bad waf mode", []string{"serve", "--waf", "strict", "--data", t.TempDir()}, nil, "off, detect or block"},
+		{"bad waf mode in the environment", []string{"serve", "--data", t.TempDir()}, map[string]string{"TUANGO_WAF": "on"}, "off, detect or block"},
 		{"bad duration in the environment", []string{"serve"}, map[string]string{"TUANGO_ORDER_TIMEOUT": "soon"}, "TUANGO_ORDER_TIMEOUT"},
 		{"stray argument", []string{"migrate", "extra"}, nil, "unexpected argument"},
 	}

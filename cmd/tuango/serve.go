@@ -89,6 +89,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	orderWriteTimeout := fs.Duration("order-write-timeout", 10*time.Second, "how long a customer's order request (place, pay, cancel) may wait for the database before answering 503 with Retry-After (the outcome unknown: a retry with the same Idempotency-Key settles it); 0: no bound")
 	probeEvery := fs.Duration("probe-every", tuango.DefaultProbeEvery, "how often this node's status probes read and write the database (3 failures in a row open an incident, 2 successes move it to monitoring)")
 	incidentQuiet := fs.Duration("incident-quiet", tuango.DefaultIncidentQuiet, "how long without a failed probe resolves the probes' incident")
+	ids := fs.String("ids", "on", "intrusion detection: on bans a source that probes, scans or stuffs credentials for 4 h (doubling on repeat, up to a week), on every node; off for load tests from one address")
+	rateLimit := fs.String("rate-limit", "", "token buckets, NAME=RATE:BURST per second: account (a signed-in user's requests), ip (an anonymous client's), auth (sign-in routes per address); default account=20:60,ip=50:200,auth=20:200 on each node; off for load tests")
+	wafMode := fs.String("waf", web.WAFBlock, "web application firewall (Coraza with the OWASP Core Rule Set, paranoia level 1): block, detect (log matches only) or off")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -107,6 +110,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	proxies, err := parsePrefixes(*trustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	if *ids != "on" && *ids != "off" {
+		return fmt.Errorf("--ids %q: want on or off", *ids)
+	}
+	limits, err := web.ParseRateLimits(*rateLimit)
+	if err != nil {
+		return fmt.Errorf("--rate-limit: %w", err)
+	}
+	if err := web.CheckWAFMode(*wafMode); err != nil {
+		return fmt.Errorf("--waf: %w", err)
 	}
 	fcfg, err := payment.ParseFaults(*faults)
 	if err != nil {
@@ -209,7 +222,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure || tf.tls(), CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor,
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode,
 		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -61,7 +61,8 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 	args := []string{"demo", "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "error",
 		"--drain-delay", "0", "--order-batch-max", strconv.Itoa(o.batchMax), "--order-batch-window", o.batchWindow.String(),
 		"--max-unpaid-orders", "0", // a few customers place many orders each
-		"--codes-per-ip", "0"} // the bench registers its customers from one address
+		"--codes-per-ip", "0", // the bench registers its customers from one address
+		"--ids", "off", "--rate-limit", "off", "--waf", "off"} // all from one address, as fast as it can; the WAF's cost is measured on its own
 	args = append(args, o.extra...)
 
 	if o.pgAdmin != "" {

@@ -44,7 +44,7 @@ type Config struct {
 // The nodes' settings: short deadlines so that a run reaches quiet soon,
 // cheap password hashing, and a sandbox that drops, duplicates and delays
 // notifications.
-var nodeFlags = []string{"--max-unpaid-orders", "0", "--sandbox", "--order-timeout", "5s", "--sweep-interval", "300ms", "--reconcile-after", "2s",
+var nodeFlags = []string{"--max-unpaid-orders", "0", "--sandbox", "--ids", "off", "--rate-limit", "off", "--waf", "off", "--order-timeout", "5s", "--sweep-interval", "300ms", "--reconcile-after", "2s",
 	"--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "warn",
 	"--sandbox-faults", "drop=0.2,duplicate=0.2,delay=300ms", "--pickup-window", dayPickupWindow.String()}
 

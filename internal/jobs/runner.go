@@ -144,6 +144,7 @@ func Sweeps(svc *tuango.Service, every time.Duration) []Task {
 		{Name: "send_refunds", Every: every, Run: func(ctx context.Context) (int, error) { return svc.SendRefunds(ctx, 200) }},
 		{Name: "purge_idempotency", Every: time.Hour, Run: svc.PurgeIdempotency},
 		{Name: "purge_login_failures", Every: 5 * time.Minute, Run: svc.PurgeLoginFailures},
+		{Name: "purge_source_rules", Every: time.Hour, Run: svc.PurgeSourceRules},
 		// Each city's cutoff at its local cutoff time; a cutoff is long, so
 		// its lease is long too (a dead holder's run is finished by the next).
 		{Name: "cutoffs", Every: 15 * every, Run: svc.CutoffsDue},

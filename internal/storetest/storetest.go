@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Auth", testAuth},
 		{"BackupRuns", testBackupRuns},
 		{"Audit", testAudit},
+		{"Guard", testGuard},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open(t)) })

@@ -96,6 +96,7 @@ type Store interface {
 	// FindUserSessions lists a user's sessions alive at now, newest first.
 	FindUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	LoginLimitStore
+	GuardStore
 
 	CreateOrder(ctx context.Context, o *Order) error
 	// CreateOrders inserts many orders and their lines in few statements.

@@ -271,7 +271,16 @@ var routeAccess = map[string]access{
 	"GET /account/totp":            staff,
 	"POST /account/totp":           staff,
 	// The audit log.
-	"GET /admin/audit": staff,
+	"GET /admin/audit":               staff,
+	"GET /api/v1/admin/blocklist":    staff,
+	"POST /api/v1/admin/blocklist":   staff,
+	"DELETE /api/v1/admin/blocklist": staff,
+	"GET /api/v1/admin/allowlist":    staff,
+	"POST /api/v1/admin/allowlist":   staff,
+	"DELETE /api/v1/admin/allowlist": staff,
+	"GET /admin/security":            staff,
+	"POST /admin/security":           staff,
+	"POST /admin/security/remove":    staff,
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Pattern }

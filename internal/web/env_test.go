@@ -62,6 +62,13 @@ func newEnvAt(t *testing.T, dsn string) *env {
 // newEnvConfig is newEnvAt with the service configured by cfg.
 func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 	t.Helper()
+	return newEnvServer(t, dsn, cfg, nil)
+}
+
+// newEnvServer is newEnvConfig with the server's configuration changed by
+// tweak (nil changes nothing).
+func newEnvServer(t *testing.T, dsn string, cfg tuango.Config, tweak func(*Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -88,8 +95,12 @@ func newEnvConfig(t *testing.T, dsn string, cfg tuango.Config) *env {
 	e.metrics.WatchDB(db, e.svc, e.clock)
 	e.metrics.WatchTelling(e.svc)
 	e.metrics.WatchBreaker(e.breaker)
-	e.srv = httptest.NewServer(NewServer(Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
-		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, SandboxControls: true}))
+	scfg := Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
+		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, SandboxControls: true}
+	if tweak != nil {
+		tweak(&scfg)
+	}
+	e.srv = httptest.NewServer(NewServer(scfg))
 	e.sandbox.SetBaseURL(e.srv.URL)
 	envs.Store(e.srv.URL, e)
 	t.Cleanup(func() {

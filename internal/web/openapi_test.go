@@ -59,6 +59,7 @@ var openapiInputSchemas = map[string]any{
 	"PasswordReset":             passwordReset{},
 	"PasswordChange":            passwordChange{},
 	"TOTPConfirm":               totpConfirm{},
+	"SourceRuleRequest":         sourceRuleRequest{},
 }
 
 // openapiProbedInputs are request schemas whose Go types are anonymous

@@ -52,7 +52,7 @@ func (s *Server) pageRoutes() []Route {
 		h("GET", "/admin/deals/{id}", s.handleAdminDealPage),
 		h("POST", "/admin/deals", s.handleAdminDealForm),
 		h("POST", "/admin/deals/{id}", s.handleAdminDealForm),
-	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes(), s.afterSalesPageRoutes(), s.payoutPageRoutes(), s.statusPageRoutes(), s.tellPageRoutes(), s.accountPageRoutes(), s.auditPageRoutes())...)
+	}, slices.Concat(s.dayPageRoutes(), s.couponPageRoutes(), s.closurePageRoutes(), s.afterSalesPageRoutes(), s.payoutPageRoutes(), s.statusPageRoutes(), s.tellPageRoutes(), s.accountPageRoutes(), s.auditPageRoutes(), s.securityPageRoutes())...)
 }
 
 // closurePageRoutes are the operator's pages for a closed pickup point,

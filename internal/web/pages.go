@@ -39,6 +39,7 @@ var pageNames = []string{
 	"status", "admin/incidents",
 	"customer/feedback", "admin/feedback", "admin/webhooks",
 	"admin/audit",
+	"admin/security",
 }
 
 var pageTemplates = parsePages()

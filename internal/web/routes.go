@@ -127,6 +127,12 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/me/totp", s.enrolling(s.handleBeginTOTP)),
 		h("POST", "/api/v1/me/totp/confirm", s.enrolling(s.handleConfirmTOTP)),
 		h("GET", "/api/v1/admin/backups", s.authed(s.handleAdminBackups)),
+		h("GET", "/api/v1/admin/blocklist", s.authed(s.handleListSourceRules(tuango.ListBlock))),
+		h("POST", "/api/v1/admin/blocklist", s.authed(s.handleAddSourceRule(tuango.ListBlock))),
+		h("DELETE", "/api/v1/admin/blocklist", s.authed(s.handleRemoveSourceRules(tuango.ListBlock))),
+		h("GET", "/api/v1/admin/allowlist", s.authed(s.handleListSourceRules(tuango.ListAllow))),
+		h("POST", "/api/v1/admin/allowlist", s.authed(s.handleAddSourceRule(tuango.ListAllow))),
+		h("DELETE", "/api/v1/admin/allowlist", s.authed(s.handleRemoveSourceRules(tuango.ListAllow))),
 	}
 }
 

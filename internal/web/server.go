@@ -5,12 +5,15 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/corazawaf/coraza/v3"
 
 	"tuango/internal/payment"
 	"tuango/internal/sms"
@@ -52,6 +55,15 @@ type Config struct {
 	// its JSON and every page's incident banner are served from; nil makes
 	// one whose probes nobody runs (it shows what operators post here).
 	Status *tuango.StatusMonitor
+	// IDS turns intrusion detection on: a source that trips a scenario is
+	// banned on every node (serve and demo turn it on; tests that need it
+	// do).
+	IDS bool
+	// RateLimits are the token buckets; the zero value limits nothing.
+	RateLimits RateLimits
+	// WAF is the web application firewall's mode: WAFOff (or ""),
+	// WAFDetect or WAFBlock.
+	WAF string
 }
 
 // Server is tuango's HTTP handler.
@@ -70,6 +82,11 @@ type Server struct {
 	admit     *admission
 	cop       *http.CrossOriginProtection
 	status    *tuango.StatusMonitor
+
+	guard  *guardLists   // the block and allow lists, as this node enforces them
+	ids    *detector     // nil when detection is off
+	limits *bucketLimits // nil when no bucket limits
+	waf    coraza.WAF    // nil when the WAF is off
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -81,11 +98,22 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		admit: newAdmission(cfg.Admission, cfg.Metrics), status: cfg.Status}
+		admit: newAdmission(cfg.Admission, cfg.Metrics), status: cfg.Status, guard: newGuardLists()}
 	s.cop = s.crossOrigin()
 	if s.status == nil && cfg.Service != nil {
 		s.status = cfg.Service.NewStatusMonitor(tuango.StatusConfig{})
 	}
+	if cfg.IDS {
+		s.ids = newDetector()
+	}
+	if l := cfg.RateLimits; l != (RateLimits{}) {
+		s.limits = newBucketLimits(l)
+	}
+	waf, err := newWAF(cfg.WAF, cfg.Logger)
+	if err != nil {
+		panic(err) // the mode is checked by CheckWAFMode first and the rules are built in: a bug, never a refusal to serve unguarded
+	}
+	s.waf = waf
 	for _, rt := range s.routes() {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), rt.Handler)
 	}
@@ -94,7 +122,20 @@ func NewServer(cfg Config) *Server {
 
 // ServeHTTP serves a request through the middleware and the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.middleware(s.admit.wrap(s, s.mux)).ServeHTTP(w, r)
+	src, refused := s.refuseBanned(w, r)
+	if refused {
+		return
+	}
+	s.middleware(s.admit.wrap(s, s.shield(src, s.mux))).ServeHTTP(w, r)
+}
+
+// CheckWAFMode reports whether mode is one NewServer takes.
+func CheckWAFMode(mode string) error {
+	switch mode {
+	case "", WAFOff, WAFDetect, WAFBlock:
+		return nil
+	}
+	return fmt.Errorf("WAF mode %q: want off, detect or block", mode)
 }
 
 // Drain makes /readyz answer 503 so that load balancers stop sending

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+
+	"tuango/internal/tuango"
+)
+
+// shield puts the defences between a request that is not banned and the
+// routes: the rate limits, then the web application firewall, then the
+// handler, and detection watching the answer. A source on the allow list
+// is not detected, and not limited by address.
+func (s *Server) shield(src source, next http.Handler) http.Handler {
+	if s.limits == nil && s.waf == nil && s.ids == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		account := ""
+		if s.limits != nil || s.ids != nil {
+			account = s.requestAccount(r)
+		}
+		now := s.svc.Clock().Now()
+		if s.limits != nil && !isStatic(r.URL.Path) {
+			vs, ok := s.limits.check(r, account, src, now)
+			if len(vs) > 0 {
+				setRateHeaders(w.Header(), vs)
+			}
+			if !ok {
+				s.writeError(w, r, &tuango.Error{Code: tuango.CodeTooManyAttempts, Message: "too many requests; slow down and try again in a moment"})
+				return
+			}
+		}
+		blocked := false
+		rec := &statusRecorder{ResponseWriter: w}
+		if s.waf != nil {
+			it, done, err := inspect(s.waf, r, src)
+			defer done()
+			if err != nil {
+				s.writeError(rec, r, tuango.Errorf(tuango.CodeInvalid, "the request body could not be read"))
+			} else if it != nil {
+				blocked = true
+				s.writeError(rec, r, tuango.Errorf(tuango.CodeForbidden, "this request was refused by the web application firewall"))
+			}
+		}
+		if rec.status == 0 {
+			next.ServeHTTP(rec, r)
+		}
+		if s.ids == nil || src.allowed || !src.addr.IsValid() {
+			return
+		}
+		o := observation{method: r.Method, path: r.URL.Path, rawURI: r.RequestURI, agent: r.UserAgent(), status: rec.code(),
+			pattern: r.Pattern, account: account, wafBlocked: blocked}
+		if sc := s.ids.detect(src.text, o, now); sc != nil {
+			s.ban(r.Context(), src, sc.name, r.Method+" "+truncateURI(r.RequestURI))
+		}
+	})
+}
+
+func truncateURI(u string) string {
+	if len(u) > 120 {
+		return u[:120]
+	}
+	return u
+}
+
+// requestAccount is the signed-in user's id, by bearer token or session
+// cookie, or "" for an anonymous request.
+func (s *Server) requestAccount(r *http.Request) string {
+	if u := s.optionalUser(r); u != nil {
+		return u.ID
+	}
+	if u, _ := s.pageUser(r); u != nil {
+		return u.ID
+	}
+	return ""
+}
