@@ -90,7 +90,7 @@ func checkSeriesBudget(t *testing.T, e *env) {
 	// Bounded by the route table: each API route adds its histogram (17
 	// series per method) and a counter per status it answered.
 	if n >= 2000 {
-		t.Errorf("%d series, want under 2,500 per node", n)
+		t.Errorf("%d series, want under 2,000 per node", n)
 	}
 	promtoolCheck(t, body)
 }
