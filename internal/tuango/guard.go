@@ -283,7 +283,11 @@ func (s *Service) BanSource(ctx context.Context, addr, scenario, detail string) 
 		ban = &SourceRule{ID: s.newID("src"), List: ListBlock, CIDR: p.String(), Reason: reason, Origin: scenario, CreatedBy: "ids",
 			CreatedAt: now, ExpiresAt: now.Add(BanDuration(prior))}
 		made = true
-		return tx.AddSourceRule(ctx, ban)
+		if err := tx.AddSourceRule(ctx, ban); err != nil {
+			return err
+		}
+		return s.auditIn(ctx, tx, AuditRecord{Kind: AuditBan, Subject: "ip:" + p.String(), At: now,
+			Detail: auditDetail(map[string]string{"scenario": scenario, "reason": reason, "expires_at": ban.ExpiresAt.UTC().Format(time.RFC3339)})})
 	})
 	if err != nil {
 		return nil, false, err

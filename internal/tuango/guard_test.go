@@ -41,6 +41,11 @@ func TestBanRules(t *testing.T) {
 		if n != 1 || len(rs) != 1 || !rs[0].ExpiresAt.Equal(t0.Add(4*time.Hour)) {
 			t.Errorf("made %d bans, list %+v; want one of 4 h", n, rs)
 		}
+		recs, err := w.svc.ListAudit(ctx, w.op, tuango.AuditFilter{Kind: tuango.AuditBan})
+		must(t, err)
+		if len(recs) != 1 || recs[0].Subject != "ip:192.0.2.1/32" {
+			t.Errorf("audit records of the ban: %+v, want one for ip:192.0.2.1/32", recs)
+		}
 	})
 	t.Run("an allowed source is not banned", func(t *testing.T) {
 		_, err := w.svc.AddSourceRule(ctx, w.op, tuango.ListAllow, tuango.SourceRuleInput{CIDR: "192.0.2.128/25", Reason: "office"})

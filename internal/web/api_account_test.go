@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -228,10 +229,26 @@ func TestSessionCookie(t *testing.T) {
 	c := e.customer()
 	var me userView
 	c.mustDo("GET", "/api/v1/me", nil, 200, &me)
-	form := url.Values{"phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/"}}
+	// The login form first, for its token and the browser's cookie it is
+	// bound to, with the session the browser already had.
+	had := &http.Cookie{Name: sessionCookie, Value: c.token}
+	get, _ := http.NewRequest("GET", e.srv.URL+"/login", nil)
+	get.AddCookie(had)
+	page, err := http.DefaultClient.Do(get)
+	must(t, err)
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the login page has no form token:\n%s", body)
+	}
+	form := url.Values{"csrf": {string(m[1])}, "phone": {me.Phone}, "password": {"customer-pass"}, "next": {"/"}}
 	req, _ := http.NewRequest("POST", e.srv.URL+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: c.token}) // a session the browser already had
+	req.AddCookie(had)
+	for _, ck := range page.Cookies() {
+		req.AddCookie(ck)
+	}
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	must(t, err)
 	resp.Body.Close()
@@ -330,8 +347,8 @@ func TestAccountPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := newBrowser(t, e.srv.URL)
-		b.get("/login?lang=en")
-		if p := b.post("/login", url.Values{"phone": {"13977770002"}, "password": {"operator-pass"}, "next": {"/admin"}}); p.status != 303 {
+		lp := b.get("/login?lang=en")
+		if p := b.post("/login", url.Values{"csrf": {lp.csrf(t)}, "phone": {"13977770002"}, "password": {"operator-pass"}, "next": {"/admin"}}); p.status != 303 {
 			t.Fatalf("first login = %d:\n%s", p.status, p.body)
 		}
 		if p := b.get("/admin"); p.status != 303 || p.header.Get("Location") != "/account/totp" {
@@ -351,18 +368,18 @@ func TestAccountPages(t *testing.T) {
 			t.Errorf("/admin once enrolled = %d, want 200", p.status)
 		}
 		b2 := newBrowser(t, e.srv.URL)
-		b2.get("/login?lang=en")
-		step := b2.post("/login", url.Values{"phone": {"13977770002"}, "password": {"operator-pass"}, "next": {"/admin"}})
+		lp2 := b2.get("/login?lang=en")
+		step := b2.post("/login", url.Values{"csrf": {lp2.csrf(t)}, "phone": {"13977770002"}, "password": {"operator-pass"}, "next": {"/admin"}})
 		if step.status != 200 || !strings.Contains(step.body, "Authenticator code") || strings.Contains(step.body, `name="password"`) {
 			t.Fatalf("first step = %d, want the authenticator code's form:\n%s", step.status, step.body)
 		}
-		bad := b2.post("/login", url.Values{"phone": {"13977770002"}, "ticket": {step.field(t, "ticket")}, "totp": {"000000"}, "next": {"/admin"}})
+		bad := b2.post("/login", url.Values{"csrf": {step.csrf(t)}, "phone": {"13977770002"}, "ticket": {step.field(t, "ticket")}, "totp": {"000000"}, "next": {"/admin"}})
 		if bad.status != 401 || !strings.Contains(bad.body, "The code is wrong or was already used") {
 			t.Errorf("a wrong code = %d, want 401 saying so:\n%s", bad.status, bad.body)
 		}
 		e.clock.Advance(30 * time.Second)
 		code, _ = auth.TOTP{}.Code(secret[1], e.clock.Now())
-		ok := b2.post("/login", url.Values{"phone": {"13977770002"}, "ticket": {bad.field(t, "ticket")}, "totp": {code}, "next": {"/admin"}})
+		ok := b2.post("/login", url.Values{"csrf": {bad.csrf(t)}, "phone": {"13977770002"}, "ticket": {bad.field(t, "ticket")}, "totp": {code}, "next": {"/admin"}})
 		if ok.status != 303 || ok.header.Get("Location") != "/admin" {
 			t.Errorf("second step = %d to %q, want 303 to /admin:\n%s", ok.status, ok.header.Get("Location"), ok.body)
 		}

@@ -3,9 +3,12 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -20,17 +23,19 @@ import (
 // address. Each must never panic and must refuse only with
 // validation_failed; what it accepts must be what its rule allows.
 
-// apiBodies makes a fresh value of each request type the API decodes.
-var apiBodies = []func() any{
-	func() any { return &credentials{} }, func() any { return &codeRequest{} }, func() any { return &orderRequest{} },
-	func() any { return &rejectRequest{} }, func() any { return &afterSalesWindowRequest{} }, func() any { return &cancelOrdersRequest{} },
-	func() any { return &couponRequest{} }, func() any { return &issueRequest{} }, func() any { return &cutoffRequest{} },
-	func() any { return &dispatchRequest{} }, func() any { return &cityClosureRequest{} }, func() any { return &pickupPointClosureRequest{} },
-	func() any { return &moveOrdersRequest{} }, func() any { return &signRequest{} }, func() any { return &pickupRequest{} },
-	func() any { return &faultsView{} }, func() any { return &withdrawalRequest{} }, func() any { return &settleRequest{} },
-	func() any { return &supplierPatch{} }, func() any { return &productPatch{} }, func() any { return &dealPatch{} },
-	func() any { return &pickupPointPatch{} }, func() any { return &leaderPatch{} },
-}
+// apiBodies makes a fresh value of each request type the API decodes:
+// the OpenAPI test's table of input schemas (which a new body must join,
+// TestOpenAPISchemasMatchInputs sees to it), in name order, so that a
+// fuzz corpus entry keeps naming the same type.
+var apiBodies = func() []func() any {
+	names := slices.Sorted(maps.Keys(openapiInputSchemas))
+	out := make([]func() any, 0, len(names))
+	for _, n := range names {
+		t := reflect.TypeOf(openapiInputSchemas[n])
+		out = append(out, func() any { return reflect.New(t).Interface() })
+	}
+	return out
+}()
 
 func FuzzDecodeAPIBodies(f *testing.F) {
 	for i, body := range []string{`{"phone":"13900000001","password":"x"}`, `{"name":"白菜","price_fen":199,"stock":10}`,

@@ -327,7 +327,7 @@ func TestCredentialStuffing(t *testing.T) {
 		}
 	})
 	t.Run("the owner still signs in from their own device", func(t *testing.T) {
-		if r := c.do("POST", "/api/v1/auth/login", map[string]any{"phone": "13900000001", "password": "operator-pass"}); r.status != 200 {
+		if r := c.do("POST", "/api/v1/auth/login", map[string]any{"phone": "13900000001", "password": "operator-pass", "totp": e.totpFor("13900000001")}); r.status != 200 {
 			t.Errorf("the owner's login = %d %s, want 200", r.status, r.body)
 		}
 	})
