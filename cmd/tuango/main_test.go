@@ -113,6 +113,9 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"bad waf mode", []string{"serve", "--waf", "strict", "--data", t.TempDir()}, nil, "off, detect or block"},
 		{"bad waf mode in the environment", []string{"serve", "--data", t.TempDir()}, map[string]string{"TUANGO_WAF": "on"}, "off, detect or block"},
 		{"bad duration in the environment", []string{"serve"}, map[string]string{"TUANGO_ORDER_TIMEOUT": "soon"}, "TUANGO_ORDER_TIMEOUT"},
+		{"zero flash order timeout", []string{"serve", "--flash-order-timeout", "0s", "--data", t.TempDir()}, nil, "--flash-order-timeout"},
+		{"negative flash order timeout in the environment", []string{"serve", "--data", t.TempDir()}, map[string]string{"TUANGO_FLASH_ORDER_TIMEOUT": "-5m"}, "--flash-order-timeout"},
+		{"bad flash order timeout in the environment", []string{"serve", "--data", t.TempDir()}, map[string]string{"TUANGO_FLASH_ORDER_TIMEOUT": "soon"}, "TUANGO_FLASH_ORDER_TIMEOUT"},
 		{"stray argument", []string{"migrate", "extra"}, nil, "unexpected argument"},
 	}
 	for _, tt := range tests {

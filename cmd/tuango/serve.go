@@ -45,6 +45,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on (port 0 picks a free one)")
 	publicURL := fs.String("public-url", "", "the URL customers and the payment provider reach this node at (default http://ADDR)")
 	orderTimeout := fs.Duration("order-timeout", tuango.DefaultOrderTimeout, "how long an order may stay unpaid")
+	flashTimeout := fs.Duration("flash-order-timeout", tuango.DefaultFlashOrderTimeout, "how long an order with a line of a flash deal (秒杀) may stay unpaid, so that unpaid orders cannot hoard its stock (never longer than --order-timeout)")
 	sweep := fs.Duration("sweep-interval", 2*time.Second, "how often the expiry and refund sweeps run (reconciliation runs every 5)")
 	pickupWindow := fs.Duration("pickup-window", tuango.DefaultPickupWindow, "how long an arrived order waits for its customer before it becomes unclaimed")
 	afterSalesAuto := fs.Int64("after-sales-auto-fen", int64(tuango.DefaultAfterSalesAutoFen), "the largest after-sales refund approved without an operator, in fen (negative: none)")
@@ -100,6 +101,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *admitOrders < 0 || *admitPages < 0 || *admitAPI < 0 || *admitTarget < 0 || *admitWait < 0 {
 		return fmt.Errorf("--admit-orders, --admit-pages, --admit-api, --admit-target and --admit-wait cannot be negative")
+	}
+	if *flashTimeout <= 0 {
+		return fmt.Errorf("--flash-order-timeout must be longer than 0 (got %s)", *flashTimeout)
 	}
 	if *breakerFailures < 1 || *breakerOpenFor <= 0 || *paymentTimeout <= 0 {
 		return fmt.Errorf("--breaker-failures must be at least 1, --breaker-open-for and --payment-timeout longer than 0 (got %d, %s, %s)", *breakerFailures, *breakerOpenFor, *paymentTimeout)
@@ -194,7 +198,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sandbox := payment.NewSandbox(store, clock, []byte(sandboxKey), base, log)
 	sandbox.SetFaults(fcfg)
 	breaker := payment.NewBreaker(sandbox, clock, payment.BreakerConfig{Failures: *breakerFailures, OpenFor: *breakerOpenFor, CallTimeout: *paymentTimeout})
-	svc := tuango.NewService(store, clock, nil, hasher, breaker, tuango.Config{OrderTimeout: *orderTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
+	svc := tuango.NewService(store, clock, nil, hasher, breaker, tuango.Config{OrderTimeout: *orderTimeout, FlashOrderTimeout: *flashTimeout, BatchMax: *batchMax, BatchWindow: *batchWindow, ReconcileAfter: *reconcileAfter, PickupWindow: *pickupWindow,
 		AfterSalesAutoFen: tuango.Fen(*afterSalesAuto), MaxUnpaidOrders: *maxUnpaid, WebhooksAllowPrivate: *webhooksPrivate,
 		Sessions: tuango.SessionPolicy{Idle: *sessionIdle, Max: *sessionMax}, StaffSessions: tuango.SessionPolicy{Idle: *staffIdle, Max: *staffMax},
 		CodesPerPhone: *codesPerPhone, CodesPerSource: *codesPerIP}, log)

@@ -8,12 +8,12 @@ import (
 )
 
 const dealSelect = `SELECT id, product_id, city_id, title, price_fen, list_price_fen, stock, reserved, limit_per_customer,
-	sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at FROM deals`
+	sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at, flash FROM deals`
 
 func scanDeal(sc scanner, d *tuango.Deal) error {
 	var starts, ends, created, updated int64
 	err := sc.Scan(&d.ID, &d.ProductID, &d.CityID, &d.Title, &d.PriceFen, &d.ListPriceFen, &d.Stock, &d.Reserved,
-		&d.LimitPerCustomer, &starts, &ends, &d.DeliveryDate, &created, &updated)
+		&d.LimitPerCustomer, &starts, &ends, &d.DeliveryDate, &created, &updated, &d.Flash)
 	d.SaleStartsAt, d.SaleEndsAt = fromMicros(starts), fromMicros(ends)
 	d.CreatedAt, d.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return err
@@ -22,10 +22,10 @@ func scanDeal(sc scanner, d *tuango.Deal) error {
 // CreateDeal inserts a deal with nothing reserved.
 func (s *Store) CreateDeal(ctx context.Context, d *tuango.Deal) error {
 	_, err := s.exec(ctx, `INSERT INTO deals (id, product_id, city_id, title, price_fen, list_price_fen, stock, reserved,
-		limit_per_customer, sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
+		limit_per_customer, sale_starts_at, sale_ends_at, delivery_date, created_at, updated_at, flash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer,
-		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.CreatedAt), micros(d.UpdatedAt))
+		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.CreatedAt), micros(d.UpdatedAt), d.Flash)
 	return wrap(err, "create deal %s", d.ID)
 }
 
@@ -33,10 +33,10 @@ func (s *Store) CreateDeal(ctx context.Context, d *tuango.Deal) error {
 // stock below what is reserved.
 func (s *Store) UpdateDeal(ctx context.Context, d *tuango.Deal) error {
 	ok, err := s.execOne(ctx, `UPDATE deals SET product_id = ?, city_id = ?, title = ?, price_fen = ?, list_price_fen = ?, stock = ?,
-		limit_per_customer = ?, sale_starts_at = ?, sale_ends_at = ?, delivery_date = ?, updated_at = ?
+		limit_per_customer = ?, sale_starts_at = ?, sale_ends_at = ?, delivery_date = ?, updated_at = ?, flash = ?
 		WHERE id = ? AND reserved <= ?`,
 		d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer,
-		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.UpdatedAt), d.ID, d.Stock)
+		micros(d.SaleStartsAt), micros(d.SaleEndsAt), d.DeliveryDate, micros(d.UpdatedAt), d.Flash, d.ID, d.Stock)
 	if err != nil {
 		return wrap(err, "update deal %s", d.ID)
 	}

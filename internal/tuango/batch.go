@@ -215,7 +215,7 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 			results[i] = placed{ans: ans, err: err}
 			continue
 		}
-		v := decide(st, p.req, orderTerms{id: s.newID("ord"), now: now, timeout: s.cfg.OrderTimeout})
+		v := decide(st, p.req, orderTerms{id: s.newID("ord"), now: now, timeout: s.cfg.OrderTimeout, flash: s.cfg.FlashOrderTimeout})
 		if v.emptied != "" {
 			s.soldOut.mark(v.emptied, now)
 		}

@@ -149,6 +149,9 @@ type Deal struct {
 	DeliveryDate     string // YYYY-MM-DD in the city's time zone
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	// Flash marks a flash deal (秒杀): an order with a line of it stays
+	// unpaid for at most Config.FlashOrderTimeout.
+	Flash bool
 }
 
 // Remaining is the stock that can still be ordered.

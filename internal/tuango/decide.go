@@ -33,11 +33,13 @@ type orderState struct {
 type unitKey struct{ user, deal string }
 
 // orderTerms is what deciding an order needs besides the state: the id
-// the order gets if accepted, the time, and how long it may stay unpaid.
+// the order gets if accepted, the time, and how long it may stay unpaid,
+// and how long if a line is of a flash deal.
 type orderTerms struct {
 	id      string
 	now     time.Time
 	timeout time.Duration
+	flash   time.Duration
 }
 
 // verdict is what decide decided of one order.
@@ -109,6 +111,10 @@ func decide(st *orderState, req PlaceOrderRequest, t orderTerms) verdict {
 		o.Lines = append(o.Lines, OrderLine{OrderID: o.ID, LineNo: i + 1, DealID: d.ID, Title: d.Title, Quantity: it.Quantity,
 			UnitPriceFen: d.PriceFen, AmountFen: amount, PaidFen: amount, CommissionBps: pp.CommissionBps, UnitCostFen: st.costs[d.ID]})
 		o.TotalFen += amount
+		// A flash deal's unpaid hold is shorter, for the whole order.
+		if until := t.now.Add(t.flash); d.Flash && until.Before(o.ExpiresAt) {
+			o.ExpiresAt = until
+		}
 		// An order unpaid when its deal's sale ends is not shipped.
 		if d.SaleEndsAt.Before(o.ExpiresAt) {
 			o.ExpiresAt = d.SaleEndsAt

@@ -59,7 +59,7 @@ func orderOf(pp string, items ...OrderItem) PlaceOrderRequest {
 	return PlaceOrderRequest{UserID: "usr_a", PickupPointID: pp, Items: items, Idem: &Idempotency{Scope: "usr_a", Key: "k"}}
 }
 
-var decideTerms = orderTerms{id: "ord_1", now: decideNow, timeout: 15 * time.Minute}
+var decideTerms = orderTerms{id: "ord_1", now: decideNow, timeout: 15 * time.Minute, flash: 5 * time.Minute}
 
 func TestDecideRefuses(t *testing.T) {
 	for _, tc := range []struct {
@@ -176,4 +176,32 @@ func TestDecideAccepts(t *testing.T) {
 			t.Errorf("addedUnits = %+v, want one row per deal, in deal order, d_eggs first", rows)
 		}
 	})
+}
+
+// A line of a flash deal makes the whole order's hold the flash timeout;
+// a sale ending sooner still ends it sooner.
+func TestDecideFlashHold(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		items []OrderItem
+		ends  time.Duration // the flash deal's sale end after now
+		want  time.Duration
+	}{
+		{"a normal order", []OrderItem{{"d_rice", 1}}, time.Hour, 15 * time.Minute},
+		{"a flash order", []OrderItem{{"d_flash", 1}}, time.Hour, 5 * time.Minute},
+		{"a mixed cart", []OrderItem{{"d_rice", 1}, {"d_flash", 1}}, time.Hour, 5 * time.Minute},
+		{"a flash sale ending sooner", []OrderItem{{"d_rice", 1}, {"d_flash", 1}}, 3 * time.Minute, 3 * time.Minute},
+	} {
+		st := decideState()
+		f := *st.deals["d_rice"]
+		f.ID, f.Title, f.Flash, f.SaleEndsAt = "d_flash", "d_flash", true, decideNow.Add(tc.ends)
+		st.deals[f.ID] = &f
+		v := decide(st, orderOf("pp_open", tc.items...), decideTerms)
+		if v.err != nil {
+			t.Fatalf("%s: decide = %v", tc.name, v.err)
+		}
+		if got := v.order.ExpiresAt.Sub(decideNow); got != tc.want {
+			t.Errorf("%s: expires %s after now, want %s", tc.name, got, tc.want)
+		}
+	}
 }

@@ -54,6 +54,11 @@ const DefaultPickupWindow = 3 * 24 * time.Hour
 // DefaultOrderTimeout is how long an order may stay unpaid.
 const DefaultOrderTimeout = 15 * time.Minute
 
+// DefaultFlashOrderTimeout is how long an order with a line of a flash
+// deal may stay unpaid: the 5 minutes the platforms give a 秒杀 order,
+// so that unpaid orders cannot hold a deal that sells out in seconds.
+const DefaultFlashOrderTimeout = 5 * time.Minute
+
 // MaxOrderLines bounds how many lines one order may have.
 const MaxOrderLines = 50
 

@@ -11,6 +11,10 @@ import (
 type Config struct {
 	// OrderTimeout is how long an order may stay unpaid.
 	OrderTimeout time.Duration
+	// FlashOrderTimeout is how long an order with a line of a flash deal
+	// may stay unpaid; 0 is DefaultFlashOrderTimeout, and an order never
+	// waits longer than OrderTimeout.
+	FlashOrderTimeout time.Duration
 	// BatchMax is the most orders group commit puts in one transaction;
 	// 1 places each order in its own transaction.
 	BatchMax int
@@ -88,6 +92,9 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 	if cfg.OrderTimeout <= 0 {
 		cfg.OrderTimeout = DefaultOrderTimeout
 	}
+	if cfg.FlashOrderTimeout <= 0 {
+		cfg.FlashOrderTimeout = DefaultFlashOrderTimeout
+	}
 	if cfg.PickupWindow <= 0 {
 		cfg.PickupWindow = DefaultPickupWindow
 	}
@@ -122,6 +129,12 @@ func (s *Service) Close() {
 		s.batch.close()
 	}
 	s.keys.close()
+}
+
+// OrderTimeouts returns how long an order may stay unpaid, and how long
+// one with a line of a flash deal may (never longer than the first).
+func (s *Service) OrderTimeouts() (normal, flash time.Duration) {
+	return s.cfg.OrderTimeout, min(s.cfg.FlashOrderTimeout, s.cfg.OrderTimeout)
 }
 
 // Store returns the service's store, for jobs and tools that read it.

@@ -141,6 +141,7 @@ type dealPatch struct {
 	SaleStartsAt     *string     `json:"sale_starts_at"`
 	SaleEndsAt       *string     `json:"sale_ends_at"`
 	DeliveryDate     *string     `json:"delivery_date"`
+	Flash            *bool       `json:"flash"`
 }
 
 func (in *dealPatch) apply(d *tuango.Deal) error {
@@ -166,6 +167,7 @@ func (in *dealPatch) apply(d *tuango.Deal) error {
 	set(&d.Stock, in.Stock)
 	set(&d.LimitPerCustomer, in.LimitPerCustomer)
 	set(&d.DeliveryDate, in.DeliveryDate)
+	set(&d.Flash, in.Flash)
 	return nil
 }
 

@@ -874,4 +874,6 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.source.reason", "请写明原因（最多 200 字），以便以后查看名单的人知道为什么。", "Say why (at most 200 characters), so that whoever reads the list later knows."},
 	{"rule.source.hours", "请填写一个正数小时（最多一年），或留空表示永久。", "Enter a positive number of hours (at most a year), or leave it empty for no end."},
 	{"rule.source.list", "请选择封禁名单或放行名单。", "Choose the block list or the allow list."},
+	{"Flash deal", "秒杀", "Flash deal"},
+	{"deal.flash_hint", "秒杀商品的未付款订单只占库存 %d 分钟（其他团购 %d 分钟），到时未付款即自动取消，库存退回继续售卖。", "An unpaid order of a flash deal holds its stock for %d minutes (other deals: %d), then it is cancelled and the stock goes back on sale."},
 }

@@ -90,6 +90,7 @@ type dealForm struct {
 	Errors                                                                               map[string]string
 	Saved                                                                                bool
 	Reserved                                                                             int
+	Flash                                                                                bool
 }
 
 type dealEditorData struct {
@@ -97,6 +98,9 @@ type dealEditorData struct {
 	Products []tuango.Product
 	Cities   []tuango.City
 	History  []priceRow
+	// OrderMinutes and FlashMinutes are how long an unpaid order holds
+	// stock, for the flash box's hint.
+	OrderMinutes, FlashMinutes int
 }
 
 type priceRow struct {
@@ -109,7 +113,7 @@ const formTime = "2006-01-02T15:04"
 func dealToForm(d *tuango.Deal, loc *time.Location) dealForm {
 	return dealForm{ID: d.ID, ProductID: d.ProductID, CityID: d.CityID, Title: d.Title, Price: yuan(d.PriceFen), ListPrice: yuan(d.ListPriceFen),
 		Stock: strconv.Itoa(d.Stock), Limit: strconv.Itoa(d.LimitPerCustomer), Starts: d.SaleStartsAt.In(loc).Format(formTime),
-		Ends: d.SaleEndsAt.In(loc).Format(formTime), Delivery: d.DeliveryDate, Reserved: d.Reserved}
+		Ends: d.SaleEndsAt.In(loc).Format(formTime), Delivery: d.DeliveryDate, Reserved: d.Reserved, Flash: d.Flash}
 }
 
 func (s *Server) handleAdminDealPage(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +146,8 @@ func (s *Server) renderDealEditor(w http.ResponseWriter, r *http.Request, pg *pa
 	defer cancel()
 	a := actor(pg.User)
 	data := dealEditorData{Form: f}
+	normal, flash := s.svc.OrderTimeouts()
+	data.OrderMinutes, data.FlashMinutes = wholeMinutes(normal), wholeMinutes(flash)
 	var err error
 	if data.Cities, err = s.svc.ListCities(ctx, a); err != nil {
 		s.pageError(w, r, pg, err)
@@ -178,7 +184,7 @@ func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
 	}
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	f := dealForm{ID: r.PathValue("id"), ProductID: v("product_id"), CityID: v("city_id"), Title: v("title"), Price: v("price"), ListPrice: v("list_price"),
-		Stock: v("stock"), Limit: v("limit"), Starts: v("sale_starts_at"), Ends: v("sale_ends_at"), Delivery: v("delivery_date"), Errors: map[string]string{}}
+		Stock: v("stock"), Limit: v("limit"), Starts: v("sale_starts_at"), Ends: v("sale_ends_at"), Delivery: v("delivery_date"), Flash: v("flash") != "", Errors: map[string]string{}}
 	apply, bad := parseDealForm(pg, &f)
 	if bad {
 		s.renderDealEditor(w, r, pg, http.StatusBadRequest, f)
@@ -206,3 +212,6 @@ func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/admin/deals/"+id+"?saved=1", http.StatusSeeOther)
 }
+
+// wholeMinutes is d in minutes, rounded up.
+func wholeMinutes(d time.Duration) int { return int((d + time.Minute - 1) / time.Minute) }

@@ -70,6 +70,7 @@ func parseDealForm(pg *page, f *dealForm) (apply func(*tuango.Deal), bad bool) {
 	return func(d *tuango.Deal) {
 		d.ProductID, d.CityID, d.Title, d.PriceFen, d.ListPriceFen = f.ProductID, f.CityID, f.Title, price, list
 		d.Stock, d.LimitPerCustomer, d.SaleStartsAt, d.SaleEndsAt, d.DeliveryDate = stock, limit, starts, ends, f.Delivery
+		d.Flash = f.Flash
 	}, false
 }
 

@@ -48,6 +48,8 @@ type dealView struct {
 	SaleStartsAt     string     `json:"sale_starts_at"`
 	SaleEndsAt       string     `json:"sale_ends_at"`
 	DeliveryDate     string     `json:"delivery_date"`
+	// Flash marks a flash deal (秒杀), whose unpaid orders expire sooner.
+	Flash bool `json:"flash"`
 	// Operators also see the stock and what is reserved.
 	Stock    *int `json:"stock,omitempty"`
 	Reserved *int `json:"reserved,omitempty"`
@@ -56,7 +58,7 @@ type dealView struct {
 func viewDeal(d *tuango.Deal, staff bool) dealView {
 	v := dealView{ID: d.ID, Title: d.Title, ProductID: d.ProductID, CityID: d.CityID, PriceFen: d.PriceFen, ListPriceFen: d.ListPriceFen,
 		StockRemaining: d.Remaining(), SoldOut: d.Remaining() <= 0, LimitPerCustomer: d.LimitPerCustomer,
-		SaleStartsAt: formatTime(d.SaleStartsAt), SaleEndsAt: formatTime(d.SaleEndsAt), DeliveryDate: d.DeliveryDate}
+		SaleStartsAt: formatTime(d.SaleStartsAt), SaleEndsAt: formatTime(d.SaleEndsAt), DeliveryDate: d.DeliveryDate, Flash: d.Flash}
 	if staff {
 		v.Stock, v.Reserved = &d.Stock, &d.Reserved
 	}
