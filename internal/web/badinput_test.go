@@ -78,6 +78,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"pickup point: commission absurd", e.operator, "POST", "/api/v1/admin/pickup-points", fmt.Sprintf(`{"city_id":%q,"name":"x","address":"y","commission_bps":90000}`, e.cityID), "", 400, tuango.CodeInvalid, "commission_bps"},
 		{"pickup point: leader who is not a leader", e.operator, "POST", "/api/v1/admin/pickup-points", fmt.Sprintf(`{"city_id":%q,"name":"x","address":"y","leader_id":%q}`, e.cityID, c.userID), "", 400, tuango.CodeInvalid, "leader_id"},
 		{"unknown route", c, "GET", "/api/v1/nothing-here", ``, "", 404, tuango.CodeNotFound, ""},
+		{"deal: flash not a boolean", e.operator, "POST", "/api/v1/admin/deals", dealBody(e, `"flash":"yes"`), "", 400, tuango.CodeInvalid, "flash"},
+		{"deal: patch with flash not a boolean", e.operator, "PATCH", "/api/v1/admin/deals/" + deal, `{"flash":1}`, "", 400, tuango.CodeInvalid, "flash"},
 	}
 	tables := []string{"orders", "order_lines", "users", "deals", "products", "suppliers", "pickup_points", "idempotency_records", "customer_deal_units", "deal_prices"}
 	counts := func() map[string]int {
