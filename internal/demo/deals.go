@@ -108,6 +108,7 @@ func createDeals(ctx context.Context, tx tuango.Store, city *tuango.City, produc
 			d.ListPriceFen = shelfPrice(p.CostFen*tuango.Fen(170+g.r.IntN(31))/100, d.PriceFen)
 			d.Stock = 20 + g.r.IntN(31)
 			d.LimitPerCustomer = 1
+			d.Flash = true
 			b.flash++
 		} else {
 			d.PriceFen = shelfPrice(p.CostFen*tuango.Fen(115+g.r.IntN(31))/100, p.CostFen)

@@ -144,6 +144,9 @@ func TestSeed(t *testing.T) {
 			if d.PriceFen <= cost[d.ProductID] {
 				t.Errorf("deal %q: price %d, want above cost %d", d.Title, d.PriceFen, cost[d.ProductID])
 			}
+			if strings.HasPrefix(d.Title, "【秒杀】") != d.Flash {
+				t.Errorf("deal %q: Flash = %v; want true exactly for the 【秒杀】 deals", d.Title, d.Flash)
+			}
 			if strings.HasPrefix(d.Title, "【秒杀】") {
 				flash++
 				if d.Stock > 50 || d.LimitPerCustomer != 1 {
