@@ -88,12 +88,35 @@ func testDeal(t *testing.T, s tuango.Store) {
 		reserve(t, s, d.ID, 7)
 		d.Title, d.PriceFen, d.ListPriceFen, d.Stock, d.LimitPerCustomer = "沃柑 5kg", 3590, 4990, 200, 2
 		d.SaleEndsAt, d.DeliveryDate, d.UpdatedAt = d.SaleEndsAt.Add(time.Hour), "2026-11-27", t0().Add(time.Minute)
+		d.Flash = true
 		d.Reserved = 0
 		must(t, s.UpdateDeal(t.Context(), d), "UpdateDeal(%s)", d.ID)
 		d.Reserved = 7
 		got, err := s.FindDealByID(t.Context(), d.ID)
 		must(t, err, "FindDealByID(%s)", d.ID)
 		wantEqual(t, got, d, "FindDealByID(%s) after update", d.ID)
+	})
+
+	t.Run("a flash deal is stored as one, and a deal is not by default", func(t *testing.T) {
+		w := newWorld(t, s)
+		plain := w.createDeal(t, 10, 5)
+		flash := *plain
+		flash.ID, flash.Flash = newID("deal"), true
+		must(t, s.CreateDeal(t.Context(), &flash), "CreateDeal(flash)")
+		for _, d := range []*tuango.Deal{plain, &flash} {
+			got, err := s.FindDealByID(t.Context(), d.ID)
+			must(t, err, "FindDealByID(%s)", d.ID)
+			if got.Flash != d.Flash {
+				t.Errorf("FindDealByID(%s).Flash = %v, want %v", d.ID, got.Flash, d.Flash)
+			}
+		}
+		listed, err := s.FindDeals(t.Context(), tuango.DealFilter{IDs: []string{plain.ID, flash.ID}})
+		must(t, err, "FindDeals(IDs)")
+		for _, d := range listed {
+			if d.Flash != (d.ID == flash.ID) {
+				t.Errorf("FindDeals: deal %s Flash = %v", d.ID, d.Flash)
+			}
+		}
 	})
 
 	t.Run("UpdateDeal refuses stock below reserved", func(t *testing.T) {
