@@ -68,13 +68,23 @@ leader_headers=$(printf '{"Cookie":"%s"}' "$(cookies "$leader_jar")")
 # points of performance to a neighbour's work.
 runs=${LIGHTHOUSE_RUNS:-3}
 fail=0
+# lh runs Lighthouse once more when Lighthouse itself fails to run (such as
+# NO_NAVSTART, "Something went wrong with recording the trace", seen on a
+# busy machine); a run that completes is judged on its scores below, never
+# retried.
+lh() {
+  rm -rf "$work/chrome"
+  "$lighthouse" "$@" && return 0
+  echo "Lighthouse did not complete a run (its own error above); once more"
+  rm -rf "$work/chrome"
+  "$lighthouse" "$@"
+}
 for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/status; do
   name=${page%%:*} path=${page#*:}
   as=$headers
   [ "$name" = leader ] && as=$leader_headers
   for i in $(seq 1 "$runs"); do
-    rm -rf "$work/chrome"
-    "$lighthouse" "$base$path" --quiet --only-categories=performance,accessibility \
+    lh "$base$path" --quiet --only-categories=performance,accessibility \
       --extra-headers="$as" --output=json --output-path="$out/$name-$i.json" \
       --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
   done
@@ -129,8 +139,7 @@ for page in dashboard:/admin leaders:/admin/leaders leader:$leader pickup-points
   new-pickup-point:/admin/pickup-points/new pickup-point:$point suppliers:/admin/suppliers \
   new-supplier:/admin/suppliers/new new-product:/admin/products/new incidents:/admin/incidents; do
   name=${page%%:*} path=${page#*:}
-  rm -rf "$work/chrome"
-  "$lighthouse" "$base$path" --quiet --preset=desktop --only-categories=accessibility \
+  lh "$base$path" --quiet --preset=desktop --only-categories=accessibility \
     --extra-headers="$oheaders" --output=json --output-path="$out/console-$name.json" \
     --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
   node -e '
