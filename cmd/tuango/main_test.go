@@ -106,6 +106,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"no command", nil, nil, "no command"},
 		{"bad flag value from the environment", []string{"migrate"}, map[string]string{"TUANGO_DATA": "", "TUANGO_DB": "postgres://nobody@127.0.0.1:1/x?connect_timeout=1"}, "postgres"},
 		{"bad log level", []string{"serve", "--log-level", "loud", "--data", t.TempDir()}, nil, "log-level"},
+		{"negative request log rate", []string{"serve", "--log-requests-per-second", "-1", "--data", t.TempDir()}, nil, "--log-requests-per-second"},
 		{"bad sandbox faults", []string{"serve", "--sandbox-faults", "drop=7", "--data", t.TempDir()}, nil, "probability"},
 		{"bad payout faults", []string{"serve", "--payout-faults", "fail=7", "--data", t.TempDir()}, nil, "probability"},
 		{"bad ids switch", []string{"serve", "--ids", "maybe", "--data", t.TempDir()}, nil, "--ids"},

@@ -53,6 +53,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	faults := fs.String("sandbox-faults", "", "sandbox payment faults, such as drop=0.2,duplicate=0.5,delay=2s,bad_signature=0.1")
 	payoutFaults := fs.String("payout-faults", "", "payout sandbox faults, such as fail_send=0.5,fail=0.1,delay=2s")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logRate := fs.Float64("log-requests-per-second", 100, "request log: ordinary requests (not 5xx, not slow) given a line per second at most; past it they are counted, and the next line written says how many were left out (skipped) (0: a line for every request)")
+	logSlow := fs.Duration("log-slow", 500*time.Millisecond, "request log: a request slower than this always gets its line (0: none by speed)")
 	secure := fs.Bool("secure-cookies", false, "mark the cart, language and form cookies Secure (set when served over HTTPS; on with --tls-cert); the session cookie always is")
 	nodeID := fs.String("node-id", "", "this node's name in job leases (default host-pid)")
 	seed := fs.Int64("seed", 1, "demo data seed (demo only)")
@@ -101,6 +103,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *admitOrders < 0 || *admitPages < 0 || *admitAPI < 0 || *admitTarget < 0 || *admitWait < 0 {
 		return fmt.Errorf("--admit-orders, --admit-pages, --admit-api, --admit-target and --admit-wait cannot be negative")
+	}
+	if *logRate < 0 || *logSlow < 0 {
+		return fmt.Errorf("--log-requests-per-second and --log-slow cannot be negative")
 	}
 	if *flashTimeout <= 0 {
 		return fmt.Errorf("--flash-order-timeout must be longer than 0 (got %s)", *flashTimeout)
@@ -227,7 +232,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure || tf.tls(), CSRFKey: []byte(csrfKey),
 		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode,
-		Admission: web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
+		RequestLog: web.RequestLogConfig{PerSecond: *logRate, Slow: *logSlow},
+		Admission:  web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	mx.WatchBackups(store.LastGoodBackupRun) // every node exports the cluster's last good backup and drill

@@ -58,7 +58,7 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 			s.stop()
 		}
 	}()
-	args := []string{"demo", "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "error",
+	args := []string{"demo", "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "info", // the request log as in production, sampled past its rate
 		"--drain-delay", "0", "--order-batch-max", strconv.Itoa(o.batchMax), "--order-batch-window", o.batchWindow.String(),
 		"--max-unpaid-orders", "0", // a few customers place many orders each
 		"--codes-per-ip", "0", // the bench registers its customers from one address

@@ -62,59 +62,63 @@ const DefaultFlashOrderTimeout = 5 * time.Minute
 // MaxOrderLines bounds how many lines one order may have.
 const MaxOrderLines = 50
 
-// Order is a customer's order, collected at one pickup point.
+// Order is a customer's order, collected at one pickup point. Its JSON
+// form is how an order is stored as the answer of the key that placed it
+// (see recordOf), one row per order on the ordering path: omitzero keeps
+// the times a new order has not reached yet, and its empty fields, out of
+// that row (records stored before decode the same).
 type Order struct {
-	ID            string
-	UserID        string
-	PickupPointID string
-	CityID        string
-	Status        OrderStatus
-	TotalFen      Fen
+	ID            string      `json:",omitzero"`
+	UserID        string      `json:",omitzero"`
+	PickupPointID string      `json:",omitzero"`
+	CityID        string      `json:",omitzero"`
+	Status        OrderStatus `json:",omitzero"`
+	TotalFen      Fen         `json:",omitzero"`
 	// DiscountFen is the coupon's amount off; the customer pays
 	// TotalFen - DiscountFen (PayableFen).
-	DiscountFen Fen
+	DiscountFen Fen `json:",omitzero"`
 	// CustomerCouponID is the customer coupon applied, if any.
-	CustomerCouponID string
-	Lines            []OrderLine
-	CreatedAt        time.Time
-	ExpiresAt        time.Time // payment deadline while pending_payment
-	PaidAt           time.Time
-	CancelledAt      time.Time
-	CancelReason     string
-	DeliveryDate     string // YYYY-MM-DD, local to the city: its deals' delivery date
-	RefundedFen      Fen    // money given back for units not delivered
-	PickupCode       string // set when paid; shown only to the owner
-	ConfirmedAt      time.Time
-	ShippedAt        time.Time
-	ArrivedAt        time.Time
-	PickedUpAt       time.Time
-	UnclaimedAt      time.Time
-	RefundedAt       time.Time
+	CustomerCouponID string      `json:",omitzero"`
+	Lines            []OrderLine `json:",omitzero"`
+	CreatedAt        time.Time   `json:",omitzero"`
+	ExpiresAt        time.Time   `json:",omitzero"` // payment deadline while pending_payment
+	PaidAt           time.Time   `json:",omitzero"`
+	CancelledAt      time.Time   `json:",omitzero"`
+	CancelReason     string      `json:",omitzero"`
+	DeliveryDate     string      `json:",omitzero"` // YYYY-MM-DD, local to the city: its deals' delivery date
+	RefundedFen      Fen         `json:",omitzero"` // money given back for units not delivered
+	PickupCode       string      `json:",omitzero"` // set when paid; shown only to the owner
+	ConfirmedAt      time.Time   `json:",omitzero"`
+	ShippedAt        time.Time   `json:",omitzero"`
+	ArrivedAt        time.Time   `json:",omitzero"`
+	PickedUpAt       time.Time   `json:",omitzero"`
+	UnclaimedAt      time.Time   `json:",omitzero"`
+	RefundedAt       time.Time   `json:",omitzero"`
 	// Timeline is the order's moves after it was placed, oldest first,
 	// when read with it (GetOrder).
-	Timeline []OrderEvent
+	Timeline []OrderEvent `json:",omitzero"`
 	// IdempotencyKey is the key of the request that placed the order.
-	IdempotencyKey string
+	IdempotencyKey string `json:",omitzero"`
 }
 
 // OrderLine is one deal in an order, with price and commission rate
 // snapshotted when the order was placed, and the product's cost for the
 // supplier's purchase order.
 type OrderLine struct {
-	OrderID          string
-	LineNo           int
-	DealID           string
-	Title            string
-	Quantity         int
-	UnitPriceFen     Fen
-	AmountFen        Fen
-	CommissionBps    int
-	UnitCostFen      Fen
-	RefundedQuantity int // units refunded, never more than Quantity
-	RefundedFen      Fen // never more than PaidFen
+	OrderID          string `json:",omitzero"`
+	LineNo           int    `json:",omitzero"`
+	DealID           string `json:",omitzero"`
+	Title            string `json:",omitzero"`
+	Quantity         int    `json:",omitzero"`
+	UnitPriceFen     Fen    `json:",omitzero"`
+	AmountFen        Fen    `json:",omitzero"`
+	CommissionBps    int    `json:",omitzero"`
+	UnitCostFen      Fen    `json:",omitzero"`
+	RefundedQuantity int    `json:",omitzero"` // units refunded, never more than Quantity
+	RefundedFen      Fen    `json:",omitzero"` // never more than PaidFen
 	// PaidFen is what the customer paid for the line: AmountFen less its
 	// share of the order's discount. Refunds and commission are based on it.
-	PaidFen Fen
+	PaidFen Fen `json:",omitzero"`
 }
 
 // allUnitsRefunded reports whether every unit of every line was refunded

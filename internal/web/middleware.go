@@ -52,7 +52,8 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // middleware adds a request id, the request's origin for the audit log,
 // security headers, the body limit, cross-origin protection, panic
-// recovery and a structured log line to every request.
+// recovery and a structured log line to every request (sampled past
+// Config.RequestLog's rate, see RequestLogConfig).
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -85,8 +86,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
 			}
-			s.log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "route", route(r), "status", rec.status,
-				"ms", float64(took.Microseconds())/1000)
+			skipped, ok := s.reqLog.keep(start.Add(took), rec.code(), took)
+			if !ok {
+				return
+			}
+			attrs := []any{"method", r.Method, "path", r.URL.Path, "route", route(r), "status", rec.status, "ms", float64(took.Microseconds()) / 1000}
+			if skipped > 0 {
+				attrs = append(attrs, "skipped", skipped)
+			}
+			s.log.InfoContext(ctx, "request", attrs...)
 		}()
 		if !s.limitBody(rec, r) {
 			return

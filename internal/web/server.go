@@ -64,6 +64,9 @@ type Config struct {
 	// WAF is the web application firewall's mode: WAFOff (or ""),
 	// WAFDetect or WAFBlock.
 	WAF string
+	// RequestLog bounds the request log's lines; the zero value writes
+	// one per request.
+	RequestLog RequestLogConfig
 }
 
 // Server is tuango's HTTP handler.
@@ -87,6 +90,8 @@ type Server struct {
 	ids    *detector     // nil when detection is off
 	limits *bucketLimits // nil when no bucket limits
 	waf    coraza.WAF    // nil when the WAF is off
+
+	reqLog *requestLogger
 }
 
 // NewServer returns the HTTP handler for the API, pages and operations.
@@ -98,7 +103,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Logger = slog.New(NewLogHandler(cfg.Logger.Handler()))
 	}
 	s := &Server{svc: cfg.Service, sandbox: cfg.Sandbox, log: cfg.Logger, cfg: cfg, mux: http.NewServeMux(),
-		admit: newAdmission(cfg.Admission, cfg.Metrics), status: cfg.Status, guard: newGuardLists()}
+		admit: newAdmission(cfg.Admission, cfg.Metrics), status: cfg.Status, guard: newGuardLists(), reqLog: newRequestLogger(cfg.RequestLog)}
 	s.cop = s.crossOrigin()
 	if s.status == nil && cfg.Service != nil {
 		s.status = cfg.Service.NewStatusMonitor(tuango.StatusConfig{})
