@@ -185,7 +185,7 @@ func (s *Service) commitPlacements(batch []*placement) {
 		}
 		rest := batch[:0:0]
 		for _, p := range batch {
-			if ans, rerr := settle[*Order](ctx, s.store, p.req.Idem, err); ErrorCode(rerr) != CodeConflict {
+			if ans, rerr := settleBy(ctx, s.store, p.req.Idem, err, replayPlaced); ErrorCode(rerr) != CodeConflict {
 				p.done <- placed{ans: ans, err: rerr}
 				continue
 			}
@@ -211,7 +211,10 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	var recs []*IdempotencyRecord
 	for i, p := range batch {
 		idem := p.req.Idem
-		if ans, done, err := replayOf[*Order](st.used[idem.id()], idem); done {
+		if ans, done, err := replayPlaced(ctx, tx, st.used[idem.id()], idem); done {
+			if c := ErrorCode(err); err != nil && c != CodeIdemKeyReused && c != CodeConflict {
+				return nil, err // the order it names could not be read: nothing of the batch is written
+			}
 			results[i] = placed{ans: ans, err: err}
 			continue
 		}
@@ -223,7 +226,7 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 			results[i] = placed{err: v.err}
 			continue
 		}
-		rec, err := recordOf(idem, v.order, now)
+		rec, err := placedRecordOf(idem, v.order, now)
 		if err != nil {
 			results[i] = placed{err: err}
 			continue

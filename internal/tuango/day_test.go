@@ -53,9 +53,17 @@ func TestTheDayAfterTheOrder(t *testing.T) {
 	const date = "2026-11-26"
 	var paid []*tuango.Order
 	var owners []tuango.Actor
+	type placing struct {
+		who   tuango.Actor
+		key   string
+		qty   int
+		first *tuango.Order
+	}
+	var placings []placing
 	for i := range 4 {
 		a := w.customer(t, fmt.Sprintf("1380000100%d", i))
 		o := w.order(t, a, "k", i+1)
+		placings = append(placings, placing{a, "k", i + 1, o})
 		if o.DeliveryDate != date || o.Lines[0].UnitCostFen != 150 {
 			t.Fatalf("order = delivery %q, unit cost %d; want %s and the product's 150", o.DeliveryDate, o.Lines[0].UnitCostFen, date)
 		}
@@ -68,6 +76,7 @@ func TestTheDayAfterTheOrder(t *testing.T) {
 	late := w.customer(t, "13800001009")
 	unpaid := w.order(t, late, "k", 5)
 	cancelled := w.order(t, late, "k2", 1)
+	placings = append(placings, placing{late, "k", 5, unpaid}, placing{late, "k2", 1, cancelled})
 	_, err := w.svc.CancelOrder(ctx, late, cancelled.ID)
 	must(t, err)
 
@@ -171,6 +180,17 @@ func TestTheDayAfterTheOrder(t *testing.T) {
 		t.Errorf("ExpirePickups = %d, want the 2 orders never collected", n)
 	}
 	wantLedgerClean(t, w) // trial balance 0, and the ledger verifies (ledger_test.go)
+
+	// Each order's key sent again after all of the day's moves (paid,
+	// confirmed, shipped, arrived short and refunded, picked up, never
+	// collected, cancelled, expired) gets the first answer back, as placed.
+	for _, p := range placings {
+		again, err := w.svc.PlaceOrder(ctx, p.who, tuango.PlaceOrderRequest{PickupPointID: w.pp,
+			Items: []tuango.OrderItem{{DealID: w.deal, Quantity: p.qty}}, Idem: idem(p.who.UserID, p.key)})
+		if err != nil || !again.Replayed || !reflect.DeepEqual(again.Value, p.first) {
+			t.Errorf("order %s's key again at the end of the day = %+v, %v; want a replay of the first answer %+v", p.first.ID, again.Value, err, p.first)
+		}
+	}
 }
 
 func asErr(err error, e **tuango.Error) bool {

@@ -134,6 +134,15 @@ func recordOf[T any](idem *Idempotency, v T, now time.Time) (*IdempotencyRecord,
 // key is looked up again after any failure; a failure with no answer
 // stored stays as it is.
 func settle[T any](ctx context.Context, store Store, idem *Idempotency, err error) (Once[T], error) {
+	return settleBy(ctx, store, idem, err, func(_ context.Context, _ Store, rec *IdempotencyRecord, idem *Idempotency) (Once[T], bool, error) {
+		return replayOf[T](rec, idem)
+	})
+}
+
+// settleBy is settle with the replay of the key's record done by replay
+// (replayPlaced for placed orders).
+func settleBy[T any](ctx context.Context, store Store, idem *Idempotency, err error,
+	replay func(context.Context, Store, *IdempotencyRecord, *Idempotency) (Once[T], bool, error)) (Once[T], error) {
 	var none Once[T]
 	if idem == nil {
 		return none, err
@@ -142,7 +151,7 @@ func settle[T any](ctx context.Context, store Store, idem *Idempotency, err erro
 	if ferr != nil {
 		return none, ferr
 	}
-	if ans, done, rerr := replayOf[T](rec, idem); done {
+	if ans, done, rerr := replay(ctx, store, rec, idem); done {
 		return ans, rerr
 	}
 	return none, err

@@ -63,10 +63,10 @@ const DefaultFlashOrderTimeout = 5 * time.Minute
 const MaxOrderLines = 50
 
 // Order is a customer's order, collected at one pickup point. Its JSON
-// form is how an order is stored as the answer of the key that placed it
-// (see recordOf), one row per order on the ordering path: omitzero keeps
-// the times a new order has not reached yet, and its empty fields, out of
-// that row (records stored before decode the same).
+// form is how an order is stored as the answer of a keyed call that
+// returns one (a pickup's; a placement's stores only its id, see
+// placed.go): omitzero keeps the times it has not reached yet, and its
+// empty fields, out of that row (records stored before decode the same).
 type Order struct {
 	ID            string      `json:",omitzero"`
 	UserID        string      `json:",omitzero"`

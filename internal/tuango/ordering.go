@@ -29,7 +29,7 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 		if err != nil {
 			return none, err
 		}
-		if ans, done, err := replayOf[*Order](rec, req.Idem); done {
+		if ans, done, err := replayPlaced(ctx, s.store, rec, req.Idem); done {
 			return ans, err
 		}
 		return none, &Error{Code: CodeSoldOut, Field: itemField(i, "deal_id"), Message: "this deal is sold out"}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -54,7 +55,13 @@ func TestPaymentBreakerHoldsOrdersThroughAnOutage(t *testing.T) {
 	early, a, b, late := e.customer(), e.customer(), e.customer(), e.customer()
 	due := early.mustOrder(deal, 1) // due 15 minutes from now, before the outage starts
 	e.clock.Advance(16 * time.Minute)
-	oa, ob := a.mustOrder(deal, 2), b.mustOrder(deal, 1)
+	oa := a.mustOrder(deal, 2)
+	bBody, bKey := map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": deal, "quantity": 1}}}, newKey()
+	first := b.do("POST", "/api/v1/orders", bBody, "Idempotency-Key", bKey)
+	var ob orderView
+	if first.status != 201 || json.Unmarshal(first.body, &ob) != nil {
+		t.Fatalf("order = %d %s, want 201", first.status, first.body)
+	}
 	if r := late.order(deal, 1); r.status != 409 {
 		t.Fatalf("a fifth unit with four held = %d %s, want 409 sold out", r.status, r.body)
 	}
@@ -119,6 +126,13 @@ func TestPaymentBreakerHoldsOrdersThroughAnOutage(t *testing.T) {
 	}
 	if st, _ := e.orderStatus(due.ID); st != tuango.OrderCancelled {
 		t.Errorf("the order due before the outage began is %s, want cancelled (expired)", st)
+	}
+	// Its key sent again gets the first answer, with the first deadline,
+	// byte for byte, though the deadline was extended since.
+	if r := b.do("POST", "/api/v1/orders", bBody, "Idempotency-Key", bKey); r.status != 201 || string(r.body) != string(first.body) ||
+		r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the order's key again after its deadline was extended = %d %s (replayed %q), want 201 and the first answer %s",
+			r.status, r.body, r.header.Get("Idempotent-Replayed"), first.body)
 	}
 	d := e.deal(deal)
 	if d.Remaining() != 1 {
