@@ -35,6 +35,7 @@ and measures the ceiling: the same client against GET /healthz.
 
   tuango bench flash --compare --repeat 3
   tuango bench flash --compare --repeat 3 --db 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'
+  tuango bench flash --compare --nodes 3 --db 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'
   tuango bench flash --url http://10.0.0.5:8080 --rate 2000`
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -65,6 +66,7 @@ func runBenchFlash(ctx context.Context, args []string, getenv func(string) strin
 	fs.StringVar(&cfg.OperatorPassword, "operator-password", cfg.OperatorPassword, "that operator's password")
 	fs.StringVar(&cfg.OperatorTOTPSecret, "operator-totp-secret", cfg.OperatorTOTPSecret, "that operator's authenticator (TOTP) secret in base32, from which the bench computes the second factor")
 	fs.StringVar(&cfg.DB, "db", "", "postgres://... admin URL: each run creates a fresh database on it (dropped afterwards); empty for embedded SQLite")
+	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "servers started on the one PostgreSQL database (--db), the first seeding it; the buyers' connections are spread over them in turn (SQLite: 1)")
 	fs.IntVar(&cfg.Stock, "stock", cfg.Stock, "units of the flash deal")
 	fs.IntVar(&cfg.Limit, "limit", cfg.Limit, "units per customer")
 	fs.IntVar(&cfg.Customers, "customers", cfg.Customers, "virtual customers: the demo's 500, then accounts registered for the bench")

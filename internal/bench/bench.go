@@ -75,35 +75,38 @@ func (rep *Report) measure(ctx context.Context, cfg *Config, v variant, repeat i
 	}
 }
 
-// runOnce is one flash sale on one server: set up, drive, measure,
-// verify, and measure the ceiling.
+// runOnce is one flash sale on one server, or on cfg.Nodes servers of
+// one PostgreSQL database: set up, drive, measure, verify, and measure the
+// ceiling.
 func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile string) (_ *Result, err error) {
-	res := &Result{Variant: v.name, BatchMax: v.batchMax, Repeat: repeat, Engine: "remote"}
-	base := cfg.URL
-	var srv *server
+	res := &Result{Variant: v.name, BatchMax: v.batchMax, Repeat: repeat, Engine: "remote", Nodes: 1}
+	bases := []string{cfg.URL}
+	var cl *cluster
 	defer func() {
-		if err != nil && srv != nil {
-			err = fmt.Errorf("%w\nthe server's log ends with:\n%s", err, srv.stderr)
+		if err != nil && cl != nil {
+			err = fmt.Errorf("%w\nthe server's log ends with:\n%s", err, cl.logs())
 		}
 	}()
-	if base == "" {
-		res.Engine = "sqlite"
+	if cfg.URL == "" {
+		res.Engine, res.Nodes = "sqlite", cfg.nodes()
 		if cfg.DB != "" {
 			res.Engine = "postgres"
 		}
-		cfg.progress("  starting a server on fresh %s data", res.Engine)
-		s, err := startServer(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, profile: profile != "", extra: v.extra})
+		cfg.progress("  starting %d server(s) on fresh %s data", res.Nodes, res.Engine)
+		c, err := startCluster(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, profile: profile != "", extra: v.extra}, res.Nodes)
 		if err != nil {
 			return nil, err // with the server's log already
 		}
-		srv = s
-		defer srv.stop()
-		base = srv.url
+		cl = c
+		defer cl.stop()
+		bases = cl.urls()
 	}
-	if err := checkLocal(base, cfg.URL != ""); err != nil {
-		return nil, err
+	for _, base := range bases {
+		if err := checkLocal(base, cfg.URL != ""); err != nil {
+			return nil, err
+		}
 	}
-	a := newAPI(base, cfg.Concurrency)
+	a := newAPI(bases[0], cfg.Concurrency)
 	defer a.close()
 
 	l, opToken, dealID, err := setUp(ctx, cfg, a)
@@ -111,28 +114,55 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 		return nil, err
 	}
 	res.DealID = dealID
-	lc, err := newLoadClient(base, cfg.Concurrency)
+	// Worker i sends to node i mod N, over connections of its own.
+	var lcs []*loadClient
+	closeLoad := func() {
+		for _, lc := range lcs {
+			lc.close()
+		}
+	}
+	defer closeLoad()
+	for _, base := range bases {
+		lc, err := newLoadClient(base, cfg.Concurrency/len(bases)+1)
+		if err != nil {
+			return nil, err
+		}
+		lcs = append(lcs, lc)
+	}
+	l.hcs = lcs
+	var srvs []*server
+	var bm *batchMeter
+	if cl != nil {
+		srvs = cl.nodes
+		if bm, err = startBatchMeter(ctx, bases); err != nil {
+			return nil, err
+		}
+	}
+	m, err := startMeter(srvs, profile != "")
 	if err != nil {
 		return nil, err
 	}
-	defer lc.close()
-	l.hc = lc
-	m, err := startMeter(srv, profile != "")
-	if err != nil {
-		return nil, err
-	}
-	cfg.progress("  driving orders: %d workers, %s", cfg.Concurrency, loopName(cfg.Rate))
+	cfg.progress("  driving orders: %d workers over %d node(s), %s", cfg.Concurrency, len(bases), loopName(cfg.Rate))
 	fr := l.run(ctx)
-	if err := m.stop(res, fr.finished.Sub(fr.start)); err != nil {
+	nodeCPU, err := m.stop(res, fr.finished.Sub(fr.start))
+	if err != nil {
 		return nil, err
 	}
 	res.fill(fr)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
+	if bm != nil {
+		if res.PerNode, err = bm.stop(ctx, res.Elapsed); err != nil {
+			return res, err
+		}
+		for i := range res.PerNode {
+			res.PerNode[i].CPUSeconds = nodeCPU[i]
+		}
+	}
 
 	sample := 0
-	if srv != nil {
+	if cl != nil {
 		sample = 1000
 	}
 	cfg.progress("  verifying %d acknowledged orders", res.Acked)
@@ -142,20 +172,20 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 	}
 	res.Verify = *verify
 	if cfg.Ceiling > 0 {
-		res.CeilingRPS, res.CeilingLatency = ceiling(ctx, lc, cfg.Concurrency, cfg.Ceiling, cfg.MaxRequests)
+		res.CeilingRPS, res.CeilingLatency = ceiling(ctx, lcs, cfg.Concurrency, cfg.Ceiling, cfg.MaxRequests)
 		res.OfCeiling = Ratio(res.OrdersPerSec, res.CeilingRPS)
 	}
-	// Close the connections before the server drains: it waits up to 5 s
+	// Close the connections before the servers drain: each waits up to 5 s
 	// for one that was opened but never used.
-	lc.close()
+	closeLoad()
 	a.close()
-	if srv != nil {
-		srv.shutdown()
-		if err := verifyDB(ctx, srv, dealID, fr.acked, &res.Verify); err != nil {
+	if cl != nil {
+		cl.shutdown()
+		if err := verifyDB(ctx, cl.first(), dealID, fr.acked, &res.Verify); err != nil {
 			return res, fmt.Errorf("bench: verify in the database: %w", err)
 		}
 		if profile != "" {
-			if err := copyFile(srv.profilePath(), profile); err != nil {
+			if err := copyFile(cl.first().profilePath(), profile); err != nil {
 				return res, fmt.Errorf("bench: the server wrote no CPU profile (does it support TUANGO_CPU_PROFILE?): %w", err)
 			}
 			res.CPUProfile = profile

@@ -64,7 +64,11 @@ func TestFlashAgainstRealServer(t *testing.T) {
 		cases = append(cases, struct {
 			name string
 			cfg  func(c *Config)
-		}{"postgres, group commit on and off", func(c *Config) { c.Compare, c.DB = true, pg }})
+		}{"postgres, group commit on and off", func(c *Config) { c.Compare, c.DB = true, pg }},
+			struct {
+				name string
+				cfg  func(c *Config)
+			}{"postgres, three nodes, group commit on and off", func(c *Config) { c.Compare, c.DB, c.Nodes = true, pg, 3 }})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,5 +137,32 @@ func checkRun(t *testing.T, cfg Config, r Result) {
 	}
 	if cfg.Ceiling > 0 && r.CeilingRPS <= 0 {
 		t.Errorf("%s: no /healthz ceiling measured", r.Variant)
+	}
+	checkNodes(t, cfg, r)
+}
+
+// checkNodes checks the per-node figures: one entry per node, every node
+// took orders, and their batches carried at least the acknowledged ones.
+func checkNodes(t *testing.T, cfg Config, r Result) {
+	t.Helper()
+	if r.Nodes != cfg.nodes() || len(r.PerNode) != cfg.nodes() {
+		t.Fatalf("%s: %d nodes and %d per-node figures, want %d", r.Variant, r.Nodes, len(r.PerNode), cfg.nodes())
+	}
+	batched, urls := 0, map[string]bool{}
+	for i, n := range r.PerNode {
+		batched += n.BatchedOrders
+		urls[n.URL] = true
+		if n.Batches < 1 || n.BatchedOrders < n.Batches || n.MeanBatch < 1 {
+			t.Errorf("%s: node %d: %d batches of %d orders (mean %.1f), want each node to have taken orders", r.Variant, i+1, n.Batches, n.BatchedOrders, n.MeanBatch)
+		}
+		if r.BatchMax == 1 && n.Batches != n.BatchedOrders {
+			t.Errorf("%s: node %d: %d batches of %d orders on the plain path, want one order each", r.Variant, i+1, n.Batches, n.BatchedOrders)
+		}
+	}
+	if len(urls) != len(r.PerNode) {
+		t.Errorf("%s: nodes %v, want %d different servers", r.Variant, urls, len(r.PerNode))
+	}
+	if batched < r.Acked {
+		t.Errorf("%s: the nodes' batches carried %d orders, fewer than the %d acknowledged", r.Variant, batched, r.Acked)
 	}
 }

@@ -25,6 +25,9 @@ type Config struct {
 	// DB is a PostgreSQL admin URL: each run gets a fresh database on it.
 	// Empty means embedded SQLite in a fresh temporary folder.
 	DB string
+	// Nodes is how many servers share the one PostgreSQL database; the
+	// buyers' connections are spread over them in turn. SQLite has one.
+	Nodes int
 
 	Stock       int           // units of the flash deal
 	Limit       int           // units per customer
@@ -59,8 +62,11 @@ var Defaults = Config{
 	OperatorPhone: "13900000001", OperatorPassword: "tuango-demo", OperatorTOTPSecret: demo.OperatorTOTPSecret,
 	Stock: 20000, Limit: 100, Customers: 500, Concurrency: 256,
 	Duration: 120 * time.Second, Tail: 2 * time.Second, MaxRequests: 5_000_000, Ceiling: 3 * time.Second,
-	BatchMax: 512, Repeat: 1,
+	BatchMax: 512, Repeat: 1, Nodes: 1,
 }
+
+// nodes is how many servers a run starts: at least one.
+func (c *Config) nodes() int { return max(c.Nodes, 1) }
 
 func (c *Config) check() error {
 	switch {
@@ -70,6 +76,12 @@ func (c *Config) check() error {
 		return errors.New("bench: --compare and --db start servers of their own; they do not go with --url")
 	case c.URL != "" && c.CPUProfile != "":
 		return errors.New("bench: --server-cpu-profile needs a server the bench starts, not --url")
+	case c.URL != "" && c.Nodes > 1:
+		return errors.New("bench: --nodes starts servers of its own; it does not go with --url")
+	case c.Nodes > 1 && c.DB == "":
+		return fmt.Errorf("bench: --nodes %d needs --db postgres://...: on SQLite one process holds the one writer, so there is one node", c.Nodes)
+	case c.Nodes < 0 || c.Nodes > 16:
+		return errors.New("bench: --nodes is from 1 to 16")
 	case c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://"):
 		return fmt.Errorf("bench: --db %q: want a postgres:// admin URL", c.DB)
 	case c.Stock < 1 || c.Limit < 1 || c.Customers < 1 || c.Concurrency < 1 || c.Repeat < 1 || c.MaxRequests < 1:

@@ -151,60 +151,70 @@ func cpuOfPostgres(db string) time.Duration {
 	return total
 }
 
-// meter measures where the CPU went over the flash phase: the server the
-// bench started (nil for --url), its PostgreSQL, the bench itself, and
+// meter measures where the CPU went over the flash phase: the servers the
+// bench started (none for --url), their PostgreSQL, the bench itself, and
 // every other user process, which should be nobody.
 type meter struct {
-	srv     *server
+	srvs    []*server
 	profile bool
 	self    procStats
-	server  procStats
+	servers []procStats
 	pg      time.Duration
 	machine cpuSample
 }
 
 // startMeter takes the first readings and, if profile is set, starts the
-// server's CPU profile (SIGUSR1; see cmd/tuango/profile.go).
-func startMeter(srv *server, profile bool) (*meter, error) {
-	m := &meter{srv: srv, profile: profile, machine: sampleCPU()}
+// first server's CPU profile (SIGUSR1; see cmd/tuango/profile.go).
+func startMeter(srvs []*server, profile bool) (*meter, error) {
+	m := &meter{srvs: srvs, profile: profile, machine: sampleCPU()}
 	m.self, _ = readProcStats(os.Getpid())
-	if srv == nil {
+	if len(srvs) == 0 {
 		return m, nil
 	}
-	if srv.pgName != "" && isLocalDB(srv.pgURL) {
-		m.pg = cpuOfPostgres(srv.pgName)
+	if db := srvs[0]; db.pgName != "" && isLocalDB(db.pgURL) {
+		m.pg = cpuOfPostgres(db.pgName)
 	}
-	var err error
-	if m.server, err = readProcStats(srv.pid()); err != nil {
-		return nil, err
+	for _, srv := range srvs {
+		ps, err := readProcStats(srv.pid())
+		if err != nil {
+			return nil, err
+		}
+		m.servers = append(m.servers, ps)
 	}
 	if profile {
-		srv.signal(syscall.SIGUSR1)
+		srvs[0].signal(syscall.SIGUSR1)
 	}
 	return m, nil
 }
 
-// stop takes the second readings into res; phase is how long the flash
-// phase lasted.
-func (m *meter) stop(res *Result, phase time.Duration) error {
+// stop takes the second readings into res, the servers' CPU summed and
+// each one's in nodeCPU; phase is how long the flash phase lasted.
+func (m *meter) stop(res *Result, phase time.Duration) (nodeCPU []float64, err error) {
 	busy := sampleCPU().userBusy(m.machine).Seconds()
 	if self, err := readProcStats(os.Getpid()); err == nil {
 		res.BenchCPUSeconds = (self.cpu - m.self.cpu).Seconds()
 	}
 	others := busy - res.BenchCPUSeconds
-	if m.srv != nil {
+	if len(m.srvs) > 0 {
 		if m.profile {
-			m.srv.signal(syscall.SIGUSR2)
+			m.srvs[0].signal(syscall.SIGUSR2)
 		}
-		after, err := readProcStats(m.srv.pid())
-		if err != nil {
-			return err
+		var total float64
+		var peak int64
+		for i, srv := range m.srvs {
+			after, err := readProcStats(srv.pid())
+			if err != nil {
+				return nil, err
+			}
+			cpu := (after.cpu - m.servers[i].cpu).Seconds()
+			nodeCPU = append(nodeCPU, cpu)
+			total += cpu
+			peak = max(peak, after.peakRSS)
 		}
-		cpu := (after.cpu - m.server.cpu).Seconds()
-		res.ServerCPUSeconds, res.PeakRSSBytes = &cpu, &after.peakRSS
-		others -= cpu
-		if m.srv.pgName != "" && isLocalDB(m.srv.pgURL) {
-			pg := (cpuOfPostgres(m.srv.pgName) - m.pg).Seconds()
+		res.ServerCPUSeconds, res.PeakRSSBytes = &total, &peak
+		others -= total
+		if db := m.srvs[0]; db.pgName != "" && isLocalDB(db.pgURL) {
+			pg := (cpuOfPostgres(db.pgName) - m.pg).Seconds()
 			res.DBCPUSeconds = &pg
 			others -= pg
 		}
@@ -212,7 +222,7 @@ func (m *meter) stop(res *Result, phase time.Duration) error {
 	if phase > 0 {
 		res.OtherLoad = max(others, 0) / phase.Seconds() / float64(runtime.NumCPU())
 	}
-	return nil
+	return nodeCPU, nil
 }
 
 // isLocalDB reports whether a database URL names this machine.

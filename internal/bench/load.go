@@ -15,8 +15,8 @@ import (
 // load is one flash-sale run's traffic: who buys what, how hard, and for
 // how long at most.
 type load struct {
-	url         string // the server's base URL
-	hc          *loadClient
+	url         string        // the first server's base URL
+	hcs         []*loadClient // one per node; workers take them in turn
 	concurrency int           // workers, and so requests in flight at most
 	rate        float64       // orders per second in open loop; 0 for a closed loop
 	duration    time.Duration // the longest the run may last
@@ -73,7 +73,7 @@ type flashRun struct {
 // run drives orders until the deal sells out (and tail more), the
 // duration passes, maxRequests are sent, or ctx ends.
 func (l *load) run(ctx context.Context) *flashRun {
-	warm(l.hc, l.concurrency)
+	warm(l.hcs, l.concurrency)
 	var (
 		sent     atomic.Int64
 		soldOut  atomic.Int64 // unix nanoseconds of the first sold_out
@@ -115,10 +115,11 @@ func (l *load) run(ctx context.Context) *flashRun {
 			}
 		}()
 	}
-	for range l.concurrency {
+	for w := range l.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			hc := l.hcs[w%len(l.hcs)]
 			t := newTally()
 			var buf []byte
 			for {
@@ -137,7 +138,7 @@ func (l *load) run(ctx context.Context) *flashRun {
 				if n >= l.maxRequests {
 					break
 				}
-				code := l.order(ctx, n, t, &buf, intended, soldOut.Load() != 0)
+				code := l.order(hc, n, t, &buf, intended, soldOut.Load() != 0)
 				if code == "sold_out" {
 					soldOut.CompareAndSwap(0, time.Now().UnixNano())
 				}
@@ -158,9 +159,9 @@ func (l *load) run(ctx context.Context) *flashRun {
 // order places order number n for 1 unit and records its answer; it
 // returns the problem code of a refusal. afterSellOut says the deal had
 // already been seen sold out when the order was sent.
-func (l *load) order(ctx context.Context, n int, t *tally, buf *[]byte, intended time.Time, afterSellOut bool) string {
+func (l *load) order(hc *loadClient, n int, t *tally, buf *[]byte, intended time.Time, afterSellOut bool) string {
 	t.sent++
-	status, body, err := l.hc.postOrder(l.bodies[n%len(l.bodies)], l.tokens[n%len(l.tokens)], l.keyPrefix+strconv.Itoa(n), *buf)
+	status, body, err := hc.postOrder(l.bodies[n%len(l.bodies)], l.tokens[n%len(l.tokens)], l.keyPrefix+strconv.Itoa(n), *buf)
 	*buf = body
 	done := time.Now()
 	lat := done.Sub(intended)
@@ -192,14 +193,15 @@ func (l *load) order(ctx context.Context, n int, t *tally, buf *[]byte, intended
 	return ans.Code
 }
 
-// warm opens one keep-alive connection per worker before the clock starts.
-func warm(hc *loadClient, conns int) {
+// warm opens one keep-alive connection per worker before the clock
+// starts, each to the node that worker will use.
+func warm(hcs []*loadClient, conns int) {
 	var wg sync.WaitGroup
-	for range conns {
+	for w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hc.healthz()
+			hcs[w%len(hcs)].healthz()
 		}()
 	}
 	wg.Wait()
@@ -223,18 +225,19 @@ func get(ctx context.Context, hc *http.Client, url string) bool {
 // ceiling is the same client at the same concurrency against GET /healthz
 // for d: what the HTTP path alone can do on this machine, in requests per
 // second, and the latency of those requests.
-func ceiling(ctx context.Context, hc *loadClient, conns int, d time.Duration, maxRequests int) (float64, Latency) {
-	warm(hc, conns)
+func ceiling(ctx context.Context, hcs []*loadClient, conns int, d time.Duration, maxRequests int) (float64, Latency) {
+	warm(hcs, conns)
 	var done atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var all []time.Duration
 	start := time.Now()
 	deadline := start.Add(d)
-	for range conns {
+	for w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			hc := hcs[w%len(hcs)]
 			var lats []time.Duration
 			for ctx.Err() == nil && time.Now().Before(deadline) && done.Load() < int64(maxRequests) {
 				t := time.Now()

@@ -39,6 +39,7 @@ type Discarded struct {
 // ConfigSummary is the part of the configuration that shapes the figures.
 type ConfigSummary struct {
 	Engine      string  `json:"engine"`
+	Nodes       int     `json:"nodes"`
 	URL         string  `json:"url,omitempty"`
 	Stock       int     `json:"stock"`
 	Limit       int     `json:"limit_per_customer"`
@@ -59,7 +60,11 @@ func (c *Config) summary() ConfigSummary {
 	case c.DB != "":
 		engine = "postgres"
 	}
-	return ConfigSummary{Engine: engine, URL: c.URL, Stock: c.Stock, Limit: c.Limit, Customers: c.Customers, Concurrency: c.Concurrency,
+	nodes := c.nodes()
+	if c.URL != "" {
+		nodes = 1
+	}
+	return ConfigSummary{Engine: engine, Nodes: nodes, URL: c.URL, Stock: c.Stock, Limit: c.Limit, Customers: c.Customers, Concurrency: c.Concurrency,
 		Rate: c.Rate, Duration: c.Duration.String(), BatchMax: c.BatchMax, BatchWindow: c.BatchWindow.String(), Repeat: c.Repeat}
 }
 
@@ -102,6 +107,10 @@ type Result struct {
 	BatchMax int    `json:"order_batch_max,omitempty"`
 	Repeat   int    `json:"repeat"`
 	DealID   string `json:"deal_id"`
+	// Nodes is how many servers shared the load; PerNode is what each did
+	// (servers the bench started only).
+	Nodes   int       `json:"nodes"`
+	PerNode []NodeRun `json:"per_node,omitempty"`
 
 	Sent  int `json:"sent"`
 	Acked int `json:"acked"`
@@ -119,8 +128,9 @@ type Result struct {
 	ByStatus     map[string]int `json:"by_status"`
 	ByCode       map[string]int `json:"by_code"`
 
-	// Server figures, when the bench started the server: CPU seconds over
-	// the flash phase, and the process's peak resident set since it started.
+	// Server figures, when the bench started the servers: CPU seconds over
+	// the flash phase summed over the nodes, and the largest peak resident
+	// set of one since it started.
 	ServerCPUSeconds *float64 `json:"server_cpu_seconds,omitempty"`
 	PeakRSSBytes     *int64   `json:"server_peak_rss_bytes,omitempty"`
 	// BenchCPUSeconds is the load generator's own CPU over the flash phase:
@@ -254,8 +264,12 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if c.Rate > 0 {
 		loop = fmt.Sprintf("open loop at %.0f orders/s", c.Rate)
 	}
-	fmt.Fprintf(w, "tuango bench flash: %s, %d buyers (%s), one deal of %d units, limit %d per customer, %d customers\n",
-		c.Engine, c.Concurrency, loop, c.Stock, c.Limit, c.Customers)
+	nodes := ""
+	if c.Nodes > 1 {
+		nodes = fmt.Sprintf(" on %d nodes", c.Nodes)
+	}
+	fmt.Fprintf(w, "tuango bench flash: %s%s, %d buyers (%s), one deal of %d units, limit %d per customer, %d customers\n",
+		c.Engine, nodes, c.Concurrency, loop, c.Stock, c.Limit, c.Customers)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %d MiB, %s, %s, %s\n", m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, m.Go, m.Date)
 	if rep.Command != "" {
 		fmt.Fprintf(w, "command: %s\n", rep.Command)
@@ -292,6 +306,7 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "discarded and run again: %s #%d, other processes used %.0f%% of the CPU (%.0f orders/s)\n", d.Variant, d.Repeat, 100*d.OtherLoad, d.OrdersPerSec)
 	}
 	fmt.Fprint(w, legend)
+	rep.writeNodes(w)
 	fmt.Fprintln(w, "\nanswers:")
 	for _, r := range rep.Runs {
 		fmt.Fprintf(w, "  %s #%d: sent %d; %s; codes %s", r.Variant, r.Repeat, r.Sent, counts(r.ByStatus), counts(r.ByCode))
@@ -327,6 +342,31 @@ the WAL writer, checkpointer and background writer). other load: the machine's C
 meanwhile (kernel threads and interrupts not counted); above a few % the run shared the machine.
 peak RSS: the server's VmHWM since it started (seeding included).
 `
+
+// writeNodes lists each node's group-commit batches and CPU per run.
+func (rep *Report) writeNodes(w io.Writer) {
+	fmt.Fprintln(w, "\nnodes (batches: group-commit transactions over the sale, from /metrics; cpu: over the flash phase):")
+	for _, r := range rep.Runs {
+		if len(r.PerNode) == 0 {
+			continue
+		}
+		var batches, orders int
+		var cpu float64
+		for _, n := range r.PerNode {
+			batches, orders, cpu = batches+n.Batches, orders+n.BatchedOrders, cpu+n.CPUSeconds
+		}
+		perOrder := func(x float64) float64 { return 1e6 * Ratio(x, float64(r.Acked)) }
+		fmt.Fprintf(w, "  %s #%d: %d node(s), %.0f batches/s in all, mean batch %.1f orders; CPU per acknowledged order: servers %.0f µs, bench %.0f µs",
+			r.Variant, r.Repeat, len(r.PerNode), Rate(batches, r.Elapsed), Ratio(float64(orders), float64(batches)), perOrder(cpu), perOrder(r.BenchCPUSeconds))
+		if r.DBCPUSeconds != nil {
+			fmt.Fprintf(w, ", PostgreSQL %.0f µs", perOrder(*r.DBCPUSeconds))
+		}
+		fmt.Fprintln(w)
+		for i, n := range r.PerNode {
+			fmt.Fprintf(w, "    node %d %s: %d batches (%.0f/s), %d orders, mean batch %.1f, cpu %.1fs\n", i+1, n.URL, n.Batches, n.BatchesPerSec, n.BatchedOrders, n.MeanBatch, n.CPUSeconds)
+		}
+	}
+}
 
 func (v *Verification) summary() string {
 	if v.OK() {

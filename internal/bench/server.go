@@ -43,6 +43,11 @@ type serverOptions struct {
 	batchWindow time.Duration
 	profile     bool     // profile the CPU on SIGUSR1 … SIGUSR2 (see cmd/tuango/profile.go)
 	extra       []string // more serve flags, such as the admission control's
+	// join is the URL of a PostgreSQL database another node created and
+	// seeded: this node runs `tuango serve` on it, and neither creates
+	// nor drops it (see nodes.go).
+	join   string
+	nodeID string // --node-id, when several nodes share the database
 }
 
 // startServer starts `tuango demo` on fresh data on a free port of
@@ -58,19 +63,30 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 			s.stop()
 		}
 	}()
-	args := []string{"demo", "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "info", // the request log as in production, sampled past its rate
+	command := "demo"
+	if o.join != "" {
+		command = "serve"
+	}
+	args := []string{command, "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "info", // the request log as in production, sampled past its rate
 		"--drain-delay", "0", "--order-batch-max", strconv.Itoa(o.batchMax), "--order-batch-window", o.batchWindow.String(),
 		"--max-unpaid-orders", "0", // a few customers place many orders each
 		"--codes-per-ip", "0", // the bench registers its customers from one address
 		"--ids", "off", "--rate-limit", "off", "--waf", "off"} // all from one address, as fast as it can; the WAF's cost is measured on its own
 	args = append(args, o.extra...)
+	if o.nodeID != "" {
+		args = append(args, "--node-id", o.nodeID)
+	}
 
-	if o.pgAdmin != "" {
+	switch {
+	case o.join != "":
+		s.pgURL = o.join
+		args = append(args, "--db", s.pgURL)
+	case o.pgAdmin != "":
 		if err := s.createDatabase(ctx, o.pgAdmin); err != nil {
 			return s, err
 		}
 		args = append(args, "--db", s.pgURL)
-	} else {
+	default:
 		args = append(args, "--data", filepath.Join(dir, "data"))
 	}
 	s.cmd = exec.Command(o.binary, args...)

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) tuango.Store) {
 		{"Lock", testLock},
 		{"User", testUser},
 		{"Order", testOrder},
+		{"WriteOrders", testWriteOrders},
 		{"OrderStats", testOrderStats},
 		{"Payment", testPayment},
 		{"Delivery", testDelivery},

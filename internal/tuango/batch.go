@@ -238,20 +238,18 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	if len(orders) == 0 {
 		return results, nil
 	}
+	// One call for the batch's stock, limits, orders and keys: on
+	// PostgreSQL one statement, while the deals' locks are held.
+	w := OrderWrites{Limits: st.addedUnits(), Orders: orders, Records: recs}
 	for _, id := range sortedKeys(st.taken) {
-		ok, err := tx.ReserveStock(ctx, id, st.taken[id])
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, Errorf(CodeInternal, "deal %s changed under its lock", id)
-		}
+		w.Stock = append(w.Stock, DealUnits{DealID: id, Units: st.taken[id]})
 	}
-	if err := tx.AddLimitUnits(ctx, st.addedUnits()); err != nil {
+	ok, err := tx.WriteOrders(ctx, w)
+	if err != nil {
 		return nil, err
 	}
-	if err := tx.CreateOrders(ctx, orders); err != nil {
-		return nil, err
+	if !ok {
+		return nil, Errorf(CodeInternal, "a deal of the batch changed under its lock")
 	}
 	for _, o := range st.uses {
 		ok, err := tx.UseCustomerCoupon(ctx, o.CustomerCouponID, o.ID, now)
@@ -262,15 +260,13 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 			return nil, Errorf(CodeInternal, "coupon %s changed under its lock", o.CustomerCouponID)
 		}
 	}
-	if err := tx.SaveIdempotencies(ctx, recs); err != nil {
-		return nil, err
-	}
 	return results, nil
 }
 
-// loadOrderState locks the batch's deals, then its customer coupons, and
-// reads the deals, pickup points, limit counters and coupons its orders
-// touch, and the answers already stored for its idempotency keys.
+// loadOrderState reads the pickup points and closures the batch's orders
+// touch and the answers already stored for its idempotency keys, then
+// locks its deals, then its customer coupons, and reads the deals, limit
+// counters and coupons.
 func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placement) (*orderState, error) {
 	st := &orderState{pps: map[string]*PickupPoint{}, deals: map[string]*Deal{}, costs: map[string]Fen{}, units: map[unitKey]int{},
 		taken: map[string]int{}, added: map[unitKey]int{}, used: map[IdemKey]*IdempotencyRecord{},
@@ -292,8 +288,35 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 			usersOf[it.DealID][p.req.UserID] = true
 		}
 	}
+	// What the deals' locks do not guard is read before they are taken,
+	// so that the locks are held for fewer round trips (on PostgreSQL the
+	// next batch, of this node or another, waits for them until this one
+	// has committed): the pickup points, the closures, and the answers
+	// stored for the keys. A key that another node commits after this
+	// read makes the batch's insert of it fail with conflict, and
+	// commitPlacements answers from that node's record.
+	pps, err := tx.FindPickupPoints(ctx, PickupPointFilter{IDs: sortedKeys(ppSet)})
+	if err != nil {
+		return nil, err
+	}
+	citySet := map[string]bool{}
+	for i := range pps {
+		st.pps[pps[i].ID] = &pps[i]
+		citySet[pps[i].CityID] = true
+	}
+	if st.shut, err = tx.FindClosures(ctx, sortedKeys(citySet), sortedKeys(ppSet), s.clock.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+		return nil, err
+	}
+	recs, err := tx.FindIdempotencies(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
+	}
 	dealIDs := sortedKeys(dealSet)
-	// All the batch's deal rows first, in id order (see Store.Lock).
+	// Then all the batch's deal rows, in id order (see Store.Lock); the
+	// stock and the limit counters are read under their locks.
 	if err := tx.Lock(ctx, EntityDeal, dealIDs...); err != nil {
 		return nil, err
 	}
@@ -314,18 +337,6 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 		}
 		st.costs[deals[i].ID] = cost
 	}
-	pps, err := tx.FindPickupPoints(ctx, PickupPointFilter{IDs: sortedKeys(ppSet)})
-	if err != nil {
-		return nil, err
-	}
-	citySet := map[string]bool{}
-	for i := range pps {
-		st.pps[pps[i].ID] = &pps[i]
-		citySet[pps[i].CityID] = true
-	}
-	if st.shut, err = tx.FindClosures(ctx, sortedKeys(citySet), sortedKeys(ppSet), s.clock.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
-		return nil, err
-	}
 	for _, id := range dealIDs {
 		if st.deals[id] == nil {
 			continue
@@ -343,13 +354,6 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	}
 	if err := s.loadUnpaid(ctx, tx, st, batch); err != nil {
 		return nil, err
-	}
-	recs, err := tx.FindIdempotencies(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	for i := range recs {
-		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
 	}
 	return st, nil
 }

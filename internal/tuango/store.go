@@ -225,6 +225,14 @@ type Store interface {
 	// with code conflict and stores none.
 	SaveIdempotencies(ctx context.Context, rs []*IdempotencyRecord) error
 	DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, error)
+	// WriteOrders writes an accepted batch of orders, in a transaction:
+	// it takes each deal's units as ReserveStock does, adds the customers'
+	// limit units (AddLimitUnits), inserts the orders with their lines
+	// (CreateOrders) and stores the idempotency records (SaveIdempotencies:
+	// an existing key fails it with code conflict). It reports false if a
+	// deal had fewer units left than asked; then, as after an error, the
+	// transaction must not commit.
+	WriteOrders(ctx context.Context, w OrderWrites) (bool, error)
 
 	// AcquireLease takes or renews the named lease for owner until the given
 	// time, if it is free or expired at now, and reports whether it did.
@@ -293,4 +301,19 @@ type Store interface {
 	TellStore
 	BackupRunStore
 	AuditStore
+}
+
+// OrderWrites are the rows an accepted batch of orders writes (see
+// Store.WriteOrders).
+type OrderWrites struct {
+	Stock   []DealUnits // units taken from each deal, in deal id order
+	Limits  []LimitUnits
+	Orders  []*Order
+	Records []*IdempotencyRecord
+}
+
+// DealUnits are units of one deal.
+type DealUnits struct {
+	DealID string
+	Units  int
 }
