@@ -92,7 +92,7 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 			res.Engine = "postgres"
 		}
 		cfg.progress("  starting a server on fresh %s data", res.Engine)
-		s, err := startServer(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, profile: profile != "", extra: v.extra})
+		s, err := startServer(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, profile: profile != "", extra: v.extra, cpus: v.cpus})
 		if err != nil {
 			return nil, err // with the server's log already
 		}

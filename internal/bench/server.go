@@ -43,6 +43,7 @@ type serverOptions struct {
 	batchWindow time.Duration
 	profile     bool     // profile the CPU on SIGUSR1 … SIGUSR2 (see cmd/tuango/profile.go)
 	extra       []string // more serve flags, such as the admission control's
+	cpus        []int    // CPUs the server may run on; none for any
 }
 
 // startServer starts `tuango demo` on fresh data on a free port of
@@ -90,7 +91,11 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 		return s, err
 	}
 	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
+	start := s.cmd.Start
+	if len(o.cpus) > 0 {
+		start = func() error { return startPinned(s.cmd, o.cpus) }
+	}
+	if err := start(); err != nil {
 		return s, fmt.Errorf("start %s: %w", o.binary, err)
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()
