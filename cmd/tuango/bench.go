@@ -164,6 +164,7 @@ func runBenchOverload(ctx context.Context, args []string, getenv func(string) st
 	fs.IntVar(&oc.Concurrency, "concurrency", oc.Concurrency, "the load generator's requests in flight at most while overloading")
 	fs.IntVar(&oc.Customers, "customers", oc.Customers, "virtual customers")
 	fs.IntVar(&oc.BatchMax, "order-batch-max", oc.BatchMax, "the servers' --order-batch-max")
+	fs.StringVar(&oc.CPUProfile, "server-cpu-profile", "", "write the servers' CPU profiles over the overloaded runs to FILE.on.ext (admission control) and FILE.off.ext")
 	admission := fs.String("admission-flags", "", `serve flags for the server with admission control, such as "--admit-orders 64 --admit-wait 20ms" (default: serve's defaults)`)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")

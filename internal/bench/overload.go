@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -157,9 +158,17 @@ func RunOverload(ctx context.Context, oc OverloadConfig) (*OverloadReport, error
 		}
 	}
 	offered := oc.Factor * rep.Sustainable
-	for _, v := range []variant{on, off} {
+	for _, r := range []struct {
+		v   variant
+		tag string // of the profile's file name
+	}{{on, ".on"}, {off, ".off"}} {
+		v, profile := r.v, ""
+		if cfg.CPUProfile != "" {
+			ext := filepath.Ext(cfg.CPUProfile)
+			profile = strings.TrimSuffix(cfg.CPUProfile, ext) + r.tag + ext
+		}
 		cfg.progress("%s: offering %.0f orders/s (%.1f× %.0f) for %s", v.name, offered, oc.Factor, rep.Sustainable, oc.Window)
-		or, err := openLoop(ctx, cfg, v, offered, oc.Window)
+		or, err := openLoop(ctx, cfg, v, offered, oc.Window, profile)
 		if err != nil {
 			return rep, err
 		}
@@ -201,7 +210,7 @@ func (rep *OverloadReport) probe(ctx context.Context, oc OverloadConfig, v varia
 	}
 	step := func(rate float64) (bool, error) {
 		cfg.progress("probe: offering %.0f orders/s for %s, no admission control", rate, oc.ProbeWindow)
-		r, err := openLoop(ctx, cfg, v, rate, oc.ProbeWindow)
+		r, err := openLoop(ctx, cfg, v, rate, oc.ProbeWindow, "")
 		if err != nil {
 			return false, err
 		}
@@ -239,8 +248,9 @@ func (rep *OverloadReport) probe(ctx context.Context, oc OverloadConfig, v varia
 }
 
 // openLoop offers rate orders/s for window to a fresh server of variant v
-// and says what the accepted ones saw.
-func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window time.Duration) (OverloadRun, error) {
+// and says what the accepted ones saw; profile, if set, receives the
+// server's CPU profile over the window.
+func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window time.Duration, profile string) (OverloadRun, error) {
 	run := cfg
 	run.Rate, run.Duration, run.Tail, run.Ceiling, run.Repeat = rate, window, 0, 0, 1
 	// Enough stock and per-customer limit that nothing sells out: every
@@ -248,7 +258,7 @@ func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window t
 	run.Stock = int(rate*window.Seconds()*1.5) + 1000
 	run.Limit = run.Stock/run.Customers + 1
 	run.MaxRequests = run.Stock
-	res, err := runOnce(ctx, &run, v, 1, "")
+	res, err := runOnce(ctx, &run, v, 1, profile)
 	if err != nil {
 		return OverloadRun{}, err
 	}
