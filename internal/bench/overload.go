@@ -85,9 +85,14 @@ type OverloadRun struct {
 	// Valid is false when the client sent fewer than 95 % of the asked
 	// orders with workers to spare: it fell behind on its own CPU, and
 	// its backlog would pass for the server's latency.
-	Valid    bool     `json:"valid"`
-	Verified bool     `json:"verified"`
-	Problems []string `json:"problems,omitempty"`
+	Valid bool `json:"valid"`
+	// ServerCPU is the server's CPU seconds over the window; OtherLoad the
+	// share of the machine other processes used meanwhile: a server short
+	// of its CPUs' time was shared with them, not overloaded by the bench.
+	ServerCPU float64  `json:"server_cpu_seconds"`
+	OtherLoad float64  `json:"other_load"`
+	Verified  bool     `json:"verified"`
+	Problems  []string `json:"problems,omitempty"`
 }
 
 // OverloadReport is what the overload bench measured.
@@ -264,15 +269,18 @@ func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window t
 	}
 	or := OverloadRun{Variant: v.name, OfferedRate: rate, Asked: int(rate * window.Seconds()), Sent: res.Sent, Accepted: res.Acked,
 		AcceptedPer: res.OrdersPerSec, Accept: res.Ack, Shed: res.ByCode[codeOverloaded], Unaccepted: res.Errors, ByStatus: res.ByStatus,
-		PeakInFlight: res.PeakInFlight, Verified: res.Verify.OK(), Problems: res.Verify.Problems}
+		PeakInFlight: res.PeakInFlight, OtherLoad: res.OtherLoad, Verified: res.Verify.OK(), Problems: res.Verify.Problems}
+	if res.ServerCPUSeconds != nil {
+		or.ServerCPU = *res.ServerCPUSeconds
+	}
 	or.Other = or.Sent - or.Accepted - or.Shed
 	or.ShedShare = Ratio(float64(or.Shed), float64(or.Sent))
 	behind := float64(or.Sent) < keptUp*float64(or.Asked)
 	or.Held = behind && or.PeakInFlight >= cfg.Concurrency
 	or.Valid = !behind || or.Held
-	cfg.progress("  sent %d of %d asked (%.1f%%, at most %d in flight)%s; accepted %d (%.0f/s), p99 %s ms; shed %.1f%%; other %d",
+	cfg.progress("  sent %d of %d asked (%.1f%%, at most %d in flight)%s; accepted %d (%.0f/s), p99 %s ms; shed %.1f%%; other %d; server CPU %.1f s, other load %.0f%%",
 		or.Sent, or.Asked, 100*Ratio(float64(or.Sent), float64(or.Asked)), or.PeakInFlight, or.note(), or.Accepted, or.AcceptedPer,
-		ms(or.Accept.P99), 100*or.ShedShare, or.Other)
+		ms(or.Accept.P99), 100*or.ShedShare, or.Other, or.ServerCPU, 100*or.OtherLoad)
 	return or, nil
 }
 
@@ -312,10 +320,11 @@ func (rep *OverloadReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "sustainable: %.0f orders/s (%s); offered %.1f× = %.0f orders/s for %s, at most %d in flight\n\n",
 		rep.Sustainable, how, rep.Factor, rep.Factor*rep.Sustainable, rep.Window, rep.MaxInFlight)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\toffered/s\tasked\tsent\taccepted\taccepted/s\taccepted p50 ms\taccepted p99 ms\tshed\tshed/5xx p99 ms\tother\tpeak in flight\t\t")
+	fmt.Fprintln(tw, "variant\toffered/s\tasked\tsent\taccepted\taccepted/s\taccepted p50 ms\taccepted p99 ms\tshed\tshed/5xx p99 ms\tother\tpeak in flight\tserver CPU s\tother load\t\t")
 	row := func(name string, r OverloadRun) {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.0f\t%s\t%s\t%.1f%%\t%s\t%d\t%d\t%s\t\n", name, r.OfferedRate, r.Asked, r.Sent, r.Accepted,
-			r.AcceptedPer, ms(r.Accept.P50), ms(r.Accept.P99), 100*r.ShedShare, ms(r.Unaccepted.P99), r.Other, r.PeakInFlight, strings.TrimPrefix(r.note(), ", "))
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.0f\t%s\t%s\t%.1f%%\t%s\t%d\t%d\t%.1f\t%.0f%%\t%s\t\n", name, r.OfferedRate, r.Asked, r.Sent, r.Accepted,
+			r.AcceptedPer, ms(r.Accept.P50), ms(r.Accept.P99), 100*r.ShedShare, ms(r.Unaccepted.P99), r.Other, r.PeakInFlight, r.ServerCPU, 100*r.OtherLoad,
+			strings.TrimPrefix(r.note(), ", "))
 	}
 	for _, r := range rep.Probe {
 		row("probe, "+r.Variant, r)
