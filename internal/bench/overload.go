@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -49,6 +50,18 @@ var OverloadDefaults = func() OverloadConfig {
 // admissionOff are the serve flags that turn admission control off.
 var admissionOff = []string{"--admit-orders", "0", "--admit-pages", "0", "--admit-api", "0"}
 
+// clientBusyMax is the share of its CPUs at which the client is taken to
+// be short of CPU.
+const clientBusyMax = 0.9
+
+// clientCPUs is how many CPUs the load generator may use.
+func (oc OverloadConfig) clientCPUs() int {
+	if len(oc.ClientCPUs) > 0 {
+		return len(oc.ClientCPUs)
+	}
+	return runtime.NumCPU()
+}
+
 // keptUp is the share of the asked orders the client must send for its
 // latency to be the server's.
 const keptUp = 0.95
@@ -77,14 +90,18 @@ type OverloadRun struct {
 	// PeakInFlight is the most orders the client had waiting at once, of
 	// MaxInFlight.
 	PeakInFlight int `json:"client_in_flight_peak"`
+	// ClientCPU is the load generator's CPU seconds over the window, and
+	// ClientBusy its share of the CPUs it may use.
+	ClientCPU  float64 `json:"client_cpu_seconds"`
+	ClientBusy float64 `json:"client_busy"`
 	// Held says the client sent fewer than 95 % of the asked orders
-	// because every one of its workers was waiting for the server: the
-	// server's backlog, so the latencies are the server's (and too low:
-	// the orders never sent are not in them).
+	// because every one of its workers was waiting for the server (and it
+	// had CPU to spare): the server's backlog, so the latencies are the
+	// server's (and too low: the orders never sent are not in them).
 	Held bool `json:"held_by_server"`
 	// Valid is false when the client sent fewer than 95 % of the asked
-	// orders with workers to spare: it fell behind on its own CPU, and
-	// its backlog would pass for the server's latency.
+	// orders otherwise, or used 90 % of its CPUs or more: it fell behind
+	// on its own CPU, and its backlog would pass for the server's latency.
 	Valid bool `json:"valid"`
 	// ServerCPU is the server's CPU seconds over the window; OtherLoad the
 	// share of the machine other processes used meanwhile: a server short
@@ -173,7 +190,7 @@ func RunOverload(ctx context.Context, oc OverloadConfig) (*OverloadReport, error
 			profile = strings.TrimSuffix(cfg.CPUProfile, ext) + r.tag + ext
 		}
 		cfg.progress("%s: offering %.0f orders/s (%.1f× %.0f) for %s", v.name, offered, oc.Factor, rep.Sustainable, oc.Window)
-		or, err := openLoop(ctx, cfg, v, offered, oc.Window, profile)
+		or, err := openLoop(ctx, cfg, v, offered, oc.Window, oc.clientCPUs(), profile)
 		if err != nil {
 			return rep, err
 		}
@@ -215,7 +232,7 @@ func (rep *OverloadReport) probe(ctx context.Context, oc OverloadConfig, v varia
 	}
 	step := func(rate float64) (bool, error) {
 		cfg.progress("probe: offering %.0f orders/s for %s, no admission control", rate, oc.ProbeWindow)
-		r, err := openLoop(ctx, cfg, v, rate, oc.ProbeWindow, "")
+		r, err := openLoop(ctx, cfg, v, rate, oc.ProbeWindow, oc.clientCPUs(), "")
 		if err != nil {
 			return false, err
 		}
@@ -255,7 +272,7 @@ func (rep *OverloadReport) probe(ctx context.Context, oc OverloadConfig, v varia
 // openLoop offers rate orders/s for window to a fresh server of variant v
 // and says what the accepted ones saw; profile, if set, receives the
 // server's CPU profile over the window.
-func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window time.Duration, profile string) (OverloadRun, error) {
+func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window time.Duration, clientCPUs int, profile string) (OverloadRun, error) {
 	run := cfg
 	run.Rate, run.Duration, run.Tail, run.Ceiling, run.Repeat = rate, window, 0, 0, 1
 	// Enough stock and per-customer limit that nothing sells out: every
@@ -275,12 +292,14 @@ func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window t
 	}
 	or.Other = or.Sent - or.Accepted - or.Shed
 	or.ShedShare = Ratio(float64(or.Shed), float64(or.Sent))
-	behind := float64(or.Sent) < keptUp*float64(or.Asked)
-	or.Held = behind && or.PeakInFlight >= cfg.Concurrency
-	or.Valid = !behind || or.Held
-	cfg.progress("  sent %d of %d asked (%.1f%%, at most %d in flight)%s; accepted %d (%.0f/s), p99 %s ms; shed %.1f%%; other %d; server CPU %.1f s, other load %.0f%%",
+	or.ClientCPU = res.BenchCPUSeconds
+	or.ClientBusy = Ratio(or.ClientCPU, res.Elapsed.Seconds()*float64(clientCPUs))
+	behind, starved := float64(or.Sent) < keptUp*float64(or.Asked), or.ClientBusy >= clientBusyMax
+	or.Held = behind && !starved && or.PeakInFlight >= cfg.Concurrency
+	or.Valid = (!behind && !starved) || or.Held
+	cfg.progress("  sent %d of %d asked (%.1f%%, at most %d in flight)%s; accepted %d (%.0f/s), p99 %s ms; shed %.1f%%; other %d; server CPU %.1f s, client CPU %.1f s (%.0f%% of its CPUs), other load %.0f%%",
 		or.Sent, or.Asked, 100*Ratio(float64(or.Sent), float64(or.Asked)), or.PeakInFlight, or.note(), or.Accepted, or.AcceptedPer,
-		ms(or.Accept.P99), 100*or.ShedShare, or.Other, or.ServerCPU, 100*or.OtherLoad)
+		ms(or.Accept.P99), 100*or.ShedShare, or.Other, or.ServerCPU, or.ClientCPU, 100*or.ClientBusy, 100*or.OtherLoad)
 	return or, nil
 }
 
@@ -288,7 +307,7 @@ func openLoop(ctx context.Context, cfg Config, v variant, rate float64, window t
 func (r OverloadRun) note() string {
 	switch {
 	case !r.Valid:
-		return " NOT VALID: the client fell behind"
+		return " NOT VALID: the client fell behind on its own CPU"
 	case r.Held:
 		return ", held back by the server"
 	}
@@ -320,10 +339,10 @@ func (rep *OverloadReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "sustainable: %.0f orders/s (%s); offered %.1f× = %.0f orders/s for %s, at most %d in flight\n\n",
 		rep.Sustainable, how, rep.Factor, rep.Factor*rep.Sustainable, rep.Window, rep.MaxInFlight)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\toffered/s\tasked\tsent\taccepted\taccepted/s\taccepted p50 ms\taccepted p99 ms\tshed\tshed/5xx p99 ms\tother\tpeak in flight\tserver CPU s\tother load\t\t")
+	fmt.Fprintln(tw, "variant\toffered/s\tasked\tsent\taccepted\taccepted/s\taccepted p50 ms\taccepted p99 ms\tshed\tshed/5xx p99 ms\tother\tpeak in flight\tserver CPU s\tclient CPU s\tother load\t\t")
 	row := func(name string, r OverloadRun) {
-		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.0f\t%s\t%s\t%.1f%%\t%s\t%d\t%d\t%.1f\t%.0f%%\t%s\t\n", name, r.OfferedRate, r.Asked, r.Sent, r.Accepted,
-			r.AcceptedPer, ms(r.Accept.P50), ms(r.Accept.P99), 100*r.ShedShare, ms(r.Unaccepted.P99), r.Other, r.PeakInFlight, r.ServerCPU, 100*r.OtherLoad,
+		fmt.Fprintf(tw, "%s\t%.0f\t%d\t%d\t%d\t%.0f\t%s\t%s\t%.1f%%\t%s\t%d\t%d\t%.1f\t%.1f\t%.0f%%\t%s\t\n", name, r.OfferedRate, r.Asked, r.Sent, r.Accepted,
+			r.AcceptedPer, ms(r.Accept.P50), ms(r.Accept.P99), 100*r.ShedShare, ms(r.Unaccepted.P99), r.Other, r.PeakInFlight, r.ServerCPU, r.ClientCPU, 100*r.OtherLoad,
 			strings.TrimPrefix(r.note(), ", "))
 	}
 	for _, r := range rep.Probe {
