@@ -177,8 +177,10 @@ type limiter struct {
 	fastest  time.Duration
 	answered int
 	full     bool
-	// lifted says the floor is lifted: the class was overrun.
+	// lifted says the floor is lifted: the class was overrun, and bound
+	// (what the node answered per target then) stands in for the floor.
 	lifted bool
+	bound  float64
 }
 
 func newLimiter(class string, floor int, target, wait time.Duration, obs admissionObserver, now func() time.Time) *limiter {
@@ -279,8 +281,8 @@ func (l *limiter) watch(now time.Time, took time.Duration) {
 	case l.full && l.fastest > l.target:
 		// Overrun: keep in flight what the node answers within a target.
 		l.lifted = true
-		inTime := float64(l.answered) * l.target.Seconds() / elapsed.Seconds()
-		l.limit = math.Max(1, math.Min(l.limit, inTime))
+		l.bound = math.Max(1, math.Min(l.floor, float64(l.answered)*l.target.Seconds()/elapsed.Seconds()))
+		l.limit = math.Min(l.limit, l.bound)
 	case !l.full:
 		l.lifted = false
 		l.limit = math.Max(l.limit, l.floor)
@@ -288,11 +290,13 @@ func (l *limiter) watch(now time.Time, took time.Duration) {
 	l.since, l.answered, l.full = now, 0, false
 }
 
-// lowest is how far a slow answer may cut the limit: the floor, or one
-// request once the floor is lifted.
+// lowest is how far a slow answer may cut the limit: the floor, or what
+// the node answered per target when the floor was lifted. Only the
+// watch of an overrun interval goes lower: cutting a group commit's
+// requests in flight also cuts what it commits per flush.
 func (l *limiter) lowest() float64 {
 	if l.lifted {
-		return 1
+		return l.bound
 	}
 	return l.floor
 }

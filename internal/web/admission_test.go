@@ -251,6 +251,12 @@ func TestAdmissionLiftsTheFloorForAFlood(t *testing.T) {
 	if !l.lifted || l.limit != 50 {
 		t.Fatalf("after a late interval with the class full: limit %.1f, floor lifted %v; want 50 (500/s × 100 ms), lifted", l.limit, l.lifted)
 	}
+	// A slow answer within the interval cuts it no lower than that.
+	clock.advance(10 * time.Millisecond)
+	l.release(time.Second)
+	if l.limit != 50 {
+		t.Errorf("limit after a slow answer with the floor lifted = %.1f, want 50: a slow answer cuts no lower", l.limit)
+	}
 	for l.inflight < int(l.limit) {
 		l.tryAcquire()
 	}
