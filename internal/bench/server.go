@@ -92,9 +92,7 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 		// Pinned, the server still schedules goroutines on as many threads
 		// as it would unpinned: Go would size GOMAXPROCS to the pinned CPUs,
 		// and with one P a thread blocked in the SQLite writer's write and
-		// fsync stalls every request (on one CPU of two, 2× offered: 967
-		// accepted orders/s and p99 7.2 s with admission control at
-		// GOMAXPROCS=1, against 4,001/s and 171 ms at 2).
+		// fsync stalls every request (docs/benchmarks.md, "Overload").
 		s.cmd.Env = append(slices.DeleteFunc(s.cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") }),
 			"GOMAXPROCS="+strconv.Itoa(max(2, runtime.NumCPU())))
 	}
