@@ -35,8 +35,8 @@ import (
 // more arrive than the node answers, and every answer is late), the floor
 // is lifted: the limit drops to what the node answered in that interval
 // times Target (Little's law: that many in flight are answered within
-// Target at that rate), and requests that find it full are shed at once
-// instead of waiting. The floor comes back after an interval in which no
+// Target at that rate), slow answers cut it no lower than that, and
+// requests that find it full are shed at once instead of waiting. The floor comes back after an interval in which no
 // request found the class full. A closed loop no larger than the floor
 // never fills the class, so a flash sale's crowd keeps its floor however
 // slow the node; an open flood is cut to what the node answers in time.
