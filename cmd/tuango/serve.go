@@ -78,8 +78,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	breakerOpenFor := fs.Duration("breaker-open-for", 10*time.Second, "payment provider circuit breaker: how long it refuses payments at once before probing the provider again")
 	paymentTimeout := fs.Duration("payment-timeout", 5*time.Second, "how long one call to the payment provider may take before it counts as failed")
 	admitOrders := fs.Int("admit-orders", web.DefaultAdmission.Orders, "admission control: order-path requests (placing, paying) in flight admitted however slow (the floor); up to 4× this while answers stay within --admit-target; beyond, shed with 503. When the class is full and every answer of an --admit-target's interval is late, the floor is lifted to what the node answers within the target (0: no limit)")
-	admitPages := fs.Int("admit-pages", web.DefaultAdmission.Pages, "admission control: page requests in flight always admitted, adapting the same way (0: no limit)")
-	admitAPI := fs.Int("admit-api", web.DefaultAdmission.API, "admission control: other API requests in flight always admitted, adapting the same way (0: no limit)")
+	admitPages := fs.Int("admit-pages", web.DefaultAdmission.Pages, "admission control: page requests in flight admitted unless the class is overrun, adapting the same way (0: no limit)")
+	admitAPI := fs.Int("admit-api", web.DefaultAdmission.API, "admission control: other API requests in flight admitted unless the class is overrun, adapting the same way (0: no limit)")
 	admitTarget := fs.Duration("admit-target", web.DefaultAdmission.Target, "admission control: above each floor, the latency an admitted request should see; slower answers shrink the limits back toward the floors, and below them while a class is overrun")
 	admitWait := fs.Duration("admit-wait", web.DefaultAdmission.Wait, "admission control: how long a request may wait for a slot before it is shed with 503 and Retry-After")
 	var bf backupFlags
