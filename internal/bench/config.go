@@ -105,6 +105,7 @@ type variant struct {
 	name     string
 	batchMax int
 	extra    []string // more serve flags
+	cpus     []int    // CPUs the server runs on; none for any
 }
 
 func (c *Config) variants() []variant {

@@ -68,6 +68,9 @@ type flashRun struct {
 	start    time.Time
 	soldOut  time.Time // the first sold_out answer; zero if none
 	finished time.Time
+	// peakInFlight is the most orders waiting for their answer at once:
+	// at l.concurrency, every worker was held by the server.
+	peakInFlight int
 }
 
 // run drives orders until the deal sells out (and tail more), the
@@ -76,6 +79,8 @@ func (l *load) run(ctx context.Context) *flashRun {
 	warm(l.hcs, l.concurrency)
 	var (
 		sent     atomic.Int64
+		inFlight atomic.Int64
+		peak     atomic.Int64
 		soldOut  atomic.Int64 // unix nanoseconds of the first sold_out
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -138,7 +143,10 @@ func (l *load) run(ctx context.Context) *flashRun {
 				if n >= l.maxRequests {
 					break
 				}
+				for f, p := inFlight.Add(1), peak.Load(); f > p && !peak.CompareAndSwap(p, f); p = peak.Load() {
+				}
 				code := l.order(hc, n, t, &buf, intended, soldOut.Load() != 0)
+				inFlight.Add(-1)
 				if code == "sold_out" {
 					soldOut.CompareAndSwap(0, time.Now().UnixNano())
 				}
@@ -149,7 +157,7 @@ func (l *load) run(ctx context.Context) *flashRun {
 		}()
 	}
 	wg.Wait()
-	r := &flashRun{tally: total, start: start, finished: time.Now()}
+	r := &flashRun{tally: total, start: start, finished: time.Now(), peakInFlight: int(peak.Load())}
 	if s := soldOut.Load(); s != 0 {
 		r.soldOut = time.Unix(0, s)
 	}

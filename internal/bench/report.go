@@ -114,6 +114,8 @@ type Result struct {
 
 	Sent  int `json:"sent"`
 	Acked int `json:"acked"`
+	// PeakInFlight is the most orders the client had waiting at once.
+	PeakInFlight int `json:"client_in_flight_peak"`
 	// Elapsed runs from the first order sent to the last acknowledged.
 	Elapsed      time.Duration `json:"elapsed_ns"`
 	OrdersPerSec float64       `json:"orders_per_sec"`
@@ -155,7 +157,7 @@ type Result struct {
 }
 
 func (r *Result) fill(fr *flashRun) {
-	r.Sent, r.Acked = fr.sent, len(fr.acked)
+	r.Sent, r.Acked, r.PeakInFlight = fr.sent, len(fr.acked), fr.peakInFlight
 	if r.Acked > 0 {
 		r.Elapsed = fr.lastAck.Sub(fr.start)
 	}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,7 @@ type serverOptions struct {
 	// nor drops it (see nodes.go).
 	join   string
 	nodeID string // --node-id, when several nodes share the database
+	cpus   []int  // CPUs the server may run on; none for any
 }
 
 // startServer starts `tuango demo` on fresh data on a free port of
@@ -101,12 +104,24 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 	if o.profile {
 		s.cmd.Env = append(s.cmd.Env, "TUANGO_CPU_PROFILE="+s.profilePath())
 	}
+	if len(o.cpus) > 0 {
+		// Pinned, the server still schedules goroutines on as many threads
+		// as it would unpinned: Go would size GOMAXPROCS to the pinned CPUs,
+		// and with one P a thread blocked in the SQLite writer's write and
+		// fsync stalls every request (docs/benchmarks.md, "Overload").
+		s.cmd.Env = append(slices.DeleteFunc(s.cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") }),
+			"GOMAXPROCS="+strconv.Itoa(max(2, runtime.NumCPU())))
+	}
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
 		return s, err
 	}
 	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
+	start := s.cmd.Start
+	if len(o.cpus) > 0 {
+		start = func() error { return startPinned(s.cmd, o.cpus) }
+	}
+	if err := start(); err != nil {
 		return s, fmt.Errorf("start %s: %w", o.binary, err)
 	}
 	go func() { s.cmd.Wait(); close(s.exited) }()

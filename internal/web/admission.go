@@ -21,14 +21,25 @@ import (
 // notifications are never shed. A request that finds its class full waits
 // at most AdmissionConfig.Wait for a slot, then is shed.
 //
-// Each class has a floor: that many requests in flight are always
-// admitted, however slow the answers, so that a closed loop of buyers no
-// larger than it (a flash sale's crowd, each waiting for their answer) is
-// never refused. Above the floor the limit adapts, up to four times it,
+// Each class has a floor: that many requests in flight are admitted,
+// however slow the answers, so that a closed loop of buyers no larger
+// than it (a flash sale's crowd, each waiting for their answer) is never
+// refused. Above the floor the limit adapts, up to four times it,
 // starting at the floor: while answers come within Target it grows by one
 // per limit's worth of requests; when one takes longer it shrinks by a
-// tenth, at most once per Target, back toward the floor. So an open flood
-// (more arriving than the node answers) is cut off near the floor.
+// tenth, at most once per Target, back toward the floor.
+//
+// The floor holds only while the class is not overrun. If, over an
+// interval of one Target, requests found the class full and even the
+// fastest answer took longer than Target (a standing queue, not a burst:
+// more arrive than the node answers, and every answer is late), the floor
+// is lifted: the limit drops to what the node answered in that interval
+// times Target (Little's law: that many in flight are answered within
+// Target at that rate), slow answers cut it no lower than that, and
+// requests that find it full are shed at once instead of waiting. The floor comes back after an interval in which no
+// request found the class full. A closed loop no larger than the floor
+// never fills the class, so a flash sale's crowd keeps its floor however
+// slow the node; an open flood is cut to what the node answers in time.
 
 // AdmissionConfig configures admission control; a zero floor turns a
 // class's limit off.
@@ -41,10 +52,12 @@ type AdmissionConfig struct {
 }
 
 // DefaultAdmission is serve's admission control: 256 order requests in
-// flight always (the flash bench's crowd; a floor of 64 made the flash
-// bench's closed loop shed 45,161 of 73,064 requests on the loaded
-// machine, docs/benchmarks.md).
-var DefaultAdmission = AdmissionConfig{Orders: 256, Pages: 32, API: 256, Target: 100 * time.Millisecond, Wait: 20 * time.Millisecond}
+// flight unless overrun (the flash bench's crowd; a floor of 64 made the
+// flash bench's closed loop shed 45,161 of 73,064 requests on the loaded
+// machine), and a target of 50 ms (at 2× the sustainable rate, accepted
+// orders saw p99 100–141 ms with it and 160–240 ms with 100 ms;
+// docs/benchmarks.md).
+var DefaultAdmission = AdmissionConfig{Orders: 256, Pages: 32, API: 256, Target: 50 * time.Millisecond, Wait: 20 * time.Millisecond}
 
 // codeOverloaded is a request shed by admission control.
 const codeOverloaded = "overloaded"
@@ -74,7 +87,7 @@ func newAdmission(cfg AdmissionConfig, m Metrics) *admission {
 	}
 	for class, floor := range map[string]int{classOrders: cfg.Orders, classPages: cfg.Pages, classAPI: cfg.API} {
 		if floor > 0 {
-			a.classes[class] = newLimiter(class, floor, cfg.Target, cfg.Wait, a.obs)
+			a.classes[class] = newLimiter(class, floor, cfg.Target, cfg.Wait, a.obs, time.Now)
 		}
 	}
 	return a
@@ -113,8 +126,8 @@ func (a *admission) wrap(s *Server, next http.Handler) http.Handler {
 			s.shed(w, r)
 			return
 		}
-		start := time.Now()
-		defer func() { l.release(time.Since(start)) }()
+		start := l.now()
+		defer func() { l.release(l.now().Sub(start)) }()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -149,8 +162,9 @@ func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 // queue of requests waiting for a slot, first come first served.
 type limiter struct {
 	class              string
-	min, max           float64
+	floor, max         float64
 	target, wait       time.Duration
+	now                func() time.Time
 	obs                admissionObserver
 	mu                 sync.Mutex
 	limit              float64
@@ -158,12 +172,22 @@ type limiter struct {
 	queue              []chan struct{}
 	lastCut            time.Time
 	reported, maxQueue int
+	// The interval under watch (one target long): when it began, the
+	// fastest answer and the answers in it, and whether a request found
+	// the class full.
+	since    time.Time
+	fastest  time.Duration
+	answered int
+	full     bool
+	// lifted says the floor is lifted: the class was overrun, and bound
+	// (what the node answered per target then) stands in for the floor.
+	lifted bool
+	bound  float64
 }
 
-func newLimiter(class string, floor int, target, wait time.Duration, obs admissionObserver) *limiter {
-	// It starts at the most, so that a burst on a node that is not yet
-	// known to be slow (a flash sale's first second) is admitted whole.
-	l := &limiter{class: class, min: float64(floor), max: float64(4 * floor), target: target, wait: wait, obs: obs, limit: float64(floor), maxQueue: 4 * floor}
+func newLimiter(class string, floor int, target, wait time.Duration, obs admissionObserver, now func() time.Time) *limiter {
+	l := &limiter{class: class, floor: float64(floor), max: float64(4 * floor), target: target, wait: wait, now: now, obs: obs,
+		limit: float64(floor), maxQueue: 4 * floor, since: now()}
 	l.report()
 	return l
 }
@@ -171,19 +195,10 @@ func newLimiter(class string, floor int, target, wait time.Duration, obs admissi
 // acquire takes a slot, waiting up to the wait budget (or until the
 // client goes away); false means shed.
 func (l *limiter) acquire(r *http.Request) bool {
-	l.mu.Lock()
-	if l.inflight < int(l.limit) && len(l.queue) == 0 {
-		l.inflight++
-		l.mu.Unlock()
-		return true
+	ok, ch := l.tryAcquire()
+	if ok || ch == nil {
+		return ok
 	}
-	if l.wait <= 0 || len(l.queue) >= l.maxQueue {
-		l.mu.Unlock()
-		return false
-	}
-	ch := make(chan struct{}, 1)
-	l.queue = append(l.queue, ch)
-	l.mu.Unlock()
 	t := time.NewTimer(l.wait)
 	defer t.Stop()
 	select {
@@ -205,16 +220,39 @@ func (l *limiter) acquire(r *http.Request) bool {
 	return true
 }
 
+// tryAcquire takes a slot if one is free (true), or queues the request
+// for one (a channel that receives when it is granted), or neither: shed
+// at once, when the queue is full, there is no wait budget, or the floor
+// is lifted.
+func (l *limiter) tryAcquire() (bool, chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inflight < int(l.limit) && len(l.queue) == 0 {
+		l.inflight++
+		return true, nil
+	}
+	l.full = true
+	if l.wait <= 0 || l.lifted || len(l.queue) >= l.maxQueue {
+		return false, nil
+	}
+	ch := make(chan struct{}, 1)
+	l.queue = append(l.queue, ch)
+	return false, ch
+}
+
 // release gives a slot back, adapts the limit to how long the request
 // took, and hands free slots to the requests waiting.
 func (l *limiter) release(took time.Duration) {
 	l.mu.Lock()
-	now := time.Now()
+	now := l.now()
+	if l.target > 0 {
+		l.watch(now, took)
+	}
 	switch {
 	case l.target <= 0: // no target: the limit stays at the floor
 	case took > l.target:
 		if now.Sub(l.lastCut) >= l.target {
-			l.limit, l.lastCut = math.Max(l.min, l.limit*0.9), now
+			l.limit, l.lastCut = math.Max(l.lowest(), l.limit*0.9), now
 		}
 	case l.inflight >= int(l.limit)-1: // only a limit in use may grow
 		l.limit = math.Min(l.max, l.limit+1/l.limit)
@@ -228,6 +266,41 @@ func (l *limiter) release(took time.Duration) {
 	}
 	l.mu.Unlock()
 	l.report()
+}
+
+// watch counts an answer in the interval under watch and, once the
+// interval is over, lifts the floor or brings it back.
+func (l *limiter) watch(now time.Time, took time.Duration) {
+	if l.answered == 0 || took < l.fastest {
+		l.fastest = took
+	}
+	l.answered++
+	elapsed := now.Sub(l.since)
+	if elapsed < l.target {
+		return
+	}
+	switch {
+	case l.full && l.fastest > l.target:
+		// Overrun: keep in flight what the node answers within a target.
+		l.lifted = true
+		l.bound = math.Max(1, math.Min(l.floor, float64(l.answered)*l.target.Seconds()/elapsed.Seconds()))
+		l.limit = math.Min(l.limit, l.bound)
+	case !l.full:
+		l.lifted = false
+		l.limit = math.Max(l.limit, l.floor)
+	}
+	l.since, l.answered, l.full = now, 0, false
+}
+
+// lowest is how far a slow answer may cut the limit: the floor, or what
+// the node answered per target when the floor was lifted. Only the
+// watch of an overrun interval goes lower: cutting a group commit's
+// requests in flight also cuts what it commits per flush.
+func (l *limiter) lowest() float64 {
+	if l.lifted {
+		return l.bound
+	}
+	return l.floor
 }
 
 // report tells the observer the limit when its whole value changed.

@@ -148,10 +148,17 @@ func TestShedPageIsInTheUsersLanguage(t *testing.T) {
 	}
 }
 
+// fakeClock is a clock the test moves.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
 func TestAdmissionLimitAdapts(t *testing.T) {
-	l := newLimiter("orders", 25, 100*time.Millisecond, 0, nil)
-	if l.limit != 25 || l.max != 100 || l.min != 25 {
-		t.Fatalf("a new limiter's limit = %.0f of %.0f to %.0f, want it to start at the floor, 25, of 25 to 100", l.limit, l.min, l.max)
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	l := newLimiter("orders", 25, 100*time.Millisecond, 0, nil, clock.now)
+	if l.limit != 25 || l.max != 100 || l.floor != 25 {
+		t.Fatalf("a new limiter's limit = %.0f of %.0f to %.0f, want it to start at the floor, 25, of 25 to 100", l.limit, l.floor, l.max)
 	}
 	r := httptest.NewRequest("POST", "/api/v1/orders", nil)
 	// With the limit in use and answers fast, it grows, never past four
@@ -176,16 +183,16 @@ func TestAdmissionLimitAdapts(t *testing.T) {
 	if l.limit != 90 {
 		t.Errorf("limit after 4 slow answers within one target = %.1f, want 90: one cut", l.limit)
 	}
-	// ...and never below the floor.
+	// ...and, while nothing finds the class full, never below the floor.
 	for range 50 {
 		if !l.acquire(r) {
 			t.Fatal("acquire under the limit failed")
 		}
-		l.lastCut = time.Time{} // as if a target's time had passed
+		clock.advance(100 * time.Millisecond)
 		l.release(time.Second)
 	}
-	if l.limit != l.min {
-		t.Errorf("limit after 50 slow answers = %.1f, want the floor %.0f", l.limit, l.min)
+	if l.limit != l.floor {
+		t.Errorf("limit after 50 slow answers = %.1f, want the floor %.0f", l.limit, l.floor)
 	}
 	// Full and with no wait budget: shed.
 	for range int(l.limit) {
@@ -193,5 +200,78 @@ func TestAdmissionLimitAdapts(t *testing.T) {
 	}
 	if l.acquire(r) {
 		t.Error("acquire over the limit with no wait succeeded, want shed")
+	}
+}
+
+// A closed loop of buyers no larger than the floor, each sending again
+// when answered, never fills the class: however late every answer is,
+// none is shed and the limit stays at the floor.
+func TestAdmissionKeepsTheFloorForAClosedLoop(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	l := newLimiter("orders", 256, 100*time.Millisecond, 20*time.Millisecond, nil, clock.now)
+	for round := range 100 {
+		for i := range 256 {
+			if ok, _ := l.tryAcquire(); !ok {
+				t.Fatalf("round %d: buyer %d of 256 was not admitted (limit %.1f), want every one", round, i, l.limit)
+			}
+		}
+		for range 256 {
+			clock.advance(2 * time.Millisecond) // 256 answers in 512 ms: each takes half a second
+			l.release(512 * time.Millisecond)
+		}
+	}
+	if l.lifted || l.limit < 256 {
+		t.Errorf("after 100 slow rounds the limit is %.1f (floor lifted: %v), want at least the floor 256, not lifted", l.limit, l.lifted)
+	}
+}
+
+// An open flood with every answer late lifts the floor: the limit drops
+// to the answers per target, the requests over it are shed at once
+// (without waiting), and the floor comes back once the flood is over.
+func TestAdmissionLiftsTheFloorForAFlood(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	l := newLimiter("orders", 256, 100*time.Millisecond, 20*time.Millisecond, nil, clock.now)
+	for range 256 {
+		if ok, _ := l.tryAcquire(); !ok {
+			t.Fatal("a request under the floor was not admitted")
+		}
+	}
+	// More arrive than there are slots: they queue (there is a wait budget).
+	ok, ch := l.tryAcquire()
+	if ok || ch == nil {
+		t.Fatalf("tryAcquire on a full class = %v, %v; want queued, with the floor not lifted", ok, ch)
+	}
+	l.queue = nil // that waiter gave up
+	// 50 answers in the interval, each 400 ms late: the node answers 500/s,
+	// so 50 in flight are answered within a target.
+	for range 50 {
+		clock.advance(2 * time.Millisecond)
+		l.release(400 * time.Millisecond)
+	}
+	if !l.lifted || l.limit != 50 {
+		t.Fatalf("after a late interval with the class full: limit %.1f, floor lifted %v; want 50 (500/s × 100 ms), lifted", l.limit, l.lifted)
+	}
+	// A slow answer within the interval cuts it no lower than that.
+	clock.advance(10 * time.Millisecond)
+	l.release(time.Second)
+	if l.limit != 50 {
+		t.Errorf("limit after a slow answer with the floor lifted = %.1f, want 50: a slow answer cuts no lower", l.limit)
+	}
+	for l.inflight < int(l.limit) {
+		l.tryAcquire()
+	}
+	if ok, ch := l.tryAcquire(); ok || ch != nil {
+		t.Errorf("tryAcquire over a lifted limit = %v, %v; want shed at once, not queued", ok, ch)
+	}
+	// The flood ends: in the next interval nobody finds the class full.
+	for l.inflight > 0 {
+		clock.advance(5 * time.Millisecond)
+		l.release(50 * time.Millisecond)
+	}
+	clock.advance(100 * time.Millisecond)
+	l.tryAcquire()
+	l.release(50 * time.Millisecond)
+	if l.lifted || l.limit < 256 {
+		t.Errorf("after an interval with the class never full: limit %.1f, floor lifted %v; want at least the floor 256, not lifted", l.limit, l.lifted)
 	}
 }
