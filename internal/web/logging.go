@@ -37,6 +37,12 @@ func (l requestLog) WithGroup(name string) slog.Handler    { return requestLog{l
 // written. Every server error (5xx) and every request slower than Slow is
 // always written; the next ordinary line written says how many were left
 // out before it (skipped). The zero value writes every request.
+//
+// A request shed by admission control is a 503 but an ordinary line: it
+// is the node doing what it was told under overload, counted by
+// tuango_http_shed_total, and a line for each would add a write per shed
+// request to a node already short of CPU (at 10,000 requests a second on
+// two cores, the log was 14 % of the CPU; docs/benchmarks.md).
 type RequestLogConfig struct {
 	PerSecond float64       // ordinary request lines per second at most; 0: every request
 	Burst     int           // lines written at once before PerSecond applies (default PerSecond)
@@ -65,8 +71,8 @@ func newRequestLogger(c RequestLogConfig) *requestLogger {
 // keep reports whether the request gets a line, and how many ordinary
 // requests were left out since the last ordinary line (which that line
 // reports).
-func (l *requestLogger) keep(now time.Time, status int, took time.Duration) (skipped int64, ok bool) {
-	if l.limit == nil || status >= 500 || (l.slow > 0 && took >= l.slow) {
+func (l *requestLogger) keep(now time.Time, status int, shed bool, took time.Duration) (skipped int64, ok bool) {
+	if l.limit == nil || status >= 500 && !shed || (l.slow > 0 && took >= l.slow) {
 		return 0, true
 	}
 	if !l.limit.AllowN(now, 1) {

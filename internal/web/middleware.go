@@ -26,6 +26,7 @@ func requestID(ctx context.Context) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	shed   bool // admission control shed the request (a 503 the log samples)
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -86,7 +87,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
 			}
-			skipped, ok := s.reqLog.keep(start.Add(took), rec.code(), took)
+			skipped, ok := s.reqLog.keep(start.Add(took), rec.code(), rec.shed, took)
 			if !ok {
 				return
 			}
