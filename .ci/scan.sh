@@ -131,6 +131,44 @@ api -d '{"cidr":"198.51.100.20","reason":"CI scanner"}' "$base/api/v1/admin/allo
 sqlmap_run 198.51.100.20 "$work/sqlmap2.log"
 wapiti_run 198.51.100.20 "$work/wapiti2.json" "$work/wapiti2.log" folder "$base/" 45
 [ -z "$(banned_by 198.51.100.20)" ] || { echo "an allowed address was banned"; exit 1; }
+
+echo
+echo "== 3. the order path the WAF spares (its JSON's positive model): nothing exploitable"
+# sqlmap on POST /api/v1/orders as a signed-in customer, from the allowed
+# address: the JSON values are the injection points; a tamper script gives
+# each payload a fresh Idempotency-Key (a reused key would replay the
+# first answer and test nothing), and the delay keeps the customer inside
+# the account's bucket (20 a second) so that sqlmap sees the answers of
+# the order's own checks, not 429s. --skip-waf: sqlmap's own WAF probe
+# adds a query string, which is not the spared shape (the WAF refuses it).
+ctoken=$(curl -fsS -H 'Content-Type: application/json' -d '{"phone":"13900001001","password":"tuango-demo"}' "$base/api/v1/auth/login" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+deal=$(curl -fsS "$base/api/v1/deals?pickup_point_id=$pp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+mkdir -p "$work/tamper"
+cat >"$work/tamper/freshkey.py" <<'PY'
+import uuid
+from lib.core.enums import PRIORITY
+__priority__ = PRIORITY.NORMAL
+def dependencies():
+    pass
+def tamper(payload, **kwargs):
+    kwargs.get("headers", {})["Idempotency-Key"] = "scan-" + uuid.uuid4().hex
+    return payload
+PY
+touch "$work/tamper/__init__.py"
+timeout 240 sqlmap -u "$base/api/v1/orders" --method POST --data '{"pickup_point_id":"'"$pp"'*","items":[{"deal_id":"'"$deal"'*","quantity":1}]}' \
+  --batch --random-agent --skip-waf --level 1 --risk 1 --technique BEUS --timeout 5 --retries 0 --delay 0.06 --disable-coloring --flush-session \
+  --output-dir "$work/sqlmap" --tamper "$work/tamper/freshkey.py" \
+  --headers $'X-Forwarded-For: 198.51.100.20\nAuthorization: Bearer '"$ctoken"$'\nIdempotency-Key: scan-first' >"$work/sqlmap3.log" 2>&1 || true
+if grep -q 'identified the following injection point' "$work/sqlmap3.log"; then
+  echo "sqlmap found an injection point in the order path:"; cat "$work/sqlmap3.log"; exit 1
+fi
+grep -q 'do not appear to be injectable' "$work/sqlmap3.log" || { echo "sqlmap did not finish on the order path:"; tail -30 "$work/sqlmap3.log"; exit 1; }
+# The payloads reached the order's own checks (400), not the WAF (403).
+grep -q '400 (Bad Request)' "$work/sqlmap3.log" || { echo "sqlmap's payloads on the order path got no 400 from its checks:"; tail -30 "$work/sqlmap3.log"; exit 1; }
+if grep -q '403 (Forbidden)' "$work/sqlmap3.log"; then echo "the WAF refused requests on the spared order path:"; tail -30 "$work/sqlmap3.log"; exit 1; fi
+grep -E 'do not appear to be injectable|HTTP error codes' "$work/sqlmap3.log" | tail -2 || true
+
 blocked=$(grep -c '"waf match"' "$work/demo.log" || true)
 echo "the WAF matched $blocked rules over the run"
 echo "scan: all good"

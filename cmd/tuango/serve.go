@@ -95,6 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ids := fs.String("ids", "on", "intrusion detection: on bans a source that probes, scans or stuffs credentials for 4 h (doubling on repeat, up to a week), on every node; off for load tests from one address")
 	rateLimit := fs.String("rate-limit", "", "token buckets, NAME=RATE:BURST per second: account (a signed-in user's requests), ip (an anonymous client's), auth (sign-in routes per address); default account=20:60,ip=50:200,auth=20:200 on each node; off for load tests")
 	wafMode := fs.String("waf", web.WAFBlock, "web application firewall (Coraza with the OWASP Core Rule Set, paranoia level 1): block, detect (log matches only) or off")
+	wafOrders := fs.Bool("waf-inspect-orders", false, "the WAF inspects the placing of an order (POST /api/v1/orders) too; by default a request in the order's strictly checked JSON shape is spared, which is most of a flash sale's CPU (docs/security.md)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -231,7 +232,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	mx.WatchTelling(svc)
 	mx.WatchBreaker(breaker)
 	srv := web.NewServer(web.Config{Service: svc, Sandbox: sandbox, SMS: smsSandbox, Logger: log, SecureCookies: *secure || tf.tls(), CSRFKey: []byte(csrfKey),
-		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode,
+		Metrics: mx, MetricsToken: *metricsToken, TrustedProxies: proxies, SandboxControls: *sandboxOn, OrderWriteTimeout: *orderWriteTimeout, Status: monitor, IDS: *ids == "on", RateLimits: limits, WAF: *wafMode, WAFInspectOrders: *wafOrders,
 		RequestLog: web.RequestLogConfig{PerSecond: *logRate, Slow: *logSlow},
 		Admission:  web.AdmissionConfig{Orders: *admitOrders, Pages: *admitPages, API: *admitAPI, Target: *admitTarget, Wait: *admitWait}})
 

@@ -536,6 +536,49 @@ func TestWAFLetsTuangoThrough(t *testing.T) {
 	})
 }
 
+// The placing of an order in its strictly checked JSON shape is spared
+// the WAF: an injection in it is refused by the order's own checks (400,
+// naming the field), not by the Core Rule Set. The same body sent in
+// another shape (a query string, a body not declared JSON), or with
+// --waf-inspect-orders, goes through the WAF and is refused there (403).
+func TestWAFSparesTheOrderPost(t *testing.T) {
+	injected := func(e *env) map[string]any {
+		return map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": "1' OR '1'='1' --", "quantity": 1}}}
+	}
+	e := newGuardEnv(t, storetest.DSN(t), RateLimits{}, WAFBlock)
+	dealID := e.newDeal(100, 5, 990)
+	c := e.customer()
+	r := c.from("192.0.2.140", "POST", "/api/v1/orders", injected(e), "Idempotency-Key", newKey())
+	if p := r.problem(); r.status != 400 || p.Code != tuango.CodeInvalid || p.Field != "items[0].deal_id" {
+		t.Errorf("an injection in a spared order = %d %s, want 400 invalid on items[0].deal_id (the order's own check)", r.status, r.body)
+	}
+	r = c.from("192.0.2.141", "POST", "/api/v1/orders?via=app", injected(e), "Idempotency-Key", newKey())
+	if r.status != 403 || r.problem().Code != tuango.CodeForbidden {
+		t.Errorf("the same with a query string = %d %s, want 403 from the WAF", r.status, r.body)
+	}
+	body, _ := json.Marshal(injected(e))
+	r = c.from("192.0.2.142", "POST", "/api/v1/orders", body, "Idempotency-Key", newKey(), "Content-Type", "text/plain")
+	if r.status != 403 || r.problem().Code != tuango.CodeForbidden {
+		t.Errorf("the same declared text/plain = %d %s, want 403 from the WAF", r.status, r.body)
+	}
+	if r := c.from("192.0.2.143", "POST", "/api/v1/orders", map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": dealID, "quantity": 1}}},
+		"Idempotency-Key", newKey()); r.status != 201 {
+		t.Errorf("a spared order = %d %s, want 201", r.status, r.body)
+	}
+	var mine list[orderView]
+	c.mustDo("GET", "/api/v1/orders", nil, 200, &mine)
+	if len(mine.Items) != 1 {
+		t.Errorf("the customer has %d orders, want 1: a refused request placed nothing", len(mine.Items))
+	}
+
+	inspected := newEnvServer(t, storetest.DSN(t), tuango.Config{}, func(c *Config) { c.RateLimits, c.WAF, c.WAFInspectOrders = RateLimits{}, WAFBlock, true })
+	inspected.newDeal(100, 5, 990)
+	r = inspected.customer().from("192.0.2.144", "POST", "/api/v1/orders", injected(inspected), "Idempotency-Key", newKey())
+	if r.status != 403 || r.problem().Code != tuango.CodeForbidden {
+		t.Errorf("with WAFInspectOrders, an injection in an order = %d %s, want 403 from the WAF", r.status, r.body)
+	}
+}
+
 func TestWAFDetectRefusesNothing(t *testing.T) {
 	e := newGuardEnv(t, storetest.DSN(t), RateLimits{}, WAFDetect)
 	if r := e.anon().from("192.0.2.130", "GET", "/api/v1/pickup-points?city_id=1%27%20OR%20%271%27=%271", nil); r.status != 200 {

@@ -64,6 +64,10 @@ type Config struct {
 	// WAF is the web application firewall's mode: WAFOff (or ""),
 	// WAFDetect or WAFBlock.
 	WAF string
+	// WAFInspectOrders sends the placing of an order (POST /api/v1/orders)
+	// through the WAF too; by default it is spared when it conforms to the
+	// order's positive model (see sparedByWAF).
+	WAFInspectOrders bool
 	// RequestLog bounds the request log's lines; the zero value writes
 	// one per request.
 	RequestLog RequestLogConfig

@@ -32,7 +32,7 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 		}
 		blocked := false
 		rec := &statusRecorder{ResponseWriter: w}
-		if s.waf != nil {
+		if s.waf != nil && (s.cfg.WAFInspectOrders || !sparedByWAF(r)) {
 			it, done, err := inspect(s.waf, r, src)
 			defer done()
 			if err != nil {

@@ -25,9 +25,11 @@ func BenchmarkOrderPathGuard(b *testing.B) {
 		get  bool // the storefront's list instead
 	}{
 		{"waf=off", Config{WAF: WAFOff}, false},
-		{"waf=detect", Config{WAF: WAFDetect}, false},
-		{"waf=block", Config{WAF: WAFBlock}, false},
-		{"waf=block+ids+rate", Config{WAF: WAFBlock, IDS: true, RateLimits: RateLimits{IP: Rate{1e9, 1e9}}}, false},
+		{"waf=detect inspect-orders", Config{WAF: WAFDetect, WAFInspectOrders: true}, false},
+		{"waf=block inspect-orders", Config{WAF: WAFBlock, WAFInspectOrders: true}, false},
+		{"waf=block+ids+rate inspect-orders", Config{WAF: WAFBlock, WAFInspectOrders: true, IDS: true, RateLimits: RateLimits{IP: Rate{1e9, 1e9}}}, false},
+		{"waf=block (order spared)", Config{WAF: WAFBlock}, false},
+		{"waf=block+ids+rate (order spared)", Config{WAF: WAFBlock, IDS: true, RateLimits: RateLimits{IP: Rate{1e9, 1e9}}}, false},
 		{"GET deals waf=off", Config{WAF: WAFOff}, true},
 		{"GET deals waf=block", Config{WAF: WAFBlock}, true},
 	} {
