@@ -167,7 +167,7 @@ grep -q 'do not appear to be injectable' "$work/sqlmap3.log" || { echo "sqlmap d
 # The payloads reached the order's own checks (400), not the WAF (403).
 grep -q '400 (Bad Request)' "$work/sqlmap3.log" || { echo "sqlmap's payloads on the order path got no 400 from its checks:"; tail -30 "$work/sqlmap3.log"; exit 1; }
 if grep -q '403 (Forbidden)' "$work/sqlmap3.log"; then echo "the WAF refused requests on the spared order path:"; tail -30 "$work/sqlmap3.log"; exit 1; fi
-grep -E 'do not appear to be injectable|HTTP error codes' "$work/sqlmap3.log" | tail -2 || true
+grep -A1 'HTTP error codes' "$work/sqlmap3.log" | tail -1 || true
 
 blocked=$(grep -c '"waf match"' "$work/demo.log" || true)
 echo "the WAF matched $blocked rules over the run"
