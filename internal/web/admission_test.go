@@ -282,7 +282,7 @@ func TestAdmissionLiftsTheFloorForAFlood(t *testing.T) {
 // cut to what was answered would cut each group commit's batch with it,
 // and so what is answered next: at 10,000 requests a second on two
 // cores, that spiral took a flash sale from about 4,000 orders a second
-// to 238 (docs/benchmarks.md, "Overload").
+// to 238 (docs/benchmarks.md, section 12, "The second day").
 func TestAdmissionLiftedLimitKeepsAQuarterOfTheFloor(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 	l := newLimiter("orders", 256, 50*time.Millisecond, 20*time.Millisecond, nil, clock.now)
