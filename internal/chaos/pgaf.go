@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -246,6 +247,34 @@ func (s *haServer) kill() {
 	}
 	killGroup(cmd)
 	<-exited
+	s.killPostmaster()
+}
+
+// killPostmaster makes sure s's PostgreSQL is dead too, and waits until
+// its port refuses connections. It is in the keeper's process group and
+// dies with it, but not always at once: a CI run saw a killed primary
+// take a write 0.0 s after its kill and still be primary when its keeper
+// came back. The postmaster's pid is the first line of postmaster.pid.
+func (s *haServer) killPostmaster() {
+	if s.data == "" {
+		return
+	}
+	if b, err := os.ReadFile(filepath.Join(s.data, "postmaster.pid")); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && pid > 0 {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill()
+			}
+		}
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
 }
 
 // tail returns the end of s's log, for error messages.
