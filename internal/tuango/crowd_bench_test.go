@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"tuango/internal/tuango"
 )
@@ -62,13 +61,7 @@ func BenchmarkPlaceOrderCrowd(b *testing.B) {
 			svc := w.node(tuango.Config{BatchMax: tuango.DefaultBatchMax})
 			defer svc.Close()
 			ctx := context.Background()
-			op := tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
-			if _, err := svc.UpdateDeal(ctx, op, w.deal, func(d *tuango.Deal) error {
-				d.Stock, d.LimitPerCustomer, d.SaleEndsAt = tuango.MaxStock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
-				return nil
-			}); err != nil {
-				b.Fatal(err)
-			}
+			openHotDeal(b, svc, w)
 			var seq atomic.Int64
 			b.SetParallelism(64)
 			before := readIO(b)
@@ -77,19 +70,14 @@ func BenchmarkPlaceOrderCrowd(b *testing.B) {
 				for pb.Next() {
 					n := seq.Add(1)
 					who := tuango.Actor{UserID: fmt.Sprintf("crowd%06d", (n*104729)%users), Role: tuango.RoleCustomer}
-					w.clock.Advance(100 * time.Microsecond)
-					_, err := svc.PlaceOrder(ctx, who, tuango.PlaceOrderRequest{PickupPointID: w.pp,
-						Items: []tuango.OrderItem{{DealID: w.deal, Quantity: 1}}, Idem: idem(who.UserID, fmt.Sprint(n))})
-					if err != nil {
+					if err := placeOne(ctx, svc, w, who, fmt.Sprint(n)); err != nil {
 						b.Error(err)
 						return
 					}
 				}
 			})
 			b.StopTimer()
-			after := readIO(b)
-			b.ReportMetric(float64(after["wchar"]-before["wchar"])/float64(b.N), "written-B/order")
-			b.ReportMetric(float64(after["syscw"]-before["syscw"])/float64(b.N), "writes/order")
+			reportWrites(b, before)
 		})
 	}
 }
