@@ -63,10 +63,11 @@ leader_jar="$work/leader-cookies"
 login "$leader_jar" 13900002001 /
 leader_headers=$(printf '{"Cookie":"%s"}' "$(cookies "$leader_jar")")
 
-# Each page is measured three times and judged on the median run, as
-# Lighthouse CI does: on a shared 2-core machine one run can lose a few
-# points of performance to a neighbour's work.
-runs=${LIGHTHOUSE_RUNS:-3}
+# Each page is measured once; a page below the bar on that run is measured
+# twice more and judged on the median of the three, as Lighthouse CI does:
+# on a shared 2-core machine one run can lose a few points of performance
+# to a neighbour's work. LIGHTHOUSE_RUNS=3 measures every page three times.
+runs=${LIGHTHOUSE_RUNS:-1}
 fail=0
 # lh runs Lighthouse once more when Lighthouse itself fails to run (such as
 # NO_NAVSTART, "Something went wrong with recording the trace", seen on a
@@ -79,17 +80,12 @@ lh() {
   rm -rf "$work/chrome"
   "$lighthouse" "$@"
 }
-for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/status; do
-  name=${page%%:*} path=${page#*:}
-  as=$headers
-  [ "$name" = leader ] && as=$leader_headers
-  for i in $(seq 1 "$runs"); do
-    lh "$base$path" --quiet --only-categories=performance,accessibility \
-      --extra-headers="$as" --output=json --output-path="$out/$name-$i.json" \
-      --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
-  done
+# judge NAME PATH FINAL FILE... prints the median run's scores. It exits 0
+# when they meet the bar, 1 when they do not and FINAL is 1, and 2 when
+# they do not on fewer than three runs and FINAL is 0 (measure again).
+judge() {
   node -e '
-    const [name, path, ...files] = process.argv.slice(1);
+    const [name, path, final, ...files] = process.argv.slice(1);
     const runs = files.map(f => require(f)).map(r => ({r,
       perf: Math.round(r.categories.performance.score * 100),
       a11y: Math.round(r.categories.accessibility.score * 100),
@@ -99,12 +95,34 @@ for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/st
     const m = runs[Math.floor(runs.length / 2)];
     let ok = m.perf >= 90 && m.a11y >= 95;
     if (name === "storefront" && m.kb >= 200) ok = false;
-    console.log(`${name.padEnd(11)} performance ${m.perf} (runs ${runs.map(x => x.perf).join(" ")})  accessibility ${m.a11y}  transferred ${m.kb} KB  ${ok ? "ok" : "FAILED"}`);
+    const again = !ok && final !== "1" && runs.length < 3;
+    console.log(`${name.padEnd(11)} performance ${m.perf} (runs ${runs.map(x => x.perf).join(" ")})  accessibility ${m.a11y}  transferred ${m.kb} KB  ${ok ? "ok" : again ? "below the bar on this run: measured twice more" : "FAILED"}`);
+    if (again) process.exit(2);
     const r = m.r;
     for (const a of Object.values(r.audits)) if (a.score !== null && a.score < 1 && r.categories.accessibility.auditRefs.some(x => x.id === a.id && x.weight > 0)) console.log(`  accessibility: ${a.id}: ${a.title}`);
     if (m.perf < 90) for (const id of ["first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift", "speed-index"]) console.log(`  ${id}: ${r.audits[id].displayValue}`);
     process.exit(ok ? 0 : 1);
-  ' "$name" "$path" $(for i in $(seq 1 "$runs"); do echo "$out/$name-$i.json"; done) || fail=1
+  ' "$@"
+}
+for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/status; do
+  name=${page%%:*} path=${page#*:}
+  as=$headers
+  [ "$name" = leader ] && as=$leader_headers
+  measure() {
+    lh "$base$path" --quiet --only-categories=performance,accessibility \
+      --extra-headers="$as" --output=json --output-path="$out/$name-$1.json" \
+      --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
+  }
+  for i in $(seq 1 "$runs"); do measure "$i"; done
+  files() { for i in $(seq 1 "$1"); do echo "$out/$name-$i.json"; done; }
+  rc=0
+  judge "$name" "$path" 0 $(files "$runs") || rc=$?
+  if [ "$rc" = 2 ]; then
+    for i in $(seq $((runs + 1)) 3); do measure "$i"; done
+    rc=0
+    judge "$name" "$path" 1 $(files 3) || rc=$?
+  fi
+  [ "$rc" = 0 ] || fail=1
 done
 # The console's pages, as the demo operator, on Lighthouse's desktop
 # profile: accessibility >= 95 only. They are desktop pages for staff, not
