@@ -7,30 +7,48 @@ import (
 	"tuango/internal/tuango"
 )
 
-func scanIdempotency(sc scanner, r *tuango.IdempotencyRecord) error {
-	var created int64
-	err := sc.Scan(&r.Scope, &r.Key, &r.Fingerprint, &r.Body, &created)
-	r.CreatedAt = fromMicros(created)
+// idempotencySelect reads a key's record from either place it is kept:
+// stored (source 0), or as the order the customer placed with the key
+// (source 1, see tuango's placed.go). Each branch takes its arguments
+// (scope, key) from k, a table of pairs the caller puts in front.
+const idempotencySelect = `SELECT 0, r.scope, r.key, r.fingerprint, r.body, r.created_at, '', 0
+	FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key
+	UNION ALL
+	SELECT 1, o.user_id, o.idempotency_key, o.idempotency_fingerprint, NULL, o.created_at, o.id, o.placed_expires_at
+	FROM k JOIN orders o ON o.user_id = k.scope AND o.idempotency_key = k.key`
+
+type sourcedRecord struct {
+	source int
+	tuango.IdempotencyRecord
+}
+
+func scanIdempotency(sc scanner, r *sourcedRecord) error {
+	var created, expires int64
+	err := sc.Scan(&r.source, &r.Scope, &r.Key, &r.Fingerprint, &r.Body, &created, &r.OrderID, &expires)
+	r.CreatedAt, r.Expires = fromMicros(created), fromMicros(expires)
 	return err
 }
 
-// FindIdempotency finds the stored response of a key.
+// FindIdempotency finds the record of a key (see FindIdempotencies).
 func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango.IdempotencyRecord, error) {
-	var r tuango.IdempotencyRecord
-	err := scanIdempotency(s.queryRow(ctx, `SELECT scope, key, fingerprint, body, created_at FROM idempotency_records WHERE scope = ? AND key = ?`,
-		scope, key), &r)
+	recs, err := s.FindIdempotencies(ctx, []tuango.IdemKey{{Scope: scope, Key: key}})
 	if err != nil {
-		return nil, wrap(notFound(err), "find idempotency key")
+		return nil, err
 	}
-	return &r, nil
+	if len(recs) == 0 {
+		return nil, wrap(tuango.ErrNotFound, "find idempotency key")
+	}
+	return &recs[0], nil
 }
 
 // FindIdempotencies finds the records of many keys, up to 128 pairs per
 // statement (padded as inChunks pads), each pair looked up by the primary
-// key.
+// key of the stored records and by the orders' (customer, key) index. A
+// key with both (placed before migration 0025 and sent again since, which
+// the order's insert refuses) is answered by its stored record.
 func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([]tuango.IdempotencyRecord, error) {
 	var out []tuango.IdempotencyRecord
-	seen := map[tuango.IdemKey]bool{}
+	at := map[tuango.IdemKey]int{}
 	err := padded(keys, func(part []tuango.IdemKey) error {
 		args := make([]any, 0, 2*len(part))
 		for _, k := range part {
@@ -38,13 +56,16 @@ func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([
 		}
 		// A join from the pairs, not "(scope, key) IN (VALUES ...)": for
 		// that, SQLite scans the whole table.
-		found, err := queryAll(s, ctx, scanIdempotency, `WITH k(scope, key) AS (VALUES `+tuples(len(part), 2)+`)
-			SELECT r.scope, r.key, r.fingerprint, r.body, r.created_at
-			FROM k JOIN idempotency_records r ON r.scope = k.scope AND r.key = k.key`, args...)
+		found, err := queryAll(s, ctx, scanIdempotency, `WITH k(scope, key) AS (VALUES `+tuples(len(part), 2)+`) `+idempotencySelect, args...)
 		for _, r := range found {
-			if k := (tuango.IdemKey{Scope: r.Scope, Key: r.Key}); !seen[k] { // a padded or repeated key
-				seen[k] = true
-				out = append(out, r)
+			k := tuango.IdemKey{Scope: r.Scope, Key: r.Key}
+			i, seen := at[k]
+			switch {
+			case !seen: // the first of a padded or repeated key
+				at[k] = len(out)
+				out = append(out, r.IdempotencyRecord)
+			case r.source == 0:
+				out[i] = r.IdempotencyRecord
 			}
 		}
 		return err

@@ -12,17 +12,21 @@ func (s *Store) CreateOrder(ctx context.Context, o *tuango.Order) error {
 	return s.CreateOrders(ctx, []*tuango.Order{o})
 }
 
-// CreateOrders inserts orders and their lines, in chunks of rows.
+// CreateOrders inserts orders and their lines, in chunks of rows. Each
+// order is its key's record (see FindIdempotency): a customer's key that
+// names an order already is a conflict.
 func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error {
 	var ors, lines [][]any
 	for _, o := range orders {
-		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt), o.DeliveryDate, o.DiscountFen, o.CustomerCouponID})
+		ors = append(ors, []any{o.ID, o.UserID, o.PickupPointID, o.CityID, string(o.Status), o.TotalFen, o.IdempotencyKey, micros(o.CreatedAt), micros(o.ExpiresAt), o.DeliveryDate, o.DiscountFen, o.CustomerCouponID,
+			o.IdempotencyFingerprint, micros(o.PlacedExpiresAt)})
 		for _, l := range o.Lines {
 			lines = append(lines, []any{o.ID, l.LineNo, l.DealID, l.Title, l.Quantity, l.UnitPriceFen, l.AmountFen, l.CommissionBps, l.UnitCostFen, l.PaidFen})
 		}
 	}
-	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date, discount_fen, customer_coupon_id)`, "", 12, ors); err != nil {
-		return wrap(err, "create %d orders", len(orders))
+	if err := s.insertRows(ctx, `INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date, discount_fen, customer_coupon_id,
+		idempotency_fingerprint, placed_expires_at)`, "", 14, ors); err != nil {
+		return wrap(s.db.engine.translate(err), "create %d orders", len(orders))
 	}
 	err := s.insertRows(ctx, `INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps, unit_cost_fen, paid_fen)`, "", 10, lines)
 	return wrap(err, "create lines of %d orders", len(orders))
@@ -30,16 +34,19 @@ func (s *Store) CreateOrders(ctx context.Context, orders []*tuango.Order) error 
 
 const orderSelect = `SELECT id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at,
 	paid_at, cancelled_at, cancel_reason, delivery_date, refunded_fen, pickup_code,
-	confirmed_at, shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at, discount_fen, customer_coupon_id FROM orders`
+	confirmed_at, shipped_at, arrived_at, picked_up_at, unclaimed_at, refunded_at, discount_fen, customer_coupon_id,
+	idempotency_fingerprint, placed_expires_at FROM orders`
 
 func scanOrder(sc scanner, o *tuango.Order) error {
-	var created, expires, paid, cancelled, confirmed, shipped, arrived, pickedUp, unclaimed, refunded int64
+	var created, expires, paid, cancelled, confirmed, shipped, arrived, pickedUp, unclaimed, refunded, placedExpires int64
 	err := sc.Scan(&o.ID, &o.UserID, &o.PickupPointID, &o.CityID, &o.Status, &o.TotalFen, &o.IdempotencyKey,
 		&created, &expires, &paid, &cancelled, &o.CancelReason, &o.DeliveryDate, &o.RefundedFen, &o.PickupCode,
-		&confirmed, &shipped, &arrived, &pickedUp, &unclaimed, &refunded, &o.DiscountFen, &o.CustomerCouponID)
+		&confirmed, &shipped, &arrived, &pickedUp, &unclaimed, &refunded, &o.DiscountFen, &o.CustomerCouponID,
+		&o.IdempotencyFingerprint, &placedExpires)
 	o.CreatedAt, o.ExpiresAt, o.PaidAt, o.CancelledAt = fromMicros(created), fromMicros(expires), fromMicros(paid), fromMicros(cancelled)
 	o.ConfirmedAt, o.ShippedAt, o.ArrivedAt = fromMicros(confirmed), fromMicros(shipped), fromMicros(arrived)
 	o.PickedUpAt, o.UnclaimedAt, o.RefundedAt = fromMicros(pickedUp), fromMicros(unclaimed), fromMicros(refunded)
+	o.PlacedExpiresAt = fromMicros(placedExpires)
 	return err
 }
 

@@ -11,8 +11,8 @@ import (
 // from its first read to its commit, and every round trip in between
 // keeps the next batch, of this node or another, waiting. SQLite's writer
 // is in this process, where a statement costs no round trip, so it runs
-// the statements of ReserveStock, AddLimitUnits, CreateOrders and
-// SaveIdempotencies one after the other.
+// the statements of ReserveStock, AddLimitUnits and CreateOrders one after
+// the other.
 func (s *Store) WriteOrders(ctx context.Context, w tuango.OrderWrites) (bool, error) {
 	if !s.db.engine.oneWriter() {
 		return s.writeOrdersPostgres(ctx, w)
@@ -26,9 +26,6 @@ func (s *Store) WriteOrders(ctx context.Context, w tuango.OrderWrites) (bool, er
 		return false, err
 	}
 	if err := s.CreateOrders(ctx, w.Orders); err != nil {
-		return false, err
-	}
-	if err := s.SaveIdempotencies(ctx, w.Records); err != nil {
 		return false, err
 	}
 	return true, nil

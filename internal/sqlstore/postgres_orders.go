@@ -8,8 +8,8 @@ import (
 
 // postgresWriteOrders is a whole batch's writes as one statement: the
 // stock taken by a guarded update (as ReserveStock), the limit counters'
-// upsert (as AddLimitUnits), the orders, their lines and the idempotency
-// records, each table's rows passed as one array per column, so that the
+// upsert (as AddLimitUnits), the orders (each its key's record, see
+// FindIdempotency) and their lines, each table's rows passed as one array per column, so that the
 // text is the same for any number of rows. Every part runs, referenced or
 // not; the foreign keys of the lines are checked at the end of the
 // statement, when their orders are in. It returns how many deals had
@@ -27,17 +27,14 @@ u AS (
 	ON CONFLICT (user_id, deal_id) DO UPDATE SET units = customer_deal_units.units + excluded.units
 ),
 o AS (
-	INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date, discount_fen, customer_coupon_id)
-	SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::text[])
+	INSERT INTO orders (id, user_id, pickup_point_id, city_id, status, total_fen, idempotency_key, created_at, expires_at, delivery_date, discount_fen, customer_coupon_id,
+		idempotency_fingerprint, placed_expires_at)
+	SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::text[],
+		$28::text[], $29::bigint[])
 ),
 l AS (
 	INSERT INTO order_lines (order_id, line_no, deal_id, title, quantity, unit_price_fen, amount_fen, commission_bps, unit_cost_fen, paid_fen)
 	SELECT * FROM unnest($18::text[], $19::bigint[], $20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[], $27::bigint[])
-),
-i AS (
-	INSERT INTO idempotency_records (scope, key, fingerprint, status, body, created_at)
-	SELECT t.scope, t.key, t.fingerprint, 0, t.body, t.created_at
-	FROM unnest($28::text[], $29::text[], $30::text[], $31::bytea[], $32::bigint[]) AS t(scope, key, fingerprint, body, created_at)
 )
 SELECT count(*) FROM s`
 
@@ -55,9 +52,8 @@ func (s *Store) writeOrdersPostgres(ctx context.Context, w tuango.OrderWrites) (
 		lOrders, lDeals, lTitles                       []string
 		lNos, lQty, lPrices, lAmounts, lBps, lCosts    []int64
 		lPaid                                          []int64
-		rScopes, rKeys, rPrints                        []string
-		rBodies                                        [][]byte
-		rCreated                                       []int64
+		oPrints                                        []string
+		oPlacedExpires                                 []int64
 	)
 	for _, d := range w.Stock {
 		dealIDs, taken = append(dealIDs, d.DealID), append(taken, int64(d.Units))
@@ -69,21 +65,18 @@ func (s *Store) writeOrdersPostgres(ctx context.Context, w tuango.OrderWrites) (
 		oIDs, oUsers, oPoints, oCities = append(oIDs, o.ID), append(oUsers, o.UserID), append(oPoints, o.PickupPointID), append(oCities, o.CityID)
 		oStatus, oKeys, oDates, oCoupons = append(oStatus, string(o.Status)), append(oKeys, o.IdempotencyKey), append(oDates, o.DeliveryDate), append(oCoupons, o.CustomerCouponID)
 		oTotals, oCreated, oExpires, oDiscounts = append(oTotals, int64(o.TotalFen)), append(oCreated, micros(o.CreatedAt)), append(oExpires, micros(o.ExpiresAt)), append(oDiscounts, int64(o.DiscountFen))
+		oPrints, oPlacedExpires = append(oPrints, o.IdempotencyFingerprint), append(oPlacedExpires, micros(o.PlacedExpiresAt))
 		for _, l := range o.Lines {
 			lOrders, lNos, lDeals, lTitles = append(lOrders, o.ID), append(lNos, int64(l.LineNo)), append(lDeals, l.DealID), append(lTitles, l.Title)
 			lQty, lPrices, lAmounts = append(lQty, int64(l.Quantity)), append(lPrices, int64(l.UnitPriceFen)), append(lAmounts, int64(l.AmountFen))
 			lBps, lCosts, lPaid = append(lBps, int64(l.CommissionBps)), append(lCosts, int64(l.UnitCostFen)), append(lPaid, int64(l.PaidFen))
 		}
 	}
-	for _, r := range w.Records {
-		rScopes, rKeys, rPrints = append(rScopes, r.Scope), append(rKeys, r.Key), append(rPrints, r.Fingerprint)
-		rBodies, rCreated = append(rBodies, r.Body), append(rCreated, micros(r.CreatedAt))
-	}
 	var n int
 	err := s.queryRow(ctx, postgresWriteOrders, dealIDs, taken, unitUsers, unitDeals, units,
 		oIDs, oUsers, oPoints, oCities, oStatus, oTotals, oKeys, oCreated, oExpires, oDates, oDiscounts, oCoupons,
 		lOrders, lNos, lDeals, lTitles, lQty, lPrices, lAmounts, lBps, lCosts, lPaid,
-		rScopes, rKeys, rPrints, rBodies, rCreated).Scan(&n)
+		oPrints, oPlacedExpires).Scan(&n)
 	if err != nil {
 		return false, wrap(s.db.engine.translate(err), "write %d orders", len(w.Orders))
 	}

@@ -24,10 +24,8 @@ func testWriteOrders(t *testing.T, s tuango.Store) {
 			w.orderOf(u2.ID, tuango.OrderPendingPayment, t0(), item{d2, 4}),
 		}
 		orders[1].CustomerCouponID, orders[1].DiscountFen = "", 0
-		var recs []*tuango.IdempotencyRecord
 		for _, o := range orders {
-			recs = append(recs, &tuango.IdempotencyRecord{Scope: o.UserID, Key: o.IdempotencyKey, Fingerprint: "sha256:" + o.ID,
-				Body: []byte(`{"id":"` + o.ID + `"}` + "\x00\xff"), CreatedAt: t0()})
+			o.IdempotencyFingerprint, o.PlacedExpiresAt = "sha256:"+o.ID, o.ExpiresAt
 		}
 		first, second := d1, d2
 		if second.ID < first.ID {
@@ -38,7 +36,7 @@ func testWriteOrders(t *testing.T, s tuango.Store) {
 			Stock: []tuango.DealUnits{{DealID: first.ID, Units: units[first.ID]}, {DealID: second.ID, Units: units[second.ID]}},
 			Limits: []tuango.LimitUnits{{UserID: u1.ID, DealID: d1.ID, Units: 2}, {UserID: u1.ID, DealID: d2.ID, Units: 1},
 				{UserID: u2.ID, DealID: d1.ID, Units: 3}, {UserID: u2.ID, DealID: d2.ID, Units: 4}},
-			Orders: orders, Records: recs,
+			Orders: orders,
 		}, orders
 	}
 	write := func(w tuango.OrderWrites) (bool, error) {
@@ -75,10 +73,20 @@ func testWriteOrders(t *testing.T, s tuango.Store) {
 			must(t, err, "FindOrderByID(%s)", o.ID)
 			wantEqual(t, got, o, "FindOrderByID(%s)", o.ID)
 		}
-		for _, r := range wr.Records {
-			got, err := s.FindIdempotency(t.Context(), r.Scope, r.Key)
-			must(t, err, "FindIdempotency(%s)", r.Key)
-			wantEqual(t, got, r, "FindIdempotency(%s)", r.Key)
+		// Each order is its key's record.
+		var keys []tuango.IdemKey
+		for _, o := range orders {
+			want := &tuango.IdempotencyRecord{Scope: o.UserID, Key: o.IdempotencyKey, Fingerprint: o.IdempotencyFingerprint,
+				CreatedAt: o.CreatedAt, OrderID: o.ID, Expires: o.PlacedExpiresAt}
+			got, err := s.FindIdempotency(t.Context(), o.UserID, o.IdempotencyKey)
+			must(t, err, "FindIdempotency(%s)", o.IdempotencyKey)
+			wantEqual(t, got, want, "FindIdempotency(%s)", o.IdempotencyKey)
+			keys = append(keys, tuango.IdemKey{Scope: o.UserID, Key: o.IdempotencyKey})
+		}
+		recs, err := s.FindIdempotencies(t.Context(), append(keys, tuango.IdemKey{Scope: orders[0].UserID, Key: "no such key"}))
+		must(t, err, "FindIdempotencies")
+		if len(recs) != len(orders) {
+			t.Errorf("FindIdempotencies(3 placed keys and one unused) = %d records, want 3", len(recs))
 		}
 		units, err := s.FindLimitUnits(t.Context(), d1.ID, []string{orders[0].UserID, orders[1].UserID})
 		must(t, err, "FindLimitUnits")
@@ -104,15 +112,17 @@ func testWriteOrders(t *testing.T, s tuango.Store) {
 		}
 	})
 
-	t.Run("WriteOrders with a key already stored fails with conflict and writes nothing", func(t *testing.T) {
+	t.Run("WriteOrders with a key that names an order already fails with conflict and writes nothing", func(t *testing.T) {
 		w := newWorld(t, s)
 		d1, d2 := w.createDeal(t, 10, 8), w.createDeal(t, 10, 8)
 		wr, orders := batch(t, w, d1, d2)
-		taken := *wr.Records[2]
-		taken.Fingerprint, taken.Body = "sha256:other", []byte("{}")
-		must(t, s.SaveIdempotency(t.Context(), &taken), "SaveIdempotency")
+		// Another node placed the third order's key first, with an order of
+		// its own.
+		other := *orders[2]
+		other.ID, other.IdempotencyFingerprint = newID("ord"), "sha256:other"
+		must(t, s.CreateOrder(t.Context(), &other), "CreateOrder under the key")
 		_, err := write(wr)
-		wantCode(t, err, tuango.CodeConflict, "WriteOrders with a stored key")
+		wantCode(t, err, tuango.CodeConflict, "WriteOrders with a key taken")
 		if got := reserved(t, d1); got != 0 {
 			t.Errorf("reserved after a failed batch = %d, want 0", got)
 		}

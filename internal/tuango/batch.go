@@ -198,9 +198,9 @@ func (s *Service) commitPlacements(batch []*placement) {
 // applyOrders decides and writes a batch of placements in tx: each order
 // accepted or refused on its own, in arrival order, against the deals'
 // stock and the customers' limits as they stand in tx, then every accepted
-// order, its stock, its limit units and its idempotency record written in
-// a few set statements. It returns one result per placement; an error
-// means the transaction must not commit.
+// order (its key's record, see placed.go), its stock and its limit units
+// written in a few set statements. It returns one result per placement;
+// an error means the transaction must not commit.
 func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement, now time.Time) ([]placed, error) {
 	st, err := s.loadOrderState(ctx, tx, batch)
 	if err != nil {
@@ -208,7 +208,6 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	}
 	results := make([]placed, len(batch))
 	var orders []*Order
-	var recs []*IdempotencyRecord
 	for i, p := range batch {
 		idem := p.req.Idem
 		if ans, done, err := replayPlaced(ctx, tx, st.used[idem.id()], idem); done {
@@ -226,13 +225,9 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 			results[i] = placed{err: v.err}
 			continue
 		}
-		rec, err := placedRecordOf(idem, v.order, now)
-		if err != nil {
-			results[i] = placed{err: err}
-			continue
-		}
+		asRecordOf(v.order, idem)
 		st.take(v.order)
-		orders, recs = append(orders, v.order), append(recs, rec)
+		orders = append(orders, v.order)
 		results[i] = placed{ans: Once[*Order]{Value: v.order}}
 	}
 	if len(orders) == 0 {
@@ -240,7 +235,7 @@ func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement,
 	}
 	// One call for the batch's stock, limits, orders and keys: on
 	// PostgreSQL one statement, while the deals' locks are held.
-	w := OrderWrites{Limits: st.addedUnits(), Orders: orders, Records: recs}
+	w := OrderWrites{Limits: st.addedUnits(), Orders: orders}
 	for _, id := range sortedKeys(st.taken) {
 		w.Stock = append(w.Stock, DealUnits{DealID: id, Units: st.taken[id]})
 	}
@@ -313,6 +308,9 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	}
 	for i := range recs {
 		st.used[IdemKey{recs[i].Scope, recs[i].Key}] = &recs[i]
+	}
+	if keysReadHook != nil {
+		keysReadHook()
 	}
 	dealIDs := sortedKeys(dealSet)
 	// Then all the batch's deal rows, in id order (see Store.Lock); the

@@ -31,3 +31,10 @@ func SetLookedUpHook(fn func()) func() {
 	lookedUpHook = fn
 	return func() { lookedUpHook = nil }
 }
+
+// SetKeysReadHook runs fn whenever a batch of placements has read its
+// keys' answers, before it locks its deals, until the test ends.
+func SetKeysReadHook(fn func()) func() {
+	keysReadHook = fn
+	return func() { keysReadHook = nil }
+}

@@ -48,13 +48,17 @@ type Once[T any] struct {
 }
 
 // IdempotencyRecord is a key's stored answer. Body is the answer in the
-// domain's own encoding (see recordOf).
+// domain's own encoding (see recordOf), or, for the key of a placed
+// order, empty: the order is the record, and OrderID and Expires name it
+// and its first payment deadline (see placed.go).
 type IdempotencyRecord struct {
 	Scope       string
 	Key         string
 	Fingerprint string
 	Body        []byte
 	CreatedAt   time.Time
+	OrderID     string
+	Expires     time.Time
 }
 
 // IdemKey names one idempotency record: the key within its scope (the
@@ -220,3 +224,8 @@ func (s *Service) PurgeIdempotency(ctx context.Context) (int, error) {
 // found without an answer, before the effect: another node's request with
 // the same key finishing in between.
 var lookedUpHook func()
+
+// keysReadHook, when set by a test, runs after a batch of placements read
+// its keys' answers and before it locks its deals: another node placing
+// one of the keys in between.
+var keysReadHook func()

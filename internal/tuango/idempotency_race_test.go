@@ -2,6 +2,7 @@ package tuango_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"tuango/internal/storetest"
@@ -46,5 +47,50 @@ func TestRetryRacingItsFirstAttemptGetsItsAnswer(t *testing.T) {
 	}
 	if len(retry.Value.Refunds) != 1 || len(first.Value.Refunds) != 1 || retry.Value.Refunds[0] != first.Value.Refunds[0] {
 		t.Errorf("retry refunds %+v, first %+v; want the same one refund", retry.Value.Refunds, first.Value.Refunds)
+	}
+}
+
+// A placement retried on another node while its first attempt is still
+// running: the retry reads the key unanswered, the first attempt commits
+// its order (the key's record) before the retry locks the deal, and the
+// retry's insert of an order under the same key fails. The retry must
+// answer with the first attempt's order, replayed, and take no unit.
+// Only PostgreSQL runs two nodes' transactions side by side: on SQLite
+// the batch's key read and its insert share the one write transaction.
+func TestPlacementRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
+	for _, cfg := range []tuango.Config{{BatchMax: 1}, {BatchMax: 64}} {
+		t.Run(fmt.Sprint("batch max ", cfg.BatchMax), func(t *testing.T) {
+			w := newWorld(t, storetest.PostgresDSN(t), 10)
+			a := w.customer(t, "13900000402")
+			retryNode := w.node(cfg)
+			defer retryNode.Close()
+			var first tuango.Once[*tuango.Order]
+			var firstErr error
+			ran := false
+			defer tuango.SetKeysReadHook(func() {
+				if ran {
+					return
+				}
+				ran = true
+				first, firstErr = w.placeOne(w.svc, a, idem(a.UserID, "k")) // the first attempt, on its node
+			})()
+			retry, err := w.placeOne(retryNode, a, idem(a.UserID, "k"))
+			must(t, firstErr)
+			if err != nil {
+				t.Fatalf("the retry = %v, want the first attempt's answer", err)
+			}
+			if !ran || first.Replayed || !retry.Replayed || retry.Value.ID != first.Value.ID {
+				t.Errorf("first %s (replayed %v), retry %s (replayed %v), hook ran %v; want the first placed and the retry its replay",
+					first.Value.ID, first.Replayed, retry.Value.ID, retry.Replayed, ran)
+			}
+			if r := w.reserved(t); r != 1 {
+				t.Errorf("reserved = %d, want 1: one order", r)
+			}
+			orders, err := w.db.Store().FindOrders(context.Background(), tuango.OrderFilter{UserID: a.UserID})
+			must(t, err)
+			if len(orders) != 1 {
+				t.Errorf("the customer has %d orders, want 1", len(orders))
+			}
+		})
 	}
 }

@@ -97,8 +97,15 @@ type Order struct {
 	// Timeline is the order's moves after it was placed, oldest first,
 	// when read with it (GetOrder).
 	Timeline []OrderEvent `json:",omitzero"`
-	// IdempotencyKey is the key of the request that placed the order.
-	IdempotencyKey string `json:",omitzero"`
+	// IdempotencyKey is the key of the request that placed the order, one
+	// order per customer and key. The order is its key's record (see
+	// placed.go): IdempotencyFingerprint is the placing request's
+	// fingerprint and PlacedExpiresAt the payment deadline it was first
+	// answered with. Both are written when the order is placed, never
+	// change, and are no part of its answers.
+	IdempotencyKey         string    `json:",omitzero"`
+	IdempotencyFingerprint string    `json:"-"`
+	PlacedExpiresAt        time.Time `json:"-"`
 }
 
 // OrderLine is one deal in an order, with price and commission rate

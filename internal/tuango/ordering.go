@@ -8,7 +8,7 @@ import (
 
 // PlaceOrder places an order, once per key: every order goes through
 // here. Stock and the customer's limit are taken atomically with the order
-// and its idempotency record; either every line is accepted or none is.
+// that is its key's record; either every line is accepted or none is.
 func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest) (Once[*Order], error) {
 	var none Once[*Order]
 	req.UserID = a.UserID
@@ -21,6 +21,9 @@ func (s *Service) PlaceOrder(ctx context.Context, a Actor, req PlaceOrderRequest
 	if err := req.Idem.required(); err != nil {
 		return none, err
 	}
+	// The order is its key's record, found by the customer and the key.
+	idem := *req.Idem
+	idem.Scope, req.Idem = a.UserID, &idem
 	if i := s.soldOut.refuses(req.Items, s.clock.Now()); i >= 0 {
 		// A retry of an order this key already placed still gets its first
 		// answer, not sold_out: that costs a read of the key (grouped with

@@ -3,22 +3,27 @@ package tuango
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 )
 
 // The stored answer of a placed order. Placing is the one keyed call on
-// the ordering path of a flash sale, and the order it answers is written
-// in the same transaction as its key's record, so the record does not
-// carry the order again (the largest row an order wrote, some 600 bytes
-// of JSON): it names the order and its first payment deadline, and a
-// replay rebuilds the first answer from the order as it now stands, with
-// everything that can change after placing put back as it was then
-// (asPlaced). Records stored whole before this (answerVersion) still
-// replay as stored.
+// the ordering path of a flash sale, and its order is its key's record:
+// the order row carries the key (unique per customer), the request's
+// fingerprint and the payment deadline first answered, and the store
+// finds it as the key's record (OrderID set, Store.FindIdempotency). No
+// idempotency record is written for a placement, so an order writes one
+// row and two index entries fewer, and its one index keyed by customer
+// is the key's. A replay rebuilds the first answer from the order as it
+// now stands, with everything that can change after placing put back as
+// it was then (asPlaced).
+//
+// Before migration 0025 a placement wrote an idempotency record: whole
+// (answerVersion), then naming its order (placedVersion). Those still
+// replay as stored until they are purged.
 
-// placedVersion marks a placed order's compact record.
+// placedVersion marks a placed order's compact record of before
+// migration 0025.
 const placedVersion = 2
 
 type placedAnswer struct {
@@ -27,13 +32,9 @@ type placedAnswer struct {
 	Expires int64  `json:"expires"` // the first payment deadline, in Unix microseconds
 }
 
-// placedRecordOf is recordOf for a placed order: the record that names o.
-func placedRecordOf(idem *Idempotency, o *Order, now time.Time) (*IdempotencyRecord, error) {
-	body, err := json.Marshal(placedAnswer{V: placedVersion, Order: o.ID, Expires: o.ExpiresAt.UnixMicro()})
-	if err != nil {
-		return nil, fmt.Errorf("tuango: store the answer of key %q: %w", idem.Key, err)
-	}
-	return &IdempotencyRecord{Scope: idem.Scope, Key: idem.Key, Fingerprint: idem.Fingerprint, Body: body, CreatedAt: now}, nil
+// asRecordOf makes o, placed under idem, its key's record.
+func asRecordOf(o *Order, idem *Idempotency) {
+	o.IdempotencyKey, o.IdempotencyFingerprint, o.PlacedExpiresAt = idem.Key, idem.Fingerprint, o.ExpiresAt
 }
 
 // replayPlaced is replayOf for the key of a placed order: the first
@@ -43,18 +44,25 @@ func replayPlaced(ctx context.Context, store Store, rec *IdempotencyRecord, idem
 	if rec == nil {
 		return none, false, nil
 	}
-	var a placedAnswer
-	if rec.Fingerprint != idem.Fingerprint || json.Unmarshal(rec.Body, &a) != nil || a.V != placedVersion {
-		return replayOf[*Order](rec, idem) // another request, or a record stored whole
+	orderID, expires := rec.OrderID, rec.Expires
+	if rec.Fingerprint != idem.Fingerprint {
+		return replayOf[*Order](rec, idem) // another request under the key
 	}
-	o, err := store.FindOrderByID(ctx, a.Order)
+	if orderID == "" {
+		var a placedAnswer
+		if json.Unmarshal(rec.Body, &a) != nil || a.V != placedVersion {
+			return replayOf[*Order](rec, idem) // a record stored whole
+		}
+		orderID, expires = a.Order, time.UnixMicro(a.Expires)
+	}
+	o, err := store.FindOrderByID(ctx, orderID)
 	if IsNotFound(err) { // orders are never deleted
-		err = Errorf(CodeInternal, "the order %s placed under this Idempotency-Key cannot be found", a.Order)
+		err = Errorf(CodeInternal, "the order %s placed under this Idempotency-Key cannot be found", orderID)
 	}
 	if err != nil {
 		return none, true, err
 	}
-	return Once[*Order]{Value: asPlaced(o, time.UnixMicro(a.Expires)), Replayed: true}, true, nil
+	return Once[*Order]{Value: asPlaced(o, expires), Replayed: true}, true, nil
 }
 
 // asPlaced returns o as it was answered when placed: every field that

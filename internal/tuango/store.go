@@ -98,8 +98,11 @@ type Store interface {
 	LoginLimitStore
 	GuardStore
 
+	// CreateOrder inserts an order and its lines; an order of the same
+	// customer with the same IdempotencyKey fails it with code conflict.
 	CreateOrder(ctx context.Context, o *Order) error
-	// CreateOrders inserts many orders and their lines in few statements.
+	// CreateOrders inserts many orders and their lines in few statements,
+	// all or none, as CreateOrder.
 	CreateOrders(ctx context.Context, orders []*Order) error
 	FindOrderByID(ctx context.Context, id string) (*Order, error)
 	FindOrders(ctx context.Context, f OrderFilter) ([]Order, error)
@@ -213,10 +216,13 @@ type Store interface {
 	FindRefunds(ctx context.Context, paymentID string, status RefundStatus, limit int) ([]Refund, error)
 	SetRefundStatus(ctx context.Context, id string, from, to RefundStatus, at time.Time) (bool, error)
 
-	// FindIdempotency finds the record of a key.
+	// FindIdempotency finds the record of a key: a stored record, or the
+	// order the scope's customer placed with the key (OrderID set, Body
+	// empty; a stored record of the key comes first).
 	FindIdempotency(ctx context.Context, scope, key string) (*IdempotencyRecord, error)
-	// FindIdempotencies finds the records of many keys at once; keys
-	// without a record are simply absent from the result.
+	// FindIdempotencies finds the records of many keys at once, as
+	// FindIdempotency does; keys without a record are simply absent from
+	// the result.
 	FindIdempotencies(ctx context.Context, keys []IdemKey) ([]IdempotencyRecord, error)
 	// SaveIdempotency stores a record; a second record for the same scope
 	// and key fails with code conflict.
@@ -227,9 +233,9 @@ type Store interface {
 	DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int, error)
 	// WriteOrders writes an accepted batch of orders, in a transaction:
 	// it takes each deal's units as ReserveStock does, adds the customers'
-	// limit units (AddLimitUnits), inserts the orders with their lines
-	// (CreateOrders) and stores the idempotency records (SaveIdempotencies:
-	// an existing key fails it with code conflict). It reports false if a
+	// limit units (AddLimitUnits) and inserts the orders with their lines
+	// (CreateOrders), each the record of its key: a customer's key that
+	// names an order already fails it with code conflict. It reports false if a
 	// deal had fewer units left than asked; then, as after an error, the
 	// transaction must not commit.
 	WriteOrders(ctx context.Context, w OrderWrites) (bool, error)
@@ -306,10 +312,9 @@ type Store interface {
 // OrderWrites are the rows an accepted batch of orders writes (see
 // Store.WriteOrders).
 type OrderWrites struct {
-	Stock   []DealUnits // units taken from each deal, in deal id order
-	Limits  []LimitUnits
-	Orders  []*Order
-	Records []*IdempotencyRecord
+	Stock  []DealUnits // units taken from each deal, in deal id order
+	Limits []LimitUnits
+	Orders []*Order // each its key's record (see placed.go)
 }
 
 // DealUnits are units of one deal.
