@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"maps"
+	"slices"
 	"testing"
 
 	"tuango/internal/tuango"
@@ -87,6 +88,22 @@ func testWriteOrders(t *testing.T, s tuango.Store) {
 		must(t, err, "FindIdempotencies")
 		if len(recs) != len(orders) {
 			t.Errorf("FindIdempotencies(3 placed keys and one unused) = %d records, want 3", len(recs))
+		}
+		// A key with a stored record as well (a placement from before
+		// orders were their keys' records) is read as that record, alone
+		// and among others.
+		stored := &tuango.IdempotencyRecord{Scope: orders[0].UserID, Key: orders[0].IdempotencyKey, Fingerprint: "stored",
+			Body: []byte(`{"v":2}`), CreatedAt: orders[0].CreatedAt}
+		must(t, s.SaveIdempotency(t.Context(), stored), "SaveIdempotency(%s)", stored.Key)
+		got, err := s.FindIdempotency(t.Context(), stored.Scope, stored.Key)
+		must(t, err, "FindIdempotency(%s)", stored.Key)
+		wantEqual(t, got, stored, "FindIdempotency(%s), stored and placed", stored.Key)
+		recs, err = s.FindIdempotencies(t.Context(), keys)
+		must(t, err, "FindIdempotencies")
+		if i := slices.IndexFunc(recs, func(r tuango.IdempotencyRecord) bool { return r.Key == stored.Key }); len(recs) != len(orders) || i < 0 {
+			t.Errorf("FindIdempotencies(3 placed keys, one stored too) = %+v, want 3 records", recs)
+		} else {
+			wantEqual(t, &recs[i], stored, "FindIdempotencies: %s, stored and placed", stored.Key)
 		}
 		units, err := s.FindLimitUnits(t.Context(), d1.ID, []string{orders[0].UserID, orders[1].UserID})
 		must(t, err, "FindLimitUnits")
