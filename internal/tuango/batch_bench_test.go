@@ -76,7 +76,7 @@ func placeOrders(b *testing.B, cfg tuango.Config, index string) {
 	svc := w.node(cfg)
 	defer svc.Close()
 	ctx := context.Background()
-	openHotDeal(b, svc, w)
+	openHotDeal(b, svc, w, tuango.MaxStock)
 	var seq atomic.Int64
 	b.SetParallelism(64)
 	before := readIO(b)
@@ -99,12 +99,12 @@ func placeOrders(b *testing.B, cfg tuango.Config, index string) {
 	reportWrites(b, before)
 }
 
-// openHotDeal gives the world's deal all the stock and the highest limit
+// openHotDeal gives the world's deal stock units and the highest limit
 // per customer, on sale for an hour.
-func openHotDeal(b *testing.B, svc *tuango.Service, w *world) {
+func openHotDeal(b *testing.B, svc *tuango.Service, w *world, stock int) {
 	op := tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
 	if _, err := svc.UpdateDeal(context.Background(), op, w.deal, func(d *tuango.Deal) error {
-		d.Stock, d.LimitPerCustomer, d.SaleEndsAt = tuango.MaxStock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
+		d.Stock, d.LimitPerCustomer, d.SaleEndsAt = stock, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
 		return nil
 	}); err != nil {
 		b.Fatal(err)

@@ -61,7 +61,7 @@ func BenchmarkPlaceOrderCrowd(b *testing.B) {
 			svc := w.node(tuango.Config{BatchMax: tuango.DefaultBatchMax})
 			defer svc.Close()
 			ctx := context.Background()
-			openHotDeal(b, svc, w)
+			openHotDeal(b, svc, w, tuango.MaxStock)
 			var seq atomic.Int64
 			b.SetParallelism(64)
 			before := readIO(b)

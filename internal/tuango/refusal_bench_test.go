@@ -33,13 +33,7 @@ func refuseOrders(b *testing.B, perCore int) {
 	svc := w.node(tuango.Config{BatchMax: tuango.DefaultBatchMax})
 	defer svc.Close()
 	ctx := context.Background()
-	op := tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
-	if _, err := svc.UpdateDeal(ctx, op, w.deal, func(d *tuango.Deal) error {
-		d.Stock, d.LimitPerCustomer, d.SaleEndsAt = sold, tuango.MaxQuantity, w.clock.Now().Add(time.Hour)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	openHotDeal(b, svc, w, sold)
 	var buyers []tuango.Actor
 	for i := 0; i < sold; i++ {
 		if i%tuango.MaxQuantity == 0 {
