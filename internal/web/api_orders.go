@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -97,19 +96,32 @@ func (s *Server) bounded(next http.HandlerFunc) http.HandlerFunc {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		// The handler reads what came, and meets the same error at its end
 		// (a body too large is still 413).
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), failingReader{err}))
+		r.Body = &preread{data: body, err: err}
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.OrderWriteTimeout)
 		defer cancel()
 		next(w, r.WithContext(ctx))
 	}
 }
 
-// failingReader returns err, or io.EOF when err is nil.
-type failingReader struct{ err error }
+// preread is a request's body read whole before its handler ran: it
+// reads as the body did, ending with the error reading it ended with, and
+// readBody hands its bytes over without copying them again.
+type preread struct {
+	data []byte
+	err  error // nil: io.EOF
+	off  int
+}
 
-func (f failingReader) Read([]byte) (int, error) {
-	if f.err != nil {
-		return 0, f.err
+func (b *preread) Read(p []byte) (int, error) {
+	if b.off < len(b.data) {
+		n := copy(p, b.data[b.off:])
+		b.off += n
+		return n, nil
+	}
+	if b.err != nil {
+		return 0, b.err
 	}
 	return 0, io.EOF
 }
+
+func (b *preread) Close() error { return nil }

@@ -51,6 +51,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"too many lines", c, "POST", "/api/v1/orders", order("[" + strings.Repeat(`{"deal_id":"d","quantity":1},`, 60) + `{"deal_id":"e","quantity":1}]`), "", 400, tuango.CodeInvalid, "items"},
 		{"oversized body", c, "POST", "/api/v1/orders", `{"pickup_point_id":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, "", 413, codeBodyTooLarge, ""},
 		{"wrong content type", c, "POST", "/api/v1/orders", item("1"), "text/plain", 415, codeUnsupportedMedia, ""},
+		{"JSON content type in capitals, with a charset", c, "POST", "/api/v1/orders", item("0"), "Application/JSON; charset=utf-8", 400, tuango.CodeInvalid, "items[0].quantity"},
+		{"content type that only starts like JSON", c, "POST", "/api/v1/orders", item("1"), "application/jsonx", 415, codeUnsupportedMedia, ""},
 		{"register: bad phone", &client{e: e}, "POST", "/api/v1/auth/register", `{"phone":"12345","password":"long-enough","name":"x"}`, "", 400, tuango.CodeInvalid, "phone"},
 		{"register: short password", &client{e: e}, "POST", "/api/v1/auth/register", `{"phone":"13712345678","password":"short","name":"x"}`, "", 400, tuango.CodeInvalid, "password"},
 		{"register: control character in name", &client{e: e}, "POST", "/api/v1/auth/register", `{"phone":"13712345678","password":"long-enough","name":"a\u0007b"}`, "", 400, tuango.CodeInvalid, "name"},

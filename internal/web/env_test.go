@@ -96,7 +96,8 @@ func newEnvServer(t *testing.T, dsn string, cfg tuango.Config, tweak func(*Confi
 	e.metrics.WatchTelling(e.svc)
 	e.metrics.WatchBreaker(e.breaker)
 	scfg := Config{Service: e.svc, Sandbox: e.sandbox, CSRFKey: e.csrfKey, Metrics: e.metrics, Logger: e.logger(),
-		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, SandboxControls: true}
+		SMS: sms.NewSandbox(e.store, e.clock), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, SandboxControls: true,
+		OrderWriteTimeout: 10 * time.Second} // as serve bounds them: the order requests' bodies are read before their handlers
 	if tweak != nil {
 		tweak(&scfg)
 	}
