@@ -123,11 +123,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	p.Type = "urn:tuango:problem:" + p.Code
 	p.Title = strings.ReplaceAll(p.Code, "_", " ")
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"], h["Cache-Control"] = headerProblemJSON, headerNoStore // shared values, as in securityHeaders
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
 }
+
+var (
+	headerJSON        = []string{"application/json"}
+	headerProblemJSON = []string{"application/problem+json"}
+	headerNoStore     = []string{"no-store"}
+)
 
 // writeJSON writes v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -141,8 +147,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"], h["Cache-Control"] = headerJSON, headerNoStore // shared values, as in securityHeaders
 	w.WriteHeader(status)
 	w.Write(body)
 	w.Write([]byte("\n"))
