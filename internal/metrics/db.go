@@ -14,8 +14,8 @@ import (
 
 // WatchDB adds the database's pool statistics (database/sql DBStats, one
 // set per pool), the SQLite writer's queue and the backlog read at scrape
-// time: the outbox's depth and oldest age, oversold deals and each city's
-// overdue cutoff. clock is the service's clock; svc may be nil.
+// time: the outbox's depth and oldest age, oversold deals, failing
+// payouts and each city's overdue cutoff. clock is the service's clock; svc may be nil.
 func (m *Metrics) WatchDB(db *sqlstore.DB, svc *tuango.Service, clock tuango.Clock) {
 	for role, pool := range db.Pools() {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(pool, role))
@@ -38,6 +38,7 @@ var (
 	descOutboxAge   = prometheus.NewDesc("tuango_outbox_oldest_age_seconds", "Age of the oldest unsent outbox message (0 when none).", nil, nil)
 	descOversold    = prometheus.NewDesc("tuango_oversold_deals", "Deals on sale or ended within a day whose units in live orders exceed their stock; must be 0.", nil, nil)
 	descCutoffLag   = prometheus.NewDesc("tuango_cutoff_overdue_seconds", "How long ago the city's earliest unfinished cutoff fell due (0: none due).", []string{"city"}, nil)
+	descPayoutsFail = prometheus.NewDesc("tuango_payouts_failing", "Approved payouts whose send to the provider failed and has not yet succeeded (the sweep tries again).", nil, nil)
 	descBacklogUp   = prometheus.NewDesc("tuango_backlog_read_ok", "1 if the scrape could read the backlog from the database, else 0.", nil, nil)
 )
 
@@ -52,7 +53,7 @@ type backlogCollector struct {
 }
 
 func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxAge, descOversold, descCutoffLag, descBacklogUp} {
+	for _, d := range []*prometheus.Desc{descOutboxDepth, descOutboxAge, descOversold, descPayoutsFail, descCutoffLag, descBacklogUp} {
 		ch <- d
 	}
 }
@@ -96,7 +97,8 @@ func (c *backlogCollector) read() []prometheus.Metric {
 		out = append(out,
 			prometheus.MustNewConstMetric(descOutboxDepth, prometheus.GaugeValue, float64(b.OutboxUnsent)),
 			prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, age),
-			prometheus.MustNewConstMetric(descOversold, prometheus.GaugeValue, float64(b.OversoldDeals)))
+			prometheus.MustNewConstMetric(descOversold, prometheus.GaugeValue, float64(b.OversoldDeals)),
+			prometheus.MustNewConstMetric(descPayoutsFail, prometheus.GaugeValue, float64(b.PayoutsFailing)))
 	}
 	if c.svc != nil {
 		if lag, err := c.svc.CutoffLag(ctx); err != nil {

@@ -3,9 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-
 	"sync/atomic"
 	"time"
+
+	"tuango/internal/tuango"
 )
 
 // writerGate measures the SQLite writer's queue: how many callers wait
@@ -58,9 +59,14 @@ type Backlog struct {
 	// sale whose units in orders not cancelled exceed their stock: always
 	// 0 unless rule 1 was broken.
 	OversoldDeals int
+	// PayoutsFailing counts approved payouts whose send to the provider
+	// has failed at least once and not yet succeeded: the payouts sweep
+	// tries them again at every run, and their money waits meanwhile.
+	PayoutsFailing int
 }
 
-// ReadBacklog reads the outbox's backlog and checks for oversold deals.
+// ReadBacklog reads the outbox's backlog, checks for oversold deals and
+// counts the payouts whose sends fail.
 func (db *DB) ReadBacklog(ctx context.Context, now time.Time) (Backlog, error) {
 	var b Backlog
 	s := db.Store()
@@ -74,6 +80,9 @@ func (db *DB) ReadBacklog(ctx context.Context, now time.Time) (Backlog, error) {
 		 WHERE l.deal_id = d.id AND o.status <> 'cancelled')`, micros(now.Add(-24*time.Hour))).Scan(&b.OversoldDeals)
 	if err != nil {
 		return b, wrap(err, "count oversold deals")
+	}
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM payouts WHERE status = ? AND attempts > 0`, string(tuango.PayoutApproved)).Scan(&b.PayoutsFailing); err != nil {
+		return b, wrap(err, "count failing payouts")
 	}
 	return b, nil
 }

@@ -19,6 +19,7 @@ import (
 	"tuango/internal/jobs"
 	"tuango/internal/metrics"
 	"tuango/internal/sqlstore"
+	"tuango/internal/tuango"
 )
 
 // lockedBuffer is a log sink safe for the server's goroutines.
@@ -279,4 +280,41 @@ func TestDeployedRulesReadExportedMetrics(t *testing.T) {
 			t.Errorf("%s: found only %d metric names; the pattern is broken", file, seen)
 		}
 	}
+}
+
+// tuango_payouts_failing counts the approved payouts whose send failed
+// and has not yet succeeded (PayoutsFailing in deploy/alerts.yml): not one
+// waiting for its first send, not one sent after its failures.
+func TestBacklogCountsFailingPayouts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, id := range []string{"po_waiting", "po_refused"} {
+		if err := e.store.CreatePayout(ctx, &tuango.Payout{ID: id, Kind: tuango.PayoutWithdrawal, PartyID: "usr_leader", AmountFen: 5000,
+			Status: tuango.PayoutApproved, CreatedAt: e.clock.Now(), DecidedAt: e.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing := func(want int, when string) {
+		t.Helper()
+		b, err := e.db.ReadBacklog(ctx, e.clock.Now())
+		if err != nil || b.PayoutsFailing != want {
+			t.Errorf("%s: failing payouts = %d, %v; want %d", when, b.PayoutsFailing, err, want)
+		}
+	}
+	failing(0, "approved, not yet sent")
+	for range 2 {
+		if err := e.store.NotePayoutAttempt(ctx, "po_refused", "the provider refused: account closed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing(1, "one refused twice")
+	// The first scrape reads the backlog (later ones within 5 s reuse it).
+	if _, body := e.scrape(); !strings.Contains(body, "\ntuango_payouts_failing 1\n") {
+		got, _ := sample(body, "tuango_payouts_failing ")
+		t.Errorf("tuango_payouts_failing = %q, want 1", got)
+	}
+	if ok, err := e.store.MovePayout(ctx, tuango.PayoutMove{ID: "po_refused", From: tuango.PayoutApproved, To: tuango.PayoutSent, At: e.clock.Now()}); !ok || err != nil {
+		t.Fatalf("move to sent = %v, %v", ok, err)
+	}
+	failing(0, "sent at last")
 }
