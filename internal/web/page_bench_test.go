@@ -16,9 +16,20 @@ import (
 	"tuango/internal/tuango"
 )
 
-// benchDemo is tuango on a SQLite file seeded with the demo city (60
-// pickup points, about 80 live deals), and a demo customer's session.
-func benchDemo(b *testing.B) (*Server, *http.Cookie) {
+// demoWorld is tuango on a SQLite file seeded with the demo city (60
+// pickup points, about 80 live deals) at 10:30 in 长沙, its service run
+// with cfg, and a demo customer logged in.
+type demoWorld struct {
+	db      *sqlstore.DB
+	clock   *tuango.ManualClock
+	svc     *tuango.Service
+	sandbox *payment.Sandbox
+	sum     *demo.Summary
+	user    *tuango.User // the demo customer
+	token   string       // their session
+}
+
+func newDemoWorld(b *testing.B, cfg tuango.Config) *demoWorld {
 	b.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, b.TempDir())
@@ -28,19 +39,24 @@ func benchDemo(b *testing.B) (*Server, *http.Cookie) {
 	b.Cleanup(func() { db.Close() })
 	clock := tuango.NewManualClock(time.Date(2026, 11, 25, 2, 30, 0, 0, time.UTC)) // 10:30 in 长沙
 	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 2)
-	sum, err := demo.Seed(ctx, db.Store(), hasher, clock.Now(), 1)
-	if err != nil {
+	w := &demoWorld{db: db, clock: clock}
+	if w.sum, err = demo.Seed(ctx, db.Store(), hasher, clock.Now(), 1); err != nil {
 		b.Fatal(err)
 	}
-	sandbox := payment.NewSandbox(db.Store(), clock, []byte("k"), "http://unset", nil)
-	b.Cleanup(sandbox.Close)
-	svc := tuango.NewService(db.Store(), clock, nil, hasher, sandbox, tuango.Config{}, nil)
-	b.Cleanup(svc.Close)
-	_, token, err := svc.Login(ctx, tuango.LoginRequest{Phone: sum.FirstCustomerPhone, Password: sum.Password, Source: "bench"})
-	if err != nil {
+	w.sandbox = payment.NewSandbox(db.Store(), clock, []byte("k"), "http://unset", nil)
+	b.Cleanup(w.sandbox.Close)
+	w.svc = tuango.NewService(db.Store(), clock, nil, hasher, w.sandbox, cfg, nil)
+	b.Cleanup(w.svc.Close)
+	if w.user, w.token, err = w.svc.Login(ctx, tuango.LoginRequest{Phone: w.sum.FirstCustomerPhone, Password: w.sum.Password, Source: "bench"}); err != nil {
 		b.Fatal(err)
 	}
-	return NewServer(Config{Service: svc, Sandbox: sandbox, CSRFKey: []byte("csrf")}), &http.Cookie{Name: sessionCookie, Value: token}
+	return w
+}
+
+// benchDemo is the demo world's server, and its customer's session.
+func benchDemo(b *testing.B) (*Server, *http.Cookie) {
+	w := newDemoWorld(b, tuango.Config{})
+	return NewServer(Config{Service: w.svc, Sandbox: w.sandbox, CSRFKey: []byte("csrf")}), &http.Cookie{Name: sessionCookie, Value: w.token}
 }
 
 // BenchmarkStorefront renders a demo customer's storefront (every live

@@ -11,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"tuango/internal/auth"
-	"tuango/internal/demo"
 	"tuango/internal/metrics"
-	"tuango/internal/payment"
-	"tuango/internal/sqlstore"
 	"tuango/internal/tuango"
 )
 
@@ -31,47 +27,29 @@ import (
 //	go test ./internal/web -run '^$' -bench SoldOutRequest -benchmem
 func BenchmarkSoldOutRequest(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	clock := tuango.NewManualClock(time.Date(2026, 11, 25, 2, 30, 0, 0, time.UTC)) // 10:30 in 长沙
-	hasher := auth.NewHasher(auth.Params{Time: 1, Memory: 64, Threads: 1}, 2)
-	sum, err := demo.Seed(ctx, db.Store(), hasher, clock.Now(), 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sandbox := payment.NewSandbox(db.Store(), clock, []byte("k"), "http://unset", nil)
-	b.Cleanup(sandbox.Close)
-	svc := tuango.NewService(db.Store(), clock, nil, hasher, sandbox, tuango.Config{BatchMax: tuango.DefaultBatchMax}, nil)
-	b.Cleanup(svc.Close)
-	u, token, err := svc.Login(ctx, tuango.LoginRequest{Phone: sum.FirstCustomerPhone, Password: sum.Password, Source: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	deals, err := db.Store().FindDeals(ctx, tuango.DealFilter{CityID: sum.CityID, LiveAt: clock.Now(), Limit: 1})
+	w := newDemoWorld(b, tuango.Config{BatchMax: tuango.DefaultBatchMax})
+	deals, err := w.db.Store().FindDeals(ctx, tuango.DealFilter{CityID: w.sum.CityID, LiveAt: w.clock.Now(), Limit: 1})
 	if err != nil || len(deals) == 0 {
-		b.Fatalf("no live deal in %s: %v", sum.CityID, err)
+		b.Fatalf("no live deal in %s: %v", w.sum.CityID, err)
 	}
 	op := tuango.Actor{UserID: "op", Role: tuango.RoleOperator}
-	if _, err := svc.UpdateDeal(ctx, op, deals[0].ID, func(d *tuango.Deal) error { d.Stock = d.Reserved; return nil }); err != nil {
+	if _, err := w.svc.UpdateDeal(ctx, op, deals[0].ID, func(d *tuango.Deal) error { d.Stock = d.Reserved; return nil }); err != nil {
 		b.Fatal(err)
 	}
 	mx := metrics.New()
-	srv := NewServer(Config{Service: svc, Sandbox: sandbox, CSRFKey: []byte("csrf"), Metrics: mx, OrderWriteTimeout: 10 * time.Second,
+	srv := NewServer(Config{Service: w.svc, Sandbox: w.sandbox, CSRFKey: []byte("csrf"), Metrics: mx, OrderWriteTimeout: 10 * time.Second,
 		RequestLog: RequestLogConfig{PerSecond: 100, Slow: 500 * time.Millisecond}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	body := []byte(`{"pickup_point_id":"` + u.HomePickupPointID + `","items":[{"deal_id":"` + deals[0].ID + `","quantity":1}]}`)
+	body := []byte(`{"pickup_point_id":"` + w.user.HomePickupPointID + `","items":[{"deal_id":"` + deals[0].ID + `","quantity":1}]}`)
 	refuse := func(n int) {
 		r := httptest.NewRequest("POST", "/api/v1/orders", bytes.NewReader(body))
 		r.RemoteAddr = "192.0.2.1:40000"
-		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Authorization", "Bearer "+w.token)
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Idempotency-Key", "bench-"+strconv.Itoa(n))
-		w := httptest.NewRecorder()
-		srv.ServeHTTP(w, r)
-		if w.Code != http.StatusConflict || !bytes.Contains(w.Body.Bytes(), []byte(`"code":"sold_out"`)) {
-			b.Fatalf("order %d = %d %s, want 409 sold_out", n, w.Code, w.Body)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		if rec.Code != http.StatusConflict || !bytes.Contains(rec.Body.Bytes(), []byte(`"code":"sold_out"`)) {
+			b.Fatalf("order %d = %d %s, want 409 sold_out", n, rec.Code, rec.Body)
 		}
 	}
 	refuse(-1) // the writer finds it sold out; from here on, memory does
