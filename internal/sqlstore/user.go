@@ -87,6 +87,9 @@ func (s *Store) FindUsers(ctx context.Context, f tuango.UserFilter) ([]tuango.Us
 	if f.Role != "" {
 		where, args = append(where, "u.role = ?"), append(args, string(f.Role))
 	}
+	if f.SupplierID != "" {
+		where, args = append(where, "u.supplier_id = ?"), append(args, f.SupplierID)
+	}
 	if f.Query != "" {
 		like := "%" + likeEscaper.Replace(strings.ToLower(f.Query)) + "%"
 		where, args = append(where, `(lower(u.name) LIKE ? ESCAPE '\' OR u.phone LIKE ? ESCAPE '\')`), append(args, like, like)

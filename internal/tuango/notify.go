@@ -30,6 +30,9 @@ const (
 	NotifyWithdrawalPaid     NotificationKind = "withdrawal_paid"
 	NotifyWithdrawalFailed   NotificationKind = "withdrawal_failed" // the payout failed: the money is available again
 	NotifyWithdrawalRejected NotificationKind = "withdrawal_rejected"
+
+	NotifySettlementPaid   NotificationKind = "settlement_paid"   // to the supplier's accounts
+	NotifySettlementFailed NotificationKind = "settlement_failed" // the payout failed: the money is owed again
 )
 
 // NotifyParams are what a notification says besides its kind. They are
@@ -45,7 +48,7 @@ type NotifyParams struct {
 	Until     string `json:"until,omitempty"`      // when the pickup window ends, RFC 3339
 	Reason    string `json:"reason,omitempty"`     // why, as the operator wrote it
 	Line      int    `json:"line,omitempty"`       // an order line's number
-	AmountFen Fen    `json:"amount_fen,omitempty"` // a withdrawal's amount
+	AmountFen Fen    `json:"amount_fen,omitempty"` // a withdrawal's or settlement's amount
 	Incident  string `json:"incident,omitempty"`   // an incident's name
 	Status    string `json:"status,omitempty"`     // an incident's status: investigating, identified, monitoring, resolved
 	ETA       string `json:"eta,omitempty"`        // the expected recovery, RFC 3339

@@ -512,8 +512,9 @@ func (s *Service) SendPayouts(ctx context.Context, limit int) (int, error) {
 	return n, nil
 }
 
-// completePayout records a payout's result with its set, and tells a
-// leader; it reports whether this call recorded it.
+// completePayout records a payout's result with its set, and tells the
+// leader of a withdrawal or the supplier of a settlement; it reports
+// whether this call recorded it.
 func (s *Service) completePayout(ctx context.Context, p *Payout, res PayoutResult) (bool, error) {
 	done := false
 	err := s.store.InTx(ctx, func(tx Store) error {
@@ -530,10 +531,23 @@ func (s *Service) completePayout(ctx context.Context, p *Payout, res PayoutResul
 		if err := s.postPayoutSet(ctx, tx, p, ev, key, p.pending(), into, now); err != nil {
 			return err
 		}
-		if p.Kind != PayoutWithdrawal {
-			return nil
+		if p.Kind == PayoutWithdrawal {
+			return s.notify(ctx, tx, p.PartyID, "", kind, now, NotifyParams{AmountFen: p.AmountFen, Reason: res.Reason})
 		}
-		return s.notify(ctx, tx, p.PartyID, "", kind, now, NotifyParams{AmountFen: p.AmountFen, Reason: res.Reason})
+		// A settlement is told to every account of its supplier.
+		kind = NotifySettlementPaid
+		if res.Status == ProviderPayoutFailed {
+			kind = NotifySettlementFailed
+		}
+		accounts, err := tx.FindUsers(ctx, UserFilter{Role: RoleSupplier, SupplierID: p.PartyID})
+		if err != nil {
+			return err
+		}
+		ms := make([]*Message, 0, len(accounts))
+		for _, u := range accounts {
+			ms = append(ms, s.message(u.ID, "", kind, NotifyParams{AmountFen: p.AmountFen, Date: p.PeriodTo, Reason: res.Reason}, now))
+		}
+		return s.notifyMany(ctx, tx, ms)
 	})
 	return done, err
 }

@@ -325,6 +325,8 @@ func TestSettlementPaysAPeriodOnce(t *testing.T) {
 	payouts(w, w.svc)
 	withCommission(t, w, "139100006", 4) // 4 × 150 owed to the supplier
 	sup := supplierOf(t, w)
+	accounts := supplierAccounts(t, w, sup, "13920000001", "13920000002") // both are told
+	stranger, _ := register(t, w.svc, "13920000003", "password-1")
 	today := w.clock.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 	if _, err := w.svc.Settle(ctx, w.op, "", today); tuango.ErrorCode(err) != tuango.CodeInvalid {
 		t.Errorf("settling today = %v, want validation_failed: the day is not over", err)
@@ -357,6 +359,12 @@ func TestSettlementPaysAPeriodOnce(t *testing.T) {
 	}
 	if s, out := balanceOf(t, w, tuango.SupplierPayable(sup)), balanceOf(t, w, tuango.AccountPayouts); s != 0 || out != 600 {
 		t.Errorf("after the payout: payable %d, payouts %d; want 0, 600", s, out)
+	}
+	for _, a := range accounts {
+		wantSettlementTold(t, w, a, tuango.NotifySettlementPaid, today, 600)
+	}
+	if ks := inboxKinds(t, w, tuango.Actor{UserID: stranger.ID, Role: stranger.Role}); hasKind(ks, tuango.NotifySettlementPaid) {
+		t.Errorf("a customer's inbox = %v, want no settlement in it", ks)
 	}
 	later := w.clock.Now().Add(-24 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
 	more, err := w.svc.Settle(ctx, w.op, sup, later)
@@ -427,4 +435,79 @@ func TestLedgerVerifyCatchesPayoutMistakes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A settlement the provider fails is owed again, and its supplier is told
+// so; the next settlement pays it.
+func TestFailedSettlementIsToldAndPaidNextTime(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ctx := context.Background()
+	ps := payouts(w, w.svc)
+	withCommission(t, w, "139100008", 4) // 4 × 150 owed to the supplier
+	sup := supplierOf(t, w)
+	accounts := supplierAccounts(t, w, sup, "13920000011")
+	cst := time.FixedZone("CST", 8*3600)
+	first := w.clock.Now().In(cst).Format(time.DateOnly)
+	w.clock.Advance(48 * time.Hour)
+	sts, err := w.svc.Settle(ctx, w.op, sup, first)
+	must(t, err)
+	if len(sts) != 1 || sts[0].AmountFen != 600 {
+		t.Fatalf("settlement = %+v, want 600", sts)
+	}
+	ps.SetFaults(payment.PayoutFaults{Fail: 1, Delay: time.Minute})
+	_, err = w.svc.SendPayouts(ctx, 100)
+	must(t, err)
+	w.clock.Advance(2 * time.Minute)
+	_, err = w.svc.SendPayouts(ctx, 100)
+	must(t, err)
+	if s := balanceOf(t, w, tuango.SupplierPayable(sup)); s != 600 {
+		t.Errorf("after the failure: payable %d, want 600 owed again", s)
+	}
+	wantSettlementTold(t, w, accounts[0], tuango.NotifySettlementFailed, first, 600)
+
+	ps.SetFaults(payment.PayoutFaults{}) // the provider pays again, at once
+	next := w.clock.Now().Add(-24 * time.Hour).In(cst).Format(time.DateOnly)
+	again, err := w.svc.Settle(ctx, w.op, sup, next)
+	must(t, err)
+	if again[0].Payout == nil || again[0].AmountFen != 600 {
+		t.Fatalf("the next settlement = %+v, want the 600 that failed", again[0])
+	}
+	for i := 0; i < 2; i++ {
+		_, err = w.svc.SendPayouts(ctx, 100)
+		must(t, err)
+	}
+	if s, out := balanceOf(t, w, tuango.SupplierPayable(sup)), balanceOf(t, w, tuango.AccountPayouts); s != 0 || out != 600 {
+		t.Errorf("after the next settlement: payable %d, payouts %d; want 0, 600", s, out)
+	}
+	wantSettlementTold(t, w, accounts[0], tuango.NotifySettlementPaid, next, 600)
+	wantLedgerClean(t, w)
+}
+
+// supplierAccounts makes an account of supplier sup for each phone.
+func supplierAccounts(t *testing.T, w *world, sup string, phones ...string) []tuango.Actor {
+	t.Helper()
+	var as []tuango.Actor
+	for _, phone := range phones {
+		u, err := w.svc.CreateUser(context.Background(), tuango.NewAccount{Phone: phone, Password: "supplier-pass", Name: "供应商", Role: tuango.RoleSupplier, SupplierID: sup})
+		must(t, err)
+		as = append(as, tuango.Actor{UserID: u.ID, Role: u.Role})
+	}
+	return as
+}
+
+// wantSettlementTold wants a's inbox to hold a message of kind about the
+// settlement up to date of amount.
+func wantSettlementTold(t *testing.T, w *world, a tuango.Actor, kind tuango.NotificationKind, date string, amount tuango.Fen) {
+	t.Helper()
+	if _, err := w.svc.DeliverNotifications(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	ms, _, err := w.svc.Notifications(context.Background(), a, 50, "")
+	must(t, err)
+	for _, m := range ms {
+		if m.Kind == kind && m.Params.Date == date && m.Params.AmountFen == amount {
+			return
+		}
+	}
+	t.Errorf("%s's inbox = %+v, want %s of %d up to %s", a.UserID, ms, kind, amount, date)
 }

@@ -56,7 +56,9 @@ type User struct {
 type UserFilter struct {
 	Role  Role   // when set, only users of this role
 	Query string // when set, only users whose name or phone contains it
-	Limit int    // when above zero, at most this many
+	// SupplierID, when set, keeps only the accounts of this supplier.
+	SupplierID string
+	Limit      int // when above zero, at most this many
 }
 
 // Session is a logged-in session; only the token's hash is stored. It

@@ -159,8 +159,9 @@ func TestWithdrawalsAndSettlementsAPI(t *testing.T) {
 	wantLedgerVerified(t, e)
 }
 
-// The leader's withdrawal notifications are worded in both languages,
-// with the amount and, when there is one, the reason.
+// The leader's withdrawal notifications and the supplier's settlement
+// notifications are worded in both languages, with the amount (and the
+// period) and, when there is one, the reason.
 func TestWithdrawalNotificationTexts(t *testing.T) {
 	for _, tc := range []struct {
 		kind   tuango.NotificationKind
@@ -171,8 +172,11 @@ func TestWithdrawalNotificationTexts(t *testing.T) {
 		{tuango.NotifyWithdrawalFailed, "ACCOUNT_FROZEN", "打款失败（ACCOUNT_FROZEN）", "could not be paid (ACCOUNT_FROZEN)"},
 		{tuango.NotifyWithdrawalRejected, "", "¥12.50 未通过审核，金额已退回", "¥12.50 was rejected; the money"},
 		{tuango.NotifyWithdrawalRejected, "户名不符", "未通过审核：户名不符", "was rejected: 户名不符"},
+		{tuango.NotifySettlementPaid, "", "截至 2026-11-30 的货款结算 ¥12.50 已打款到账", "settlement up to 2026-11-30, ¥12.50, has been paid"},
+		{tuango.NotifySettlementFailed, "ACCOUNT_FROZEN", "¥12.50 打款失败（ACCOUNT_FROZEN），货款仍记为应付，将在下次结算时一并支付", "could not be paid (ACCOUNT_FROZEN); it is still owed to you and will be paid with your next settlement"},
+		{tuango.NotifySettlementFailed, "", "¥12.50 打款失败，货款仍记为应付", "¥12.50, could not be paid; it is still owed"},
 	} {
-		m := &tuango.Message{Kind: tc.kind, Params: tuango.NotifyParams{AmountFen: 1250, Reason: tc.reason}}
+		m := &tuango.Message{Kind: tc.kind, Params: tuango.NotifyParams{AmountFen: 1250, Reason: tc.reason, Date: "2026-11-30"}}
 		if got := NotificationText("zh", m); !strings.Contains(got, tc.zh) {
 			t.Errorf("%s (%q) in zh = %q, want %q in it", tc.kind, tc.reason, got, tc.zh)
 		}

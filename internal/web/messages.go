@@ -610,6 +610,11 @@ var messages = []struct{ key, zh, en string }{
 	{"kind.withdrawal_paid", "提现到账", "Withdrawal paid"},
 	{"kind.withdrawal_failed", "提现失败", "Withdrawal failed"},
 	{"kind.withdrawal_rejected", "提现驳回", "Withdrawal rejected"},
+	{"notify.settlement_paid", "截至 %s 的货款结算 %s 已打款到账。", "Your settlement up to %s, %s, has been paid."},
+	{"notify.settlement_failed", "截至 %s 的货款结算 %s 打款失败（%s），货款仍记为应付，将在下次结算时一并支付。", "Your settlement up to %s, %s, could not be paid (%s); it is still owed to you and will be paid with your next settlement."},
+	{"notify.settlement_failed.noreason", "截至 %s 的货款结算 %s 打款失败，货款仍记为应付，将在下次结算时一并支付。", "Your settlement up to %s, %s, could not be paid; it is still owed to you and will be paid with your next settlement."},
+	{"kind.settlement_paid", "货款到账", "Settlement paid"},
+	{"kind.settlement_failed", "货款打款失败", "Settlement failed"},
 
 	// login limits
 	{"login.too_many", "这个账号在这里的错误尝试太多，请 %d 分钟后再试。", "Too many failed attempts for this account from here; try again in %d minutes."},

@@ -59,6 +59,13 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 		return p.Sprintf(key+".noeta", status, a.Incident, a.Body)
 	case tuango.NotifyWithdrawalPaid:
 		return p.Sprintf(key, "¥"+yuan(a.AmountFen))
+	case tuango.NotifySettlementPaid:
+		return p.Sprintf(key, a.Date, "¥"+yuan(a.AmountFen))
+	case tuango.NotifySettlementFailed:
+		if a.Reason == "" {
+			return p.Sprintf(key+".noreason", a.Date, "¥"+yuan(a.AmountFen))
+		}
+		return p.Sprintf(key, a.Date, "¥"+yuan(a.AmountFen), a.Reason)
 	case tuango.NotifyWithdrawalFailed, tuango.NotifyWithdrawalRejected:
 		if a.Reason == "" {
 			return p.Sprintf(key+".noreason", "¥"+yuan(a.AmountFen))
