@@ -353,13 +353,7 @@ func TestSettlementPaysAPeriodOnce(t *testing.T) {
 	if earlier[0].Payout != nil || earlier[0].AmountFen != 0 {
 		t.Errorf("an earlier period = %+v, want nothing to pay", earlier[0])
 	}
-	for i := 0; i < 2; i++ {
-		_, err = w.svc.SendPayouts(ctx, 100)
-		must(t, err)
-	}
-	if s, out := balanceOf(t, w, tuango.SupplierPayable(sup)), balanceOf(t, w, tuango.AccountPayouts); s != 0 || out != 600 {
-		t.Errorf("after the payout: payable %d, payouts %d; want 0, 600", s, out)
-	}
+	wantPaidOut(t, w, sup, 600, "after the payout")
 	for _, a := range accounts {
 		wantSettlementTold(t, w, a, tuango.NotifySettlementPaid, today, 600)
 	}
@@ -472,15 +466,22 @@ func TestFailedSettlementIsToldAndPaidNextTime(t *testing.T) {
 	if again[0].Payout == nil || again[0].AmountFen != 600 {
 		t.Fatalf("the next settlement = %+v, want the 600 that failed", again[0])
 	}
-	for i := 0; i < 2; i++ {
-		_, err = w.svc.SendPayouts(ctx, 100)
-		must(t, err)
-	}
-	if s, out := balanceOf(t, w, tuango.SupplierPayable(sup)), balanceOf(t, w, tuango.AccountPayouts); s != 0 || out != 600 {
-		t.Errorf("after the next settlement: payable %d, payouts %d; want 0, 600", s, out)
-	}
+	wantPaidOut(t, w, sup, 600, "after the next settlement")
 	wantSettlementTold(t, w, accounts[0], tuango.NotifySettlementPaid, next, 600)
 	wantLedgerClean(t, w)
+}
+
+// wantPaidOut runs the payouts sweep twice (send, then hear back) and
+// wants supplier sup's payable settled and paid out in all.
+func wantPaidOut(t *testing.T, w *world, sup string, paid tuango.Fen, when string) {
+	t.Helper()
+	for range 2 {
+		_, err := w.svc.SendPayouts(context.Background(), 100)
+		must(t, err)
+	}
+	if s, out := balanceOf(t, w, tuango.SupplierPayable(sup)), balanceOf(t, w, tuango.AccountPayouts); s != 0 || out != paid {
+		t.Errorf("%s: payable %d, payouts %d; want 0, %d", when, s, out, paid)
+	}
 }
 
 // supplierAccounts makes an account of supplier sup for each phone.
