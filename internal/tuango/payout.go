@@ -249,6 +249,16 @@ func (s *Service) Withdrawals(ctx context.Context, a Actor, status PayoutStatus,
 	return s.payoutPage(ctx, PayoutFilter{Kind: PayoutWithdrawal, Status: status}, limit, cursor)
 }
 
+// Settlements lists the suppliers' settlements to staff, newest first,
+// with each one's status and, for one whose send failed or that the
+// provider failed, why.
+func (s *Service) Settlements(ctx context.Context, a Actor, limit int, cursor string) ([]Payout, string, error) {
+	if err := a.RequireStaff(); err != nil {
+		return nil, "", err
+	}
+	return s.payoutPage(ctx, PayoutFilter{Kind: PayoutSettlement}, limit, cursor)
+}
+
 func (s *Service) payoutPage(ctx context.Context, f PayoutFilter, limit int, cursor string) ([]Payout, string, error) {
 	limit, err := pageLimit(limit)
 	if err != nil {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +186,56 @@ func TestWithdrawalNotificationTexts(t *testing.T) {
 			t.Errorf("%s (%q) in en = %q, want %q in it", tc.kind, tc.reason, got, tc.en)
 		}
 	}
+}
+
+// The settlements page lists the newest settlements with how each went:
+// one the provider keeps refusing shows its last error beside "approved";
+// once paid, the old error is no longer shown.
+func TestSettlementsPageShowsHowEachWent(t *testing.T) {
+	e := newEnv(t)
+	_, _, ps := commissionScene(e)
+	yesterday := e.clock.Now().Add(8*time.Hour - 24*time.Hour).Format(time.DateOnly)
+	var sts list[settlementView]
+	e.operator.mustDo("POST", "/api/v1/admin/settlements", map[string]any{"to": yesterday}, 200, &sts)
+	if len(sts.Items) != 1 || sts.Items[0].Payout == nil {
+		t.Fatalf("settlement = %+v, want one", sts)
+	}
+	id := sts.Items[0].Payout.ID
+	row := func() string {
+		t.Helper()
+		req, err := http.NewRequest("GET", e.srv.URL+"/admin/settlements", nil)
+		must(t, err)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: e.operator.token})
+		req.Header.Set("Accept-Language", "zh-CN")
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("settlements page = %d %s", resp.StatusCode, b)
+		}
+		_, after, ok := strings.Cut(string(b), `data-settlement="`+id+`"`)
+		if !ok {
+			t.Fatalf("the settlements page does not list %s:\n%s", id, b)
+		}
+		tr, _, _ := strings.Cut(after, "</tr>")
+		return tr
+	}
+	ps.SetFaults(payment.PayoutFaults{FailSend: 1})
+	if _, err := e.svc.SendPayouts(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if got := row(); !strings.Contains(got, `data-status="approved"`) || !strings.Contains(got, "已通过，待打款 · ") || !strings.Contains(got, "SYSTEM_ERROR") {
+		t.Errorf("a refused settlement's row = %q, want approved with the provider's error", got)
+	}
+	ps.SetFaults(payment.PayoutFaults{})
+	for range 2 {
+		if _, err := e.svc.SendPayouts(context.Background(), 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := row(); !strings.Contains(got, "已到账") || strings.Contains(got, "SYSTEM_ERROR") {
+		t.Errorf("the settlement's row once paid = %q, want paid without the old error", got)
+	}
+	wantLedgerVerified(t, e)
 }

@@ -30,6 +30,19 @@ type payoutRow struct {
 	Created   string // in Beijing time
 }
 
+// Why is the reason to show beside the payout's status: the rejection's
+// or the failure's, or the last refused send's while it is still
+// approved. A payout sent or paid after a refused send shows none: the
+// old error no longer says anything about it.
+func (r payoutRow) Why() string {
+	switch {
+	case r.Status == tuango.PayoutRejected, r.Status == tuango.PayoutFailed,
+		r.Status == tuango.PayoutApproved && r.Attempts > 0:
+		return r.Reason
+	}
+	return ""
+}
+
 func payoutRows(ps []tuango.Payout) []payoutRow {
 	rows := make([]payoutRow, 0, len(ps))
 	for _, p := range ps {
@@ -203,6 +216,13 @@ type adminSettlementsData struct {
 	Done       bool
 	Rows       []settlementRow
 	TotalFen   tuango.Fen
+	Recent     []recentSettlement // the newest settlements, with how each went
+}
+
+// recentSettlement is a settlement's payout as the page lists it.
+type recentSettlement struct {
+	payoutRow
+	Supplier string
 }
 
 func (s *Server) renderAdminSettlements(w http.ResponseWriter, r *http.Request, pg *page, status int, data *adminSettlementsData) {
@@ -214,6 +234,18 @@ func (s *Server) renderAdminSettlements(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	data.Suppliers = sups
+	recent, _, err := s.svc.Settlements(ctx, actor(pg.User), 20, "")
+	if err != nil {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	names := map[string]string{}
+	for _, sp := range sups {
+		names[sp.ID] = sp.Name
+	}
+	for _, row := range payoutRows(recent) {
+		data.Recent = append(data.Recent, recentSettlement{row, names[row.PartyID]})
+	}
 	if data.To == "" {
 		data.To = pg.now.In(shanghai).AddDate(0, 0, -1).Format("2006-01-02")
 	}
