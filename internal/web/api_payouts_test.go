@@ -225,8 +225,9 @@ func TestSettlementsPageShowsHowEachWent(t *testing.T) {
 	if _, err := e.svc.SendPayouts(context.Background(), 100); err != nil {
 		t.Fatal(err)
 	}
-	if got := row(); !strings.Contains(got, `data-status="approved"`) || !strings.Contains(got, "已通过，待打款 · ") || !strings.Contains(got, "SYSTEM_ERROR") {
-		t.Errorf("a refused settlement's row = %q, want approved with the provider's error", got)
+	if got := row(); !strings.Contains(got, `data-status="approved"`) || !strings.Contains(got, "已通过，待打款 · ") || !strings.Contains(got, "SYSTEM_ERROR") ||
+		!strings.Contains(got, "<td>望城蔬菜合作社</td>") {
+		t.Errorf("a refused settlement's row = %q, want the supplier's, approved with the provider's error", got)
 	}
 	ps.SetFaults(payment.PayoutFaults{})
 	for range 2 {

@@ -243,6 +243,9 @@ func (s *Server) renderAdminSettlements(w http.ResponseWriter, r *http.Request, 
 	for _, sp := range sups {
 		names[sp.ID] = sp.Name
 	}
+	for i := range data.Rows {
+		data.Rows[i].Supplier = names[data.Rows[i].SupplierID]
+	}
 	for _, row := range payoutRows(recent) {
 		data.Recent = append(data.Recent, recentSettlement{row, names[row.PartyID]})
 	}
@@ -280,17 +283,9 @@ func (s *Server) handleAdminSettleForm(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	ctx, cancel := pageRead(r)
-	defer cancel()
-	names := map[string]string{}
-	if sups, err := s.svc.ListSuppliers(ctx, actor(pg.User)); err == nil {
-		for _, sp := range sups {
-			names[sp.ID] = sp.Name
-		}
-	}
 	data.Done = true
 	for _, st := range sts {
-		row := settlementRow{Settlement: st, Supplier: names[st.SupplierID], StatusKey: "settlement.nothing"}
+		row := settlementRow{Settlement: st, StatusKey: "settlement.nothing"} // named with the page
 		switch {
 		case st.AlreadySettled:
 			row.StatusKey = "settlement.already"
