@@ -251,12 +251,25 @@ func (s *Service) Withdrawals(ctx context.Context, a Actor, status PayoutStatus,
 
 // Settlements lists the suppliers' settlements to staff, newest first,
 // with each one's status and, for one whose send failed or that the
-// provider failed, why.
-func (s *Service) Settlements(ctx context.Context, a Actor, limit int, cursor string) ([]Payout, string, error) {
+// provider failed, why; of one status and one supplier when given.
+func (s *Service) Settlements(ctx context.Context, a Actor, status PayoutStatus, supplierID string, limit int, cursor string) ([]Payout, string, error) {
 	if err := a.RequireStaff(); err != nil {
 		return nil, "", err
 	}
-	return s.payoutPage(ctx, PayoutFilter{Kind: PayoutSettlement}, limit, cursor)
+	switch status {
+	case "", PayoutApproved, PayoutSent, PayoutPaid, PayoutFailed: // a settlement is approved when made: never requested or rejected
+	default:
+		return nil, "", FieldError("status", "must be one of approved, sent, paid, failed")
+	}
+	if supplierID != "" {
+		if err := checkID("supplier_id", supplierID); err != nil {
+			return nil, "", err
+		}
+		if _, err := s.store.FindSupplierByID(ctx, supplierID); err != nil { // a mistyped id is told, not answered with an empty list
+			return nil, "", err
+		}
+	}
+	return s.payoutPage(ctx, PayoutFilter{Kind: PayoutSettlement, Status: status, PartyID: supplierID}, limit, cursor)
 }
 
 func (s *Service) payoutPage(ctx context.Context, f PayoutFilter, limit int, cursor string) ([]Payout, string, error) {

@@ -217,6 +217,7 @@ var routeAccess = map[string]access{
 	"POST /api/v1/admin/withdrawals/{id}/approve": staff,
 	"POST /api/v1/admin/withdrawals/{id}/reject":  staff,
 	"POST /api/v1/admin/settlements":              staff,
+	"GET /api/v1/admin/settlements":               staff,
 	"GET /leader/withdrawals":                     leader,
 	"POST /leader/withdrawals":                    leader,
 	"GET /admin/withdrawals":                      staff,

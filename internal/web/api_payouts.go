@@ -146,6 +146,21 @@ func viewSettlement(st *tuango.Settlement) settlementView {
 	return v
 }
 
+func (s *Server) handleAdminSettlements(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+	limit, cursor, err := pageQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	ps, next, err := s.svc.Settlements(r.Context(), a, tuango.PayoutStatus(q.Get("status")), q.Get("supplier_id"), limit, cursor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf(ps, next, viewPayout))
+}
+
 func (s *Server) handleAdminSettle(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	var in settleRequest
 	if _, err := decode(w, r, &in); err != nil {

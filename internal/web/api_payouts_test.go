@@ -240,3 +240,86 @@ func TestSettlementsPageShowsHowEachWent(t *testing.T) {
 	}
 	wantLedgerVerified(t, e)
 }
+
+// GET /api/v1/admin/settlements lists the settlements with how each went,
+// of one status or one supplier when asked, so that finance tools and the
+// people on call see a failing settlement without the page.
+func TestSettlementsListAPI(t *testing.T) {
+	e := newEnv(t)
+	_, leader, ps := commissionScene(e)
+	yesterday := e.clock.Now().Add(8*time.Hour - 24*time.Hour).Format(time.DateOnly)
+	var sts list[settlementView]
+	e.operator.mustDo("POST", "/api/v1/admin/settlements", map[string]any{"to": yesterday}, 200, &sts)
+	if len(sts.Items) != 1 || sts.Items[0].Payout == nil {
+		t.Fatalf("settlement = %+v, want one", sts)
+	}
+	made := *sts.Items[0].Payout
+	listed := func(query string) []payoutView {
+		t.Helper()
+		var pg listPage[payoutView]
+		e.operator.mustDo("GET", "/api/v1/admin/settlements"+query, nil, 200, &pg)
+		return pg.Items
+	}
+	ps.SetFaults(payment.PayoutFaults{FailSend: 1})
+	if _, err := e.svc.SendPayouts(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	got := listed("")
+	if len(got) != 1 || got[0].ID != made.ID || got[0].Kind != "settlement" || got[0].PartyID != e.supplierID ||
+		got[0].AmountFen != made.AmountFen || got[0].PeriodTo != yesterday || got[0].Status != "approved" ||
+		got[0].Attempts != 1 || !strings.Contains(got[0].Reason, "SYSTEM_ERROR") {
+		t.Fatalf("settlements after a refused send = %+v, want %s approved, 1 attempt, with the provider's error", got, made.ID)
+	}
+	if got := listed("?status=approved&supplier_id=" + e.supplierID); len(got) != 1 || got[0].ID != made.ID {
+		t.Errorf("approved of the supplier = %+v, want %s", got, made.ID)
+	}
+	if got := listed("?status=paid"); len(got) != 0 {
+		t.Errorf("paid before any is = %+v, want none", got)
+	}
+	var other struct {
+		ID string `json:"id"`
+	}
+	e.operator.mustDo("POST", "/api/v1/admin/suppliers", map[string]any{"name": "山下果园"}, 201, &other)
+	if got := listed("?supplier_id=" + other.ID); len(got) != 0 {
+		t.Errorf("another supplier's settlements = %+v, want none", got)
+	}
+	// No withdrawal is ever listed as a settlement.
+	leader.mustDo("POST", "/api/v1/leader/withdrawals", map[string]any{"amount_fen": 100}, 201, nil, "Idempotency-Key", newKey())
+	if got := listed(""); len(got) != 1 || got[0].ID != made.ID {
+		t.Errorf("settlements with a withdrawal requested = %+v, want only %s", got, made.ID)
+	}
+
+	ps.SetFaults(payment.PayoutFaults{})
+	for range 2 {
+		if _, err := e.svc.SendPayouts(context.Background(), 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := listed("?status=paid"); len(got) != 1 || got[0].ID != made.ID || got[0].CompletedAt == "" || got[0].Attempts != 1 {
+		t.Errorf("paid = %+v, want %s completed, its one refused send still counted", got, made.ID)
+	}
+	if got := listed("?status=approved"); len(got) != 0 {
+		t.Errorf("approved once paid = %+v, want none", got)
+	}
+
+	for _, c := range []struct {
+		query, field string
+		status       int
+	}{
+		{"?status=requested", "status", 400}, // a settlement is never requested
+		{"?status=lost", "status", 400},
+		{"?supplier_id=sup%20x", "supplier_id", 400},
+		{"?supplier_id=sup_missing", "", 404},
+		{"?limit=0", "limit", 400},
+		{"?cursor=a%20b", "cursor", 400},
+	} {
+		r := e.operator.do("GET", "/api/v1/admin/settlements"+c.query, nil)
+		if r.status != c.status || (c.field != "" && r.problem().Field != c.field) {
+			t.Errorf("GET %s = %d %s, want %d on %q", c.query, r.status, r.body, c.status, c.field)
+		}
+	}
+	if r := leader.do("GET", "/api/v1/admin/settlements", nil); r.status != 403 {
+		t.Errorf("a leader listing settlements = %d, want 403", r.status)
+	}
+	wantLedgerVerified(t, e)
+}

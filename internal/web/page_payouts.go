@@ -234,7 +234,7 @@ func (s *Server) renderAdminSettlements(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	data.Suppliers = sups
-	recent, _, err := s.svc.Settlements(ctx, actor(pg.User), 20, "")
+	recent, _, err := s.svc.Settlements(ctx, actor(pg.User), "", "", 20, "")
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return

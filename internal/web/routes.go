@@ -108,6 +108,7 @@ func (s *Server) apiRoutes() []Route {
 		h("POST", "/api/v1/admin/withdrawals/{id}/approve", s.authed(s.handleAdminApproveWithdrawal)),
 		h("POST", "/api/v1/admin/withdrawals/{id}/reject", s.authed(s.handleAdminRejectWithdrawal)),
 		h("POST", "/api/v1/admin/settlements", s.authed(s.handleAdminSettle)),
+		h("GET", "/api/v1/admin/settlements", s.authed(s.handleAdminSettlements)),
 
 		h("GET", "/api/v1/status", s.handleStatusJSON),
 		h("POST", "/api/v1/admin/incidents", s.authed(s.handleAdminOpenIncident)),
