@@ -10,6 +10,10 @@ type OrderStats struct {
 	Hours []HourStats
 	// ByStatus counts the orders placed since then by their status now.
 	ByStatus map[OrderStatus]int
+	// PickedUp counts the orders handed over since then (whatever they
+	// were refunded after); AfterSales the after-sales requests made since
+	// then, whatever was decided.
+	PickedUp, AfterSales int
 }
 
 // HourStats is one hour of orders.

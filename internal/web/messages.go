@@ -213,7 +213,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Nothing paid today yet.", "今天还没有已支付的订单。", "Nothing paid today yet."},
 	{"Today's orders by state", "今日订单状态分布", "Today's orders by state"},
 	{"After-sales rate", "售后率", "After-sales rate"},
-	{"dashboard.aftersales", "（售后功能上线后统计）", "(counted once after-sales is built)"},
+	{"dashboard.aftersales", "（今日售后申请 %d 个 ÷ 今日提货订单 %d 个）", "(%d after-sales requests today ÷ %d orders picked up today)"},
 	{"%d orders today", "今日订单 %d 个", "%d orders today"},
 	{"Orders per hour today", "今日每小时订单数", "Orders per hour today"},
 	{"No orders today yet.", "今天还没有订单。", "No orders today yet."},

@@ -31,6 +31,9 @@ type chart struct {
 
 type dashboard struct {
 	Orders, GMV string
+	// AfterSales is today's after-sales requests over today's pickups, as
+	// a percent, "—" before the first pickup; AfterSalesOf says of what.
+	AfterSales, AfterSalesOf string
 	PerHour     chart
 	GMVPerHour  chart
 	ByState     chart
@@ -60,6 +63,7 @@ func (s *Server) buildDashboard(ctx context.Context, pg *page) (*dashboard, erro
 		n, gmv = n+int64(h.Placed), gmv+h.PaidFen
 	}
 	d.Orders, d.GMV = pg.T("%d orders today", n), pg.Money(gmv)
+	d.AfterSales, d.AfterSalesOf = afterSalesRate(stats.AfterSales, stats.PickedUp), pg.T("dashboard.aftersales", stats.AfterSales, stats.PickedUp)
 
 	var hours, money []bar
 	for h := range 24 {
@@ -96,6 +100,15 @@ func (s *Server) buildDashboard(ctx context.Context, pg *page) (*dashboard, erro
 	d.SellThrough = rows(pg.T("Sell-through of live deals (flash first)"), sell, pg.T("No deals on sale."))
 	d.SellThrough.scale(100)
 	return d, nil
+}
+
+// afterSalesRate is requests over pickups as a percent to one decimal,
+// "—" with no pickup to divide by.
+func afterSalesRate(requests, pickups int) string {
+	if pickups == 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(float64(requests)*100/float64(pickups), 'f', 1, 64) + "%"
 }
 
 // sellThrough is the percent of a deal's stock in live orders.

@@ -389,7 +389,7 @@ func TestDashboard(t *testing.T) {
 	b.logIn("13900000001", "operator-pass")
 	page := b.get("/admin")
 	for _, want := range []string{"今日订单 2 个", "¥12.90", "<svg", `<th scope="row">已支付</th><td>1</td>`, `<th scope="row">待支付</th><td>1</td>`, "20%",
-		"今日每小时成交额（已支付）", `<td>¥12.90</td>`, "售后率 <strong>—</strong>", "售后功能上线后统计"} {
+		"今日每小时成交额（已支付）", `<td>¥12.90</td>`, "售后率 <strong>—</strong>", "（今日售后申请 0 个 ÷ 今日提货订单 0 个）"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
@@ -398,10 +398,38 @@ func TestDashboard(t *testing.T) {
 		t.Log(page.body)
 	}
 	en := b.get("/admin?lang=en")
-	for _, want := range []string{"GMV (paid) per hour today", "After-sales rate <strong>—</strong>", "counted once after-sales is built"} {
+	for _, want := range []string{"GMV (paid) per hour today", "After-sales rate <strong>—</strong>", "(0 after-sales requests today ÷ 0 orders picked up today)"} {
 		if !strings.Contains(en.body, want) {
 			t.Errorf("the English dashboard lacks %q", want)
 		}
+	}
+}
+
+// The dashboard's after-sales rate is today's requests over today's
+// pickups, counted by the database: an order not picked up is not counted.
+func TestDashboardAfterSalesRate(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, true, true)
+	leader := e.login(sc.leaderPhone)
+	leader.mustDo("POST", "/api/v1/leader/deliveries/"+dayDate+"/sign", map[string]any{"lines": []map[string]any{{"deal_id": sc.deal, "received": len(sc.orders), "damaged": 0}}}, 200, nil, "Idempotency-Key", newKey())
+	for _, o := range sc.orders[:2] { // the third is not collected today
+		leader.mustDo("POST", "/api/v1/leader/pickups", map[string]any{"code": o.PickupCode}, 200, nil, "Idempotency-Key", newKey())
+	}
+	o := sc.orders[0]
+	sc.buyers[0].mustDo("POST", "/api/v1/orders/"+o.ID+"/after-sales", map[string]any{"line_no": o.Items[0].LineNo, "quantity": 1, "reason": "quality", "note": "不新鲜"},
+		201, nil, "Idempotency-Key", newKey())
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	page := b.get("/admin")
+	for _, want := range []string{"售后率 <strong>50.0%</strong>", "（今日售后申请 1 个 ÷ 今日提货订单 2 个）"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	// Tomorrow's dashboard starts again from nothing.
+	e.clock.Advance(24 * time.Hour)
+	if page := b.get("/admin?lang=en"); !strings.Contains(page.body, "After-sales rate <strong>—</strong>") {
+		t.Errorf("the next day's dashboard should count nothing yet:\n%s", page.body)
 	}
 }
 
