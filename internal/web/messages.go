@@ -105,7 +105,6 @@ var messages = []struct{ key, zh, en string }{
 	// other roles
 	{"Group leader", "团长", "Group leader"},
 	{"Supplier", "供应商", "Supplier"},
-	{"coming.body", "这部分即将上线，敬请期待。", "This part of tuango is coming soon."},
 
 	// console
 	{"Deals", "团购商品", "Deals"},

@@ -151,16 +151,6 @@ func (s *Server) handleLogoutForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// comingPage is a page, behind login, saying that this part of tuango
-// comes with a later release.
-func (s *Server) comingPage(title string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if pg, ok := s.userPage(w, r, title); ok {
-			s.render(w, r, http.StatusOK, "coming", pg)
-		}
-	}
-}
-
 type sandboxPageData struct {
 	PaymentID, OrderID, Amount, TxnID string
 	Paid                              bool

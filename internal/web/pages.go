@@ -25,7 +25,7 @@ var templateFiles embed.FS
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
 var pageNames = []string{
-	"login", "error", "coming", "sandbox_pay",
+	"login", "error", "sandbox_pay",
 	"account/register", "account/reset", "account/account", "account/totp",
 	"customer/storefront", "customer/deal", "customer/cart", "customer/checkout", "customer/orders", "customer/order",
 	"admin/deals", "admin/deal", "admin/pickup_points", "admin/suppliers", "admin/leaders", "admin/editor",

@@ -542,13 +542,13 @@ func TestBannerSlot(t *testing.T) {
 	r := httptest.NewRequest("GET", "/leader", nil)
 	pg := s.newPage(w, r, "Group leader")
 	pg.Banner = &Banner{Level: "danger", Text: "支付服务故障，预计 14:00 恢复"}
-	s.render(w, r, 200, "coming", pg)
+	s.render(w, r, 200, "error", pg)
 	if body := w.Body.String(); !strings.Contains(body, `<div class="banner banner-danger" role="status" id="incident-banner">支付服务故障，预计 14:00 恢复</div>`) {
 		t.Errorf("page lacks the banner:\n%s", body)
 	}
 	w = httptest.NewRecorder()
 	pg = s.newPage(w, r, "Group leader")
-	s.render(w, r, 200, "coming", pg)
+	s.render(w, r, 200, "error", pg)
 	if strings.Contains(w.Body.String(), `class="banner`) {
 		t.Error("a page without a notice shows a banner")
 	}
