@@ -78,7 +78,7 @@ var limits = []int{1, 2, 3, 3, 5, 5, 5, 10, 10, 10}
 // until the city's next cutoff, three of them as flash deals, and records
 // each price. Its stream is keyed by now, so no two days share deal ids.
 func createDeals(ctx context.Context, tx tuango.Store, city *tuango.City, products []tuango.Product, now time.Time, seed int64) (batch, error) {
-	endsAt, delivery, err := city.NextCutoff(now, minSaleWindow)
+	endsAt, delivery, err := saleDay(ctx, tx, city, now)
 	if err != nil {
 		return batch{}, err
 	}
@@ -129,6 +129,28 @@ func createDeals(ctx context.Context, tx tuango.Store, city *tuango.City, produc
 		b.deals++
 	}
 	return b, nil
+}
+
+// saleDay is the city's next cutoff at least minSaleWindow away whose
+// delivery date has not been cut off already (an operator may have closed
+// it early), and that date.
+func saleDay(ctx context.Context, tx tuango.Store, city *tuango.City, now time.Time) (time.Time, string, error) {
+	at, lead := now, minSaleWindow
+	for range 7 {
+		endsAt, delivery, err := city.NextCutoff(at, lead)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		_, err = tx.FindCutoff(ctx, city.ID, delivery)
+		if tuango.IsNotFound(err) {
+			return endsAt, delivery, nil
+		}
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		at, lead = endsAt, time.Minute
+	}
+	return time.Time{}, "", fmt.Errorf("demo: every delivery date of the next week in %s is already cut off", city.Name)
 }
 
 // pickFlash marks the first three chosen products of an everyday category

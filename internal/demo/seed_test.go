@@ -281,3 +281,36 @@ func TestDealWindow(t *testing.T) {
 		})
 	}
 }
+
+// An operator may close a day early (提前截单); the demo restarted after
+// it puts the next day on sale, not the day whose orders already went to
+// the suppliers.
+func TestRefreshSkipsADayCutOff(t *testing.T) {
+	ctx := context.Background()
+	store, sum := seed(t, 7)
+	at := now.Add(time.Minute)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(store.CreateCutoff(ctx, &tuango.CutoffRun{CityID: sum.CityID, DeliveryDate: sum.DeliveryDate, StartedAt: at, StartedBy: "op", Early: true}))
+	for _, d := range liveDeals(t, store, sum.CityID, at) { // as the cutoff ends them
+		d.SaleEndsAt = at
+		must(store.UpdateDeal(ctx, &d))
+	}
+	n, err := demo.Refresh(ctx, store, at, 7)
+	if err != nil || n < 70 || n > 90 {
+		t.Fatalf("Refresh after the early close = %d, %v; want 70 to 90 new deals", n, err)
+	}
+	deals := liveDeals(t, store, sum.CityID, at)
+	if len(deals) != n {
+		t.Fatalf("%d deals live after the refresh, want the %d new ones", len(deals), n)
+	}
+	for _, d := range deals {
+		if d.DeliveryDate == sum.DeliveryDate {
+			t.Fatalf("deal %q is on sale for %s, which was cut off", d.Title, d.DeliveryDate)
+		}
+	}
+}

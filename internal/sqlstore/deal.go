@@ -119,6 +119,8 @@ func lockStatement(e tuango.Entity) (query string, ok bool) {
 		return `UPDATE pickup_points SET id = id WHERE id = ?`, true
 	case tuango.EntityUser:
 		return `UPDATE users SET id = id WHERE id = ?`, true
+	case tuango.EntityCity:
+		return `UPDATE cities SET id = id WHERE id = ?`, true
 	case tuango.EntityCustomerCoupon:
 		return `UPDATE customer_coupons SET id = id WHERE id = ?`, true
 	}

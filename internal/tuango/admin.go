@@ -2,6 +2,7 @@ package tuango
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -138,7 +139,7 @@ func (s *Service) GetDeal(ctx context.Context, a Actor, id string) (*Deal, error
 func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
 	return s.asStaff(ctx, a, func(tx Store, now time.Time) error {
 		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = s.newID("deal"), 0, now, now
-		if err := checkDeal(ctx, tx, d); err != nil {
+		if err := checkDeal(ctx, tx, d, now); err != nil {
 			return err
 		}
 		if err := tx.CreateDeal(ctx, d); err != nil {
@@ -153,7 +154,7 @@ func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
 func (s *Service) UpdateDeal(ctx context.Context, a Actor, id string, change func(*Deal) error) (*Deal, error) {
 	return update(ctx, s, a, EntityDeal, id, Store.FindDealByID, change, func(tx Store, now time.Time, old, d *Deal) error {
 		d.ID, d.Reserved, d.CreatedAt, d.UpdatedAt = old.ID, old.Reserved, old.CreatedAt, now
-		if err := checkDeal(ctx, tx, d); err != nil {
+		if err := checkDeal(ctx, tx, d, now); err != nil {
 			return err
 		}
 		if err := tx.UpdateDeal(ctx, d); err != nil {
@@ -173,8 +174,12 @@ func (s *Service) UpdateDeal(ctx context.Context, a Actor, id string, change fun
 }
 
 // checkDeal validates a deal and what it names, and titles it after its
-// product if it has no title.
-func checkDeal(ctx context.Context, tx Store, d *Deal) error {
+// product if it has no title. A deal still on sale after now must be for
+// a delivery date whose cutoff has not begun: the cutoff bought that
+// date's orders from the suppliers, so an order placed after it would be
+// paid for and never delivered. The city is locked first, as the
+// cutoff's start locks it, so that the two cannot pass each other.
+func checkDeal(ctx context.Context, tx Store, d *Deal, now time.Time) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
@@ -186,6 +191,18 @@ func checkDeal(ctx context.Context, tx Store, d *Deal) error {
 	}
 	if err := mustExist("city_id", "no city has this id", func() error { _, err := tx.FindCityByID(ctx, d.CityID); return err }); err != nil {
 		return err
+	}
+	if d.SaleEndsAt.After(now) {
+		if err := tx.Lock(ctx, EntityCity, d.CityID); err != nil {
+			return err
+		}
+		c, err := tx.FindCutoff(ctx, d.CityID, d.DeliveryDate)
+		switch {
+		case err == nil:
+			return &Error{Code: CodeCutoffPassed, Field: "delivery_date", Message: fmt.Sprintf("the cutoff for %s in this city began at %s and its orders went to the suppliers; choose a later delivery date, or end the sale now", d.DeliveryDate, c.StartedAt.Format(time.RFC3339))}
+		case !IsNotFound(err):
+			return err
+		}
 	}
 	if d.Title == "" {
 		d.Title = prd.Name

@@ -240,29 +240,46 @@ func (s *Service) confirmedNote(o *Order, date string, now time.Time) *Message {
 }
 
 // closeSale records the cutoff's start, once, and ends the sale of every
-// deal of the city and date that is still on sale or yet to start.
+// deal of the city and date that is still on sale or yet to start. The
+// start is its own transaction, under the city's lock that a deal's save
+// also takes (checkDeal): a deal saved before it is found below, and one
+// saved after it is refused. The deals are then read and ended in a
+// second transaction, which a run resumed after a crash between the two
+// does again.
 func (s *Service) closeSale(ctx context.Context, city *City, date, who string, due time.Time) error {
-	deals, err := s.store.FindDeals(ctx, DealFilter{CityID: city.ID, DeliveryDate: date})
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(deals))
-	for i := range deals {
-		ids[i] = deals[i].ID
-	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.Lock(ctx, EntityCity, city.ID); err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		err := tx.CreateCutoff(ctx, &CutoffRun{CityID: city.ID, DeliveryDate: date, StartedAt: now, StartedBy: who, Early: now.Before(due)})
 		if ErrorCode(err) == CodeConflict {
-			return nil // started before: the sale is closed
+			return nil // started before
 		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		now := s.clock.Now()
+		deals, err := tx.FindDeals(ctx, DealFilter{CityID: city.ID, DeliveryDate: date})
 		if err != nil {
 			return err
+		}
+		ids := make([]string, 0, len(deals))
+		for i := range deals {
+			if deals[i].SaleEndsAt.After(now) {
+				ids = append(ids, deals[i].ID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
 		}
 		if err := tx.Lock(ctx, EntityDeal, ids...); err != nil {
 			return err
 		}
-		deals, err := tx.FindDeals(ctx, DealFilter{IDs: ids})
+		deals, err = tx.FindDeals(ctx, DealFilter{IDs: ids})
 		if err != nil {
 			return err
 		}

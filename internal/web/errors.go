@@ -45,6 +45,7 @@ var statusByCode = map[string]int{
 	tuango.CodeNotSignedYet:          http.StatusConflict,
 	tuango.CodePickupPointClosed:     http.StatusConflict,
 	tuango.CodeCityClosed:            http.StatusConflict,
+	tuango.CodeCutoffPassed:          http.StatusConflict,
 	tuango.CodePickupPointOpen:       http.StatusConflict,
 	tuango.CodeCouponNotApplicable:   http.StatusConflict,
 	tuango.CodeInsufficientBalance:   http.StatusConflict,

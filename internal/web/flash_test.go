@@ -135,3 +135,43 @@ func TestDealEditorSavesTheFlashBox(t *testing.T) {
 		t.Errorf("flash deals titled 【秒杀】鸡蛋 = %d, want 1", n)
 	}
 }
+
+// Once a city's cutoff for a date has begun, the deal editor and the API
+// refuse a deal on sale for that date, saying why and what to do, and the
+// editor keeps what was typed; the next date is fine.
+func TestDealEditorRefusesADateCutOff(t *testing.T) {
+	e := newEnv(t)
+	e.newDeal(10, 5, 1290)
+	e.operator.mustDo("POST", "/api/v1/admin/cutoffs", map[string]any{"city_id": e.cityID, "delivery_date": "2026-11-26"}, 200, nil)
+	body := func(delivery string) map[string]any {
+		return map[string]any{"product_id": e.productID, "city_id": e.cityID, "price_fen": 990, "list_price_fen": 1990, "stock": 10, "limit_per_customer": 2,
+			"sale_starts_at": testStart.Add(-time.Hour).Format(time.RFC3339), "sale_ends_at": "2026-11-25T22:00:00+08:00", "delivery_date": delivery}
+	}
+	r := e.operator.do("POST", "/api/v1/admin/deals", body("2026-11-26"))
+	if p := r.problem(); r.status != 409 || p.Code != tuango.CodeCutoffPassed || p.Field != "delivery_date" {
+		t.Errorf("POST a deal for a date cut off = %d %s, want 409 cutoff_passed on delivery_date", r.status, r.body)
+	}
+
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	neu := b.get("/admin/deals/new")
+	v := url.Values{"csrf": {neu.csrf(t)}, "product_id": {e.productID}, "city_id": {e.cityID}, "title": {"晚到的白菜"}, "price": {"9.90"}, "list_price": {"19.90"},
+		"stock": {"10"}, "limit": {"2"}, "sale_starts_at": {"2026-11-25T09:00"}, "sale_ends_at": {"2026-11-25T22:00"}, "delivery_date": {"2026-11-26"}}
+	p := b.post("/admin/deals", v)
+	for _, want := range []string{"2026-11-26 的截单已经开始", "请选择更晚的取货日期", `value="晚到的白菜"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the editor refusing a date cut off lacks %q", want)
+		}
+	}
+	if p.status != 409 || t.Failed() {
+		t.Fatalf("publish for a date cut off = %d:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM deals WHERE title = ?`, "晚到的白菜"); n != 0 {
+		t.Errorf("%d deals saved for a date cut off, want 0", n)
+	}
+	v.Set("delivery_date", "2026-11-27")
+	v.Set("sale_ends_at", "2026-11-26T22:00")
+	if p := b.post("/admin/deals", v); p.status != 303 {
+		t.Errorf("publish for the next date = %d:\n%s", p.status, p.body)
+	}
+}

@@ -228,6 +228,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.sale_starts_at", "请填写开售时间。", "Enter when the sale starts."},
 	{"rule.sale_ends_at", "请填写截单时间，须晚于开售时间，且在一年之内。", "Enter the cutoff: after the start, and within a year of it."},
 	{"rule.delivery_date", "请填写取货日期（年-月-日），不早于截单日，且在截单后 60 天内。", "Enter the pickup date (year-month-day), not before the cutoff and within 60 days of it."},
+	{"rule.delivery_date.cut", "%s 的截单已经开始：那天的订单已向供应商采购，再上架的商品卖出也送不到。请选择更晚的取货日期，或把结束时间改为现在。", "The cutoff for %s has already begun: that day's orders went to the suppliers, and anything sold for it now would never be delivered. Choose a later pickup date, or end the sale now."},
 
 	// errors
 	{"Error", "出错了", "Error"},
@@ -315,6 +316,8 @@ var messages = []struct{ key, zh, en string }{
 	{"error.pickup_point_closed", "这个自提点在这一天歇业。", "This pickup point is closed on that date."},
 	{"Closed that day", "当日休市", "Closed that day"},
 	{"error.city_closed", "这个城市在这一天休市。", "The city is closed on that date."},
+	{"error.cutoff_passed", "这个取货日期的截单已经开始，不能再上架商品。", "The cutoff for that pickup date has already begun; nothing more can go on sale for it."},
+	{"Already cut off", "已截单", "Already cut off"},
 	{"Cannot do that now", "现在不能这样做", "Cannot do that now"},
 	{"error.conflict", "现在不能这样做（例如还没有发车）。", "That cannot be done now (for example, nothing was dispatched yet)."},
 

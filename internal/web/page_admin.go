@@ -201,6 +201,11 @@ func (s *Server) handleAdminDealForm(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_, err = s.actUpdateDeal(r.Context(), a, id, func(d *tuango.Deal) error { apply(d); return nil })
 	}
+	if tuango.ErrorCode(err) == tuango.CodeCutoffPassed {
+		f.Errors["delivery_date"] = pg.T("rule.delivery_date.cut", f.Delivery)
+		s.renderDealEditor(w, r, pg, http.StatusConflict, f)
+		return
+	}
 	if field := fieldOf(err); field != "" {
 		f.Errors[field] = pg.T(dealFieldRule(field))
 		s.renderDealEditor(w, r, pg, http.StatusBadRequest, f)

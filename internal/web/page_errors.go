@@ -102,6 +102,7 @@ var errorTexts = map[string][2]string{
 	tuango.CodeTooManyAttempts:   {"Please wait", "error.too_many_attempts"},
 	tuango.CodePickupPointClosed: {"Pickup point closed", "error.pickup_point_closed"},
 	tuango.CodeCityClosed:        {"Closed that day", "error.city_closed"},
+	tuango.CodeCutoffPassed:      {"Already cut off", "error.cutoff_passed"},
 	tuango.CodeConflict:          {"Cannot do that now", "error.conflict"},
 	tuango.CodePickupPointOpen:   {"Pickup point open", "error.pickup_point_open"},
 
