@@ -40,7 +40,7 @@ const (
 	CodeNotSignedYet          = "not_signed_yet"
 	CodePickupPointClosed     = "pickup_point_closed"
 	CodeCityClosed            = "city_closed"
-	CodeCutoffPassed          = "cutoff_passed" // a deal put on sale for a delivery date its city has already cut off
+	CodeCutoffPassed          = "cutoff_passed"     // a deal put on sale for a delivery date its city has already cut off
 	CodePickupPointOpen       = "pickup_point_open" // its orders are cancelled only once it is closed
 	CodeCouponNotApplicable   = "coupon_not_applicable"
 	CodeTooManyUnpaidOrders   = "too_many_unpaid_orders"

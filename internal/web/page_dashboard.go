@@ -34,10 +34,10 @@ type dashboard struct {
 	// AfterSales is today's after-sales requests over today's pickups, as
 	// a percent, "—" before the first pickup; AfterSalesOf says of what.
 	AfterSales, AfterSalesOf string
-	PerHour     chart
-	GMVPerHour  chart
-	ByState     chart
-	SellThrough chart
+	PerHour                  chart
+	GMVPerHour               chart
+	ByState                  chart
+	SellThrough              chart
 }
 
 // buildDashboard reads today's order counts and the live deals and lays
