@@ -142,6 +142,9 @@ func (s *Service) CreateDeal(ctx context.Context, a Actor, d *Deal) error {
 		if err := checkDeal(ctx, tx, d, now); err != nil {
 			return err
 		}
+		if !d.SaleEndsAt.After(now) { // an old deal may be edited after its sale; none is made over
+			return &Error{Code: CodeInvalid, Field: "sale_ends_at", Message: "is already past: a new deal must still be on sale after now"}
+		}
 		if err := tx.CreateDeal(ctx, d); err != nil {
 			return err
 		}

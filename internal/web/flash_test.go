@@ -175,3 +175,31 @@ func TestDealEditorRefusesADateCutOff(t *testing.T) {
 		t.Errorf("publish for the next date = %d:\n%s", p.status, p.body)
 	}
 }
+
+// A new deal whose sale would already be over, or whose price is past
+// what tuango takes, is refused with a message that says so.
+func TestDealEditorRefusesAPastSaleAndAHugePrice(t *testing.T) {
+	e := newEnv(t)
+	r := e.operator.do("POST", "/api/v1/admin/deals", map[string]any{"product_id": e.productID, "city_id": e.cityID, "price_fen": 990, "list_price_fen": 1990,
+		"stock": 10, "limit_per_customer": 2, "sale_starts_at": testStart.Add(-3 * time.Hour).Format(time.RFC3339), "sale_ends_at": testStart.Add(-time.Hour).Format(time.RFC3339),
+		"delivery_date": "2026-11-26"})
+	if p := r.problem(); r.status != 400 || p.Field != "sale_ends_at" {
+		t.Errorf("POST a deal whose sale is over = %d %s, want 400 on sale_ends_at", r.status, r.body)
+	}
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	neu := b.get("/admin/deals/new")
+	v := url.Values{"csrf": {neu.csrf(t)}, "product_id": {e.productID}, "city_id": {e.cityID}, "title": {"过期的白菜"}, "price": {"9.90"}, "list_price": {"19.90"},
+		"stock": {"10"}, "limit": {"2"}, "sale_starts_at": {"2026-11-25T06:00"}, "sale_ends_at": {"2026-11-25T09:00"}, "delivery_date": {"2026-11-26"}}
+	if p := b.post("/admin/deals", v); p.status != 400 || !strings.Contains(p.body, "截单时间已经过去") {
+		t.Errorf("publish with the sale over = %d, want 400 saying the cutoff has passed:\n%s", p.status, p.body)
+	}
+	v.Set("sale_ends_at", "2026-11-25T22:00")
+	v.Set("price", "99999999999")
+	if p := b.post("/admin/deals", v); p.status != 400 || !strings.Contains(p.body, "0.01 至 1 亿元之间") {
+		t.Errorf("publish with a price of 99999999999 = %d, want 400 giving the range:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM deals WHERE title = ?`, "过期的白菜"); n != 0 {
+		t.Errorf("%d deals saved, want 0", n)
+	}
+}

@@ -64,6 +64,9 @@ func parseDealForm(pg *page, f *dealForm) (apply func(*tuango.Deal), bad bool) {
 	if f.CityID == "" {
 		fail("city_id")
 	}
+	if f.ID == "" && f.Errors["sale_ends_at"] == "" && !ends.After(pg.now) {
+		f.Errors["sale_ends_at"] = pg.T("rule.sale_ends_at.past") // a new deal's sale is not over before it starts
+	}
 	if len(f.Errors) > 0 {
 		return nil, true
 	}
