@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -166,8 +165,9 @@ func TestStatementPages(t *testing.T) {
 			b := newBrowser(t, e.srv.URL)
 			b.logIn(c.phone, "operator-pass")
 			var st statementView
-			e.login(c.phone).mustDo("GET", c.api, nil, 200, &st)
-			p := b.get(c.path)
+			const from, to = "2026-11-20", "2026-11-30" // not the default period, which the links must not fall back to
+			e.login(c.phone).mustDo("GET", c.api+"?from="+from+"&to="+to, nil, 200, &st)
+			p := b.get(c.path + "?from=" + from + "&to=" + to)
 			closing := "¥" + yuan(tuango.Fen(st.ClosingFen))
 			if p.status != 200 || !strings.Contains(p.body, "我的对账单") || !strings.Contains(p.body, `<td id="closing">`+closing+`</td>`) ||
 				strings.Count(p.body, sc.orders[0].ID) != 1 || !strings.Contains(p.body, `<label for="from">`) {
@@ -176,30 +176,29 @@ func TestStatementPages(t *testing.T) {
 			if en := b.get(c.path + "?lang=en"); !strings.Contains(en.body, "Closing balance") || !strings.Contains(en.body, "pickup completed") {
 				t.Errorf("the English page lacks its words:\n%s", en.body)
 			}
-			apiCSV := e.login(c.phone).do("GET", c.api+"?from="+st.From+"&to="+st.To+"&format=csv", nil)
-			for _, id := range []string{"download-csv", "download-xlsx"} {
-				i := strings.Index(p.body, `id="`+id+`" href="`)
-				if i < 0 {
-					t.Fatalf("no %s link", id)
-				}
-				href := p.body[i+len(`id="`+id+`" href="`):]
-				href = strings.ReplaceAll(href[:strings.Index(href, `"`)], "&amp;", "&")
-				d := b.get(href)
-				if d.status != 200 || !strings.Contains(d.header.Get("Content-Disposition"), "attachment") {
-					t.Fatalf("GET %s = %d %q", href, d.status, d.header.Get("Content-Disposition"))
+			apiCSV := e.login(c.phone).do("GET", c.api+"?from="+from+"&to="+to+"&format=csv", nil)
+			links := p.links(c.path + "?from=")
+			if len(links) != 3 {
+				t.Fatalf("statement links = %q, want CSV, XLSX and print", links)
+			}
+			for i, ext := range []string{"csv", "xlsx"} {
+				d := b.get(links[i])
+				if d.status != 200 || !strings.Contains(d.header.Get("Content-Disposition"), "attachment") || !strings.Contains(d.header.Get("Content-Disposition"), from+"-"+to+"."+ext) {
+					t.Fatalf("GET %s = %d %q, want the page's period %s to %s", links[i], d.status, d.header.Get("Content-Disposition"), from, to)
 				}
 				var rows [][]string
-				if id == "download-csv" {
+				if ext == "csv" {
 					rows = csvRows(t, []byte(d.body))
 				} else {
 					rows = xlsxRows(t, []byte(d.body))
 				}
 				if want := csvRows(t, apiCSV.body); !reflect.DeepEqual(rows, want) {
-					t.Errorf("%s rows = %q, want the API's %q", href, rows, want)
+					t.Errorf("%s rows = %q, want the API's %q", links[i], rows, want)
 				}
 			}
-			if pr := b.get(c.path + "?" + url.Values{"from": {st.From}, "to": {st.To}, "format": {"print"}}.Encode()); pr.status != 200 || !strings.Contains(pr.body, closing) {
-				t.Errorf("print view = %d, want the closing %s", pr.status, closing)
+			// In English: the browser keeps the ?lang=en chosen above.
+			if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, closing) || !strings.Contains(pr.body, "Statement "+from+" to "+to) {
+				t.Errorf("print view (%s) = %d, want the period %s to %s closing at %s:\n%s", links[2], pr.status, from, to, closing, pr.body)
 			}
 			bad := b.get(c.path + "?lang=zh&from=2026-11-30&to=2026-11-01")
 			if bad.status != 400 || !strings.Contains(bad.body, "开始日期不晚于结束日期") || !strings.Contains(bad.body, `id="from" name="from" type="date" value="2026-11-30" aria-invalid="true"`) {

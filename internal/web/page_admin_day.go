@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,7 @@ import (
 type adminDayData struct {
 	Cities        []tuango.City
 	CityID, Date  string
-	Query         string // city_id=...&date=..., for the list links
+	Query         template.URL // city_id=...&date=..., for the list links
 	Closures      []tuango.Closure
 	CloseReason   string
 	CloseError    string
@@ -78,7 +79,7 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 		cityID = cities[0].ID
 	}
 	data.Cities, data.CityID, data.Date = cities, cityID, date
-	data.Query = url.Values{"city_id": {cityID}, "date": {date}}.Encode()
+	data.Query = linkQuery(url.Values{"city_id": {cityID}, "date": {date}})
 	if cityID == "" {
 		pg.Data = data
 		s.render(w, r, status, "admin/day", pg)
@@ -111,7 +112,7 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 			// Running, on this node or another: show its progress anew
 			// every few seconds, from the page's own address (after the
 			// form that started it, too).
-			pg.Refresh = cutoffRefresh + "; url=/admin/day?" + data.Query
+			pg.Refresh = cutoffRefresh + "; url=/admin/day?" + string(data.Query)
 		}
 	}
 	if data.Cutoff != nil && data.Cutoff.Done {

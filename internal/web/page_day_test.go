@@ -281,6 +281,23 @@ func TestSupplierPurchaseOrdersPage(t *testing.T) {
 	if p := pageAs(e, sc.buyers[0]).get("/supplier/purchase-orders?date=" + dayDate + "&format=csv"); p.status != 403 {
 		t.Errorf("a customer downloading = %d, want 403", p.status)
 	}
+	t.Run("the page's links keep its date", func(t *testing.T) {
+		e.clock.Advance(24 * time.Hour) // the default date is now the day after the page's (the browser reads English since ?lang=en above)
+		p := b.get("/supplier?date=" + dayDate)
+		links := p.links("/supplier/purchase-orders?")
+		if len(links) != 3 {
+			t.Fatalf("download links = %q, want CSV, XLSX and print:\n%s", links, p.body)
+		}
+		if c := b.get(links[0]); c.status != 200 || !strings.Contains(c.header.Get("Content-Disposition"), "purchase-orders-"+dayDate+".csv") {
+			t.Errorf("CSV (%s) = %d %q, want the page's date", links[0], c.status, c.header.Get("Content-Disposition"))
+		}
+		if x := b.get(links[1]); x.status != 200 || !strings.Contains(x.header.Get("Content-Disposition"), "purchase-orders-"+dayDate+".xlsx") {
+			t.Errorf("XLSX (%s) = %d %q, want the page's date", links[1], x.status, x.header.Get("Content-Disposition"))
+		}
+		if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, "Purchase orders for "+dayDate) || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
+			t.Errorf("print (%s) = %d, want the page's date:\n%s", links[2], pr.status, pr.body)
+		}
+	})
 }
 
 // The operator closes a city for a date, runs the cutoff and sees its
@@ -330,15 +347,20 @@ func TestOperatorRunsTheDay(t *testing.T) {
 	if again := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); again.status != 200 || !strings.Contains(again.body, `id="cutoff-summary"`) {
 		t.Errorf("the cutoff again = %d", again.status)
 	}
-	for _, kind := range []string{"purchase-orders", "sorting-lists", "manifests"} {
-		if c := b.get("/admin/lists/" + kind + q + "&format=csv"); c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") {
-			t.Errorf("%s CSV = %d %s", kind, c.status, c.header.Get("Content-Type"))
+	for _, kind := range []string{"purchase-orders", "sorting-lists", "manifests"} { // the page's own links, as a browser follows them
+		links := p.links("/admin/lists/" + kind + "?")
+		if len(links) != 3 {
+			t.Fatalf("%s links = %q, want CSV, XLSX and print", kind, links)
 		}
-		if x := b.get("/admin/lists/" + kind + q + "&format=xlsx"); x.status != 200 || !strings.HasPrefix(x.body, "PK") {
-			t.Errorf("%s XLSX = %d", kind, x.status)
+		file := kind + "-" + e.cityID + "-" + dayDate
+		if c := b.get(links[0]); c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") || !strings.Contains(c.header.Get("Content-Disposition"), file+".csv") {
+			t.Errorf("%s CSV (%s) = %d %s %s", kind, links[0], c.status, c.header.Get("Content-Type"), c.header.Get("Content-Disposition"))
 		}
-		if pr := b.get("/admin/lists/" + kind + q + "&format=print"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
-			t.Errorf("%s print = %d:\n%s", kind, pr.status, pr.body)
+		if x := b.get(links[1]); x.status != 200 || !strings.HasPrefix(x.body, "PK") || !strings.Contains(x.header.Get("Content-Disposition"), file+".xlsx") {
+			t.Errorf("%s XLSX (%s) = %d %s", kind, links[1], x.status, x.header.Get("Content-Disposition"))
+		}
+		if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
+			t.Errorf("%s print (%s) = %d:\n%s", kind, links[2], pr.status, pr.body)
 		}
 	}
 	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {"tomorrow"}}); p.status != 400 || !strings.Contains(p.body, "请选择配送日期") {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,8 +17,8 @@ import (
 type statementPageData struct {
 	Action     string // the page's own path, for the form and the links
 	From, To   string
-	Query      string // from=...&to=..., for the downloads
-	Error      string // a bad period, in the reader's language
+	Query      template.URL // from=...&to=..., for the downloads
+	Error      string       // a bad period, in the reader's language
 	ErrorField string
 	Summary    [][2]string // label, value
 	Head       []string
@@ -67,7 +68,7 @@ func (s *Server) writeStatementPage(w http.ResponseWriter, r *http.Request, pg *
 		s.pageError(w, r, pg, err)
 		return
 	}
-	d := statementPageData{Action: action, From: st.From, To: st.To, Query: url.Values{"from": {st.From}, "to": {st.To}}.Encode(),
+	d := statementPageData{Action: action, From: st.From, To: st.To, Query: linkQuery(url.Values{"from": {st.From}, "to": {st.To}}),
 		Opening: pg.Money(st.OpeningFen), Closing: pg.Money(st.ClosingFen), Available: pg.Money(st.AvailableFen), Frozen: pg.Money(st.FrozenFen),
 		Leader: st.Party == tuango.RoleLeader,
 		Head:   []string{pg.T("Time"), pg.T("Event"), pg.T("Account"), pg.T("statement.order"), pg.T("statement.line"), pg.T("statement.goods"), pg.T("statement.units"), pg.T("statement.amount"), pg.T("Set")}}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -107,6 +108,12 @@ func (p *page) T(key string, args ...any) string { return p.p.Sprintf(key, args.
 
 // Money formats fen as yuan, ¥12.34, without floats.
 func (p *page) Money(f tuango.Fen) string { return "¥" + yuan(f) }
+
+// linkQuery is v as the query of a link the server builds, after a "?" in
+// a template's href: Encode escapes every key and value, so it is safe as
+// a URL, and as a template.URL html/template keeps its "=" and "&" (a
+// plain string there has them escaped too, and the link loses its query).
+func linkQuery(v url.Values) template.URL { return template.URL(v.Encode()) }
 
 // newPage starts the frame of a page for r: its language and title (see
 // openPage and userPage for the user and the form token).

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -207,6 +208,20 @@ func (p page_) field(t *testing.T, name string) string {
 		t.Fatalf("page has no field %s:\n%s", name, p.body)
 	}
 	return m[1]
+}
+
+var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+
+// links are the addresses of the page's links that start with prefix, as
+// a browser follows them (HTML entities unescaped), in page order.
+func (p page_) links(prefix string) []string {
+	var out []string
+	for _, m := range hrefRE.FindAllStringSubmatch(p.body, -1) {
+		if h := html.UnescapeString(m[1]); strings.HasPrefix(h, prefix) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // logIn logs in through the login form; for an account with a second
