@@ -369,6 +369,8 @@ var messages = []struct{ key, zh, en string }{
 	{"the worker", "系统定时任务", "the worker"},
 	{"rule.cutoff.city", "请选择城市。", "Choose a city."},
 	{"rule.cutoff.date", "请选择配送日期（年-月-日）。", "Choose the delivery date (year-month-day)."},
+	{"rule.day.date", "这不是有效的日期：请选择配送日期（年-月-日），例如 2026-12-01。", "That is not a date: choose the delivery date (year-month-day), such as 2026-12-01."},
+	{"rule.day.city", "没有这个城市：请从列表中选择一个城市。", "There is no such city: choose one from the list."},
 	{"Sorting lists", "分拣单", "Sorting lists"},
 	{"Manifests", "配送单", "Manifests"},
 	{"Dispatch", "发车", "Dispatch"},

@@ -390,3 +390,35 @@ func TestOperatorRunsTheDay(t *testing.T) {
 		t.Errorf("a leader downloading a manifest = %d, want 403", p.status)
 	}
 }
+
+// The day page refuses a date that is not one or a city that does not
+// exist, in the operator's language, and offers nothing to run for it.
+func TestOperatorDayRefusesABadCityOrDate(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	for _, c := range []struct {
+		name, query string
+		status      int
+		want        string
+	}{
+		{"a month that does not exist", "city_id=" + e.cityID + "&date=2026-99-01", 400, "这不是有效的日期"},
+		{"a day that does not exist", "city_id=" + e.cityID + "&date=2026-02-30", 400, "这不是有效的日期"},
+		{"not a date", "city_id=" + e.cityID + "&date=tomorrow", 400, "这不是有效的日期"},
+		{"an unknown city", "city_id=bogus&date=2026-12-04", 404, "没有这个城市"},
+		{"both, the date first", "city_id=bogus&date=2026-99-01", 400, "这不是有效的日期"},
+		{"in English", "city_id=bogus&date=2026-12-04&lang=en", 404, "There is no such city"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := b.get("/admin/day?" + c.query)
+			if p.status != c.status || !strings.Contains(p.body, `id="day-error"`) || !strings.Contains(p.body, c.want) ||
+				strings.Contains(p.body, `action="/admin/cutoffs"`) || strings.Contains(p.body, "/closures") || strings.Contains(p.body, "/dispatch") {
+				t.Errorf("GET /admin/day?%s = %d, want %d saying %q with no form to run:\n%s", c.query, p.status, c.status, c.want, p.body)
+			}
+		})
+	}
+	b.get("/admin/day?lang=zh")
+	if p := b.get("/admin/day?city_id=" + e.cityID + "&date=2026-12-04"); p.status != 200 || strings.Contains(p.body, `id="day-error"`) || !strings.Contains(p.body, "对 2026-12-04 截单") {
+		t.Errorf("a good city and date = %d:\n%s", p.status, p.body)
+	}
+}
