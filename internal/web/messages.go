@@ -340,6 +340,7 @@ var messages = []struct{ key, zh, en string }{
 	{"Download CSV", "下载 CSV", "Download CSV"},
 	{"Download XLSX", "下载 Excel", "Download XLSX"},
 	{"Print view", "打印版", "Print view"},
+	{"rule.list.format", "没有这种格式：可以下载 CSV（format=csv）、Excel（format=xlsx），或打开打印版（format=print）。", "There is no such format: download CSV (format=csv) or XLSX (format=xlsx), or open the print view (format=print)."},
 	{"Print", "打印", "Print"},
 	{"Nothing in this list.", "这个清单是空的。", "Nothing in this list."},
 	{"supplier.none", "这一天还没有您的采购单：采购单在城市截单后生成。", "No purchase orders of yours for this date yet: they are made at each city's cutoff."},

@@ -99,6 +99,27 @@ func TestLeaderSignsForTheDelivery(t *testing.T) {
 	if c := b.get("/leader/pick-list?date=" + dayDate + "&format=csv"); c.status != 200 || strings.Count(c.body, "\n") != 4 || strings.Contains(c.body, sc.orders[0].PickupCode) {
 		t.Errorf("pick list CSV = %d:\n%s", c.status, c.body)
 	}
+	t.Run("the pick list without a format is its print view, and a bad one says what is wrong", func(t *testing.T) {
+		for _, c := range []struct {
+			path   string
+			status int
+			want   []string
+		}{
+			{"/leader/pick-list", 200, []string{"@media print", "2026-11-25 拣货单"}}, // today's, as the README links it
+			{"/leader/pick-list?date=" + dayDate, 200, []string{"@media print", "2026-11-26 拣货单", "鲜鸡蛋 15枚"}},
+			{"/leader/pick-list?date=" + dayDate + "&format=pdf", 400, []string{"没有这种格式", "format=csv", "format=print"}},
+			{"/leader/pick-list?date=2026-99-01", 400, []string{"这不是有效的日期"}},
+			{"/leader/pick-list?date=" + dayDate + "&format=pdf&lang=en", 400, []string{"There is no such format"}},
+		} {
+			p := b.get(c.path)
+			for _, w := range c.want {
+				if p.status != c.status || !strings.Contains(p.body, w) {
+					t.Errorf("GET %s = %d, want %d with %q:\n%s", c.path, p.status, c.status, w, p.body)
+				}
+			}
+		}
+		b.get("/leader?lang=zh")
+	})
 	values := form(home, "3", "1")
 	p := b.post("/leader/deliveries/"+dayDate+"/sign", values)
 	if p.status != 200 || !strings.Contains(p.body, "已签收") || !strings.Contains(p.body, sc.orders[2].ID) || !strings.Contains(p.body, "¥12.90") {
@@ -271,8 +292,8 @@ func TestSupplierPurchaseOrdersPage(t *testing.T) {
 	if pr := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=print&lang=en"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "Purchase orders for 2026-11-26") {
 		t.Errorf("print view = %d:\n%s", pr.status, pr.body)
 	}
-	if bad := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=pdf"); bad.status != 400 || !strings.Contains(bad.header.Get("Content-Type"), "text/html") {
-		t.Errorf("format=pdf = %d %s", bad.status, bad.header.Get("Content-Type"))
+	if bad := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=pdf"); bad.status != 400 || !strings.Contains(bad.header.Get("Content-Type"), "text/html") || !strings.Contains(bad.body, "There is no such format") {
+		t.Errorf("format=pdf = %d %s:\n%s", bad.status, bad.header.Get("Content-Type"), bad.body)
 	}
 	other := pageAs(e, e.roleUser(tuango.RoleSupplier, "sup_other"))
 	if p := other.get("/supplier?date=" + dayDate); p.status != 200 || strings.Contains(p.body, "鲜鸡蛋") {
