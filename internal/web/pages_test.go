@@ -122,6 +122,17 @@ func TestWasPrice(t *testing.T) {
 	}
 }
 
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		fen  tuango.Fen
+		want string
+	}{{0, "¥0.00"}, {5, "¥0.05"}, {1290, "¥12.90"}, {-5280, "-¥52.80"}, {-7, "-¥0.07"}} {
+		if got := money(tt.fen); got != tt.want {
+			t.Errorf("money(%d) = %q, want %q", tt.fen, got, tt.want)
+		}
+	}
+}
+
 func TestParseYuan(t *testing.T) {
 	for in, want := range map[string]tuango.Fen{"12": 1200, "12.5": 1250, "12.50": 1250, "0.09": 9, "¥3.10": 310, " 7 ": 700} {
 		if got, ok := parseYuan(in); !ok || got != want {
