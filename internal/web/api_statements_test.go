@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
+	"html"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,9 +159,24 @@ func TestStatementsThroughTheAPI(t *testing.T) {
 func TestStatementPages(t *testing.T) {
 	e := newEnv(t)
 	sc, leader, _ := statementDay(t, e)
-	for _, c := range []struct{ phone, path, api string }{
-		{sc.leaderPhone, "/leader/statement", "/api/v1/leader/statement"},
-		{sc.supplierPhone, "/supplier/statement", "/api/v1/supplier/statement"},
+	// A line of no order and money out of an account: the supplier's
+	// payable held for a settlement, the leader's commission released.
+	moved := func(event tuango.LedgerEvent, from, to string) string {
+		s := &tuango.LedgerSet{ID: "lgs_" + strings.TrimPrefix(newKey(), "key-"), Event: event, Key: newKey(), At: e.clock.Now(),
+			Transfers: []tuango.Transfer{{Account: from, AmountFen: -100}, {Account: to, AmountFen: 100}}}
+		must(t, e.store.PostLedgerSet(t.Context(), s))
+		return s.ID
+	}
+	for _, c := range []struct {
+		phone, path, api string
+		set              string
+		accounts         []string // the set's rows' account labels, in the set's order
+		en               string   // one of them in English
+	}{
+		{sc.leaderPhone, "/leader/statement", "/api/v1/leader/statement",
+			moved(tuango.EventCommissionReleased, tuango.CommissionFrozen(leader.userID), tuango.CommissionAvailable(leader.userID)), []string{"冻结佣金（售后期内）", "可提现佣金"}, "Commission available"},
+		{sc.supplierPhone, "/supplier/statement", "/api/v1/supplier/statement",
+			moved(tuango.EventSettlementHeld, tuango.SupplierPayable(e.supplierID), tuango.SettlementsPending(e.supplierID)), []string{"应付货款"}, "Payable to you"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			b := newBrowser(t, e.srv.URL)
@@ -173,6 +190,41 @@ func TestStatementPages(t *testing.T) {
 				strings.Count(p.body, sc.orders[0].ID) != 1 || !strings.Contains(p.body, `<label for="from">`) {
 				t.Fatalf("page = %d, want the statement closing at %s with its lines:\n%s", p.status, closing, p.body)
 			}
+			t.Run("lines name accounts and amounts for people", func(t *testing.T) {
+				for _, key := range []string{"supplier_payable:", "leader_commission_", "settlements_pending:"} {
+					if strings.Contains(p.body, key) {
+						t.Errorf("the page shows the ledger key %q", key)
+					}
+				}
+				rows := tableRows(p.body, "statement-lines")
+				var set [][]string
+				for _, r := range rows {
+					if r[len(r)-1] == c.set {
+						set = append(set, r)
+					}
+				}
+				if len(set) != len(c.accounts) {
+					t.Fatalf("rows of set %s = %q, want %d", c.set, set, len(c.accounts))
+				}
+				for i, r := range set {
+					want := "-¥1.00" // the money out of the first account
+					if i > 0 {
+						want = "¥1.00"
+					}
+					if r[2] != c.accounts[i] || r[4] != "" || r[7] != want {
+						t.Errorf("row %q: want account %q, no line number (about no order line), amount %s", r, c.accounts[i], want)
+					}
+				}
+				for _, r := range rows {
+					if r[4] == "0" {
+						t.Errorf("row %q shows line number 0", r)
+					}
+				}
+				if en := b.get(c.path + "?lang=en&from=" + from + "&to=" + to); !strings.Contains(en.body, c.en) {
+					t.Errorf("the English page lacks the account's name:\n%s", en.body)
+				}
+				b.get(c.path + "?lang=zh")
+			})
 			if en := b.get(c.path + "?lang=en"); !strings.Contains(en.body, "Closing balance") || !strings.Contains(en.body, "pickup completed") {
 				t.Errorf("the English page lacks its words:\n%s", en.body)
 			}
@@ -214,6 +266,33 @@ func TestStatementPages(t *testing.T) {
 	if r := leader.do("GET", "/api/v1/supplier/statement", nil); r.status != 403 {
 		t.Errorf("a leader on the supplier's statement = %d, want 403", r.status)
 	}
+}
+
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<td>(.*?)</td>`)
+)
+
+// tableRows are the body rows of the page's table with id, each its cells'
+// text (HTML entities unescaped).
+func tableRows(body, id string) [][]string {
+	i := strings.Index(body, `<table id="`+id+`"`)
+	if i < 0 {
+		return nil
+	}
+	table := body[i:]
+	table = table[:strings.Index(table, "</table>")]
+	var rows [][]string
+	for _, m := range rowRE.FindAllStringSubmatch(table, -1) {
+		var cells []string
+		for _, c := range cellRE.FindAllStringSubmatch(m[1], -1) {
+			cells = append(cells, html.UnescapeString(c[1]))
+		}
+		if cells != nil {
+			rows = append(rows, cells)
+		}
+	}
+	return rows
 }
 
 // statementSeesOnlyItsOwn is the foreign-id case of a statement route: a
