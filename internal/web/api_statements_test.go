@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -120,10 +121,16 @@ func TestStatementsThroughTheAPI(t *testing.T) {
 			if len(rows) != 1+1+len(st.Lines)+1 || rows[1][7] != strconv.FormatInt(st.OpeningFen, 10) || rows[len(rows)-1][7] != strconv.FormatInt(st.ClosingFen, 10) {
 				t.Fatalf("CSV rows = %q; want a header, the opening, %d lines, the closing", rows, len(st.Lines))
 			}
+			if rows[0][0] != "at_beijing" || rows[1][0] != st.From || rows[len(rows)-1][0] != st.To {
+				t.Errorf("CSV first column = %q, %q ... %q; want at_beijing, the period's dates %s and %s", rows[0][0], rows[1][0], rows[len(rows)-1][0], st.From, st.To)
+			}
 			for i, l := range st.Lines {
 				r := rows[2+i]
 				if r[1] != l.Event || r[3] != l.OrderID || r[4] != strconv.Itoa(l.LineNo) || r[7] != strconv.FormatInt(l.AmountFen, 10) || r[8] != l.SetID {
 					t.Errorf("CSV row %q, JSON line %+v: want the same", r, l)
+				}
+				if at, err := time.Parse(time.RFC3339Nano, r[0]); err != nil || !at.Equal(l.At) || !strings.HasSuffix(r[0], "+08:00") {
+					t.Errorf("CSV row's time %q, JSON line's %s: want the same instant in Beijing time (+08:00)", r[0], l.At.Format(time.RFC3339Nano))
 				}
 			}
 		})
