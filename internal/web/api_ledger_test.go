@@ -79,7 +79,7 @@ func TestLedgerAPIAndPage(t *testing.T) {
 	b := newBrowser(t, e.srv.URL)
 	b.logIn("13900000001", "operator-pass")
 	zh := b.get("/admin/ledger?order_id=" + o.ID)
-	for _, want := range []string{"试算平衡", `id="ledger-total" data-fen="0"`, "已平衡", "收款", "退款（取货前）", "<code>provider_clearing</code>", "¥-12.90"} {
+	for _, want := range []string{"试算平衡", `id="ledger-total" data-fen="0"`, "已平衡", "收款", "退款（取货前）", "<code>provider_clearing</code>", "-¥12.90"} {
 		if !strings.Contains(zh.body, want) {
 			t.Errorf("the ledger page lacks %q", want)
 		}

@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"encoding/csv"
-	"net/url"
+	"html"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -119,10 +121,16 @@ func TestStatementsThroughTheAPI(t *testing.T) {
 			if len(rows) != 1+1+len(st.Lines)+1 || rows[1][7] != strconv.FormatInt(st.OpeningFen, 10) || rows[len(rows)-1][7] != strconv.FormatInt(st.ClosingFen, 10) {
 				t.Fatalf("CSV rows = %q; want a header, the opening, %d lines, the closing", rows, len(st.Lines))
 			}
+			if rows[0][0] != "at_beijing" || rows[1][0] != st.From || rows[len(rows)-1][0] != st.To {
+				t.Errorf("CSV first column = %q, %q ... %q; want at_beijing, the period's dates %s and %s", rows[0][0], rows[1][0], rows[len(rows)-1][0], st.From, st.To)
+			}
 			for i, l := range st.Lines {
 				r := rows[2+i]
 				if r[1] != l.Event || r[3] != l.OrderID || r[4] != strconv.Itoa(l.LineNo) || r[7] != strconv.FormatInt(l.AmountFen, 10) || r[8] != l.SetID {
 					t.Errorf("CSV row %q, JSON line %+v: want the same", r, l)
+				}
+				if at, err := time.Parse(time.RFC3339Nano, r[0]); err != nil || !at.Equal(l.At) || !strings.HasSuffix(r[0], "+08:00") {
+					t.Errorf("CSV row's time %q, JSON line's %s: want the same instant in Beijing time (+08:00)", r[0], l.At.Format(time.RFC3339Nano))
 				}
 			}
 		})
@@ -158,48 +166,98 @@ func TestStatementsThroughTheAPI(t *testing.T) {
 func TestStatementPages(t *testing.T) {
 	e := newEnv(t)
 	sc, leader, _ := statementDay(t, e)
-	for _, c := range []struct{ phone, path, api string }{
-		{sc.leaderPhone, "/leader/statement", "/api/v1/leader/statement"},
-		{sc.supplierPhone, "/supplier/statement", "/api/v1/supplier/statement"},
+	// A line of no order and money out of an account: the supplier's
+	// payable held for a settlement, the leader's commission released.
+	moved := func(event tuango.LedgerEvent, from, to string) string {
+		s := &tuango.LedgerSet{ID: "lgs_" + strings.TrimPrefix(newKey(), "key-"), Event: event, Key: newKey(), At: e.clock.Now(),
+			Transfers: []tuango.Transfer{{Account: from, AmountFen: -100}, {Account: to, AmountFen: 100}}}
+		must(t, e.store.PostLedgerSet(t.Context(), s))
+		return s.ID
+	}
+	for _, c := range []struct {
+		phone, path, api string
+		set              string
+		accounts         []string // the set's rows' account labels, in the set's order
+		en               string   // one of them in English
+	}{
+		{sc.leaderPhone, "/leader/statement", "/api/v1/leader/statement",
+			moved(tuango.EventCommissionReleased, tuango.CommissionFrozen(leader.userID), tuango.CommissionAvailable(leader.userID)), []string{"冻结佣金（售后期内）", "可提现佣金"}, "Commission available"},
+		{sc.supplierPhone, "/supplier/statement", "/api/v1/supplier/statement",
+			moved(tuango.EventSettlementHeld, tuango.SupplierPayable(e.supplierID), tuango.SettlementsPending(e.supplierID)), []string{"应付货款"}, "Payable to you"},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			b := newBrowser(t, e.srv.URL)
 			b.logIn(c.phone, "operator-pass")
 			var st statementView
-			e.login(c.phone).mustDo("GET", c.api, nil, 200, &st)
-			p := b.get(c.path)
+			const from, to = "2026-11-20", "2026-11-30" // not the default period, which the links must not fall back to
+			e.login(c.phone).mustDo("GET", c.api+"?from="+from+"&to="+to, nil, 200, &st)
+			p := b.get(c.path + "?from=" + from + "&to=" + to)
 			closing := "¥" + yuan(tuango.Fen(st.ClosingFen))
 			if p.status != 200 || !strings.Contains(p.body, "我的对账单") || !strings.Contains(p.body, `<td id="closing">`+closing+`</td>`) ||
 				strings.Count(p.body, sc.orders[0].ID) != 1 || !strings.Contains(p.body, `<label for="from">`) {
 				t.Fatalf("page = %d, want the statement closing at %s with its lines:\n%s", p.status, closing, p.body)
 			}
+			t.Run("lines name accounts and amounts for people", func(t *testing.T) {
+				for _, key := range []string{"supplier_payable:", "leader_commission_", "settlements_pending:"} {
+					if strings.Contains(p.body, key) {
+						t.Errorf("the page shows the ledger key %q", key)
+					}
+				}
+				rows := tableRows(p.body, "statement-lines")
+				var set [][]string
+				for _, r := range rows {
+					if r[len(r)-1] == c.set {
+						set = append(set, r)
+					}
+				}
+				if len(set) != len(c.accounts) {
+					t.Fatalf("rows of set %s = %q, want %d", c.set, set, len(c.accounts))
+				}
+				for i, r := range set {
+					want := "-¥1.00" // the money out of the first account
+					if i > 0 {
+						want = "¥1.00"
+					}
+					if r[2] != c.accounts[i] || r[4] != "" || r[7] != want {
+						t.Errorf("row %q: want account %q, no line number (about no order line), amount %s", r, c.accounts[i], want)
+					}
+				}
+				for _, r := range rows {
+					if r[4] == "0" {
+						t.Errorf("row %q shows line number 0", r)
+					}
+				}
+				if en := b.get(c.path + "?lang=en&from=" + from + "&to=" + to); !strings.Contains(en.body, c.en) {
+					t.Errorf("the English page lacks the account's name:\n%s", en.body)
+				}
+				b.get(c.path + "?lang=zh")
+			})
 			if en := b.get(c.path + "?lang=en"); !strings.Contains(en.body, "Closing balance") || !strings.Contains(en.body, "pickup completed") {
 				t.Errorf("the English page lacks its words:\n%s", en.body)
 			}
-			apiCSV := e.login(c.phone).do("GET", c.api+"?from="+st.From+"&to="+st.To+"&format=csv", nil)
-			for _, id := range []string{"download-csv", "download-xlsx"} {
-				i := strings.Index(p.body, `id="`+id+`" href="`)
-				if i < 0 {
-					t.Fatalf("no %s link", id)
-				}
-				href := p.body[i+len(`id="`+id+`" href="`):]
-				href = strings.ReplaceAll(href[:strings.Index(href, `"`)], "&amp;", "&")
-				d := b.get(href)
-				if d.status != 200 || !strings.Contains(d.header.Get("Content-Disposition"), "attachment") {
-					t.Fatalf("GET %s = %d %q", href, d.status, d.header.Get("Content-Disposition"))
+			apiCSV := e.login(c.phone).do("GET", c.api+"?from="+from+"&to="+to+"&format=csv", nil)
+			links := p.links(c.path + "?from=")
+			if len(links) != 3 {
+				t.Fatalf("statement links = %q, want CSV, XLSX and print", links)
+			}
+			for i, ext := range []string{"csv", "xlsx"} {
+				d := b.get(links[i])
+				if d.status != 200 || !strings.Contains(d.header.Get("Content-Disposition"), "attachment") || !strings.Contains(d.header.Get("Content-Disposition"), from+"-"+to+"."+ext) {
+					t.Fatalf("GET %s = %d %q, want the page's period %s to %s", links[i], d.status, d.header.Get("Content-Disposition"), from, to)
 				}
 				var rows [][]string
-				if id == "download-csv" {
+				if ext == "csv" {
 					rows = csvRows(t, []byte(d.body))
 				} else {
 					rows = xlsxRows(t, []byte(d.body))
 				}
 				if want := csvRows(t, apiCSV.body); !reflect.DeepEqual(rows, want) {
-					t.Errorf("%s rows = %q, want the API's %q", href, rows, want)
+					t.Errorf("%s rows = %q, want the API's %q", links[i], rows, want)
 				}
 			}
-			if pr := b.get(c.path + "?" + url.Values{"from": {st.From}, "to": {st.To}, "format": {"print"}}.Encode()); pr.status != 200 || !strings.Contains(pr.body, closing) {
-				t.Errorf("print view = %d, want the closing %s", pr.status, closing)
+			// In English: the browser keeps the ?lang=en chosen above.
+			if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, closing) || !strings.Contains(pr.body, "Statement "+from+" to "+to) {
+				t.Errorf("print view (%s) = %d, want the period %s to %s closing at %s:\n%s", links[2], pr.status, from, to, closing, pr.body)
 			}
 			bad := b.get(c.path + "?lang=zh&from=2026-11-30&to=2026-11-01")
 			if bad.status != 400 || !strings.Contains(bad.body, "开始日期不晚于结束日期") || !strings.Contains(bad.body, `id="from" name="from" type="date" value="2026-11-30" aria-invalid="true"`) {
@@ -215,6 +273,33 @@ func TestStatementPages(t *testing.T) {
 	if r := leader.do("GET", "/api/v1/supplier/statement", nil); r.status != 403 {
 		t.Errorf("a leader on the supplier's statement = %d, want 403", r.status)
 	}
+}
+
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<td>(.*?)</td>`)
+)
+
+// tableRows are the body rows of the page's table with id, each its cells'
+// text (HTML entities unescaped).
+func tableRows(body, id string) [][]string {
+	i := strings.Index(body, `<table id="`+id+`"`)
+	if i < 0 {
+		return nil
+	}
+	table := body[i:]
+	table = table[:strings.Index(table, "</table>")]
+	var rows [][]string
+	for _, m := range rowRE.FindAllStringSubmatch(table, -1) {
+		var cells []string
+		for _, c := range cellRE.FindAllStringSubmatch(m[1], -1) {
+			cells = append(cells, html.UnescapeString(c[1]))
+		}
+		if cells != nil {
+			rows = append(rows, cells)
+		}
+	}
+	return rows
 }
 
 // statementSeesOnlyItsOwn is the foreign-id case of a statement route: a

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"tuango/internal/tuango"
 )
@@ -75,6 +76,36 @@ func TestAuditTrailOfOperatorActions(t *testing.T) {
 			t.Errorf("a bad kind = %d:\n%s", p.status, p.body)
 		}
 	})
+}
+
+// The audit page's "More" link opens the next, older page of the same
+// filter.
+func TestAuditPageMoreLink(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 150 {
+		e.clock.Advance(time.Second)
+		if err := e.svc.Audit(ctx, tuango.AuditRecord{Kind: "security.link_test", Subject: fmt.Sprintf("n:%03d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	first := b.get("/admin/audit?kind=security.link_test")
+	if first.status != 200 || !strings.Contains(first.body, "n:149") || strings.Contains(first.body, "n:049") {
+		t.Fatalf("first page = %d, want the newest 100 records:\n%s", first.status, first.body)
+	}
+	more := first.links("/admin/audit?before=")
+	if len(more) != 1 {
+		t.Fatalf("more links = %q, want one", more)
+	}
+	older := b.get(more[0])
+	if n := strings.Count(older.body, `data-kind="security.link_test"`); older.status != 200 || n != 50 || !strings.Contains(older.body, "n:049") || !strings.Contains(older.body, "n:000") || strings.Contains(older.body, "n:050") {
+		t.Errorf("GET %s = %d with %d records, want the 50 older ones of the filter:\n%s", more[0], older.status, n, older.body)
+	}
+	if links := older.links("/admin/audit?before="); len(links) != 0 {
+		t.Errorf("the last page links to more: %q", links)
+	}
 }
 
 // The chain's head and this node's last verification are exported: the

@@ -28,7 +28,7 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 	case tuango.NotifyArrived:
 		return p.Sprintf(key, m.OrderID, a.Point)
 	case tuango.NotifyShort:
-		return p.Sprintf(key, m.OrderID, a.Point, "¥"+yuan(a.RefundFen))
+		return p.Sprintf(key, m.OrderID, a.Point, money(a.RefundFen))
 	case tuango.NotifyReminder:
 		until := a.Until
 		if t, err := time.Parse(time.RFC3339, a.Until); err == nil {
@@ -40,14 +40,14 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 	case tuango.NotifyMoved:
 		return p.Sprintf(key, a.Point, m.OrderID, a.ToPoint, a.ToAddress)
 	case tuango.NotifyAfterSalesApproved:
-		return p.Sprintf(key, m.OrderID, a.Line, "¥"+yuan(a.RefundFen))
+		return p.Sprintf(key, m.OrderID, a.Line, money(a.RefundFen))
 	case tuango.NotifyAfterSalesRejected:
 		return p.Sprintf(key, m.OrderID, a.Line, a.Reason)
 	case tuango.NotifyClosed:
 		if a.RefundFen == 0 { // it was not paid
 			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)
 		}
-		return p.Sprintf(key, a.Point, a.Date, m.OrderID, "¥"+yuan(a.RefundFen))
+		return p.Sprintf(key, a.Point, a.Date, m.OrderID, money(a.RefundFen))
 	case tuango.NotifyIncident:
 		status := a.Status
 		if status != "" {
@@ -58,19 +58,19 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 		}
 		return p.Sprintf(key+".noeta", status, a.Incident, a.Body)
 	case tuango.NotifyWithdrawalPaid:
-		return p.Sprintf(key, "¥"+yuan(a.AmountFen))
+		return p.Sprintf(key, money(a.AmountFen))
 	case tuango.NotifySettlementPaid:
-		return p.Sprintf(key, a.Date, "¥"+yuan(a.AmountFen))
+		return p.Sprintf(key, a.Date, money(a.AmountFen))
 	case tuango.NotifySettlementFailed:
 		if a.Reason == "" {
-			return p.Sprintf(key+".noreason", a.Date, "¥"+yuan(a.AmountFen))
+			return p.Sprintf(key+".noreason", a.Date, money(a.AmountFen))
 		}
-		return p.Sprintf(key, a.Date, "¥"+yuan(a.AmountFen), a.Reason)
+		return p.Sprintf(key, a.Date, money(a.AmountFen), a.Reason)
 	case tuango.NotifyWithdrawalFailed, tuango.NotifyWithdrawalRejected:
 		if a.Reason == "" {
-			return p.Sprintf(key+".noreason", "¥"+yuan(a.AmountFen))
+			return p.Sprintf(key+".noreason", money(a.AmountFen))
 		}
-		return p.Sprintf(key, "¥"+yuan(a.AmountFen), a.Reason)
+		return p.Sprintf(key, money(a.AmountFen), a.Reason)
 	}
 	return p.Sprintf(notificationKey(m.Kind))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -19,8 +20,8 @@ type auditPage struct {
 	Actor, Kind, From, To string
 	Kinds                 []string
 	Rows                  []auditRow
-	Next                  string // the cursor of the next page, if any
-	NextQuery             string
+	Next                  string       // the cursor of the next page, if any
+	NextQuery             template.URL // the next page's filters and cursor, for the "More" link
 	HeadSeq               int64
 	HeadHash              string
 	Error                 string // a filter that cannot be read, in the operator's language
@@ -73,7 +74,7 @@ func (s *Server) handleAdminAuditPage(w http.ResponseWriter, r *http.Request) {
 	if len(rs) == f.Limit {
 		next := r.URL.Query()
 		next.Set("before", rs[len(rs)-1].ID)
-		d.NextQuery = next.Encode()
+		d.NextQuery = linkQuery(next)
 	}
 	pg.Data = d
 	s.render(w, r, http.StatusOK, "admin/audit", pg)

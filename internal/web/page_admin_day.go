@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,8 @@ import (
 type adminDayData struct {
 	Cities        []tuango.City
 	CityID, Date  string
-	Query         string // city_id=...&date=..., for the list links
+	Error         string       // a city or date the page cannot show, in the operator's language
+	Query         template.URL // city_id=...&date=..., for the list links
 	Closures      []tuango.Closure
 	CloseReason   string
 	CloseError    string
@@ -78,8 +80,17 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 		cityID = cities[0].ID
 	}
 	data.Cities, data.CityID, data.Date = cities, cityID, date
-	data.Query = url.Values{"city_id": {cityID}, "date": {date}}.Encode()
-	if cityID == "" {
+	data.Query = linkQuery(url.Values{"city_id": {cityID}, "date": {date}})
+	if cityID != "" {
+		// Nothing to show for a day that is not one: say so in place of
+		// its forms (a form refused for the same reason says it here too).
+		if _, err := time.Parse(time.DateOnly, date); err != nil {
+			data.Error, status = pg.T("rule.day.date"), refusedStatus(status, http.StatusBadRequest)
+		} else if !hasCity(cities, cityID) {
+			data.Error, status = pg.T("rule.day.city"), refusedStatus(status, http.StatusNotFound)
+		}
+	}
+	if cityID == "" || data.Error != "" {
 		pg.Data = data
 		s.render(w, r, status, "admin/day", pg)
 		return
@@ -111,7 +122,7 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 			// Running, on this node or another: show its progress anew
 			// every few seconds, from the page's own address (after the
 			// form that started it, too).
-			pg.Refresh = cutoffRefresh + "; url=/admin/day?" + data.Query
+			pg.Refresh = cutoffRefresh + "; url=/admin/day?" + string(data.Query)
 		}
 	}
 	if data.Cutoff != nil && data.Cutoff.Done {
@@ -130,6 +141,24 @@ func (s *Server) renderAdminDay(w http.ResponseWriter, r *http.Request, pg *page
 	}
 	pg.Data = data
 	s.render(w, r, status, "admin/day", pg)
+}
+
+func hasCity(cities []tuango.City, id string) bool {
+	for _, c := range cities {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// refusedStatus is the status of a day page that cannot be shown: a form's
+// own refusal when it has one, else want.
+func refusedStatus(status, want int) int {
+	if status >= 400 {
+		return status
+	}
+	return want
 }
 
 // handleAdminCloseCityForm closes a city for a delivery date (休市).

@@ -99,6 +99,27 @@ func TestLeaderSignsForTheDelivery(t *testing.T) {
 	if c := b.get("/leader/pick-list?date=" + dayDate + "&format=csv"); c.status != 200 || strings.Count(c.body, "\n") != 4 || strings.Contains(c.body, sc.orders[0].PickupCode) {
 		t.Errorf("pick list CSV = %d:\n%s", c.status, c.body)
 	}
+	t.Run("the pick list without a format is its print view, and a bad one says what is wrong", func(t *testing.T) {
+		for _, c := range []struct {
+			path   string
+			status int
+			want   []string
+		}{
+			{"/leader/pick-list", 200, []string{"@media print", "2026-11-25 拣货单"}}, // today's, as the README links it
+			{"/leader/pick-list?date=" + dayDate, 200, []string{"@media print", "2026-11-26 拣货单", "鲜鸡蛋 15枚"}},
+			{"/leader/pick-list?date=" + dayDate + "&format=pdf", 400, []string{"没有这种格式", "format=csv", "format=print"}},
+			{"/leader/pick-list?date=2026-99-01", 400, []string{"这不是有效的日期"}},
+			{"/leader/pick-list?date=" + dayDate + "&format=pdf&lang=en", 400, []string{"There is no such format"}},
+		} {
+			p := b.get(c.path)
+			for _, w := range c.want {
+				if p.status != c.status || !strings.Contains(p.body, w) {
+					t.Errorf("GET %s = %d, want %d with %q:\n%s", c.path, p.status, c.status, w, p.body)
+				}
+			}
+		}
+		b.get("/leader?lang=zh")
+	})
 	values := form(home, "3", "1")
 	p := b.post("/leader/deliveries/"+dayDate+"/sign", values)
 	if p.status != 200 || !strings.Contains(p.body, "已签收") || !strings.Contains(p.body, sc.orders[2].ID) || !strings.Contains(p.body, "¥12.90") {
@@ -271,8 +292,8 @@ func TestSupplierPurchaseOrdersPage(t *testing.T) {
 	if pr := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=print&lang=en"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "Purchase orders for 2026-11-26") {
 		t.Errorf("print view = %d:\n%s", pr.status, pr.body)
 	}
-	if bad := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=pdf"); bad.status != 400 || !strings.Contains(bad.header.Get("Content-Type"), "text/html") {
-		t.Errorf("format=pdf = %d %s", bad.status, bad.header.Get("Content-Type"))
+	if bad := b.get("/supplier/purchase-orders?date=" + dayDate + "&format=pdf"); bad.status != 400 || !strings.Contains(bad.header.Get("Content-Type"), "text/html") || !strings.Contains(bad.body, "There is no such format") {
+		t.Errorf("format=pdf = %d %s:\n%s", bad.status, bad.header.Get("Content-Type"), bad.body)
 	}
 	other := pageAs(e, e.roleUser(tuango.RoleSupplier, "sup_other"))
 	if p := other.get("/supplier?date=" + dayDate); p.status != 200 || strings.Contains(p.body, "鲜鸡蛋") {
@@ -281,6 +302,23 @@ func TestSupplierPurchaseOrdersPage(t *testing.T) {
 	if p := pageAs(e, sc.buyers[0]).get("/supplier/purchase-orders?date=" + dayDate + "&format=csv"); p.status != 403 {
 		t.Errorf("a customer downloading = %d, want 403", p.status)
 	}
+	t.Run("the page's links keep its date", func(t *testing.T) {
+		e.clock.Advance(24 * time.Hour) // the default date is now the day after the page's (the browser reads English since ?lang=en above)
+		p := b.get("/supplier?date=" + dayDate)
+		links := p.links("/supplier/purchase-orders?")
+		if len(links) != 3 {
+			t.Fatalf("download links = %q, want CSV, XLSX and print:\n%s", links, p.body)
+		}
+		if c := b.get(links[0]); c.status != 200 || !strings.Contains(c.header.Get("Content-Disposition"), "purchase-orders-"+dayDate+".csv") {
+			t.Errorf("CSV (%s) = %d %q, want the page's date", links[0], c.status, c.header.Get("Content-Disposition"))
+		}
+		if x := b.get(links[1]); x.status != 200 || !strings.Contains(x.header.Get("Content-Disposition"), "purchase-orders-"+dayDate+".xlsx") {
+			t.Errorf("XLSX (%s) = %d %q, want the page's date", links[1], x.status, x.header.Get("Content-Disposition"))
+		}
+		if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, "Purchase orders for "+dayDate) || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
+			t.Errorf("print (%s) = %d, want the page's date:\n%s", links[2], pr.status, pr.body)
+		}
+	})
 }
 
 // The operator closes a city for a date, runs the cutoff and sees its
@@ -330,15 +368,20 @@ func TestOperatorRunsTheDay(t *testing.T) {
 	if again := b.post("/admin/cutoffs", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); again.status != 200 || !strings.Contains(again.body, `id="cutoff-summary"`) {
 		t.Errorf("the cutoff again = %d", again.status)
 	}
-	for _, kind := range []string{"purchase-orders", "sorting-lists", "manifests"} {
-		if c := b.get("/admin/lists/" + kind + q + "&format=csv"); c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") {
-			t.Errorf("%s CSV = %d %s", kind, c.status, c.header.Get("Content-Type"))
+	for _, kind := range []string{"purchase-orders", "sorting-lists", "manifests"} { // the page's own links, as a browser follows them
+		links := p.links("/admin/lists/" + kind + "?")
+		if len(links) != 3 {
+			t.Fatalf("%s links = %q, want CSV, XLSX and print", kind, links)
 		}
-		if x := b.get("/admin/lists/" + kind + q + "&format=xlsx"); x.status != 200 || !strings.HasPrefix(x.body, "PK") {
-			t.Errorf("%s XLSX = %d", kind, x.status)
+		file := kind + "-" + e.cityID + "-" + dayDate
+		if c := b.get(links[0]); c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") || !strings.Contains(c.header.Get("Content-Disposition"), file+".csv") {
+			t.Errorf("%s CSV (%s) = %d %s %s", kind, links[0], c.status, c.header.Get("Content-Type"), c.header.Get("Content-Disposition"))
 		}
-		if pr := b.get("/admin/lists/" + kind + q + "&format=print"); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
-			t.Errorf("%s print = %d:\n%s", kind, pr.status, pr.body)
+		if x := b.get(links[1]); x.status != 200 || !strings.HasPrefix(x.body, "PK") || !strings.Contains(x.header.Get("Content-Disposition"), file+".xlsx") {
+			t.Errorf("%s XLSX (%s) = %d %s", kind, links[1], x.status, x.header.Get("Content-Disposition"))
+		}
+		if pr := b.get(links[2]); pr.status != 200 || !strings.Contains(pr.body, "@media print") || !strings.Contains(pr.body, "鲜鸡蛋 15枚") {
+			t.Errorf("%s print (%s) = %d:\n%s", kind, links[2], pr.status, pr.body)
 		}
 	}
 	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {"tomorrow"}}); p.status != 400 || !strings.Contains(p.body, "请选择配送日期") {
@@ -366,5 +409,37 @@ func TestOperatorRunsTheDay(t *testing.T) {
 	}
 	if p := leader.get("/admin/lists/manifests" + q + "&format=csv"); p.status != 403 {
 		t.Errorf("a leader downloading a manifest = %d, want 403", p.status)
+	}
+}
+
+// The day page refuses a date that is not one or a city that does not
+// exist, in the operator's language, and offers nothing to run for it.
+func TestOperatorDayRefusesABadCityOrDate(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t, e.srv.URL)
+	b.logIn("13900000001", "operator-pass")
+	for _, c := range []struct {
+		name, query string
+		status      int
+		want        string
+	}{
+		{"a month that does not exist", "city_id=" + e.cityID + "&date=2026-99-01", 400, "这不是有效的日期"},
+		{"a day that does not exist", "city_id=" + e.cityID + "&date=2026-02-30", 400, "这不是有效的日期"},
+		{"not a date", "city_id=" + e.cityID + "&date=tomorrow", 400, "这不是有效的日期"},
+		{"an unknown city", "city_id=bogus&date=2026-12-04", 404, "没有这个城市"},
+		{"both, the date first", "city_id=bogus&date=2026-99-01", 400, "这不是有效的日期"},
+		{"in English", "city_id=bogus&date=2026-12-04&lang=en", 404, "There is no such city"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := b.get("/admin/day?" + c.query)
+			if p.status != c.status || !strings.Contains(p.body, `id="day-error"`) || !strings.Contains(p.body, c.want) ||
+				strings.Contains(p.body, `action="/admin/cutoffs"`) || strings.Contains(p.body, "/closures") || strings.Contains(p.body, "/dispatch") {
+				t.Errorf("GET /admin/day?%s = %d, want %d saying %q with no form to run:\n%s", c.query, p.status, c.status, c.want, p.body)
+			}
+		})
+	}
+	b.get("/admin/day?lang=zh")
+	if p := b.get("/admin/day?city_id=" + e.cityID + "&date=2026-12-04"); p.status != 200 || strings.Contains(p.body, `id="day-error"`) || !strings.Contains(p.body, "对 2026-12-04 截单") {
+		t.Errorf("a good city and date = %d:\n%s", p.status, p.body)
 	}
 }

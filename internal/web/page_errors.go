@@ -50,6 +50,15 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, pg *page, err
 	s.render(w, r, status, "error", pg)
 }
 
+// refusalPage writes a 400 page whose message, msg in the reader's
+// language, says what is wrong with the request where the generic "check
+// your input" would not.
+func (s *Server) refusalPage(w http.ResponseWriter, r *http.Request, pg *page, msg string) {
+	pg.Title = pg.T("Please check your input")
+	pg.Data = errorPage{Heading: pg.Title, Message: msg, Status: http.StatusBadRequest, RequestID: requestID(r.Context())}
+	s.render(w, r, http.StatusBadRequest, "error", pg)
+}
+
 // degraded reports whether err means the database did not answer in time
 // or at all, rather than a refusal or a bug: a deadline, code
 // unavailable, or an internal error while the database fails a quick ping.

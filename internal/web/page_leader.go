@@ -280,6 +280,10 @@ func (s *Server) handleLeaderPickList(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	d, err := s.svc.LeaderDelivery(ctx, actor(pg.User), date)
+	if tuango.ErrorCode(err) == tuango.CodeInvalid && fieldOf(err) == "date" {
+		s.refusalPage(w, r, pg, pg.T("rule.day.date"))
+		return
+	}
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return

@@ -124,15 +124,19 @@ func manifestSections(pg *page, n names, ms []tuango.Manifest) []printSection {
 }
 
 // writeList answers a list as a download (?format=csv or xlsx, the API's
-// tables) or as its print view (?format=print).
+// tables) or as its print view (?format=print, or no format: what a person
+// who opens the list's address reads); any other format is refused saying
+// which there are.
 func (s *Server) writeList(w http.ResponseWriter, r *http.Request, pg *page, name string, rows [][]string, doc printDoc) {
 	switch f := r.URL.Query().Get("format"); f {
-	case "print":
+	case "", "print":
 		pg.Title, pg.Data = doc.Heading, doc
 		s.render(w, r, http.StatusOK, "print", pg)
-	default:
+	case "csv", "xlsx":
 		if err := writeTable(w, name, rows, f); err != nil {
-			s.pageError(w, r, pg, tuango.FieldError("format", "must be csv, xlsx or print"))
+			s.pageError(w, r, pg, err)
 		}
+	default:
+		s.refusalPage(w, r, pg, pg.T("rule.list.format"))
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,8 +17,8 @@ import (
 type statementPageData struct {
 	Action     string // the page's own path, for the form and the links
 	From, To   string
-	Query      string // from=...&to=..., for the downloads
-	Error      string // a bad period, in the reader's language
+	Query      template.URL // from=...&to=..., for the downloads
+	Error      string       // a bad period, in the reader's language
 	ErrorField string
 	Summary    [][2]string // label, value
 	Head       []string
@@ -67,13 +68,17 @@ func (s *Server) writeStatementPage(w http.ResponseWriter, r *http.Request, pg *
 		s.pageError(w, r, pg, err)
 		return
 	}
-	d := statementPageData{Action: action, From: st.From, To: st.To, Query: url.Values{"from": {st.From}, "to": {st.To}}.Encode(),
+	d := statementPageData{Action: action, From: st.From, To: st.To, Query: linkQuery(url.Values{"from": {st.From}, "to": {st.To}}),
 		Opening: pg.Money(st.OpeningFen), Closing: pg.Money(st.ClosingFen), Available: pg.Money(st.AvailableFen), Frozen: pg.Money(st.FrozenFen),
 		Leader: st.Party == tuango.RoleLeader,
 		Head:   []string{pg.T("Time"), pg.T("Event"), pg.T("Account"), pg.T("statement.order"), pg.T("statement.line"), pg.T("statement.goods"), pg.T("statement.units"), pg.T("statement.amount"), pg.T("Set")}}
 	for _, l := range st.Lines {
-		d.Rows = append(d.Rows, []string{l.At.In(shanghai).Format("2006-01-02 15:04"), eventLabel(pg, l.Event), l.Account, l.OrderID,
-			strconv.Itoa(l.LineNo), l.Title, strconv.Itoa(l.Units), pg.Money(l.AmountFen), l.SetID})
+		line := "" // 0: the line is about no one order line (a pickup of several, a withdrawal)
+		if l.LineNo > 0 {
+			line = strconv.Itoa(l.LineNo)
+		}
+		d.Rows = append(d.Rows, []string{l.At.In(shanghai).Format("2006-01-02 15:04"), eventLabel(pg, l.Event), accountLabel(pg, st, l.Account), l.OrderID,
+			line, l.Title, strconv.Itoa(l.Units), pg.Money(l.AmountFen), l.SetID})
 	}
 	if sm := st.Supplier; sm != nil {
 		d.Summary = [][2]string{{pg.T("statement.units_delivered"), strconv.Itoa(sm.UnitsDelivered)}, {pg.T("statement.cost"), pg.Money(sm.CostFen)},
@@ -96,6 +101,21 @@ func (s *Server) writeStatementPage(w http.ResponseWriter, r *http.Request, pg *
 	}
 	pg.Data = d
 	s.render(w, r, http.StatusOK, "statement", pg)
+}
+
+// accountLabel is the name, in the reader's language, of one of the
+// accounts a statement reads (the ledger's key, for the CSV and the API,
+// means nothing to a supplier or a leader).
+func accountLabel(pg *page, st *tuango.Statement, account string) string {
+	switch account {
+	case tuango.SupplierPayable(st.PartyID):
+		return pg.T("statement.account.payable")
+	case tuango.CommissionFrozen(st.PartyID):
+		return pg.T("statement.account.frozen")
+	case tuango.CommissionAvailable(st.PartyID):
+		return pg.T("statement.account.available")
+	}
+	return account
 }
 
 // eventLabel is an event's name in the reader's language, or the event

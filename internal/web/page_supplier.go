@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 type supplierPageData struct {
 	Date     string
-	Query    string // date=..., for the download links
+	Query    template.URL // date=..., for the download links
 	Sections []printSection
 }
 
@@ -54,7 +55,7 @@ func (s *Server) handleSupplierPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg.Data = supplierPageData{Date: date, Query: url.Values{"date": {date}}.Encode(), Sections: secs}
+	pg.Data = supplierPageData{Date: date, Query: linkQuery(url.Values{"date": {date}}), Sections: secs}
 	s.render(w, r, http.StatusOK, "supplier/purchase_orders", pg)
 }
 

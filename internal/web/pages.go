@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -105,8 +106,14 @@ type page struct {
 // T translates a message id, formatting args into it.
 func (p *page) T(key string, args ...any) string { return p.p.Sprintf(key, args...) }
 
-// Money formats fen as yuan, ¥12.34, without floats.
-func (p *page) Money(f tuango.Fen) string { return "¥" + yuan(f) }
+// Money formats fen as yuan, ¥12.34 (or -¥12.34), without floats.
+func (p *page) Money(f tuango.Fen) string { return money(f) }
+
+// linkQuery is v as the query of a link the server builds, after a "?" in
+// a template's href: Encode escapes every key and value, so it is safe as
+// a URL, and as a template.URL html/template keeps its "=" and "&" (a
+// plain string there has them escaped too, and the link loses its query).
+func linkQuery(v url.Values) template.URL { return template.URL(v.Encode()) }
 
 // newPage starts the frame of a page for r: its language and title (see
 // openPage and userPage for the user and the form token).
@@ -243,7 +250,17 @@ func (s *Server) handleStatic() http.Handler {
 	})
 }
 
-// yuan formats fen as yuan with two decimals, without floats.
+// money formats fen as an amount to read, ¥12.34, the sign before the ¥
+// (-¥52.80, as a negative amount is written in Chinese and English alike).
+func money(f tuango.Fen) string {
+	if f < 0 {
+		return "-¥" + yuan(-f)
+	}
+	return "¥" + yuan(f)
+}
+
+// yuan formats fen as yuan with two decimals, without floats (a form's
+// value; money is the amount to read).
 func yuan(f tuango.Fen) string {
 	sign := ""
 	if f < 0 {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -121,6 +122,17 @@ func TestWasPrice(t *testing.T) {
 	}
 }
 
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		fen  tuango.Fen
+		want string
+	}{{0, "¥0.00"}, {5, "¥0.05"}, {1290, "¥12.90"}, {-5280, "-¥52.80"}, {-7, "-¥0.07"}} {
+		if got := money(tt.fen); got != tt.want {
+			t.Errorf("money(%d) = %q, want %q", tt.fen, got, tt.want)
+		}
+	}
+}
+
 func TestParseYuan(t *testing.T) {
 	for in, want := range map[string]tuango.Fen{"12": 1200, "12.5": 1250, "12.50": 1250, "0.09": 9, "¥3.10": 310, " 7 ": 700} {
 		if got, ok := parseYuan(in); !ok || got != want {
@@ -207,6 +219,20 @@ func (p page_) field(t *testing.T, name string) string {
 		t.Fatalf("page has no field %s:\n%s", name, p.body)
 	}
 	return m[1]
+}
+
+var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+
+// links are the addresses of the page's links that start with prefix, as
+// a browser follows them (HTML entities unescaped), in page order.
+func (p page_) links(prefix string) []string {
+	var out []string
+	for _, m := range hrefRE.FindAllStringSubmatch(p.body, -1) {
+		if h := html.UnescapeString(m[1]); strings.HasPrefix(h, prefix) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // logIn logs in through the login form; for an account with a second
