@@ -81,7 +81,7 @@ func viewStatement(st *tuango.Statement) statementView {
 // dates (the period's, in tuango.StatementZone) and the lines' instants
 // alike (RFC 3339 with +08:00, so still exact for a machine).
 func statementRows(st *tuango.Statement) [][]string {
-	rows := [][]string{{"at_beijing", "event", "account", "order_id", "line_no", "title", "units", "amount_fen", "set_id", "refund_id"}}
+	rows := [][]string{{"at", "event", "account", "order_id", "line_no", "title", "units", "amount_fen", "set_id", "refund_id"}}
 	rows = append(rows, []string{st.From, "opening", "", "", "", "", "", fen(st.OpeningFen), "", ""})
 	for _, l := range st.Lines {
 		rows = append(rows, []string{l.At.In(shanghai).Format(time.RFC3339Nano), string(l.Event), l.Account, l.OrderID, strconv.Itoa(l.LineNo), l.Title,

@@ -121,8 +121,8 @@ func TestStatementsThroughTheAPI(t *testing.T) {
 			if len(rows) != 1+1+len(st.Lines)+1 || rows[1][7] != strconv.FormatInt(st.OpeningFen, 10) || rows[len(rows)-1][7] != strconv.FormatInt(st.ClosingFen, 10) {
 				t.Fatalf("CSV rows = %q; want a header, the opening, %d lines, the closing", rows, len(st.Lines))
 			}
-			if rows[0][0] != "at_beijing" || rows[1][0] != st.From || rows[len(rows)-1][0] != st.To {
-				t.Errorf("CSV first column = %q, %q ... %q; want at_beijing, the period's dates %s and %s", rows[0][0], rows[1][0], rows[len(rows)-1][0], st.From, st.To)
+			if rows[0][0] != "at" || rows[1][0] != st.From || rows[len(rows)-1][0] != st.To {
+				t.Errorf("CSV first column = %q, %q ... %q; want at, the period's dates %s and %s", rows[0][0], rows[1][0], rows[len(rows)-1][0], st.From, st.To)
 			}
 			for i, l := range st.Lines {
 				r := rows[2+i]
