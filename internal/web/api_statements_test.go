@@ -227,8 +227,13 @@ func TestStatementPages(t *testing.T) {
 						t.Errorf("row %q shows line number 0", r)
 					}
 				}
-				if en := b.get(c.path + "?lang=en&from=" + from + "&to=" + to); !strings.Contains(en.body, c.en) {
+				en := b.get(c.path + "?lang=en&from=" + from + "&to=" + to)
+				if !strings.Contains(en.body, c.en) {
 					t.Errorf("the English page lacks the account's name:\n%s", en.body)
+				}
+				// The language switch keeps the period asked for.
+				if sw := en.langLink(); !strings.HasPrefix(sw, c.path+"?") || !strings.Contains(sw, "from="+from) || !strings.Contains(sw, "to="+to) || !strings.Contains(sw, "lang=zh") {
+					t.Errorf("the language switch = %q, want the period %s to %s kept, in Chinese", sw, from, to)
 				}
 				b.get(c.path + "?lang=zh")
 			})
@@ -327,6 +332,7 @@ func statementSeesOnlyItsOwn(t *testing.T, w *twoSides, path string, get func(st
 	theirSet, mySet := set(theirs, w.orderB), set(mine, "")
 	for _, q := range []string{"", "?supplier_id=" + idB, "?leader_id=" + idB, "?party_id=" + idB} {
 		status, body := get(path + q)
+		body = langSwitchRE.ReplaceAll(body, nil)
 		if status != 200 || !strings.Contains(string(body), mySet) || strings.Contains(string(body), theirSet) || strings.Contains(string(body), idB) {
 			t.Errorf("GET %s%s = %d, want its own transfer %s and none of %s's:\n%s", path, q, status, mySet, idB, body)
 		}

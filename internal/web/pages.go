@@ -91,7 +91,11 @@ type page struct {
 	User     *tuango.User
 	Banner   *Banner
 	CSRF     string
-	Path     string // the current path, for the language switch
+	Path     string // the current path
+	// OtherLang is the query of the link to this page in the other
+	// language: what the page was asked with (a period, a date, a
+	// filter), its lang replaced.
+	OtherLang template.URL
 	Desktop  bool   // operator pages use the wide layout
 	Degraded bool
 	Data     any
@@ -123,6 +127,9 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *
 	if tag == langEN {
 		pg.Lang, pg.English = "en", true
 	}
+	q := r.URL.Query()
+	q.Set("lang", map[bool]string{true: "zh", false: "en"}[pg.English])
+	pg.OtherLang = linkQuery(q)
 	pg.Title = pg.T(title)
 	pg.Banner = s.banner(pg)
 	return pg

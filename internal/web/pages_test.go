@@ -228,11 +228,21 @@ var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
 func (p page_) links(prefix string) []string {
 	var out []string
 	for _, m := range hrefRE.FindAllStringSubmatch(p.body, -1) {
-		if h := html.UnescapeString(m[1]); strings.HasPrefix(h, prefix) {
+		if h := html.UnescapeString(m[1]); strings.HasPrefix(h, prefix) && !strings.Contains(h, "lang=") {
 			out = append(out, h)
 		}
 	}
 	return out
+}
+
+// langLink is the href of the page's language switch, unescaped.
+func (p page_) langLink() string {
+	for _, m := range hrefRE.FindAllStringSubmatch(p.body, -1) {
+		if h := html.UnescapeString(m[1]); strings.Contains(h, "lang=") {
+			return h
+		}
+	}
+	return ""
 }
 
 // logIn logs in through the login form; for an account with a second
