@@ -320,6 +320,7 @@ var messages = []struct{ key, zh, en string }{
 
 	// the day after the order: the customer's pickup code and inbox
 	{"Refunded for what was short or damaged: %s", "缺货或损坏已退款：%s", "Refunded for what was short or damaged: %s"},
+	{"Refund in progress: %s", "退款处理中：%s 将原路退回", "Refund in progress: %s goes back to how you paid"},
 	{"The pickup code as a QR code", "提货码二维码", "The pickup code as a QR code"},
 	{"pickup.note", "到自提点取货时，把提货码或二维码给团长看。请不要告诉别人。", "Show this code or the QR code to the group leader when you collect. Do not share it."},
 	{"My notifications", "我的消息", "My notifications"},
@@ -387,6 +388,8 @@ var messages = []struct{ key, zh, en string }{
 	{"notify.after_sales_rejected", "您的订单 %s 第 %d 行的售后申请未通过：%s", "Your after-sales request for order %s, line %d, is declined: %s"},
 	{"notify.order_cancelled.unpaid", "%s 在 %s 歇业，您未支付的订单 %s 已取消。", "%s is closed on %s: your unpaid order %s is cancelled."},
 	{"kind.order_cancelled", "订单已取消", "Order cancelled"},
+	{"notify.order_cancel_refunded", "您的订单 %s 已取消，%s 将原路退回。", "Your order %s is cancelled: %s is refunded to how you paid."},
+	{"kind.order_cancel_refunded", "订单已取消，已退款", "Order cancelled, refunded"},
 	{"kind.after_sales_approved", "售后已通过", "After-sales approved"},
 	{"kind.after_sales_rejected", "售后未通过", "After-sales declined"},
 	// the operator's page for a closed pickup point (page_admin_closure.go)
