@@ -311,6 +311,7 @@ var messages = []struct{ key, zh, en string }{
 	{"error.not_signed_yet", "这个订单的货还未签收，请先确认签收。", "This order's delivery is not signed for yet: sign for it first."},
 	{"Please wait", "请稍候再试", "Please wait"},
 	{"error.too_many_attempts", "输错提货码的次数太多，请等几分钟后再试。", "Too many wrong pickup codes: wait a few minutes, then try again."},
+	{"error.rate_limited", "请求太频繁了，请稍等片刻再试。", "Too many requests in a short time: wait a moment, then try again."},
 	{"Pickup point closed", "自提点歇业", "Pickup point closed"},
 	{"error.pickup_point_closed", "这个自提点在这一天歇业。", "This pickup point is closed on that date."},
 	{"Closed that day", "当日休市", "Closed that day"},
