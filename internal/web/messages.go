@@ -298,7 +298,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.received", "实收须是 0 或更大的整数。", "Received is a whole number, 0 or more."},
 	{"rule.damaged", "损坏须是 0 到实收之间的整数。", "Damaged is a whole number from 0 to what was received."},
 	{"rule.code", "请输入顾客的提货码。", "Enter the customer's pickup code."},
-	{"rule.closure.from", "请填写开始日期（年-月-日）。", "Enter the first date (year-month-day)."},
+	{"rule.closure.from", "请填写开始日期（年-月-日），不早于今天。", "Enter the first date (year-month-day), today or later."},
 	{"rule.closure.to", "请填写结束日期（年-月-日），不早于开始日期。", "Enter the last date (year-month-day), not before the first."},
 	{"rule.closure.reason", "请填写原因，最多 200 个字。", "Enter a reason, at most 200 characters."},
 	{"Already signed", "已签收", "Already signed"},
