@@ -41,6 +41,12 @@ func (s *Store) AddLoginFailure(ctx context.Context, f *tuango.LoginFailure) err
 	return wrap(err, "add login failure")
 }
 
+// DeleteLoginFailure forgets one failure.
+func (s *Store) DeleteLoginFailure(ctx context.Context, id string) error {
+	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE id = ?`, id)
+	return wrap(err, "delete login failure %s", id)
+}
+
 // ClearLoginFailures forgets phone's failures from source.
 func (s *Store) ClearLoginFailures(ctx context.Context, phone, source string) error {
 	_, err := s.exec(ctx, `DELETE FROM login_failures WHERE phone = ? AND source = ?`, phone, source)

@@ -40,6 +40,15 @@ func testLoginLimit(t *testing.T, s tuango.Store) {
 		must(t, err, "CountLoginFailures")
 		wantEqual(t, got, tuango.LoginFailures{All: 5}, "CountLoginFailures(new source)")
 	})
+	t.Run("deleting one failure forgets that one only", func(t *testing.T) {
+		id := newID("lgf")
+		must(t, s.AddLoginFailure(ctx, &tuango.LoginFailure{ID: id, Phone: phone, Source: "10.0.0.9", At: t0()}), "AddLoginFailure")
+		must(t, s.DeleteLoginFailure(ctx, id), "DeleteLoginFailure")
+		must(t, s.DeleteLoginFailure(ctx, id), "DeleteLoginFailure again")
+		got, err := s.CountLoginFailures(ctx, phone, "10.0.0.9", t0().Add(-15*time.Minute), t0().Add(-time.Hour))
+		must(t, err, "CountLoginFailures")
+		wantEqual(t, got, tuango.LoginFailures{FromSource: 1, OldestFromSource: t0().Add(-time.Minute), All: 5}, "CountLoginFailures after deleting one")
+	})
 	t.Run("clearing forgets one source only", func(t *testing.T) {
 		must(t, s.ClearLoginFailures(ctx, phone, "10.0.0.1"), "ClearLoginFailures")
 		got, err := s.CountLoginFailures(ctx, phone, "10.0.0.2", t0().Add(-15*time.Minute), t0().Add(-2*time.Hour))

@@ -114,7 +114,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (u *User, token st
 		return nil, "", bad
 	}
 	now := s.clock.Now()
-	needCode, err := s.beginLogin(ctx, in.Phone, in.Source, now)
+	needCode, guess, err := s.beginLogin(ctx, in.Phone, in.Source, now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -158,7 +158,14 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (u *User, token st
 	}
 	if u.Role.IsStaff() && u.TOTPSecret != "" {
 		if in.TOTP == "" {
-			// The guess stays counted until the second step succeeds.
+			// The password was right: this guess is forgotten, and each
+			// try at the second factor counts once, as when the code
+			// comes with the password (docs/security.md). Only this
+			// guess: the failures before it stay, so asking for tickets
+			// again never frees more tries at the code.
+			if err := s.store.DeleteLoginFailure(ctx, guess); err != nil {
+				return nil, "", err
+			}
 			ticket, err := s.newTicket(ctx, in.Phone, now)
 			if err != nil {
 				return nil, "", err

@@ -2,6 +2,8 @@ package tuango_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,4 +256,78 @@ func TestStaffSignInWithASecondFactor(t *testing.T) {
 		_, err = login(tuango.LoginRequest{Password: "operator-pass", TOTP: now()})
 		wantCode(t, err, tuango.CodeInvalidCredentials, "a disabled account's login")
 	})
+}
+
+// A wrong or reused second factor after the right password counts once
+// per try against the login limits, whether it comes with the password or
+// with the ticket of the page's second step: the password step that only
+// asks for the code is not a failure. Asking for a ticket again frees no
+// tries, so the code stays limited like a password (5 per source per 15
+// minutes). Every wrong code is audited as a failed login that names the
+// account and says it was the second factor.
+func TestWrongSecondFactorCountsOnceAndIsAudited(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	svc := w.node(tuango.Config{})
+	svc.SetSecondFactor(auth.TOTP{})
+	op, err := svc.CreateUser(ctx, tuango.NewAccount{Phone: "13933330002", Password: "operator-pass", Name: "运营", Role: tuango.RoleOperator})
+	must(t, err)
+	a := tuango.Actor{UserID: op.ID, Role: op.Role}
+	en, err := svc.BeginTOTP(ctx, a)
+	must(t, err)
+	used, err := (auth.TOTP{}).Code(en.Secret, w.clock.Now())
+	must(t, err)
+	_, err = svc.ConfirmTOTP(ctx, a, en.Secret, used) // from now on, used is a reused code
+	must(t, err)
+	login := func(source string, in tuango.LoginRequest) (string, error) {
+		in.Phone, in.Source = "13933330002", source
+		_, token, err := svc.Login(ctx, in)
+		return token, err
+	}
+	password := tuango.LoginRequest{Password: "operator-pass"}
+
+	t.Run("the page's two steps", func(t *testing.T) {
+		ticket, err := login("192.0.2.10", password)
+		wantCode(t, err, tuango.CodeTOTPRequired, "the right password alone")
+		for i := 1; i <= tuango.SourceFailures; i++ {
+			_, err := login("192.0.2.10", tuango.LoginRequest{Ticket: ticket, TOTP: used})
+			wantCode(t, err, tuango.CodeTOTPInvalid, "a reused code with the ticket, try "+strconv.Itoa(i))
+		}
+		_, err = login("192.0.2.10", tuango.LoginRequest{Ticket: ticket, TOTP: used})
+		wantCode(t, err, tuango.CodeTooManyAttempts, "one try more than the limit")
+	})
+	t.Run("a new ticket frees no tries", func(t *testing.T) {
+		for i := 1; i <= tuango.SourceFailures; i++ {
+			ticket, err := login("192.0.2.11", password)
+			wantCode(t, err, tuango.CodeTOTPRequired, "the right password alone, round "+strconv.Itoa(i))
+			_, err = login("192.0.2.11", tuango.LoginRequest{Ticket: ticket, TOTP: used})
+			wantCode(t, err, tuango.CodeTOTPInvalid, "a reused code, round "+strconv.Itoa(i))
+		}
+		_, err := login("192.0.2.11", password)
+		wantCode(t, err, tuango.CodeTooManyAttempts, "the password step after the limit")
+	})
+	t.Run("the code with the password", func(t *testing.T) {
+		for i := 1; i <= tuango.SourceFailures; i++ {
+			_, err := login("192.0.2.12", tuango.LoginRequest{Password: "operator-pass", TOTP: used})
+			wantCode(t, err, tuango.CodeTOTPInvalid, "a reused code with the password, try "+strconv.Itoa(i))
+		}
+		_, err := login("192.0.2.12", tuango.LoginRequest{Password: "operator-pass", TOTP: used})
+		wantCode(t, err, tuango.CodeTooManyAttempts, "one try more than the limit")
+	})
+
+	var wrong []tuango.AuditRecord
+	for _, r := range findKind(auditRecords(t, w), tuango.AuditLoginFailed) {
+		if strings.Contains(r.Detail, tuango.CodeTOTPInvalid) {
+			wrong = append(wrong, r)
+		}
+	}
+	if len(wrong) != 3*tuango.SourceFailures {
+		t.Errorf("%d failed logins audited for a wrong second factor, want %d", len(wrong), 3*tuango.SourceFailures)
+	}
+	for _, r := range wrong {
+		if r.ActorID != op.ID || r.Subject != "user:"+op.ID || !strings.HasPrefix(r.Source, "192.0.2.1") {
+			t.Errorf("a wrong second factor's record = %+v, want it to name %s and where from", r, op.ID)
+			break
+		}
+	}
 }

@@ -75,9 +75,11 @@ func (s *Service) auditPickup(ctx context.Context, tx Store, v *PickupVerificati
 }
 
 // auditLogin records a login's outcome, deferred from Login: a success,
-// or a refused guess (wrong password, too many attempts, a code needed).
-// A success whose record cannot be written is no success: the caller gets
-// the error and no token.
+// or a refused guess (wrong password, too many attempts, a code needed, a
+// wrong or reused second factor). A success whose record cannot be written
+// is no success: the caller gets the error and no token. A wrong second
+// factor came with the right password, so its record names the account:
+// someone who is not its owner may hold the password.
 func (s *Service) auditLogin(ctx context.Context, in LoginRequest, u **User, token *string, err *error) {
 	if *err == nil {
 		if aerr := s.auditAuth(ctx, AuditLoginOK, *u, in.Phone, in.Source, ""); aerr != nil {
@@ -85,9 +87,15 @@ func (s *Service) auditLogin(ctx context.Context, in LoginRequest, u **User, tok
 		}
 		return
 	}
+	var who *User
 	switch c := ErrorCode(*err); c {
+	case CodeTOTPInvalid:
+		if found, ferr := s.store.FindUserByPhone(ctx, in.Phone); ferr == nil {
+			who = found
+		}
+		fallthrough
 	case CodeInvalidCredentials, CodeTooManyAttempts, CodeCodeRequired:
-		if aerr := s.auditAuth(ctx, AuditLoginFailed, nil, in.Phone, in.Source, c); aerr != nil {
+		if aerr := s.auditAuth(ctx, AuditLoginFailed, who, in.Phone, in.Source, c); aerr != nil {
 			s.log.ErrorContext(ctx, "audit a failed login", "err", aerr)
 		}
 	}

@@ -60,9 +60,12 @@ func (s *Service) CloseCity(ctx context.Context, a Actor, cityID, date, reason s
 	return c, nil
 }
 
-// ClosePickupPoint closes a pickup point for a range of dates: its leader
-// or an operator may. Orders already placed for those dates stay as they
-// are (moving them is the operator's next step).
+// ClosePickupPoint closes a pickup point for a range of dates from today
+// on (in its city's time zone): its leader or an operator may. Orders
+// already placed for those dates stay as they are (moving them is the
+// operator's next step). A closure that begins before today is refused:
+// those days are over, and closing them would change nothing but the
+// record of what was open.
 func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c *Closure) error {
 	if !a.Role.IsStaff() && a.Role != RoleLeader {
 		return Errorf(CodeForbidden, "this needs the point's leader or an operator")
@@ -78,9 +81,30 @@ func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c 
 		if err := checkClosure(c); err != nil {
 			return err
 		}
-		c.ID, c.PickupPointID, c.ClosedBy, c.CreatedAt = s.newID("ppc"), pp.ID, a.UserID, s.clock.Now()
+		now := s.clock.Now()
+		if err := checkNotPast(ctx, tx, pp.CityID, "from", c.From, now); err != nil {
+			return err
+		}
+		c.ID, c.PickupPointID, c.ClosedBy, c.CreatedAt = s.newID("ppc"), pp.ID, a.UserID, now
 		return tx.AddPickupPointClosure(ctx, c)
 	})
+}
+
+// checkNotPast refuses a date (YYYY-MM-DD, checked) before today in the
+// city's time zone, naming field.
+func checkNotPast(ctx context.Context, tx Store, cityID, field, date string, now time.Time) error {
+	city, err := tx.FindCityByID(ctx, cityID)
+	if err != nil {
+		return err
+	}
+	loc, err := city.Location()
+	if err != nil {
+		return err
+	}
+	if today := now.In(loc).Format(time.DateOnly); date < today {
+		return FieldError(field, "must be today (%s) or later: a closure cannot begin in the past", today)
+	}
+	return nil
 }
 
 // MoveOrders moves the open orders (unpaid, paid or confirmed) of a

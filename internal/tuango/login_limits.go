@@ -74,6 +74,8 @@ type LoginLimitStore interface {
 	// sourceSince and from everywhere since allSince.
 	CountLoginFailures(ctx context.Context, phone, source string, sourceSince, allSince time.Time) (LoginFailures, error)
 	AddLoginFailure(ctx context.Context, f *LoginFailure) error
+	// DeleteLoginFailure forgets the one failure with id.
+	DeleteLoginFailure(ctx context.Context, id string) error
 	// ClearLoginFailures forgets phone's failures from source.
 	ClearLoginFailures(ctx context.Context, phone, source string) error
 	// PurgeLoginFailures deletes failures and guard rows older than before.
@@ -114,9 +116,9 @@ type LoginRequest struct {
 // beginLogin counts a guess before it is checked: the guess is recorded as
 // a failure (forgotten if it succeeds), so that a node dying mid-check, or
 // many guesses at once, cannot get past the limit. It reports whether the
-// guess also needs a one-time code.
-func (s *Service) beginLogin(ctx context.Context, phone, source string, now time.Time) (bool, error) {
-	needCode := false
+// guess also needs a one-time code, and the failure's id.
+func (s *Service) beginLogin(ctx context.Context, phone, source string, now time.Time) (bool, string, error) {
+	needCode, id := false, s.newID("lgf")
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.LockLoginAccount(ctx, phone, now); err != nil {
 			return err
@@ -131,9 +133,9 @@ func (s *Service) beginLogin(ctx context.Context, phone, source string, now time
 				Message: fmt.Sprintf("too many failed attempts for this account from here; try again in %d minutes", int((wait+time.Minute-1)/time.Minute))}
 		}
 		needCode = n.All >= AccountFailures
-		return tx.AddLoginFailure(ctx, &LoginFailure{ID: s.newID("lgf"), Phone: phone, Source: source, At: now})
+		return tx.AddLoginFailure(ctx, &LoginFailure{ID: id, Phone: phone, Source: source, At: now})
 	})
-	return needCode, err
+	return needCode, id, err
 }
 
 // The purposes of one-time codes. A login ticket, the proof that a staff

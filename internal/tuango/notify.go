@@ -26,6 +26,9 @@ const (
 	NotifyDispatched NotificationKind = "delivery_dispatched"
 	NotifyMoved      NotificationKind = "order_moved"     // to another pickup point
 	NotifyClosed     NotificationKind = "order_cancelled" // its pickup point closed: cancelled and refunded
+	// NotifyCancelRefunded is a payment given back because its order was
+	// cancelled (by its customer, or expired before a late payment landed).
+	NotifyCancelRefunded NotificationKind = "order_cancel_refunded"
 
 	NotifyWithdrawalPaid     NotificationKind = "withdrawal_paid"
 	NotifyWithdrawalFailed   NotificationKind = "withdrawal_failed" // the payout failed: the money is available again

@@ -87,13 +87,19 @@ type Order struct {
 	CancelReason     string      `json:",omitzero"`
 	DeliveryDate     string      `json:",omitzero"` // YYYY-MM-DD, local to the city: its deals' delivery date
 	RefundedFen      Fen         `json:",omitzero"` // money given back for units not delivered
-	PickupCode       string      `json:",omitzero"` // set when paid; shown only to the owner
-	ConfirmedAt      time.Time   `json:",omitzero"`
-	ShippedAt        time.Time   `json:",omitzero"`
-	ArrivedAt        time.Time   `json:",omitzero"`
-	PickedUpAt       time.Time   `json:",omitzero"`
-	UnclaimedAt      time.Time   `json:",omitzero"`
-	RefundedAt       time.Time   `json:",omitzero"`
+	// CancelRefundFen is the money given back because the order was
+	// cancelled after it was paid, and CancelRefundPaidFen the part of it
+	// the provider has paid out: set only when read with its refunds
+	// (ReadCancelRefund), never stored on the order.
+	CancelRefundFen     Fen       `json:"-"`
+	CancelRefundPaidFen Fen       `json:"-"`
+	PickupCode          string    `json:",omitzero"` // set when paid; shown only to the owner
+	ConfirmedAt         time.Time `json:",omitzero"`
+	ShippedAt           time.Time `json:",omitzero"`
+	ArrivedAt           time.Time `json:",omitzero"`
+	PickedUpAt          time.Time `json:",omitzero"`
+	UnclaimedAt         time.Time `json:",omitzero"`
+	RefundedAt          time.Time `json:",omitzero"`
 	// Timeline is the order's moves after it was placed, oldest first,
 	// when read with it (GetOrder).
 	Timeline []OrderEvent `json:",omitzero"`

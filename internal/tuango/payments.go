@@ -148,7 +148,10 @@ func (s *Service) refund(ctx context.Context, tx Store, p *Payment, reason strin
 	if err != nil {
 		return err
 	}
-	return s.postRefundGranted(ctx, tx, r, now)
+	if err := s.postRefundGranted(ctx, tx, r, now); err != nil {
+		return err
+	}
+	return s.tellCancelRefund(ctx, tx, r, now)
 }
 
 // Reconcile asks the provider about payments it has not notified for a

@@ -78,6 +78,7 @@ func asPlaced(o *Order, expires time.Time) *Order {
 	p.PaidAt, p.CancelledAt, p.ConfirmedAt, p.ShippedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	p.ArrivedAt, p.PickedUpAt, p.UnclaimedAt, p.RefundedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	p.CancelReason, p.PickupCode, p.RefundedFen, p.Timeline = "", "", 0, nil
+	p.CancelRefundFen, p.CancelRefundPaidFen = 0, 0
 	p.Lines = slices.Clone(o.Lines)
 	for i := range p.Lines {
 		p.Lines[i].RefundedQuantity, p.Lines[i].RefundedFen = 0, 0

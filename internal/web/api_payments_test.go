@@ -240,8 +240,14 @@ func TestLatePaymentOnCancelledOrderIsRefundedOnce(t *testing.T) {
 			}
 			var got orderView
 			c.mustDo("GET", "/api/v1/orders/"+o.ID, nil, 200, &got)
-			if got.Status != "cancelled" {
-				t.Errorf("order = %s, want cancelled", got.Status)
+			if got.Status != "cancelled" || got.CancelRefundFen != 990 || got.CancelRefundStatus != "succeeded" {
+				t.Errorf("order = %s with cancel_refund_fen %d (%s), want cancelled with 990 succeeded", got.Status, got.CancelRefundFen, got.CancelRefundStatus)
+			}
+			if _, err := e.svc.DeliverNotifications(context.Background(), 100); err != nil {
+				t.Fatal(err)
+			}
+			if items := notificationsOf(c, ""); len(items) != 1 || items[0].Kind != string(tuango.NotifyCancelRefunded) || !strings.Contains(items[0].Text, "¥9.90 将原路退回") {
+				t.Errorf("the customer was told %+v, want once that ¥9.90 is refunded", items)
 			}
 			if n := e.count(`SELECT COUNT(*) FROM refunds WHERE payment_id = ? AND status = 'succeeded' AND amount_fen = 990`, p.ID); n != 1 {
 				t.Errorf("succeeded refunds = %d, want 1", n)

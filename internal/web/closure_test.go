@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"tuango/internal/sms"
 	"tuango/internal/tuango"
@@ -179,5 +180,46 @@ func TestClosurePageMovesAndCancels(t *testing.T) {
 	customer := pageAs(e, sc.buyers[0])
 	if p := customer.get(base + "/closure?date=" + dayDate); p.status != 403 {
 		t.Errorf("a customer at the closure page = %d, want 403", p.status)
+	}
+}
+
+// A closure cannot begin before today in the point's city (China time,
+// from the service's clock): the API answers 400 validation_failed on
+// from, the leader's form says so, and nothing is closed. Today is fine.
+func TestClosureCannotBeginInThePast(t *testing.T) {
+	e := newEnv(t)
+	sc := newDayScene(e, false, false)
+	path := "/api/v1/admin/pickup-points/" + e.ppID + "/closures"
+	closures := func() int { return e.count(`SELECT COUNT(*) FROM pickup_point_closures`) }
+
+	// testStart is 2026-11-25 10:00 in 长沙.
+	if r := e.operator.do("PUT", path, map[string]any{"from": "2026-11-24", "to": "2026-11-26", "reason": "停电"}); r.status != 400 ||
+		r.problem().Code != tuango.CodeInvalid || r.problem().Field != "from" {
+		t.Errorf("a closure from yesterday = %d %s, want 400 validation_failed on from", r.status, r.body)
+	}
+	if n := closures(); n != 0 {
+		t.Fatalf("%d closures after a refused one, want 0", n)
+	}
+	e.operator.mustDo("PUT", path, map[string]any{"from": "2026-11-25", "to": "2026-11-25", "reason": "停电"}, 200, nil)
+
+	e.clock.Advance(14*time.Hour + 30*time.Minute) // 2026-11-25 16:30 UTC: 00:30 on the 26th in China
+	if r := e.operator.do("PUT", path, map[string]any{"from": "2026-11-25", "to": "2026-11-27", "reason": "停电"}); r.status != 400 || r.problem().Field != "from" {
+		t.Errorf("a closure from the 25th past midnight in China = %d %s, want 400 on from (still the 25th in UTC)", r.status, r.body)
+	}
+
+	b := newBrowser(t, e.srv.URL)
+	b.logIn(sc.leaderPhone, "operator-pass")
+	home := b.get("/leader")
+	for lang, want := range map[string]string{"zh": "不早于今天", "en": "today or later"} {
+		p := b.post("/leader/closures?lang="+lang, url.Values{"csrf": {home.csrf(t)}, "from": {"2026-11-01"}, "to": {"2026-11-02"}, "reason": {"回老家"}})
+		if p.status != 400 || !strings.Contains(p.body, want) || strings.Contains(p.body, "2026-11-01 至 2026-11-02 歇业") {
+			t.Errorf("the leader closing past dates (%s) = %d, want 400 saying %q:\n%s", lang, p.status, want, p.body)
+		}
+	}
+	if n := closures(); n != 1 {
+		t.Errorf("%d closures after the refused ones, want only today's", n)
+	}
+	if p := b.post("/leader/closures?lang=zh", url.Values{"csrf": {home.csrf(t)}, "from": {"2026-11-26"}, "to": {"2026-11-26"}, "reason": {"回老家"}}); p.status != 200 {
+		t.Errorf("the leader closing today = %d:\n%s", p.status, p.body)
 	}
 }

@@ -421,6 +421,10 @@ func TestRateLimitBuckets(t *testing.T) {
 		if r.status != 429 || r.problem().Code != tuango.CodeTooManyAttempts || r.header.Get("Retry-After") != "1" {
 			t.Errorf("4th request = %d %s Retry-After %q, want 429 too_many_attempts, Retry-After 1", r.status, r.body, r.header.Get("Retry-After"))
 		}
+		if p := r.problem(); r.header.Get("Content-Type") != "application/problem+json" || p.Type != "urn:tuango:problem:too_many_attempts" ||
+			p.Detail != "too many requests; slow down and try again in a moment" {
+			t.Errorf("4th request = %s %s, want the API's problem+json", r.header.Get("Content-Type"), r.body)
+		}
 		if got, want := r.header.Get("RateLimit-Policy"), `"account";q=3;w=3`; got != want {
 			t.Errorf("RateLimit-Policy = %q, want %q", got, want)
 		}
@@ -448,6 +452,22 @@ func TestRateLimitBuckets(t *testing.T) {
 		}
 		if r := c.from("192.0.2.92", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
 			t.Errorf("another address = %d, want 200", r.status)
+		}
+	})
+	t.Run("a page refused is a page in the reader's language", func(t *testing.T) {
+		for addr, tt := range map[string]struct{ path, want string }{
+			"192.0.2.93": {"/", "请求太频繁了，请稍等片刻再试。"},
+			"192.0.2.94": {"/?lang=en", "Too many requests in a short time: wait a moment, then try again."},
+		} {
+			c := e.anon()
+			c.from(addr, "GET", tt.path, nil)
+			c.from(addr, "GET", tt.path, nil)
+			r := c.from(addr, "GET", tt.path, nil)
+			if r.status != 429 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), tt.want) ||
+				r.header.Get("Retry-After") != "1" || !strings.HasPrefix(r.header.Get("RateLimit"), `"ip";r=0`) {
+				t.Errorf("3rd GET %s = %d %s Retry-After %q RateLimit %q:\n%s\nwant 429, a page saying %q, Retry-After 1",
+					tt.path, r.status, r.header.Get("Content-Type"), r.header.Get("Retry-After"), r.header.Get("RateLimit"), r.body, tt.want)
+			}
 		}
 	})
 	t.Run("static files are not limited", func(t *testing.T) {

@@ -300,7 +300,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.received", "实收须是 0 或更大的整数。", "Received is a whole number, 0 or more."},
 	{"rule.damaged", "损坏须是 0 到实收之间的整数。", "Damaged is a whole number from 0 to what was received."},
 	{"rule.code", "请输入顾客的提货码。", "Enter the customer's pickup code."},
-	{"rule.closure.from", "请填写开始日期（年-月-日）。", "Enter the first date (year-month-day)."},
+	{"rule.closure.from", "请填写开始日期（年-月-日），不早于今天。", "Enter the first date (year-month-day), today or later."},
 	{"rule.closure.to", "请填写结束日期（年-月-日），不早于开始日期。", "Enter the last date (year-month-day), not before the first."},
 	{"rule.closure.reason", "请填写原因，最多 200 个字。", "Enter a reason, at most 200 characters."},
 	{"Already signed", "已签收", "Already signed"},
@@ -313,6 +313,7 @@ var messages = []struct{ key, zh, en string }{
 	{"error.not_signed_yet", "这个订单的货还未签收，请先确认签收。", "This order's delivery is not signed for yet: sign for it first."},
 	{"Please wait", "请稍候再试", "Please wait"},
 	{"error.too_many_attempts", "输错提货码的次数太多，请等几分钟后再试。", "Too many wrong pickup codes: wait a few minutes, then try again."},
+	{"error.rate_limited", "请求太频繁了，请稍等片刻再试。", "Too many requests in a short time: wait a moment, then try again."},
 	{"Pickup point closed", "自提点歇业", "Pickup point closed"},
 	{"error.pickup_point_closed", "这个自提点在这一天歇业。", "This pickup point is closed on that date."},
 	{"Closed that day", "当日休市", "Closed that day"},
@@ -324,6 +325,7 @@ var messages = []struct{ key, zh, en string }{
 
 	// the day after the order: the customer's pickup code and inbox
 	{"Refunded for what was short or damaged: %s", "缺货或损坏已退款：%s", "Refunded for what was short or damaged: %s"},
+	{"Refund in progress: %s", "退款处理中：%s 将原路退回", "Refund in progress: %s goes back to how you paid"},
 	{"The pickup code as a QR code", "提货码二维码", "The pickup code as a QR code"},
 	{"pickup.note", "到自提点取货时，把提货码或二维码给团长看。请不要告诉别人。", "Show this code or the QR code to the group leader when you collect. Do not share it."},
 	{"My notifications", "我的消息", "My notifications"},
@@ -394,6 +396,8 @@ var messages = []struct{ key, zh, en string }{
 	{"notify.after_sales_rejected", "您的订单 %s 第 %d 行的售后申请未通过：%s", "Your after-sales request for order %s, line %d, is declined: %s"},
 	{"notify.order_cancelled.unpaid", "%s 在 %s 歇业，您未支付的订单 %s 已取消。", "%s is closed on %s: your unpaid order %s is cancelled."},
 	{"kind.order_cancelled", "订单已取消", "Order cancelled"},
+	{"notify.order_cancel_refunded", "您的订单 %s 已取消，%s 将原路退回。", "Your order %s is cancelled: %s is refunded to how you paid."},
+	{"kind.order_cancel_refunded", "订单已取消，已退款", "Order cancelled, refunded"},
 	{"kind.after_sales_approved", "售后已通过", "After-sales approved"},
 	{"kind.after_sales_rejected", "售后未通过", "After-sales declined"},
 	// the operator's page for a closed pickup point (page_admin_closure.go)

@@ -48,6 +48,8 @@ func notificationText(p *message.Printer, m *tuango.Message) string {
 			return p.Sprintf(key+".unpaid", a.Point, a.Date, m.OrderID)
 		}
 		return p.Sprintf(key, a.Point, a.Date, m.OrderID, money(a.RefundFen))
+	case tuango.NotifyCancelRefunded:
+		return p.Sprintf(key, m.OrderID, money(a.RefundFen))
 	case tuango.NotifyIncident:
 		status := a.Status
 		if status != "" {

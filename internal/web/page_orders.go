@@ -85,6 +85,9 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	if err == nil && o.UserID != pg.User.ID {
 		err = tuango.ErrNotFound // staff read orders in the console, not here
 	}
+	if err == nil {
+		err = s.svc.ReadCancelRefund(ctx, o)
+	}
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"tuango/internal/tuango"
 )
@@ -26,7 +27,7 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 				setRateHeaders(w.Header(), vs)
 			}
 			if !ok {
-				s.writeError(w, r, &tuango.Error{Code: tuango.CodeTooManyAttempts, Message: "too many requests; slow down and try again in a moment"})
+				s.rateLimited(w, r)
 				return
 			}
 		}
@@ -54,6 +55,19 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 			s.ban(r.Context(), src, sc.name, r.Method+" "+truncateURI(r.RequestURI))
 		}
 	})
+}
+
+// rateLimited answers a request the rate limits refused, with 429 and the
+// Retry-After setRateHeaders wrote: problem+json under /api/, a page in
+// the user's language elsewhere (a person on a page cannot read JSON).
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.writeError(w, r, &tuango.Error{Code: tuango.CodeTooManyAttempts, Message: "too many requests; slow down and try again in a moment"})
+		return
+	}
+	pg := s.newPage(w, r, "Please wait")
+	pg.Data = errorPage{Heading: pg.T("Please wait"), Message: pg.T("error.rate_limited"), Status: http.StatusTooManyRequests, RequestID: requestID(r.Context())}
+	s.render(w, r, http.StatusTooManyRequests, "error", pg)
 }
 
 func truncateURI(u string) string {

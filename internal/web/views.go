@@ -95,8 +95,13 @@ type orderView struct {
 	CancelReason  string          `json:"cancel_reason,omitempty"`
 	DeliveryDate  string          `json:"delivery_date"`
 	RefundedFen   tuango.Fen      `json:"refunded_fen"`
-	PickupCode    string          `json:"pickup_code,omitempty"`
-	Timeline      []timelineView  `json:"timeline"`
+	// The money a cancellation gives back, and whether the provider has
+	// paid it out yet: apart from refunded_fen, which stays the refunds
+	// of goods short or damaged (docs/decisions.md).
+	CancelRefundFen    tuango.Fen     `json:"cancel_refund_fen,omitempty"`
+	CancelRefundStatus string         `json:"cancel_refund_status,omitempty"`
+	PickupCode         string         `json:"pickup_code,omitempty"`
+	Timeline           []timelineView `json:"timeline"`
 }
 
 type timelineView struct {
@@ -109,7 +114,7 @@ func viewOrder(o *tuango.Order) orderView {
 	v := orderView{ID: o.ID, Status: string(o.Status), UserID: o.UserID, PickupPointID: o.PickupPointID, CityID: o.CityID, TotalFen: o.TotalFen,
 		DiscountFen: o.DiscountFen, CouponID: o.CustomerCouponID, Items: make([]orderLineView, 0, len(o.Lines)), CreatedAt: formatTime(o.CreatedAt), ExpiresAt: formatTime(o.ExpiresAt),
 		PaidAt: formatTime(o.PaidAt), CancelledAt: formatTime(o.CancelledAt), CancelReason: o.CancelReason,
-		DeliveryDate: o.DeliveryDate, RefundedFen: o.RefundedFen, PickupCode: o.PickupCode,
+		DeliveryDate: o.DeliveryDate, RefundedFen: o.RefundedFen, CancelRefundFen: o.CancelRefundFen, CancelRefundStatus: cancelRefundStatus(o), PickupCode: o.PickupCode,
 		Timeline: []timelineView{{Status: string(tuango.OrderPendingPayment), At: formatTime(o.CreatedAt), By: string(tuango.MoverCustomer)}}}
 	for _, e := range o.Timeline {
 		v.Timeline = append(v.Timeline, timelineView{Status: string(e.Status), At: formatTime(e.At), By: string(e.Mover)})
@@ -119,6 +124,18 @@ func viewOrder(o *tuango.Order) orderView {
 			UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, CommissionBps: l.CommissionBps, RefundedQty: l.RefundedQuantity, RefundedFen: l.RefundedFen, PaidFen: l.PaidFen})
 	}
 	return v
+}
+
+// cancelRefundStatus is where an order's cancellation refund is: none,
+// pending until the provider has paid all of it out, then succeeded.
+func cancelRefundStatus(o *tuango.Order) string {
+	switch {
+	case o.CancelRefundFen == 0:
+		return ""
+	case o.CancelRefundPaidFen < o.CancelRefundFen:
+		return string(tuango.RefundPending)
+	}
+	return string(tuango.RefundSucceeded)
 }
 
 type paymentView struct {
