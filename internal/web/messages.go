@@ -53,12 +53,15 @@ var messages = []struct{ key, zh, en string }{
 	{"Add to cart", "加入购物车", "Add to cart"},
 	{"Added to your cart.", "已加入购物车。", "Added to your cart."},
 	{"Go to cart (%d)", "去购物车（%d）", "Go to cart (%d)"},
+	{"cart.full", "每人限购 %d 件，购物车里已是 %d 件。", "Limit %d per customer: your cart already has %d."},
 
 	// cart and checkout
 	{"Your cart is empty.", "购物车是空的。", "Your cart is empty."},
 	{"Quantity", "数量", "Quantity"},
 	{"Remove", "删除", "Remove"},
 	{"Update cart", "更新购物车", "Update cart"},
+	{"cart.quantity_rule", "数量须是 0 到 %d 之间的整数（0 表示删除），这一行没有改动。", "The quantity is a whole number from 0 (removes the line) to %d; this line was not changed."},
+	{"cart.capped", "每人限购 %d 件，已按限购计。", "Limit %d per customer: the line counts the limit."},
 	{"Total", "合计", "Total"},
 	{"Choose a pickup point first.", "请先选择自提点。", "Choose a pickup point first."},
 	{"Choose", "去选择", "Choose"},

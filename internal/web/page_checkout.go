@@ -33,7 +33,7 @@ func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cart, err := s.loadCart(r, pg)
+	cart, err := s.loadCart(r, pg, readCart(r))
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return
