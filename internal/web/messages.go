@@ -62,6 +62,8 @@ var messages = []struct{ key, zh, en string }{
 	{"Update cart", "更新购物车", "Update cart"},
 	{"cart.quantity_rule", "数量须是 0 到 %d 之间的整数（0 表示删除），这一行没有改动。", "The quantity is a whole number from 0 (removes the line) to %d; this line was not changed."},
 	{"cart.capped", "每人限购 %d 件，已按限购计。", "Limit %d per customer: the line counts the limit."},
+	{"cart.over_limit", "每人限购 %d 件，算上您其他订单里已买的，这个数量超出了限购，请减少数量。", "Limit %d per customer: with what your other orders already have, this quantity goes over it. Lower the quantity."},
+	{"cart.not_placed", "订单没有提交：%s 每人限购 %d 件，请在下面修改数量后再结算。", "The order was not placed: %s is limited to %d per customer. Change the quantity below, then check out again."},
 	{"Total", "合计", "Total"},
 	{"Choose a pickup point first.", "请先选择自提点。", "Choose a pickup point first."},
 	{"Choose", "去选择", "Choose"},

@@ -97,6 +97,7 @@ type cartData struct {
 	Rows  []cartRow
 	Total tuango.Fen
 	Point *tuango.PickupPoint
+	Error string // why the order was not placed, when checkout sent the customer back here
 }
 
 // cartMax is the most units of d one cart line may hold.

@@ -114,3 +114,39 @@ func TestCartUpdateSaysWhatIsAllowed(t *testing.T) {
 		}
 	})
 }
+
+// An order the server refuses for the limit — counting the customer's
+// other orders, which the cart cannot see — sends the customer back to the
+// cart, kept, naming the deal and its limit, rather than to a dead end.
+func TestCheckoutOverTheLimitShowsTheCart(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(100, 5, 1290)
+	c, b := shopperClient(e, deal)
+	c.mustOrder(deal, 3) // earlier, in another order
+	b.setCartCookie(deal + ":3")
+	for _, lang := range []string{"zh", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			b.get("/?lang=" + lang)
+			p := b.post("/checkout", b.checkoutForm())
+			want := map[string][]string{
+				"zh": {"订单没有提交：鲜鸡蛋 15枚 每人限购 5 件，请在下面修改数量后再结算。", "每人限购 5 件，算上您其他订单里已买的，这个数量超出了限购，请减少数量。"},
+				"en": {"The order was not placed: 鲜鸡蛋 15枚 is limited to 5 per customer. Change the quantity below, then check out again.", "Limit 5 per customer: with what your other orders already have, this quantity goes over it."},
+			}[lang]
+			if p.status != 409 || !strings.Contains(p.body, want[0]) || !strings.Contains(p.body, want[1]) ||
+				!strings.Contains(p.body, `max="5" value="3" aria-invalid="true"`) || !strings.Contains(p.body, `action="/cart"`) {
+				t.Errorf("checkout over the limit = %d, want the cart naming the deal and its limit:\n%s", p.status, p.body)
+			}
+			if cart := b.get("/cart"); !strings.Contains(cart.body, `value="3"`) {
+				t.Errorf("the cart is not kept after the refusal:\n%s", cart.body)
+			}
+		})
+	}
+	b.get("/?lang=zh")
+	b.setCartCookie(deal + ":2")
+	if p := b.post("/checkout", b.checkoutForm()); p.status != 303 || !strings.HasPrefix(p.header.Get("Location"), "/sandbox/pay/") {
+		t.Errorf("checkout within the limit = %d %s, want the payment page", p.status, p.header.Get("Location"))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM orders`); n != 2 {
+		t.Errorf("%d orders, want 2: the earlier one and the one within the limit", n)
+	}
+}
