@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"tuango/internal/tuango"
 )
@@ -32,6 +33,7 @@ type afterSalesSection struct {
 	Requests []afterSaleRow
 	Reasons  []tuango.AfterSalesReason
 	Key      string // the form's idempotency key
+	NoteMax  int    // the longest note, in characters
 	Error    string // a refused request, in the user's words
 	Line     int    // the line it was for
 	Sent     bool   // a request was just made
@@ -42,6 +44,39 @@ type afterSalesLine struct {
 	Title   string
 	Left    int  // units not yet refunded
 	Pending bool // the line has a request waiting
+	// What the form shows: a refused request as typed, else 1 unit and
+	// no reason; Invalid is the field at fault.
+	Quantity, Reason, Note, Invalid string
+}
+
+// afterSalesForm is a refused after-sales request as the customer typed
+// it, shown again on the order page with why it was refused.
+type afterSalesForm struct {
+	Line                   int
+	Quantity, Reason, Note string
+	Err                    error
+}
+
+// refusal says in the user's words why f was refused, for a line with
+// left units not yet refunded, and names the field at fault.
+func (f *afterSalesForm) refusal(pg *page, left int) (msg, field string) {
+	switch field = fieldOf(f.Err); field {
+	case "quantity":
+		return pg.T("rule.after_sales.quantity", max(left, 1)), field
+	case "reason":
+		return pg.T("rule.after_sales.reason"), field
+	case "note":
+		if n := utf8.RuneCountInString(strings.TrimSpace(f.Note)); n > tuango.MaxAfterSalesNote {
+			return pg.T("rule.after_sales.note", tuango.MaxAfterSalesNote, n), field
+		}
+		return pg.T("rule.after_sales.note_chars"), field
+	}
+	code := tuango.ErrorCode(f.Err)
+	if code == tuango.CodeRefundExceedsPaid {
+		field = "quantity"
+	}
+	_, msg = errorText(code)
+	return pg.T(msg), field
 }
 
 type afterSaleRow struct {
@@ -55,14 +90,14 @@ func afterSaleRowOf(as tuango.AfterSale, title string) afterSaleRow {
 }
 
 // afterSalesOf is the after-sales section of o's page, nil for an order
-// that was never picked up and has no requests. The query's as_error and
-// line say how a request just sent was refused.
-func (s *Server) afterSalesOf(ctx context.Context, r *http.Request, pg *page, o *tuango.Order) *afterSalesSection {
+// that was never picked up and has no requests; refused, when set, is a
+// request just refused, to show again.
+func (s *Server) afterSalesOf(ctx context.Context, r *http.Request, pg *page, o *tuango.Order, refused *afterSalesForm) *afterSalesSection {
 	reqs, err := s.svc.OrderAfterSales(ctx, actor(pg.User), o.ID)
 	if err != nil || (o.Status != tuango.OrderPickedUp && len(reqs) == 0) {
 		return nil
 	}
-	sec := &afterSalesSection{Reasons: tuango.AfterSalesReasons, Key: newPageKey(), Sent: r.URL.Query().Get("as_sent") == "1"}
+	sec := &afterSalesSection{Reasons: tuango.AfterSalesReasons, Key: newPageKey(), NoteMax: tuango.MaxAfterSalesNote, Sent: r.URL.Query().Get("as_sent") == "1"}
 	titles := map[int]string{}
 	pending := map[int]bool{}
 	for _, l := range o.Lines {
@@ -72,15 +107,6 @@ func (s *Server) afterSalesOf(ctx context.Context, r *http.Request, pg *page, o 
 		sec.Requests = append(sec.Requests, afterSaleRowOf(as, titles[as.LineNo]))
 		pending[as.LineNo] = pending[as.LineNo] || as.Status == tuango.AfterSalesPending
 	}
-	if code := r.URL.Query().Get("as_error"); code != "" {
-		if _, known := errorTexts[code]; known {
-			_, msg := errorText(code)
-			sec.Error = pg.T(msg)
-		} else {
-			sec.Error = pg.T("error.invalid")
-		}
-		sec.Line, _ = strconv.Atoi(r.URL.Query().Get("line"))
-	}
 	if o.Status == tuango.OrderPickedUp {
 		if window, err := s.svc.AfterSalesWindow(ctx, o.CityID); err == nil {
 			end := o.PickedUpAt.Add(window)
@@ -88,15 +114,26 @@ func (s *Server) afterSalesOf(ctx context.Context, r *http.Request, pg *page, o 
 		}
 	}
 	for _, l := range o.Lines {
-		if left := l.Quantity - l.RefundedQuantity; left > 0 {
-			sec.Lines = append(sec.Lines, afterSalesLine{l.LineNo, l.Title, left, pending[l.LineNo]})
+		left := l.Quantity - l.RefundedQuantity
+		line := afterSalesLine{LineNo: l.LineNo, Title: l.Title, Left: left, Pending: pending[l.LineNo], Quantity: "1"}
+		if refused != nil && refused.Line == l.LineNo {
+			sec.Line = l.LineNo
+			sec.Error, line.Invalid = refused.refusal(pg, left)
+			line.Quantity, line.Reason, line.Note = refused.Quantity, refused.Reason, refused.Note
 		}
+		if left > 0 {
+			sec.Lines = append(sec.Lines, line)
+		}
+	}
+	if refused != nil && sec.Error == "" { // a line the order does not have
+		sec.Error, _ = refused.refusal(pg, 0)
 	}
 	return sec
 }
 
 // handleAfterSalesForm sends a customer's request, once per form key, and
-// returns to the order page, which shows its status or why it was refused.
+// returns to the order page, which shows its status; a refused request
+// shows the order page again with the form as typed and why.
 func (s *Server) handleAfterSalesForm(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	back := "/orders/" + url.PathEscape(id)
@@ -104,27 +141,39 @@ func (s *Server) handleAfterSalesForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	line, _ := strconv.Atoi(r.PostFormValue("line_no"))
-	qty, qerr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("quantity")))
+	form := &afterSalesForm{Quantity: strings.TrimSpace(r.PostFormValue("quantity")), Reason: r.PostFormValue("reason"),
+		Note: noteLine(r.PostFormValue("note"))}
+	form.Line, _ = strconv.Atoi(r.PostFormValue("line_no"))
+	qty, qerr := strconv.Atoi(form.Quantity)
 	key := r.PostFormValue("key")
-	fail := func(code string) {
-		http.Redirect(w, r, back+"?as_error="+url.QueryEscape(code)+"&line="+strconv.Itoa(line)+"#after-sales", http.StatusSeeOther)
+	var err error
+	switch {
+	case len(key) > 64 || !validID(key):
+		err = tuango.FieldError("key", "the form is incomplete; reload the order page")
+	case qerr != nil:
+		err = tuango.FieldError("quantity", "must be a whole number")
+	default:
+		req := tuango.AfterSalesRequest{OrderID: id, LineNo: form.Line, Quantity: qty, Reason: tuango.AfterSalesReason(form.Reason), Note: form.Note}
+		_, err = s.actRequestAfterSale(r.Context(), actor(pg.User), req, key)
 	}
-	if qerr != nil || len(key) > 64 || !validID(key) {
-		fail(tuango.CodeInvalid)
+	if err == nil {
+		http.Redirect(w, r, back+"?as_sent=1#after-sales", http.StatusSeeOther)
 		return
 	}
-	req := tuango.AfterSalesRequest{OrderID: id, LineNo: line, Quantity: qty, Reason: tuango.AfterSalesReason(r.PostFormValue("reason")), Note: r.PostFormValue("note")}
-	if _, err := s.actRequestAfterSale(r.Context(), actor(pg.User), req, key); err != nil {
-		code := tuango.ErrorCode(err)
-		if s.degraded(r, err) || code == tuango.CodeInternal || code == tuango.CodeNotFound {
-			s.pageError(w, r, pg, err)
-			return
-		}
-		fail(code)
+	code := tuango.ErrorCode(err)
+	if s.degraded(r, err) || code == tuango.CodeInternal || code == tuango.CodeNotFound {
+		s.pageError(w, r, pg, err)
 		return
 	}
-	http.Redirect(w, r, back+"?as_sent=1#after-sales", http.StatusSeeOther)
+	form.Err = err
+	s.renderOrder(w, r, pg, pageStatus(code), form)
+}
+
+// noteLine is a note as one line: the line breaks a textarea lets the
+// customer type are spaces, since a note is shown on one line and the
+// domain takes no control characters.
+func noteLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s)
 }
 
 // adminAfterSalesData is the operator's queue page.

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -33,7 +35,7 @@ func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cart, err := s.loadCart(r, pg)
+	cart, err := s.loadCart(r, pg, readCart(r))
 	if err != nil {
 		s.pageError(w, r, pg, err)
 		return
@@ -68,7 +70,7 @@ func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 // handleCheckout places the order the checkout form shows, exactly once
 // per form, then starts its payment and sends the customer to pay.
 func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
-	u, _, err := s.checkForm(w, r)
+	u, session, err := s.checkForm(w, r)
 	if err != nil {
 		s.pageError(w, r, nil, err)
 		return
@@ -96,6 +98,12 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(100 * time.Millisecond)
 		orderID, err = s.actPlaceOrder(r.Context(), a, req, key, hex.EncodeToString(sum[:]))
 	}
+	if tuango.ErrorCode(err) == tuango.CodeLimitExceeded {
+		pg := s.newPage(w, r, "Cart")
+		pg.User, pg.CSRF = u, s.csrfToken(session)
+		s.overLimit(w, r, pg, req, err)
+		return
+	}
 	if err != nil {
 		s.pageError(w, r, nil, err)
 		return
@@ -109,4 +117,32 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/sandbox/pay/"+payID, http.StatusSeeOther)
+}
+
+// overLimit answers an order refused for a deal's limit per customer —
+// the server counts the customer's other orders, which the cart cannot —
+// with the cart, kept, saying which deal and what its limit is, so that
+// the customer can lower it and check out again.
+func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, pg *page, req tuango.PlaceOrderRequest, err error) {
+	var te *tuango.Error
+	errors.As(err, &te)
+	var i int
+	if _, serr := fmt.Sscanf(te.Field, "items[%d].deal_id", &i); serr != nil || i < 0 || i >= len(req.Items) {
+		s.pageError(w, r, pg, err)
+		return
+	}
+	cart, lerr := s.loadCart(r, pg, readCart(r))
+	if lerr != nil {
+		s.pageError(w, r, pg, lerr)
+		return
+	}
+	for j := range cart.Rows {
+		if row := &cart.Rows[j]; row.DealID == req.Items[i].DealID {
+			row.Error = pg.T("cart.over_limit", row.Deal.LimitPerCustomer)
+			cart.Error = pg.T("cart.not_placed", row.Deal.Title, row.Deal.LimitPerCustomer)
+			s.renderCart(w, r, pg, pageStatus(te.Code), cart)
+			return
+		}
+	}
+	s.pageError(w, r, pg, err) // the deal has left the cart since the checkout page
 }

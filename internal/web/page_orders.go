@@ -79,6 +79,13 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.renderOrder(w, r, pg, http.StatusOK, nil)
+}
+
+// renderOrder answers with the page of the order in the path; refused,
+// when set, is an after-sales form to show again as typed, with why it
+// was refused.
+func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, pg *page, status int, refused *afterSalesForm) {
 	ctx, cancel := pageRead(r)
 	defer cancel()
 	o, err := s.svc.GetOrder(ctx, actor(pg.User), r.PathValue("id"))
@@ -103,10 +110,10 @@ func (s *Server) handleOrderPage(w http.ResponseWriter, r *http.Request) {
 	if pp, err := s.svc.GetPickupPoint(ctx, o.PickupPointID); err == nil {
 		data.Point = pp
 	}
-	data.AfterSales = s.afterSalesOf(ctx, r, pg, o)
+	data.AfterSales = s.afterSalesOf(ctx, r, pg, o, refused)
 	pg.Title = pg.T("Order %s", o.ID)
 	pg.Data = data
-	s.render(w, r, http.StatusOK, "customer/order", pg)
+	s.render(w, r, status, "customer/order", pg)
 }
 
 // timeline lists the steps of an order's life from its recorded moves,

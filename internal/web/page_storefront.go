@@ -40,6 +40,7 @@ type storefrontData struct {
 	Points   []pickupChoice
 	More     int // matches not shown
 	Added    string
+	Full     string // the added deal's line was already at its limit, in words
 	AsOf     string // set when shown from the last good copy
 	Words    cardWords
 	Notice   string
@@ -80,7 +81,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.WarnContext(r.Context(), "storefront from the last good copy: the database did not answer", "pickup_point", c.Value, "err", err)
-	data.Added, data.Notice, data.CartSize = "", "", len(readCart(r))
+	data.Added, data.Full, data.Notice, data.CartSize = "", "", "", len(readCart(r))
 	data.AsOf = pg.T("degraded.as_of", at.In(shanghai).Format("15:04"))
 	pg.User, pg.CSRF, pg.Degraded, pg.Data = nil, "", true, data
 	pg.Title = pg.T("Today's deals at %s", data.Point.Name)
@@ -130,6 +131,9 @@ func (s *Server) loadStorefront(r *http.Request, pg *page) error {
 				return err
 			}
 			data.Deals = append(data.Deals, newDealCard(pg, d, was, ok, loc))
+			if d.ID == data.Added && q.Get("full") == "1" {
+				data.Full = pg.T("cart.full", d.LimitPerCustomer, cartQuantity(r, d.ID))
+			}
 		}
 		pg.Title = pg.T("Today's deals at %s", data.Point.Name)
 	}

@@ -277,6 +277,13 @@ func (b *browser) loginToken() string {
 // one unit of deal in the cart.
 func shopper(e *env, dealID string) *browser {
 	e.t.Helper()
+	_, b := shopperClient(e, dealID)
+	return b
+}
+
+// shopperClient is shopper with the customer's API client too.
+func shopperClient(e *env, dealID string) (*client, *browser) {
+	e.t.Helper()
 	c := e.customer()
 	var me userView
 	c.mustDo("GET", "/api/v1/me", nil, 200, &me)
@@ -287,7 +294,7 @@ func shopper(e *env, dealID string) *browser {
 	if p := b.post("/cart", url.Values{"csrf": {home.csrf(e.t)}, "action": {"add"}, "deal_id": {dealID}}); p.status != 303 {
 		e.t.Fatalf("add to cart = %d:\n%s", p.status, p.body)
 	}
-	return b
+	return c, b
 }
 
 // checkoutForm opens the checkout page and returns what its form sends.
