@@ -245,7 +245,7 @@ func (s *Service) CancelClosedOrders(ctx context.Context, a Actor, ppID, date st
 				return err
 			}
 			if paid {
-				refunded = o.TotalFen
+				refunded = o.PayableFen() // what the payments gave back: the total less any coupon
 			}
 			return s.notify(ctx, tx, o.UserID, o.ID, NotifyClosed, now, NotifyParams{Date: date, Point: pp.Name, RefundFen: refunded})
 		})

@@ -316,3 +316,32 @@ func TestCutoffGivesBackTheCouponOfAnUnpaidOrder(t *testing.T) {
 		t.Errorf("coupon after the cutoff = %s, want available", s)
 	}
 }
+
+// Cancelling a closed point's paid orders gives back what each customer
+// paid — the total less the coupon — and says that amount, as the
+// refund itself does; the operator's sum is the refunds'.
+func TestClosedPointRefundsWhatWasPaid(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 100)
+	ctx := context.Background()
+	a := w.customer(t, "13800007001")
+	_, held := w.coupon(t, tuango.CouponThreshold, 100, 300, a)
+	ans, err := w.orderWith(w.svc, a, 2, held[a.UserID], "c1") // 2 × 1.99 = 3.98, 1.00 off
+	must(t, err)
+	o := w.pay(t, a, ans.Value)
+	if o.PayableFen() != 298 {
+		t.Fatalf("payable = %d, want 298", o.PayableFen())
+	}
+	must(t, w.svc.ClosePickupPoint(ctx, w.op, w.pp, &tuango.Closure{From: o.DeliveryDate, To: o.DeliveryDate, Reason: "停电"}))
+	res, err := w.svc.CancelClosedOrders(ctx, w.op, w.pp, o.DeliveryDate)
+	must(t, err)
+	if res.Cancelled != 1 || res.RefundedFen != 298 {
+		t.Errorf("CancelClosedOrders = %+v, want 1 cancelled and 298 refunded (what was paid)", res)
+	}
+	msgs, err := w.db.Store().FindUnsentMessages(ctx, 1000)
+	must(t, err)
+	for _, m := range msgs {
+		if m.OrderID == o.ID && m.Kind == tuango.NotifyClosed && m.Params.RefundFen != 298 {
+			t.Errorf("the closure's notification says %d refunded, want 298", m.Params.RefundFen)
+		}
+	}
+}
