@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,12 +111,26 @@ func (gs *guardSet) blocked(a netip.Addr, now time.Time) bool {
 
 // bannedBody is the whole answer to a banned source: nothing that helps
 // it tell why, since when or until when.
-var bannedBody = []byte(`{"status":403,"code":"banned"}` + "\n")
+// A person on a page (often one of many behind a carrier's shared
+// address) gets the same in a few fixed words of both languages, still
+// nothing rendered for them.
+var (
+	bannedBody = []byte(`{"status":403,"code":"banned"}` + "\n")
+	bannedPage = []byte(`<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+		`<title>暂时无法访问 · Access refused</title><p>暂时无法从这个网络访问，请稍后再试。</p><p lang="en">tuango cannot be reached from this network for now; please try again later.</p></html>` + "\n")
+)
 
-func writeBanned(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/problem+json")
+func writeBanned(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusForbidden)
+		w.Write(bannedBody)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusForbidden)
-	w.Write(bannedBody)
+	w.Write(bannedPage)
 }
 
 // source is where a request came from, as the limits and the lists see it.
@@ -138,7 +153,7 @@ func (s *Server) refuseBanned(w http.ResponseWriter, r *http.Request) (source, b
 	gs := s.guard.current(r.Context(), s.svc)
 	now := s.svc.Clock().Now()
 	if gs.blocked(a, now) {
-		writeBanned(w)
+		writeBanned(w, r)
 		return source{}, true
 	}
 	return source{addr: a, text: a.String(), allowed: gs.allowed(a, now)}, false

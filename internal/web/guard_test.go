@@ -42,8 +42,8 @@ func (e *env) blocklist() []sourceRuleView {
 
 func wantBanned(t *testing.T, r response, what string) {
 	t.Helper()
-	if r.status != http.StatusForbidden || string(r.body) != string(bannedBody) {
-		t.Fatalf("%s = %d %s, want 403 %s", what, r.status, r.body, bannedBody)
+	if r.status != http.StatusForbidden || (string(r.body) != string(bannedBody) && string(r.body) != string(bannedPage)) {
+		t.Fatalf("%s = %d %s, want 403 %s (or, for a page, the fixed page)", what, r.status, r.body, bannedBody)
 	}
 	for _, h := range []string{"Retry-After", "RateLimit", "X-Request-Id", "Set-Cookie"} {
 		if v := r.header.Get(h); v != "" {
@@ -94,7 +94,11 @@ func TestBlockAndAllowListAPI(t *testing.T) {
 			t.Errorf("made = %+v", made)
 		}
 		wantBanned(t, e.anon().from("203.0.113.9", "GET", "/api/v1/pickup-points", nil), "GET from a blocked range")
-		wantBanned(t, e.anon().from("203.0.113.9", "GET", "/login", nil), "a page from a blocked range")
+		page := e.anon().from("203.0.113.9", "GET", "/login", nil)
+		wantBanned(t, page, "a page from a blocked range")
+		if !strings.Contains(string(page.body), "暂时无法从这个网络访问") || !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") {
+			t.Errorf("a page from a blocked range = %s %s, want the fixed page a person can read", page.header.Get("Content-Type"), page.body)
+		}
 		if r := e.anon().from("203.0.114.9", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
 			t.Errorf("GET from outside the range = %d, want 200", r.status)
 		}
@@ -553,6 +557,13 @@ func TestWAFLetsTuangoThrough(t *testing.T) {
 			}
 		}
 		wantBanned(t, x.from("192.0.2.120", "GET", "/api/v1/pickup-points", nil), "after five attacks")
+	})
+	t.Run("a page refused by the firewall says so in the reader's language", func(t *testing.T) {
+		x := e.anon()
+		r := x.from("192.0.2.121", "GET", "/?q=%3Cscript%3Ealert(1)%3C/script%3E", nil)
+		if r.status != 403 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), "被安全防护拦截") {
+			t.Errorf("a page refused by the WAF = %d %s %s, want 403 and a page saying why", r.status, r.header.Get("Content-Type"), r.body)
+		}
 	})
 }
 

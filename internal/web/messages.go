@@ -319,6 +319,8 @@ var messages = []struct{ key, zh, en string }{
 	{"Please wait", "请稍候再试", "Please wait"},
 	{"error.too_many_attempts", "输错提货码的次数太多，请等几分钟后再试。", "Too many wrong pickup codes: wait a few minutes, then try again."},
 	{"error.rate_limited", "请求太频繁了，请稍等片刻再试。", "Too many requests in a short time: wait a moment, then try again."},
+	{"Request refused", "请求被拦截", "Request refused"},
+	{"error.waf", "这次提交的内容被安全防护拦截了，可能是其中的文字看起来像攻击。请修改文字后再试；如果一直不行，请把下面的请求编号告诉客服。", "The security filter refused what was sent: some of its text may have looked like an attack. Change the text and try again; if it keeps happening, give support the request id below."},
 	{"Pickup point closed", "自提点歇业", "Pickup point closed"},
 	{"error.pickup_point_closed", "这个自提点在这一天歇业。", "This pickup point is closed on that date."},
 	{"Closed that day", "当日休市", "Closed that day"},

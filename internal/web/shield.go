@@ -40,7 +40,7 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 				s.writeError(rec, r, tuango.Errorf(tuango.CodeInvalid, "the request body could not be read"))
 			} else if it != nil {
 				blocked = true
-				s.writeError(rec, r, tuango.Errorf(tuango.CodeForbidden, "this request was refused by the web application firewall"))
+				s.refusedByWAF(rec, r)
 			}
 		}
 		if rec.status == 0 {
@@ -68,6 +68,20 @@ func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(w, r, "Please wait")
 	pg.Data = errorPage{Heading: pg.T("Please wait"), Message: pg.T("error.rate_limited"), Status: http.StatusTooManyRequests, RequestID: requestID(r.Context())}
 	s.render(w, r, http.StatusTooManyRequests, "error", pg)
+}
+
+// refusedByWAF answers 403 to a request the firewall refused:
+// problem+json under /api/, a page in the user's language elsewhere, which
+// says what to do (a person's search or note may have looked like an
+// attack) and no more than the API says of the rule.
+func (s *Server) refusedByWAF(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "this request was refused by the web application firewall"))
+		return
+	}
+	pg := s.newPage(w, r, "Request refused")
+	pg.Data = errorPage{Heading: pg.T("Request refused"), Message: pg.T("error.waf"), Status: http.StatusForbidden, RequestID: requestID(r.Context())}
+	s.render(w, r, http.StatusForbidden, "error", pg)
 }
 
 func truncateURI(u string) string {
