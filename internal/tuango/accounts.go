@@ -27,7 +27,7 @@ func (a *NewAccount) validate() error {
 		return err
 	}
 	var err error
-	if a.Name, err = checkText("name", a.Name, true, 50); err != nil {
+	if a.Name, err = CheckPersonName(a.Name); err != nil {
 		return err
 	}
 	if !a.Role.Valid() {

@@ -319,7 +319,7 @@ func findLeader(tx Store, ctx context.Context, id string) (*User, error) {
 // changes here.
 func (s *Service) UpdateLeader(ctx context.Context, a Actor, id string, change func(*User) error) (*User, error) {
 	u, err := update(ctx, s, a, EntityUser, id, findLeader, change, func(tx Store, _ time.Time, old, u *User) error {
-		name, err := checkText("name", u.Name, true, 50)
+		name, err := CheckPersonName(u.Name)
 		if err != nil {
 			return err
 		}

@@ -96,6 +96,16 @@ type SourceRuleInput struct {
 	ExpiresAt time.Time // zero: no end
 }
 
+// Check validates in for list at now as AddSourceRule does, without
+// adding it.
+func (in SourceRuleInput) Check(list string, now time.Time) error {
+	if err := checkList(list); err != nil {
+		return err
+	}
+	_, err := in.rule(list, now)
+	return err
+}
+
 func (in SourceRuleInput) rule(list string, now time.Time) (*SourceRule, error) {
 	p, err := ParseCIDR(in.CIDR)
 	if err != nil {

@@ -99,6 +99,10 @@ func CheckPhone(phone string) error {
 	return nil
 }
 
+// CheckPersonName validates the name a person's account goes by and
+// returns it trimmed: required, at most 50 characters.
+func CheckPersonName(name string) (string, error) { return checkText("name", name, true, 50) }
+
 // Password lengths, in characters: NIST SP 800-63B's floor of 8, and room
 // for passphrases well past its 64.
 const (

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
 )
@@ -668,4 +670,48 @@ func TestSecurityPage(t *testing.T) {
 			t.Errorf("anonymous /admin/security = 200")
 		}
 	})
+}
+
+// The security page's form names every field at fault at once, in the
+// operator's language, keeps what was typed and adds nothing.
+func TestSecurityFormNamesEveryFieldAtFault(t *testing.T) {
+	e := newGuardEnv(t, storetest.DSN(t), RateLimits{}, WAFBlock)
+	zh := newBrowser(t, e.srv.URL)
+	zh.logIn("13900000001", "operator-pass")
+	en := newBrowser(t, e.srv.URL)
+	en.logIn("13900000001", "operator-pass")
+	en.get("/admin/security?lang=en")
+	for _, tc := range []struct {
+		name                      string
+		b                         *browser
+		lang                      language.Tag
+		list, cidr, reason, hours string
+		want                      []string // the fields marked
+	}{
+		{"not an address, no reason and hours below zero", zh, langZH, "block", "999.1.1.1", " ", "-1", []string{"cidr", "reason", "hours"}},
+		{"no such list, too wide, a long reason and hours in words, in English", en, langEN, "grey", "10.0.0.0/4", strings.Repeat("长", 201), "soon", []string{"list", "cidr", "reason", "hours"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.b.post("/admin/security", url.Values{"csrf": {tc.b.get("/admin/security").csrf(t)}, "list": {tc.list}, "cidr": {tc.cidr}, "reason": {tc.reason}, "hours": {tc.hours}})
+			if p.status != 400 {
+				t.Fatalf("add %q = %d, want 400:\n%s", tc.cidr, p.status, p.body)
+			}
+			for _, field := range tc.want {
+				if want := underField(tc.lang, field, "rule.source."+field); !strings.Contains(p.body, want) {
+					t.Errorf("add %q: the page does not say %q under %s:\n%s", tc.cidr, want, field, p.body)
+				}
+			}
+			if n := strings.Count(p.body, `class="field-error"`); n != len(tc.want) {
+				t.Errorf("add %q: %d fields are marked, want %d", tc.cidr, n, len(tc.want))
+			}
+			for _, v := range []string{`value="` + tc.cidr + `"`, `value="` + tc.hours + `"`} {
+				if !strings.Contains(p.body, v) {
+					t.Errorf("add %q: the form lost %s", tc.cidr, v)
+				}
+			}
+		})
+	}
+	if n := e.count(`SELECT COUNT(*) FROM source_rules`); n != 0 {
+		t.Errorf("source rules after bad input = %d, want 0", n)
+	}
 }

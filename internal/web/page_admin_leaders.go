@@ -72,9 +72,14 @@ func (s *Server) handleAdminLeaderForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := formValues(r, "name", "phone")
+	v, password := formValues(r, "name", "phone"), r.PostFormValue("password")
 	form := leaderEditor(pg, "", v)
-	u, err := s.actCreateLeader(r.Context(), actor(pg.User), tuango.NewAccount{Phone: v["phone"], Password: r.PostFormValue("password"), Name: v["name"]})
+	_, nameErr := tuango.CheckPersonName(v["name"])
+	if form.refused(pg, "leader", []error{nameErr, tuango.CheckPhone(v["phone"]), tuango.CheckPassword(password)}) {
+		s.renderLeaders(w, r, pg, http.StatusBadRequest, form)
+		return
+	}
+	u, err := s.actCreateLeader(r.Context(), actor(pg.User), tuango.NewAccount{Phone: v["phone"], Password: password, Name: v["name"]})
 	if form.failed(pg, "leader", err) {
 		s.renderLeaders(w, r, pg, http.StatusBadRequest, form)
 		return

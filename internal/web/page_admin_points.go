@@ -176,13 +176,24 @@ func (s *Server) handleAdminPickupPointForm(w http.ResponseWriter, r *http.Reque
 	bps, ok := parseYuan(v["commission_bps"]) // a percentage with two decimals is a number of basis points
 	if !ok {
 		e.fail(pg, "commission_bps", "rule.point.commission_bps")
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
 	}
 	apply := func(p *tuango.PickupPoint) error {
 		p.Name, p.Address, p.CityID, p.RouteID, p.LeaderID = v["name"], v["address"], v["city_id"], v["route_id"], v["leader_id"]
 		p.CommissionBps, p.Active = int(bps), v["active"] == "1"
 		return nil
+	}
+	typed := &tuango.PickupPoint{}
+	apply(typed)
+	if e.refused(pg, "point", fieldErrors(typed.Validate, map[string]func(){
+		"name":           func() { typed.Name = "x" },
+		"address":        func() { typed.Address = "x" },
+		"city_id":        func() { typed.CityID = "x" },
+		"route_id":       func() { typed.RouteID = "" },
+		"leader_id":      func() { typed.LeaderID = "" },
+		"commission_bps": func() { typed.CommissionBps = 0 },
+	})) {
+		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
+		return
 	}
 	a := actor(pg.User)
 	if id == "" {

@@ -80,7 +80,8 @@ func (s *Server) handleAdminSecurityPage(w http.ResponseWriter, r *http.Request)
 }
 
 // handleAdminSecurityAdd puts a source on a list from the form: hours
-// empty means no end.
+// empty means no end. Every field at fault is named at once: the domain's
+// checks run on the form before it is added (see fieldErrors).
 func (s *Server) handleAdminSecurityAdd(w http.ResponseWriter, r *http.Request) {
 	pg, ok := s.roleForm(w, r, "Security", "/admin/security", isStaff)
 	if !ok {
@@ -97,25 +98,40 @@ func (s *Server) handleAdminSecurityAdd(w http.ResponseWriter, r *http.Request) 
 			in.ExpiresAt = pg.now.Add(time.Duration(h * float64(time.Hour)))
 		}
 	}
-	data := &adminSecurityData{Form: f}
+	typed, list := in, f.List
+	for _, err := range fieldErrors(func() error { return typed.Check(list, pg.now) }, map[string]func(){
+		"cidr":       func() { typed.CIDR = "192.0.2.1" },
+		"reason":     func() { typed.Reason = "x" },
+		"expires_at": func() { typed.ExpiresAt = time.Time{} },
+		"list":       func() { list = tuango.ListBlock },
+	}) {
+		f.fail(pg, err)
+	}
 	if len(f.Errors) == 0 {
 		rule, err := s.svc.AddSourceRule(r.Context(), actor(pg.User), f.List, in)
 		if err == nil {
 			s.guard.stale()
-			data = &adminSecurityData{Done: pg.T("%s added to the list.", rule.CIDR)}
-			s.renderAdminSecurity(w, r, pg, http.StatusOK, data)
+			s.renderAdminSecurity(w, r, pg, http.StatusOK, &adminSecurityData{Done: pg.T("%s added to the list.", rule.CIDR)})
 			return
 		}
-		te, isField := err.(*tuango.Error)
-		if !isField || te.Field == "" {
+		if !f.fail(pg, err) {
 			s.pageError(w, r, pg, err)
 			return
 		}
-		field := map[string]string{"cidr": "cidr", "reason": "reason", "expires_at": "hours", "list": "list"}[te.Field]
-		f.Errors[field] = pg.T("rule.source." + field)
-		data.Form = f
 	}
-	s.renderAdminSecurity(w, r, pg, http.StatusBadRequest, data)
+	s.renderAdminSecurity(w, r, pg, http.StatusBadRequest, &adminSecurityData{Form: f})
+}
+
+// fail puts a validation error from the domain under its field of the
+// form and reports whether err was one.
+func (f *securityForm) fail(pg *page, err error) bool {
+	te, isField := err.(*tuango.Error)
+	if !isField || te.Field == "" {
+		return false
+	}
+	field := map[string]string{"cidr": "cidr", "reason": "reason", "expires_at": "hours", "list": "list"}[te.Field]
+	f.Errors[field] = pg.T("rule.source." + field)
+	return true
 }
 
 func (s *Server) handleAdminSecurityRemove(w http.ResponseWriter, r *http.Request) {

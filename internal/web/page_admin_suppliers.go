@@ -84,7 +84,17 @@ func (s *Server) handleAdminSupplierForm(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	id, v := r.PathValue("id"), formValues(r, "name", "contact")
+	e := supplierEditor(pg, id, v)
 	apply := func(sup *tuango.Supplier) error { sup.Name, sup.Contact = v["name"], v["contact"]; return nil }
+	typed := &tuango.Supplier{}
+	apply(typed)
+	if e.refused(pg, "supplier", fieldErrors(typed.Validate, map[string]func(){
+		"name":    func() { typed.Name = "x" },
+		"contact": func() { typed.Contact = "" },
+	})) {
+		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
+		return
+	}
 	var err error
 	if id == "" {
 		sup := &tuango.Supplier{}
@@ -94,7 +104,7 @@ func (s *Server) handleAdminSupplierForm(w http.ResponseWriter, r *http.Request)
 	} else {
 		_, err = s.actUpdateSupplier(r.Context(), actor(pg.User), id, apply)
 	}
-	s.finishEdit(w, r, pg, supplierEditor(pg, r.PathValue("id"), v), "supplier", err, "/admin/suppliers/"+id)
+	s.finishEdit(w, r, pg, e, "supplier", err, "/admin/suppliers/"+id)
 }
 
 // productEditor is the form that creates a product (id "") or edits one,
@@ -166,12 +176,22 @@ func (s *Server) handleAdminProductForm(w http.ResponseWriter, r *http.Request) 
 	cost, ok := parseYuan(v["cost_fen"])
 	if !ok {
 		e.fail(pg, "cost_fen", "rule.product.cost_fen")
-		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
-		return
 	}
 	apply := func(p *tuango.Product) error {
 		p.SupplierID, p.Name, p.Category, p.Unit, p.CostFen = v["supplier_id"], v["name"], v["category"], v["unit"], cost
 		return nil
+	}
+	typed := &tuango.Product{}
+	apply(typed)
+	if e.refused(pg, "product", fieldErrors(typed.Validate, map[string]func(){
+		"supplier_id": func() { typed.SupplierID = "x" },
+		"name":        func() { typed.Name = "x" },
+		"category":    func() { typed.Category = "x" },
+		"unit":        func() { typed.Unit = "x" },
+		"cost_fen":    func() { typed.CostFen = 0 },
+	})) {
+		s.renderEditor(w, r, pg, http.StatusBadRequest, e)
+		return
 	}
 	if id == "" {
 		p := &tuango.Product{}

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/url"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/language"
 
 	"tuango/internal/tuango"
 )
@@ -144,4 +147,93 @@ func TestConsoleForms(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The console's forms name every field at fault at once, each under its
+// field and in the operator's language, keep what was typed, and write
+// nothing.
+func TestConsoleFormsNameEveryFieldAtFault(t *testing.T) {
+	e := newEnv(t)
+	zh := newBrowser(t, e.srv.URL)
+	zh.logIn("13900000001", "operator-pass")
+	en := newBrowser(t, e.srv.URL)
+	en.logIn("13900000001", "operator-pass")
+	en.get("/admin?lang=en")
+	long := func(n int) string { return strings.Repeat("长", n) }
+	tests := []struct {
+		name  string
+		b     *browser
+		path  string
+		form  url.Values
+		want  map[string]string // field → the message id under it
+		kept  []string          // typed values the form shows again
+		count string            // a query whose answer the post must not change
+	}{
+		{"a leader with every field empty", zh, "/admin/leaders", url.Values{},
+			map[string]string{"name": "rule.leader.name", "phone": "rule.leader.phone", "password": "rule.leader.password"}, nil,
+			`SELECT COUNT(*) FROM users`},
+		{"a leader with a long name, a short phone and a breached password, in English", en, "/admin/leaders",
+			url.Values{"name": {long(51)}, "phone": {"1370"}, "password": {"password"}},
+			map[string]string{"name": "rule.leader.name", "phone": "rule.leader.phone", "password": "rule.password_too_weak"},
+			[]string{`value="` + long(51) + `"`, `value="1370"`}, `SELECT COUNT(*) FROM users`},
+
+		{"a pickup point with every field empty", zh, "/admin/pickup-points", url.Values{},
+			map[string]string{"name": "rule.point.name", "address": "rule.point.address", "city_id": "rule.point.city_id", "commission_bps": "rule.point.commission_bps"}, nil,
+			`SELECT COUNT(*) FROM pickup_points`},
+		{"a pickup point edited without a name, with a long address and too much commission, in English", en, "/admin/pickup-points/" + e.otherPPID,
+			url.Values{"name": {""}, "address": {long(201)}, "city_id": {e.cityID}, "commission_bps": {"31"}},
+			map[string]string{"name": "rule.point.name", "address": "rule.point.address", "commission_bps": "rule.point.commission_bps"},
+			[]string{`value="` + long(201) + `"`, `value="31"`},
+			`SELECT COUNT(*) FROM pickup_points WHERE name = '砂子塘小区·梁姐生鲜店' AND address = '雨花区韶山中路203号' AND commission_bps = 600`},
+
+		{"a supplier without a name and with a long contact", zh, "/admin/suppliers", url.Values{"contact": {long(101)}},
+			map[string]string{"name": "rule.supplier.name", "contact": "rule.supplier.contact"}, []string{`value="` + long(101) + `"`},
+			`SELECT COUNT(*) FROM suppliers`},
+		{"a supplier edited without a name and with a long contact, in English", en, "/admin/suppliers/" + e.supplierID, url.Values{"contact": {long(101)}},
+			map[string]string{"name": "rule.supplier.name", "contact": "rule.supplier.contact"}, []string{`value="` + long(101) + `"`},
+			`SELECT COUNT(*) FROM suppliers WHERE name = '望城蔬菜合作社'`},
+
+		{"a product with every field empty", zh, "/admin/products", url.Values{},
+			map[string]string{"supplier_id": "rule.product.supplier_id", "name": "rule.product.name", "category": "rule.product.category", "unit": "rule.product.unit", "cost_fen": "rule.product.cost_fen"}, nil,
+			`SELECT COUNT(*) FROM products`},
+		{"a product edited without a supplier, with a long name and unit and a cost in words, in English", en, "/admin/products/" + e.productID,
+			url.Values{"name": {long(101)}, "category": {"肉禽蛋"}, "unit": {long(21)}, "cost_fen": {"cheap"}},
+			map[string]string{"supplier_id": "rule.product.supplier_id", "name": "rule.product.name", "unit": "rule.product.unit", "cost_fen": "rule.product.cost_fen"},
+			[]string{`value="` + long(101) + `"`, `value="肉禽蛋"`, `value="cheap"`},
+			`SELECT COUNT(*) FROM products WHERE name = '鲜鸡蛋 15枚' AND unit = '盒' AND cost_fen = 980`},
+	}
+	langs := map[*browser]language.Tag{zh: langZH, en: langEN}
+	csrf := map[*browser]string{zh: zh.get("/admin/leaders").csrf(t), en: en.get("/admin/leaders").csrf(t)}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.count(tt.count)
+			tt.form.Set("csrf", csrf[tt.b])
+			p := tt.b.post(tt.path, tt.form)
+			if p.status != 400 {
+				t.Fatalf("POST %s = %d, want 400:\n%s", tt.path, p.status, p.body)
+			}
+			for field, id := range tt.want {
+				if want := underField(langs[tt.b], field, id); !strings.Contains(p.body, want) {
+					t.Errorf("POST %s: the page does not say %q under %s:\n%s", tt.path, want, field, p.body)
+				}
+			}
+			if n := strings.Count(p.body, `class="field-error"`); n != len(tt.want) {
+				t.Errorf("POST %s: %d fields are marked, want %d", tt.path, n, len(tt.want))
+			}
+			for _, v := range tt.kept {
+				if !strings.Contains(p.body, v) {
+					t.Errorf("POST %s: the form lost %s", tt.path, v)
+				}
+			}
+			if n := e.count(tt.count); n != before {
+				t.Errorf("%s = %d after the post, want %d", tt.count, n, before)
+			}
+		})
+	}
+}
+
+// underField is what a form shows under field when the domain refuses it:
+// message id in the page's language, escaped as the page escapes it.
+func underField(lang language.Tag, field, id string) string {
+	return `id="` + field + `-error">` + template.HTMLEscapeString(newPrinter(lang).Sprintf(id))
 }

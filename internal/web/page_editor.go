@@ -8,8 +8,12 @@ import (
 )
 
 // The console's editors for leaders, pickup points, suppliers and
-// products share one form shape: fields as typed, an error under the
-// field at fault, in the operator's language. (The deal editor came first
+// products share one form shape: fields as typed, an error under every
+// field at fault, in the operator's language. What the form alone can
+// settle is checked before the domain is called, with the domain's own
+// rules, so that every field at fault shows at once; the domain checks
+// again on save, and what only it can tell (a phone already taken, a
+// supplier that does not exist) shows under its field as before. (The deal editor came first
 // and keeps its own, with the price history beside it.)
 
 // editor is one console form, rendered by the "editorform" template.
@@ -62,6 +66,42 @@ func (e *editor) failed(pg *page, kind string, err error) bool {
 		e.fail(pg, field, "rule."+kind+"."+field)
 	}
 	return true
+}
+
+// refused puts each of errs, the domain's refusals of the form as typed,
+// under its field as failed does, and reports whether the form failed.
+func (e *editor) refused(pg *page, kind string, errs []error) bool {
+	for _, err := range errs {
+		e.failed(pg, kind, err)
+	}
+	return e.Failed
+}
+
+// fieldErrors is every field a domain check refuses, not only the first
+// it stops at: after each refusal, accept[field] (the field named as the
+// domain names it) puts a value the check takes in that field and the
+// check runs again. It ends when the check passes, refuses something that
+// is not a field, or refuses a field accept does not know or has already
+// replaced.
+func fieldErrors(check func() error, accept map[string]func()) []error {
+	var errs []error
+	for replaced := map[string]bool{}; ; {
+		err := check()
+		if fieldOf(err) == "" {
+			return errs
+		}
+		field := err.(*tuango.Error).Field
+		if replaced[field] {
+			return errs
+		}
+		errs = append(errs, err)
+		replace, ok := accept[field]
+		if !ok {
+			return errs
+		}
+		replace()
+		replaced[field] = true
+	}
 }
 
 // renderEditor answers with a console page holding one editor.
