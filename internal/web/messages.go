@@ -209,7 +209,7 @@ var messages = []struct{ key, zh, en string }{
 	{"rule.product.name", "请填写商品名称，最多 100 个字。", "Enter the product's name, at most 100 characters."},
 	{"rule.product.category", "请填写品类，最多 50 个字。", "Enter a category, at most 50 characters."},
 	{"rule.product.unit", "请填写规格，例如 500g 或 箱，最多 20 个字。", "Enter a unit, such as 500g or box, at most 20 characters."},
-	{"rule.product.cost_fen", "请填写大于 0 的金额，例如 8.50。", "Enter an amount above zero, such as 8.50."},
+	{"rule.product.cost_fen", "请填写 0 至 1 亿元之间的金额，最多两位小数，例如 8.50（赠品可填 0）。", "Enter an amount from 0 to 100,000,000 with at most two decimals, such as 8.50 (0 for a free gift)."},
 
 	{"Today", "今日概况", "Today"},
 	{"GMV (paid)", "成交额（已支付）", "GMV (paid)"},

@@ -77,7 +77,7 @@ func TestConsoleForms(t *testing.T) {
 		{"new product saves", zh, "/admin/products", url.Values{"supplier_id": {e.supplierID}, "name": {"土鸡 1只"}, "category": {"肉禽蛋"}, "unit": {"只"}, "cost_fen": {"45.5"}},
 			303, "/admin/products/prd_", `SELECT COUNT(*) FROM products WHERE name = '土鸡 1只' AND cost_fen = 4550`, 1},
 		{"product with a cost in words is refused in English", en, "/admin/products", url.Values{"supplier_id": {e.supplierID}, "name": {"土鸭"}, "category": {"肉禽蛋"}, "unit": {"只"}, "cost_fen": {"cheap"}},
-			400, "Enter an amount above zero, such as 8.50.", `SELECT COUNT(*) FROM products WHERE name = '土鸭'`, 0},
+			400, "Enter an amount from 0 to 100,000,000 with at most two decimals, such as 8.50 (0 for a free gift).", `SELECT COUNT(*) FROM products WHERE name = '土鸭'`, 0},
 		{"product without a supplier is refused", zh, "/admin/products", url.Values{"name": {"土鹅"}, "category": {"肉禽蛋"}, "unit": {"只"}, "cost_fen": {"60"}},
 			400, "请选择一个供应商。", `SELECT COUNT(*) FROM products WHERE name = '土鹅'`, 0},
 		{"product is edited", zh, "/admin/products/" + e.productID, url.Values{"supplier_id": {e.supplierID}, "name": {"鲜鸡蛋 30枚"}, "category": {"肉禽蛋"}, "unit": {"盒"}, "cost_fen": {"18.80"}},
