@@ -85,20 +85,20 @@ type Banner struct {
 // page is what every template sees: the frame (language, user, banner,
 // CSRF token) and the page's own data.
 type page struct {
-	Title    string
-	Lang     string // the html lang attribute
-	English  bool
-	User     *tuango.User
-	Banner   *Banner
-	CSRF     string
-	Path     string // the current path
+	Title   string
+	Lang    string // the html lang attribute
+	English bool
+	User    *tuango.User
+	Banner  *Banner
+	CSRF    string
+	Path    string // the current path
 	// OtherLang is the query of the link to this page in the other
 	// language: what the page was asked with (a period, a date, a
 	// filter), its lang replaced.
 	OtherLang template.URL
-	Desktop  bool   // operator pages use the wide layout
-	Degraded bool
-	Data     any
+	Desktop   bool // operator pages use the wide layout
+	Degraded  bool
+	Data      any
 	// Refresh, when set, reloads the page by itself ("5; url=/...") while
 	// it shows work under way.
 	Refresh string
