@@ -194,13 +194,7 @@ func TestWithdrawalNotificationTexts(t *testing.T) {
 func TestSettlementsPageShowsHowEachWent(t *testing.T) {
 	e := newEnv(t)
 	_, _, ps := commissionScene(e)
-	yesterday := e.clock.Now().Add(8*time.Hour - 24*time.Hour).Format(time.DateOnly)
-	var sts list[settlementView]
-	e.operator.mustDo("POST", "/api/v1/admin/settlements", map[string]any{"to": yesterday}, 200, &sts)
-	if len(sts.Items) != 1 || sts.Items[0].Payout == nil {
-		t.Fatalf("settlement = %+v, want one", sts)
-	}
-	id := sts.Items[0].Payout.ID
+	id := settleYesterday(e).ID
 	row := func() string {
 		t.Helper()
 		req, err := http.NewRequest("GET", e.srv.URL+"/admin/settlements", nil)
@@ -241,19 +235,27 @@ func TestSettlementsPageShowsHowEachWent(t *testing.T) {
 	wantLedgerVerified(t, e)
 }
 
+// settleYesterday settles every supplier up to yesterday (China time) as
+// the operator, and returns the one settlement's payout.
+func settleYesterday(e *env) payoutView {
+	e.t.Helper()
+	yesterday := e.clock.Now().Add(8*time.Hour - 24*time.Hour).Format(time.DateOnly)
+	var sts list[settlementView]
+	e.operator.mustDo("POST", "/api/v1/admin/settlements", map[string]any{"to": yesterday}, 200, &sts)
+	if len(sts.Items) != 1 || sts.Items[0].Payout == nil {
+		e.t.Fatalf("settlement = %+v, want one", sts)
+	}
+	return *sts.Items[0].Payout
+}
+
 // GET /api/v1/admin/settlements lists the settlements with how each went,
 // of one status or one supplier when asked, so that finance tools and the
 // people on call see a failing settlement without the page.
 func TestSettlementsListAPI(t *testing.T) {
 	e := newEnv(t)
 	_, leader, ps := commissionScene(e)
-	yesterday := e.clock.Now().Add(8*time.Hour - 24*time.Hour).Format(time.DateOnly)
-	var sts list[settlementView]
-	e.operator.mustDo("POST", "/api/v1/admin/settlements", map[string]any{"to": yesterday}, 200, &sts)
-	if len(sts.Items) != 1 || sts.Items[0].Payout == nil {
-		t.Fatalf("settlement = %+v, want one", sts)
-	}
-	made := *sts.Items[0].Payout
+	made := settleYesterday(e)
+	yesterday := made.PeriodTo
 	listed := func(query string) []payoutView {
 		t.Helper()
 		var pg listPage[payoutView]
