@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // setCartCookie gives the browser a cart cookie as an older tuango, or a
@@ -148,5 +149,34 @@ func TestCheckoutOverTheLimitShowsTheCart(t *testing.T) {
 	}
 	if n := e.count(`SELECT COUNT(*) FROM orders`); n != 2 {
 		t.Errorf("%d orders, want 2: the earlier one and the one within the limit", n)
+	}
+}
+
+// A checkout refused because the stock ran short, or because the deal's
+// sale ended after the checkout page was shown, shows the cart again
+// naming the deal and what is wrong, instead of a dead-end error page;
+// nothing is placed.
+func TestCheckoutOfALineNoLongerPossibleShowsTheCart(t *testing.T) {
+	e := newEnv(t)
+	deal := e.newDeal(5, 5, 1290)
+	_, b := shopperClient(e, deal)
+	e.customer().mustOrder(deal, 3) // another customer takes 3 of the 5
+	b.setCartCookie(deal + ":3")
+	b.get("/?lang=zh")
+	p := b.post("/checkout", b.checkoutForm())
+	if p.status != 409 || !strings.Contains(p.body, "订单没有提交：鲜鸡蛋 15枚 只剩 2 件") || !strings.Contains(p.body, "库存不足：只剩 2 件") || !strings.Contains(p.body, `action="/cart"`) {
+		t.Errorf("checkout of more than is left = %d, want the cart saying 2 are left:\n%s", p.status, p.body)
+	}
+	// The sale ends between the checkout page and its submit.
+	b.setCartCookie(deal + ":1")
+	b.get("/?lang=en")
+	form := b.checkoutForm()
+	e.operator.mustDo("PATCH", "/api/v1/admin/deals/"+deal, map[string]any{"sale_ends_at": testStart.Add(-time.Minute).Format(time.RFC3339)}, 200, nil)
+	p = b.post("/checkout", form)
+	if p.status != 409 || !strings.Contains(p.body, "The order was not placed: 鲜鸡蛋 15枚 is no longer on sale.") || !strings.Contains(p.body, `action="/cart"`) {
+		t.Errorf("checkout of a deal whose sale ended meanwhile = %d, want the cart saying so:\n%s", p.status, p.body)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM orders`); n != 1 {
+		t.Errorf("%d orders, want only the other customer's", n)
 	}
 }

@@ -98,10 +98,11 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(100 * time.Millisecond)
 		orderID, err = s.actPlaceOrder(r.Context(), a, req, key, hex.EncodeToString(sum[:]))
 	}
-	if tuango.ErrorCode(err) == tuango.CodeLimitExceeded {
+	switch tuango.ErrorCode(err) {
+	case tuango.CodeLimitExceeded, tuango.CodeSoldOut, tuango.CodeDealNotLive:
 		pg := s.newPage(w, r, "Cart")
 		pg.User, pg.CSRF = u, s.csrfToken(session)
-		s.overLimit(w, r, pg, req, err)
+		s.lineRefused(w, r, pg, req, err)
 		return
 	}
 	if err != nil {
@@ -119,11 +120,12 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/sandbox/pay/"+payID, http.StatusSeeOther)
 }
 
-// overLimit answers an order refused for a deal's limit per customer —
-// the server counts the customer's other orders, which the cart cannot —
-// with the cart, kept, saying which deal and what its limit is, so that
-// the customer can lower it and check out again.
-func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, pg *page, req tuango.PlaceOrderRequest, err error) {
+// lineRefused answers an order refused for one of its lines — over the
+// deal's limit per customer (the server counts the customer's other
+// orders, which the cart cannot), more than the stock left, or a deal no
+// longer on sale — with the cart, kept, saying which deal and what is
+// wrong, so that the customer can change that line and check out again.
+func (s *Server) lineRefused(w http.ResponseWriter, r *http.Request, pg *page, req tuango.PlaceOrderRequest, err error) {
 	var te *tuango.Error
 	errors.As(err, &te)
 	var i int
@@ -138,8 +140,18 @@ func (s *Server) overLimit(w http.ResponseWriter, r *http.Request, pg *page, req
 	}
 	for j := range cart.Rows {
 		if row := &cart.Rows[j]; row.DealID == req.Items[i].DealID {
-			row.Error = pg.T("cart.over_limit", row.Deal.LimitPerCustomer)
-			cart.Error = pg.T("cart.not_placed", row.Deal.Title, row.Deal.LimitPerCustomer)
+			switch te.Code {
+			case tuango.CodeSoldOut:
+				left := max(row.Deal.Stock-row.Deal.Reserved, 0)
+				row.Error = pg.T("cart.sold_out", left)
+				cart.Error = pg.T("cart.not_placed_sold_out", row.Deal.Title, left)
+			case tuango.CodeDealNotLive:
+				row.Error = pg.T("cart.not_live")
+				cart.Error = pg.T("cart.not_placed_not_live", row.Deal.Title)
+			default:
+				row.Error = pg.T("cart.over_limit", row.Deal.LimitPerCustomer)
+				cart.Error = pg.T("cart.not_placed", row.Deal.Title, row.Deal.LimitPerCustomer)
+			}
 			s.renderCart(w, r, pg, pageStatus(te.Code), cart)
 			return
 		}
