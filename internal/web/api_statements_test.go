@@ -218,8 +218,8 @@ func TestStatementPages(t *testing.T) {
 					if i > 0 {
 						want = "¥1.00"
 					}
-					if r[2] != c.accounts[i] || r[4] != "" || r[7] != want {
-						t.Errorf("row %q: want account %q, no line number (about no order line), amount %s", r, c.accounts[i], want)
+					if r[2] != c.accounts[i] || r[4] != "" || r[6] != "" || r[7] != want {
+						t.Errorf("row %q: want account %q, no line number (about no order line), no units (money alone), amount %s", r, c.accounts[i], want)
 					}
 				}
 				for _, r := range rows {

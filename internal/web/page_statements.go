@@ -73,12 +73,15 @@ func (s *Server) writeStatementPage(w http.ResponseWriter, r *http.Request, pg *
 		Leader: st.Party == tuango.RoleLeader,
 		Head:   []string{pg.T("Time"), pg.T("Event"), pg.T("Account"), pg.T("statement.order"), pg.T("statement.line"), pg.T("statement.goods"), pg.T("statement.units"), pg.T("statement.amount"), pg.T("Set")}}
 	for _, l := range st.Lines {
-		line := "" // 0: the line is about no one order line (a pickup of several, a withdrawal)
+		line, units := "", "" // 0: the line is about no one order line (a pickup of several, a withdrawal)
 		if l.LineNo > 0 {
 			line = strconv.Itoa(l.LineNo)
 		}
+		if l.Units != 0 || l.Title != "" { // goods: their units, even none; money alone (a withdrawal): blank
+			units = strconv.Itoa(l.Units)
+		}
 		d.Rows = append(d.Rows, []string{l.At.In(shanghai).Format("2006-01-02 15:04"), eventLabel(pg, l.Event), accountLabel(pg, st, l.Account), l.OrderID,
-			line, l.Title, strconv.Itoa(l.Units), pg.Money(l.AmountFen), l.SetID})
+			line, l.Title, units, pg.Money(l.AmountFen), l.SetID})
 	}
 	if sm := st.Supplier; sm != nil {
 		d.Summary = [][2]string{{pg.T("statement.units_delivered"), strconv.Itoa(sm.UnitsDelivered)}, {pg.T("statement.cost"), pg.Money(sm.CostFen)},
