@@ -25,13 +25,13 @@ var zh = words{lang: "zh", phone: "手机号", password: "密码", login: "登�
 	search: "搜索", searchBox: "按名称或地址搜索", pickHere: "在此取货",
 	addToCart: "加入购物车", checkOut: "去结算", placeOrder: "提交订单", confirmPay: "确认支付",
 	viewOrder: "查看订单", paid: "已支付", pickupOnMark: "到自提点取货",
-	newDeal: "新建团购", publish: "发布团购", save: "保存", priceLabel: "团购价（元）", priceError: "请填写大于 0 的金额，例如 12.50。"}
+	newDeal: "新建团购", publish: "发布团购", save: "保存", priceLabel: "团购价（元）", priceError: "请填写 0.01 至 1 亿元之间的金额，最多两位小数，例如 12.50。"}
 
 var en = words{lang: "en", phone: "Phone", password: "Password", login: "Log in", totp: "Authenticator code",
 	search: "Search", searchBox: "Search by name or address", pickHere: "Pick up here",
 	addToCart: "Add to cart", checkOut: "Check out", placeOrder: "Place order", confirmPay: "Confirm payment",
 	viewOrder: "View the order", paid: "Paid", pickupOnMark: "Pickup on",
-	newDeal: "New deal", publish: "Publish deal", save: "Save deal", priceLabel: "Price (yuan)", priceError: "Enter an amount above zero, such as 12.50."}
+	newDeal: "New deal", publish: "Publish deal", save: "Save deal", priceLabel: "Price (yuan)", priceError: "Enter an amount from 0.01 to 100,000,000 with at most two decimals, such as 12.50."}
 
 // logIn logs in through the login page, in the words' language.
 func (b *tab) logIn(w words, phone, password string) {
