@@ -58,30 +58,32 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 }
 
 // rateLimited answers a request the rate limits refused, with 429 and the
-// Retry-After setRateHeaders wrote: problem+json under /api/, a page in
-// the user's language elsewhere (a person on a page cannot read JSON).
+// Retry-After setRateHeaders wrote.
 func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		s.writeError(w, r, &tuango.Error{Code: tuango.CodeTooManyAttempts, Message: "too many requests; slow down and try again in a moment"})
-		return
-	}
-	pg := s.newPage(w, r, "Please wait")
-	pg.Data = errorPage{Heading: pg.T("Please wait"), Message: pg.T("error.rate_limited"), Status: http.StatusTooManyRequests, RequestID: requestID(r.Context())}
-	s.render(w, r, http.StatusTooManyRequests, "error", pg)
+	s.guardRefusal(w, r, &tuango.Error{Code: tuango.CodeTooManyAttempts, Message: "too many requests; slow down and try again in a moment"},
+		"Please wait", "error.rate_limited")
 }
 
-// refusedByWAF answers 403 to a request the firewall refused:
-// problem+json under /api/, a page in the user's language elsewhere, which
+// refusedByWAF answers 403 to a request the firewall refused; the page
 // says what to do (a person's search or note may have looked like an
 // attack) and no more than the API says of the rule.
 func (s *Server) refusedByWAF(w http.ResponseWriter, r *http.Request) {
+	s.guardRefusal(w, r, tuango.Errorf(tuango.CodeForbidden, "this request was refused by the web application firewall"), "Request refused", "error.waf")
+}
+
+// guardRefusal answers a request a defence refused: err as problem+json
+// under /api/, elsewhere the error page in the user's language with
+// err's status, the heading and the message id given (a person on a page
+// cannot read JSON, and the code's usual words would not fit).
+func (s *Server) guardRefusal(w http.ResponseWriter, r *http.Request, err *tuango.Error, heading, message string) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		s.writeError(w, r, tuango.Errorf(tuango.CodeForbidden, "this request was refused by the web application firewall"))
+		s.writeError(w, r, err)
 		return
 	}
-	pg := s.newPage(w, r, "Request refused")
-	pg.Data = errorPage{Heading: pg.T("Request refused"), Message: pg.T("error.waf"), Status: http.StatusForbidden, RequestID: requestID(r.Context())}
-	s.render(w, r, http.StatusForbidden, "error", pg)
+	status := Status(err.Code)
+	pg := s.newPage(w, r, heading)
+	pg.Data = errorPage{Heading: pg.T(heading), Message: pg.T(message), Status: status, RequestID: requestID(r.Context())}
+	s.render(w, r, status, "error", pg)
 }
 
 func truncateURI(u string) string {
