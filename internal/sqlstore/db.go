@@ -204,7 +204,32 @@ type Store struct {
 
 var _ tuango.Store = (*Store)(nil)
 
+// boundKey carries, in a context, a transaction that every call on its
+// database made with that context joins (see Bind).
+type boundKey struct{}
+
+// Bind returns ctx carrying s's open transaction: a call on any Store of
+// the same database made with the returned context runs in it, and
+// InTx joins it. Outside a transaction Bind returns ctx as it is.
+func (s *Store) Bind(ctx context.Context) context.Context {
+	if s.tx == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, boundKey{}, s)
+}
+
+// in is s, or the transaction of its database that ctx is bound to.
+func (s *Store) in(ctx context.Context) *Store {
+	if s.tx == nil {
+		if b, ok := ctx.Value(boundKey{}).(*Store); ok && b.db == s.db {
+			return b
+		}
+	}
+	return s
+}
+
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s = s.in(ctx)
 	q := s.db.q(query)
 	var res sql.Result
 	var err error
@@ -245,17 +270,20 @@ func (s *Store) readerQ() queryer {
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s = s.in(ctx)
 	rows, err := s.readerQ().QueryContext(ctx, s.db.q(query), args...)
 	return rows, markUnavailable(err) // a read that met no server is 503, like a write
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	s = s.in(ctx)
 	return s.readerQ().QueryRowContext(ctx, s.db.q(query), args...)
 }
 
-// InTx runs fn in one transaction on the writer; a nested call joins it.
+// InTx runs fn in one transaction on the writer; a nested call joins it,
+// and so does a call with a context bound to it.
 func (s *Store) InTx(ctx context.Context, fn func(tx tuango.Store) error) error {
-	if s.tx != nil {
+	if s = s.in(ctx); s.tx != nil {
 		return fn(s)
 	}
 	for attempt := 1; ; attempt++ {

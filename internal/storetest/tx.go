@@ -43,6 +43,38 @@ func testTx(t *testing.T, s tuango.Store) {
 		wantCity(t, c, true, "after commit")
 	})
 
+	t.Run("a context bound to a transaction joins it", func(t *testing.T) {
+		if got := s.Bind(t.Context()); got != t.Context() {
+			t.Errorf("Bind outside a transaction changed the context")
+		}
+		inner, outer, nested := newCity(), newCity(), newCity()
+		err := s.InTx(t.Context(), func(tx tuango.Store) error {
+			bound := tx.Bind(t.Context())
+			// The store outside the transaction, with the bound context:
+			// its write and read are the transaction's (on SQLite, a write
+			// of its own would wait for the writer the transaction holds).
+			if err := s.CreateCity(bound, outer); err != nil {
+				return err
+			}
+			if _, err := s.FindCityByID(bound, outer.ID); err != nil {
+				return fmt.Errorf("FindCityByID(%s) with the bound context = %v, want the transaction's own write", outer.ID, err)
+			}
+			if err := s.InTx(bound, func(tx tuango.Store) error { return tx.CreateCity(t.Context(), nested) }); err != nil {
+				return err
+			}
+			if err := tx.CreateCity(t.Context(), inner); err != nil {
+				return err
+			}
+			return errAbort
+		})
+		if !errors.Is(err, errAbort) {
+			t.Errorf("InTx(fn returning errAbort) = %v, want errAbort", err)
+		}
+		for _, c := range []*tuango.City{inner, outer, nested} {
+			wantCity(t, c, false, "after the bound transaction rolled back")
+		}
+	})
+
 	t.Run("InTx rolls back everything when fn returns an error", func(t *testing.T) {
 		w := newWorld(t, s)
 		d := w.createDeal(t, 10, 5)

@@ -69,6 +69,14 @@ func (s *Service) RecordOperatorAction(ctx context.Context) error {
 	return nil
 }
 
+// dropOperatorAction forgets the request's pending operator action: a
+// replayed answer did nothing that the audit should record.
+func dropOperatorAction(ctx context.Context) {
+	if o := originFrom(ctx); o != nil && !o.written {
+		o.action = nil
+	}
+}
+
 // auditedStore is the service's store: its outermost transactions also
 // append the request's pending operator action, so that the record
 // commits with the change it describes.
@@ -79,7 +87,9 @@ type auditedStore struct {
 
 func (a auditedStore) InTx(ctx context.Context, fn func(tx Store) error) error {
 	o := originFrom(ctx)
-	if o == nil || o.action == nil || o.written {
+	if o == nil || o.action == nil || o.written || ctx.Value(boundTxKey{}) != nil {
+		// A transaction bound to ctx (see runOnce) is the outermost one,
+		// and appends the action itself.
 		return a.Store.InTx(ctx, fn)
 	}
 	if o.action.ID == "" {

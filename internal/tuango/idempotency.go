@@ -12,7 +12,7 @@ import (
 // pickups, after-sales requests and withdrawals) goes through these four
 // steps, written once here:
 //
-//  1. claim: the key is required, and is marked in flight on this node
+//  1. claim: the key (required but for OnceIfKeyed) is marked in flight on this node
 //     so that it is never decided twice here at once (a duplicate meanwhile
 //     gets idempotency_key_in_flight);
 //  2. look up the key's stored answer, before the effect or inside its
@@ -27,7 +27,9 @@ import (
 //
 // The stored answer is the domain's own result (an *Order, a *Payment),
 // not an HTTP response: the caller gets a typed Once and encodes it, the
-// same way the first time and on every replay.
+// same way the first time and on every replay. The operators' optional
+// keys (OnceIfKeyed) are the exception: what their handler answered is
+// the result there.
 
 // IdempotencyTTL is how long idempotency records are kept at least.
 const IdempotencyTTL = 7 * 24 * time.Hour
@@ -78,9 +80,6 @@ func (idem *Idempotency) required() error {
 // claim is step 1: it marks the key in flight on this node until release
 // is called.
 func (s *Service) claim(idem *Idempotency) (release func(), err error) {
-	if err := idem.required(); err != nil {
-		return nil, err
-	}
 	slot := idem.id()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,6 +174,32 @@ func findAnswer(ctx context.Context, store Store, idem *Idempotency) (*Idempoten
 // outside any transaction (to call a payment provider, say); effect then
 // runs in one transaction with the storing of its answer.
 func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, first func(ctx context.Context) error, effect func(tx Store, now time.Time) (T, error)) (Once[T], error) {
+	if err := idem.required(); err != nil {
+		return Once[T]{}, err
+	}
+	return runOnce(ctx, s, idem, first, func(_ context.Context, tx Store, now time.Time) (T, error) { return effect(tx, now) })
+}
+
+// OnceIfKeyed runs call exactly once per key when idem is not nil, and
+// as it is when it is nil: the optional key of an operator's change (see
+// docs/architecture.md, "Exactly once"). call gets a context bound to the
+// transaction that stores its answer, so that every transaction of the
+// service it opens joins that one, and the effect and its key commit, or
+// roll back, together; an error from call rolls back all it wrote.
+func OnceIfKeyed[T any](ctx context.Context, s *Service, idem *Idempotency, call func(ctx context.Context) (T, error)) (Once[T], error) {
+	if idem == nil {
+		v, err := call(ctx)
+		return Once[T]{Value: v}, err
+	}
+	return runOnce(ctx, s, idem, nil, func(bound context.Context, _ Store, _ time.Time) (T, error) { return call(bound) })
+}
+
+// boundTxKey marks a context bound to the transaction of runOnce.
+type boundTxKey struct{}
+
+// runOnce is exactlyOnce with the effect given a context bound to its
+// transaction.
+func runOnce[T any](ctx context.Context, s *Service, idem *Idempotency, first func(ctx context.Context) error, effect func(ctx context.Context, tx Store, now time.Time) (T, error)) (Once[T], error) {
 	var none Once[T]
 	release, err := s.claim(idem)
 	if err != nil {
@@ -186,6 +211,9 @@ func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, firs
 		return none, err
 	}
 	if ans, done, err := replayOf[T](rec, idem); done {
+		if err == nil {
+			dropOperatorAction(ctx)
+		}
 		return ans, err
 	}
 	if lookedUpHook != nil {
@@ -200,7 +228,7 @@ func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, firs
 	err = s.store.InTx(ctx, func(tx Store) error {
 		now := s.clock.Now()
 		var err error
-		if v, err = effect(tx, now); err != nil {
+		if v, err = effect(context.WithValue(tx.Bind(ctx), boundTxKey{}, true), tx, now); err != nil {
 			return err
 		}
 		rec, err := recordOf(idem, v, now)
@@ -210,7 +238,11 @@ func exactlyOnce[T any](ctx context.Context, s *Service, idem *Idempotency, firs
 		return tx.SaveIdempotency(ctx, rec)
 	})
 	if err != nil {
-		return settle[T](ctx, s.store, idem, err)
+		ans, err := settle[T](ctx, s.store, idem, err)
+		if err == nil && ans.Replayed {
+			dropOperatorAction(ctx)
+		}
+		return ans, err
 	}
 	return Once[T]{Value: v}, nil
 }

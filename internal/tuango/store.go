@@ -15,6 +15,11 @@ type Store interface {
 	// InTx runs fn in one transaction, committed if fn returns nil. A nested
 	// InTx joins the outer transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Bind returns ctx carrying this transaction: every call on the store
+	// made with the returned context runs in it, and InTx joins it, so
+	// that code which never sees tx still commits or rolls back with it.
+	// Outside a transaction it returns ctx as it is.
+	Bind(ctx context.Context) context.Context
 	// Ping checks that the database answers and its migrations are current.
 	Ping(ctx context.Context) error
 

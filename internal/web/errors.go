@@ -98,6 +98,7 @@ type problem struct {
 // writeError writes err as problem+json. Internal errors are logged with
 // the request id and shown only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	noteRefusal(r, err)
 	var e *tuango.Error
 	switch {
 	case errors.As(err, &e):

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"tuango/internal/tuango"
@@ -48,4 +52,116 @@ func writeOnce[T, V any](w http.ResponseWriter, status int, ans tuango.Once[T], 
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	writeJSON(w, status, view(ans.Value))
+}
+
+// keptAnswer is the stored answer of an operator's keyed change: the
+// response as the handler wrote it, so that a replay is the same bytes.
+type keptAnswer struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type"`
+	Body        []byte `json:"body"`
+}
+
+// keptRecorder holds a handler's response until its transaction commits.
+type keptRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	err    error // what the handler answered with, if it failed
+}
+
+func (k *keptRecorder) Header() http.Header { return k.header }
+
+func (k *keptRecorder) WriteHeader(status int) {
+	if k.status == 0 {
+		k.status = status
+	}
+}
+
+func (k *keptRecorder) Write(p []byte) (int, error) {
+	k.WriteHeader(http.StatusOK)
+	return k.body.Write(p)
+}
+
+// refused is the answer of a keyed change that failed: it is sent, and
+// not kept, and its transaction rolls back. It unwraps to the handler's
+// error, so that a transaction the database asks to retry is retried.
+type refused struct {
+	ans    keptAnswer
+	header http.Header
+	cause  error
+}
+
+func (e *refused) Error() string { return fmt.Sprintf("refused with %d", e.ans.Status) }
+func (e *refused) Unwrap() error { return e.cause }
+
+// onceIfKeyed makes a state change that may carry an Idempotency-Key
+// exactly once per key when it does, and leaves it as it is when it does
+// not: an operator's POST (DESIGN: state-changing POSTs accept a key). The
+// handler runs in one transaction with the storing of its answer, which
+// is sent only after the commit; a retry with the key gets the same
+// status and bytes with Idempotent-Replayed: true and changes nothing, and
+// the key with another body is refused with idempotency_key_reused.
+func (s *Server) onceIfKeyed(next authedHandler) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
+		if r.Header.Get("Idempotency-Key") == "" {
+			next(w, r, a)
+			return
+		}
+		body, idem, err := keyedBody(w, r, a)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		ans, err := tuango.OnceIfKeyed(r.Context(), s.svc, idem, func(ctx context.Context) (keptAnswer, error) {
+			rec := &keptRecorder{header: http.Header{}}
+			in := r.WithContext(withKeptRecorder(ctx, rec))
+			in.Body = &preread{data: body}
+			next(rec, in, a)
+			kept := keptAnswer{Status: rec.status, ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes()}
+			if kept.Status == 0 {
+				kept.Status = http.StatusOK
+			}
+			if kept.Status >= 300 {
+				return kept, &refused{ans: kept, header: rec.header, cause: rec.err}
+			}
+			return kept, nil
+		})
+		h := w.Header()
+		var no *refused
+		switch {
+		case errors.As(err, &no):
+			for k, v := range no.header {
+				h[k] = v
+			}
+			ans.Value = no.ans
+		case err != nil:
+			s.writeError(w, r, err)
+			return
+		default:
+			if ans.Replayed {
+				h.Set("Idempotent-Replayed", "true")
+			}
+			if ans.Value.ContentType != "" {
+				h.Set("Content-Type", ans.Value.ContentType)
+			}
+			h["Cache-Control"] = headerNoStore
+		}
+		w.WriteHeader(ans.Value.Status)
+		w.Write(ans.Value.Body)
+	}
+}
+
+type keptRecorderKey struct{}
+
+func withKeptRecorder(ctx context.Context, rec *keptRecorder) context.Context {
+	return context.WithValue(ctx, keptRecorderKey{}, rec)
+}
+
+// noteRefusal tells the keyed change being served, if any, the error its
+// handler answered with (see refused).
+func noteRefusal(r *http.Request, err error) {
+	if rec, ok := r.Context().Value(keptRecorderKey{}).(*keptRecorder); ok {
+		rec.err = err
+	}
 }
