@@ -124,12 +124,36 @@ func (s *Store) FindRefunds(ctx context.Context, paymentID string, status tuango
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	return queryAll(s, ctx, func(sc scanner, r *tuango.Refund) error {
-		var created, completed int64
-		err := sc.Scan(&r.ID, &r.PaymentID, &r.OrderID, &r.LineNo, &r.Quantity, &r.AmountFen, &r.Reason, &r.Status, &created, &completed)
-		r.CreatedAt, r.CompletedAt = fromMicros(created), fromMicros(completed)
+	return queryAll(s, ctx, scanRefund, q, args...)
+}
+
+// scanRefund scans id, payment_id, order_id, line_no, quantity,
+// amount_fen, reason, status, created_at, completed_at.
+func scanRefund(sc scanner, r *tuango.Refund) error {
+	var created, completed int64
+	err := sc.Scan(&r.ID, &r.PaymentID, &r.OrderID, &r.LineNo, &r.Quantity, &r.AmountFen, &r.Reason, &r.Status, &created, &completed)
+	r.CreatedAt, r.CompletedAt = fromMicros(created), fromMicros(completed)
+	return err
+}
+
+// cancelRefundsSelect is the whole refunds for a cancellation of the
+// succeeded payments of the orders in a list appended to it: a payment's
+// refund is of its own order (refunds_payment, payments_order).
+const cancelRefundsSelect = `SELECT r.id, r.payment_id, r.order_id, 0, 0, r.amount_fen, r.reason, r.status, r.created_at, r.completed_at
+	FROM payments p JOIN refunds r ON r.payment_id = p.id AND r.order_id = p.order_id
+	WHERE p.status = ? AND r.reason = ? AND p.order_id IN (`
+
+// FindCancelRefunds finds the cancellation refunds of many orders' succeeded
+// payments, up to 128 orders per statement (see inChunks).
+func (s *Store) FindCancelRefunds(ctx context.Context, orderIDs []string) ([]tuango.Refund, error) {
+	var out []tuango.Refund
+	err := inChunks(orderIDs, func(marks string, args []any) error {
+		rs, err := queryAll(s, ctx, scanRefund, cancelRefundsSelect+marks+`) ORDER BY r.created_at, r.id`,
+			append([]any{string(tuango.PaymentSucceeded), tuango.RefundOrderCancelled}, args...)...)
+		out = append(out, rs...)
 		return err
-	}, q, args...)
+	})
+	return out, wrap(err, "find cancel refunds of %d orders", len(orderIDs))
 }
 
 // SetRefundStatus moves a refund between statuses if it is in from.

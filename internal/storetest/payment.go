@@ -166,6 +166,91 @@ func testPayment(t *testing.T, s tuango.Store) {
 		must(t, err, "FindRefunds(pending)")
 		wantIDs(t, only(ids(pending, refundID), r1.ID, r2.ID), []string{r2.ID}, "FindRefunds(pending) after success")
 	})
+
+	t.Run("cancel refunds of many orders are found at once", func(t *testing.T) {
+		w := newWorld(t, s)
+		u := createUser(t, s, tuango.RoleCustomer)
+		deal := w.createDeal(t, 50, 10)
+		order := func() *tuango.Order { return w.createOrder(t, u.ID, tuango.OrderCancelled, t0(), item{deal, 1}) }
+		// pay makes a payment of o in status st and, unless reason is
+		// empty, a whole refund of it for reason.
+		pay := func(o *tuango.Order, st tuango.PaymentStatus, reason string, at time.Time) *tuango.Refund {
+			t.Helper()
+			p := w.createPayment(t, o, at)
+			if st != tuango.PaymentPending {
+				ok, err := s.SetPaymentStatus(t.Context(), p.ID, tuango.PaymentPending, st, "txn_"+p.ID, at)
+				wantOK(t, ok, err, true, "SetPaymentStatus(%s → %s)", p.ID, st)
+			}
+			if reason == "" {
+				return nil
+			}
+			r := refundOf(p, at.Add(time.Minute))
+			r.Reason = reason
+			must(t, s.CreateRefund(t.Context(), r), "CreateRefund(%s)", r.ID)
+			return r
+		}
+		twice, once, none, unpaid, partial, lone := order(), order(), order(), order(), order(), order()
+		// twice was paid twice (a late payment landing after the first) and
+		// both payments were refunded: the later refund is created first
+		// and already paid out.
+		second := pay(twice, tuango.PaymentSucceeded, tuango.RefundOrderCancelled, t0().Add(time.Hour))
+		done := t0().Add(2 * time.Hour)
+		ok, err := s.SetRefundStatus(t.Context(), second.ID, tuango.RefundPending, tuango.RefundSucceeded, done)
+		wantOK(t, ok, err, true, "SetRefundStatus(%s → succeeded)", second.ID)
+		second.Status, second.CompletedAt = tuango.RefundSucceeded, done
+		first := pay(twice, tuango.PaymentSucceeded, tuango.RefundOrderCancelled, t0())
+		onlyOne := pay(once, tuango.PaymentSucceeded, tuango.RefundOrderCancelled, t0())
+		pay(none, tuango.PaymentSucceeded, "", t0())                         // paid, not refunded
+		pay(unpaid, tuango.PaymentFailed, tuango.RefundOrderCancelled, t0()) // a failed payment refunds nothing
+		pay(partial, tuango.PaymentSucceeded, tuango.RefundShortage, t0())   // another reason
+		pl := w.createPayment(t, partial, t0())                              // and a refund of a line
+		ok, err = s.SetPaymentStatus(t.Context(), pl.ID, tuango.PaymentPending, tuango.PaymentSucceeded, "txn_"+pl.ID, t0())
+		wantOK(t, ok, err, true, "SetPaymentStatus(%s → succeeded)", pl.ID)
+		line := &tuango.Refund{ID: newID("rfd"), PaymentID: pl.ID, OrderID: partial.ID, AmountFen: 100, Reason: tuango.RefundOrderCancelled,
+			LineNo: 1, Quantity: 1, Status: tuango.RefundPending, CreatedAt: t0()}
+		must(t, s.CreateRefund(t.Context(), line), "CreateRefund(%s, line 1)", line.ID)
+		loneRefund := pay(lone, tuango.PaymentSucceeded, tuango.RefundOrderCancelled, t0())
+
+		tests := []struct {
+			name string
+			ids  []string
+			want []tuango.Refund
+		}{
+			{"none asked", nil, nil},
+			{"one order", []string{once.ID}, []tuango.Refund{*onlyOne}},
+			{"a page of orders, each order's oldest first", []string{none.ID, twice.ID, unpaid.ID, once.ID, partial.ID},
+				[]tuango.Refund{*first, *onlyOne, *second}},
+			{"an order asked twice", []string{lone.ID, lone.ID}, []tuango.Refund{*loneRefund}},
+			{"orders without one", []string{none.ID, unpaid.ID, partial.ID, newID("missing")}, nil},
+		}
+		for _, tt := range tests {
+			got, err := s.FindCancelRefunds(t.Context(), tt.ids)
+			must(t, err, "FindCancelRefunds(%s)", tt.name)
+			wantEqual(t, byOrder(got), byOrder(tt.want), "FindCancelRefunds(%s)", tt.name)
+		}
+
+		// More orders than one statement's list: every order's refund is
+		// found, once.
+		var many []string
+		want := map[string][]tuango.Refund{}
+		for range 130 {
+			o := order()
+			many = append(many, o.ID)
+			want[o.ID] = []tuango.Refund{*pay(o, tuango.PaymentSucceeded, tuango.RefundOrderCancelled, t0())}
+		}
+		got, err := s.FindCancelRefunds(t.Context(), many)
+		must(t, err, "FindCancelRefunds(130 orders)")
+		wantEqual(t, byOrder(got), want, "FindCancelRefunds(130 orders)")
+	})
+}
+
+// byOrder groups refunds by their order, keeping their order within each.
+func byOrder(rs []tuango.Refund) map[string][]tuango.Refund {
+	out := map[string][]tuango.Refund{}
+	for _, r := range rs {
+		out[r.OrderID] = append(out[r.OrderID], r)
+	}
+	return out
 }
 
 func paymentID(p tuango.Payment) string { return p.ID }

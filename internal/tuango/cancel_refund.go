@@ -33,30 +33,53 @@ func (s *Service) tellCancelRefund(ctx context.Context, tx Store, r *Refund, now
 // ReadCancelRefund sets, on a cancelled order, the money its
 // cancellation gives back (CancelRefundFen) and how much of it the
 // provider has paid out so far (CancelRefundPaidFen); other orders it
-// leaves as they are. The order is one the caller may see, as GetOrder,
-// ListOrders or CancelOrder returned it.
-func (s *Service) ReadCancelRefund(ctx context.Context, o *Order) error {
-	if o.Status != OrderCancelled {
+// leaves as they are. The order is one a may see, as GetOrder or
+// CancelOrder returned it; another is not found (rule 6).
+func (s *Service) ReadCancelRefund(ctx context.Context, a Actor, o *Order) error {
+	return s.readCancelRefunds(ctx, a, []*Order{o})
+}
+
+// ReadCancelRefunds does what ReadCancelRefund does for a page of orders,
+// as ListOrders returned it, in one read of the store for them all.
+func (s *Service) ReadCancelRefunds(ctx context.Context, a Actor, orders []Order) error {
+	ps := make([]*Order, len(orders))
+	for i := range orders {
+		ps[i] = &orders[i]
+	}
+	return s.readCancelRefunds(ctx, a, ps)
+}
+
+func (s *Service) readCancelRefunds(ctx context.Context, a Actor, orders []*Order) error {
+	var ids []string
+	for _, o := range orders {
+		if !a.canSee(o) {
+			return ErrNotFound
+		}
+		if o.Status == OrderCancelled {
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(ids) == 0 {
 		return nil
 	}
-	pays, err := s.store.FindPayments(ctx, PaymentFilter{OrderID: o.ID, Status: PaymentSucceeded})
+	rs, err := s.store.FindCancelRefunds(ctx, ids)
 	if err != nil {
 		return err
 	}
-	o.CancelRefundFen, o.CancelRefundPaidFen = 0, 0
-	for _, p := range pays {
-		rs, err := s.store.FindRefunds(ctx, p.ID, "", 0)
-		if err != nil {
-			return err
+	type sums struct{ fen, paid Fen }
+	by := make(map[string]sums, len(ids))
+	for _, r := range rs {
+		t := by[r.OrderID]
+		t.fen += r.AmountFen
+		if r.Status == RefundSucceeded {
+			t.paid += r.AmountFen
 		}
-		for _, r := range rs {
-			if r.OrderID != o.ID || r.LineNo != 0 || r.Reason != RefundOrderCancelled {
-				continue
-			}
-			o.CancelRefundFen += r.AmountFen
-			if r.Status == RefundSucceeded {
-				o.CancelRefundPaidFen += r.AmountFen
-			}
+		by[r.OrderID] = t
+	}
+	for _, o := range orders {
+		if o.Status == OrderCancelled {
+			t := by[o.ID]
+			o.CancelRefundFen, o.CancelRefundPaidFen = t.fen, t.paid
 		}
 	}
 	return nil

@@ -219,6 +219,10 @@ type Store interface {
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) (bool, error)
 	CreateRefund(ctx context.Context, r *Refund) error
 	FindRefunds(ctx context.Context, paymentID string, status RefundStatus, limit int) ([]Refund, error)
+	// FindCancelRefunds finds, for many orders at once, the whole-payment
+	// refunds with reason RefundOrderCancelled of each order's succeeded
+	// payments, each order's oldest first; orders without one are absent.
+	FindCancelRefunds(ctx context.Context, orderIDs []string) ([]Refund, error)
 	SetRefundStatus(ctx context.Context, id string, from, to RefundStatus, at time.Time) (bool, error)
 
 	// FindIdempotency finds the record of a key: a stored record, or the

@@ -57,8 +57,8 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request, a tuango.A
 		return
 	}
 	orders, next, err := s.svc.ListOrders(r.Context(), a, limit, cursor)
-	for i := 0; err == nil && i < len(orders); i++ {
-		err = s.svc.ReadCancelRefund(r.Context(), &orders[i])
+	if err == nil {
+		err = s.svc.ReadCancelRefunds(r.Context(), a, orders)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -70,7 +70,7 @@ func (s *Server) handleOrders(w http.ResponseWriter, r *http.Request, a tuango.A
 func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	o, err := s.svc.GetOrder(r.Context(), a, r.PathValue("id"))
 	if err == nil {
-		err = s.svc.ReadCancelRefund(r.Context(), o)
+		err = s.svc.ReadCancelRefund(r.Context(), a, o)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -82,7 +82,7 @@ func (s *Server) handleOrder(w http.ResponseWriter, r *http.Request, a tuango.Ac
 func (s *Server) handleCancelOrder(w http.ResponseWriter, r *http.Request, a tuango.Actor) {
 	o, err := s.svc.CancelOrder(r.Context(), a, r.PathValue("id"))
 	if err == nil {
-		err = s.svc.ReadCancelRefund(r.Context(), o)
+		err = s.svc.ReadCancelRefund(r.Context(), a, o)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,5 +100,83 @@ func TestCancelledPaidOrderSaysItIsRefunded(t *testing.T) {
 	replay := c.mustDo("POST", "/api/v1/orders", placeBody, 201, nil, "Idempotency-Key", key)
 	if !bytes.Equal(replay.body, placed.body) {
 		t.Errorf("the placement's replay after the cancel and refund =\n%s\nwant the first answer\n%s", replay.body, placed.body)
+	}
+}
+
+// The customer's order list carries each cancelled order's own refund,
+// read for the whole page at once: refunds paid out and pending, an
+// order cancelled unpaid with none, a live order with none, and another
+// customer's refund nowhere; each page of a paged list the same.
+func TestOrderListCarriesEachCancelledOrdersRefund(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, other := e.customer(), e.customer()
+	place := func(c *client, price tuango.Fen, qty int) string {
+		t.Helper()
+		body := map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": e.newDeal(10, 5, price), "quantity": qty}}}
+		var o orderView
+		c.mustDo("POST", "/api/v1/orders", body, 201, &o, "Idempotency-Key", newKey())
+		return o.ID
+	}
+	pay := func(c *client, id string) {
+		t.Helper()
+		var p paymentView
+		c.mustDo("POST", "/api/v1/orders/"+id+"/payments", nil, 201, &p, "Idempotency-Key", newKey())
+		c.mustDo("POST", "/api/v1/sandbox/payments/"+p.ID+"/confirm", nil, 200, nil)
+		c.waitStatus(id, "paid")
+	}
+	cancel := func(c *client, id string) {
+		t.Helper()
+		c.mustDo("POST", "/api/v1/orders/"+id+"/cancel", nil, 200, nil)
+	}
+
+	paidBack1, paidBack2 := place(c, 1010, 1), place(c, 2020, 2)
+	for _, id := range []string{paidBack1, paidBack2} {
+		pay(c, id)
+		cancel(c, id)
+	}
+	theirs := place(other, 9090, 1)
+	pay(other, theirs)
+	cancel(other, theirs)
+	if n, err := e.svc.SendRefunds(ctx, 100); err != nil || n != 3 {
+		t.Fatalf("SendRefunds = %d, %v; want 3", n, err)
+	}
+	pending := place(c, 3030, 3)
+	pay(c, pending)
+	cancel(c, pending)
+	unpaid := place(c, 4040, 1)
+	cancel(c, unpaid)
+	live := place(c, 5050, 1)
+	pay(c, live)
+
+	type refund struct {
+		Status string
+		Fen    tuango.Fen
+		Refund string
+	}
+	want := map[string]refund{
+		paidBack1: {"cancelled", 1010, "succeeded"},
+		paidBack2: {"cancelled", 4040, "succeeded"},
+		pending:   {"cancelled", 9090, "pending"},
+		unpaid:    {"cancelled", 0, ""},
+		live:      {"paid", 0, ""},
+	}
+	for _, limit := range []int{0, 2} {
+		got := map[string]refund{}
+		for cursor, pages := "", 0; pages == 0 || cursor != ""; pages++ {
+			path := "/api/v1/orders?cursor=" + cursor
+			if limit > 0 {
+				path += "&limit=" + strconv.Itoa(limit)
+			}
+			var pg listPage[orderView]
+			c.mustDo("GET", path, nil, 200, &pg)
+			for _, o := range pg.Items {
+				got[o.ID] = refund{o.Status, o.CancelRefundFen, o.CancelRefundStatus}
+			}
+			cursor = pg.NextCursor
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("GET /api/v1/orders with limit %d: orders and their refunds =\n%+v\nwant\n%+v", limit, got, want)
+		}
 	}
 }

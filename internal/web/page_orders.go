@@ -93,7 +93,7 @@ func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, pg *page, s
 		err = tuango.ErrNotFound // staff read orders in the console, not here
 	}
 	if err == nil {
-		err = s.svc.ReadCancelRefund(ctx, o)
+		err = s.svc.ReadCancelRefund(ctx, actor(pg.User), o)
 	}
 	if err != nil {
 		s.pageError(w, r, pg, err)
