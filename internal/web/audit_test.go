@@ -66,6 +66,13 @@ func TestAuditTrailOfOperatorActions(t *testing.T) {
 		if p.status != 200 || !strings.Contains(p.body, "operator.POST /admin/suppliers") || !strings.Contains(p.body, "operator.POST /api/v1/admin/leaders") || strings.Contains(p.body, "auth.login_ok") {
 			t.Errorf("GET /admin/audit?kind=operator. = %d:\n%s", p.status, p.body)
 		}
+		// Each kind is said in words beside its code.
+		if p := zh.get("/admin/audit?kind=auth."); p.status != 200 || !strings.Contains(p.body, `<span class="audit-what">登录成功</span> <code>auth.login_ok</code>`) {
+			t.Errorf("GET /admin/audit?kind=auth. does not name auth.login_ok in words:\n%s", p.body)
+		}
+		if p := zh.get("/admin/audit?kind=operator."); !strings.Contains(p.body, `<span class="audit-what">运营操作</span> <code>operator.POST /admin/suppliers</code>`) {
+			t.Errorf("GET /admin/audit?kind=operator. does not name an operator action in words:\n%s", p.body)
+		}
 		if p := zh.get("/admin/audit?actor=" + c.userID); p.status != 200 || strings.Contains(p.body, "operator.POST") {
 			t.Errorf("the customer's records include operator actions:\n%s", p.body)
 		}

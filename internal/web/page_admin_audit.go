@@ -30,6 +30,25 @@ type auditPage struct {
 type auditRow struct {
 	tuango.AuditRecord
 	When string
+	What string // the kind in words, when the catalogue has them
+}
+
+// auditWhat says what a record's kind means in the page's language: a
+// ledger posting by its event's name (as the ledger page names it), an
+// operator's action as one (its route is the rest of the kind), other
+// kinds by their own name; "" for a kind without one.
+func auditWhat(pg *page, kind string) string {
+	key := "audit.what." + kind
+	switch {
+	case strings.HasPrefix(kind, tuango.AuditOperatorPrefix):
+		key = "audit.kind." + tuango.AuditOperatorPrefix
+	case strings.HasPrefix(kind, tuango.AuditMoneyPrefix) && kind != tuango.AuditCouponsIssued:
+		key = "event." + strings.TrimPrefix(kind, tuango.AuditMoneyPrefix)
+	}
+	if s := pg.T(key); s != key { // a key the catalogue lacks prints as itself
+		return s
+	}
+	return ""
 }
 
 func (s *Server) handleAdminAuditPage(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +88,7 @@ func (s *Server) handleAdminAuditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, rec := range rs {
-		d.Rows = append(d.Rows, auditRow{AuditRecord: rec, When: rec.At.In(shanghai).Format("2006-01-02 15:04:05")})
+		d.Rows = append(d.Rows, auditRow{AuditRecord: rec, When: rec.At.In(shanghai).Format("2006-01-02 15:04:05"), What: auditWhat(pg, rec.Kind)})
 	}
 	if len(rs) == f.Limit {
 		next := r.URL.Query()
