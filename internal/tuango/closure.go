@@ -25,7 +25,23 @@ type Closure struct {
 // closedOn reports whether the closure covers date.
 func (c *Closure) closedOn(date string) bool { return c.From <= date && date <= c.To }
 
-func checkClosure(c *Closure) error {
+// ClosureInput is a closure as a leader or an operator types it: a city
+// closure's From and To are its one date.
+type ClosureInput struct {
+	From, To, Reason string
+}
+
+// Check validates in as ClosePickupPoint and CloseCity do, without
+// closing anything; today is the city's date (City.Today), before which
+// no closure may begin.
+func (in ClosureInput) Check(today string) error {
+	return checkClosure(&Closure{From: in.From, To: in.To, Reason: in.Reason}, today)
+}
+
+// checkClosure checks c's dates and reason, trimming the reason: from
+// before today is refused, as those days are over and closing them would
+// change nothing but the record of what was open.
+func checkClosure(c *Closure, today string) error {
 	if err := checkDate("from", c.From); err != nil {
 		return err
 	}
@@ -36,19 +52,25 @@ func checkClosure(c *Closure) error {
 		return FieldError("to", "must not be before from")
 	}
 	var err error
-	c.Reason, err = checkText("reason", c.Reason, true, 200)
-	return err
+	if c.Reason, err = checkText("reason", c.Reason, true, 200); err != nil {
+		return err
+	}
+	if c.From < today {
+		return FieldError("from", "must be today (%s) or later: a closure cannot begin in the past", today)
+	}
+	return nil
 }
 
-// CloseCity closes a city for a delivery date; closing it again changes
-// the reason.
+// CloseCity closes a city for a delivery date from today on (in the
+// city's time zone); closing it again changes the reason.
 func (s *Service) CloseCity(ctx context.Context, a Actor, cityID, date, reason string) (*Closure, error) {
 	c := &Closure{CityID: cityID, From: date, To: date, Reason: reason, ClosedBy: a.UserID}
 	err := s.asStaff(ctx, a, func(tx Store, now time.Time) error {
-		if _, err := tx.FindCityByID(ctx, cityID); err != nil {
+		today, err := cityToday(ctx, tx, cityID, now)
+		if err != nil {
 			return err
 		}
-		if err := checkClosure(c); err != nil {
+		if err := checkClosure(c, today); err != nil {
 			return err
 		}
 		c.CreatedAt = now
@@ -63,9 +85,7 @@ func (s *Service) CloseCity(ctx context.Context, a Actor, cityID, date, reason s
 // ClosePickupPoint closes a pickup point for a range of dates from today
 // on (in its city's time zone): its leader or an operator may. Orders
 // already placed for those dates stay as they are (moving them is the
-// operator's next step). A closure that begins before today is refused:
-// those days are over, and closing them would change nothing but the
-// record of what was open.
+// operator's next step).
 func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c *Closure) error {
 	if !a.Role.IsStaff() && a.Role != RoleLeader {
 		return Errorf(CodeForbidden, "this needs the point's leader or an operator")
@@ -78,11 +98,12 @@ func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c 
 		if !a.Role.IsStaff() && pp.LeaderID != a.UserID {
 			return ErrNotFound // another leader's point is as a missing one
 		}
-		if err := checkClosure(c); err != nil {
+		now := s.clock.Now()
+		today, err := cityToday(ctx, tx, pp.CityID, now)
+		if err != nil {
 			return err
 		}
-		now := s.clock.Now()
-		if err := checkNotPast(ctx, tx, pp.CityID, "from", c.From, now); err != nil {
+		if err := checkClosure(c, today); err != nil {
 			return err
 		}
 		c.ID, c.PickupPointID, c.ClosedBy, c.CreatedAt = s.newID("ppc"), pp.ID, a.UserID, now
@@ -90,21 +111,13 @@ func (s *Service) ClosePickupPoint(ctx context.Context, a Actor, ppID string, c 
 	})
 }
 
-// checkNotPast refuses a date (YYYY-MM-DD, checked) before today in the
-// city's time zone, naming field.
-func checkNotPast(ctx context.Context, tx Store, cityID, field, date string, now time.Time) error {
+// cityToday is the city's date at now.
+func cityToday(ctx context.Context, tx Store, cityID string, now time.Time) (string, error) {
 	city, err := tx.FindCityByID(ctx, cityID)
 	if err != nil {
-		return err
+		return "", err
 	}
-	loc, err := city.Location()
-	if err != nil {
-		return err
-	}
-	if today := now.In(loc).Format(time.DateOnly); date < today {
-		return FieldError(field, "must be today (%s) or later: a closure cannot begin in the past", today)
-	}
-	return nil
+	return city.Today(now)
 }
 
 // MoveOrders moves the open orders (unpaid, paid or confirmed) of a

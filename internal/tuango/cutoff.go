@@ -24,6 +24,15 @@ func (c *City) Location() (*time.Location, error) {
 	return loc, nil
 }
 
+// Today is the city's local date at now, YYYY-MM-DD.
+func (c *City) Today(now time.Time) (string, error) {
+	loc, err := c.Location()
+	if err != nil {
+		return "", err
+	}
+	return now.In(loc).Format(time.DateOnly), nil
+}
+
 // cutoffClock returns the city's location and its cutoff's hour and minute.
 func (c *City) cutoffClock() (*time.Location, int, int, error) {
 	loc, err := c.Location()

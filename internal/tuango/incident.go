@@ -229,51 +229,12 @@ func (s *Service) OpenIncident(ctx context.Context, a Actor, in NewIncident) (*I
 	if err := a.RequireStaff(); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	if in.Kind == "" {
-		in.Kind = KindIncident
-	}
-	inc := &Incident{ID: s.newID("inc"), Kind: in.Kind, Name: strings.TrimSpace(in.Name), Impact: in.Impact, CreatedBy: a.UserID,
-		CreatedAt: now, UpdatedAt: now, StartsAt: Truncate(in.StartsAt), EndsAt: Truncate(in.EndsAt)}
-	switch in.Kind {
-	case KindIncident:
-		inc.Status = IncidentInvestigating
-		if !in.StartsAt.IsZero() || !in.EndsAt.IsZero() {
-			return nil, FieldError("starts_at", "is for a maintenance only")
-		}
-	case KindMaintenance:
-		inc.Status, inc.Impact = MaintenanceScheduled, ImpactMaintenance
-		if in.StartsAt.IsZero() || in.EndsAt.IsZero() {
-			return nil, FieldError("starts_at", "and ends_at are required for a maintenance")
-		}
-		if !in.EndsAt.After(in.StartsAt) {
-			return nil, FieldError("ends_at", "must be after starts_at")
-		}
-		if !in.StartsAt.After(now) {
-			inc.Status = MaintenanceInProgress
-		}
-	default:
-		return nil, FieldError("kind", "must be incident or maintenance, not %q", in.Kind)
-	}
-	if err := checkName(inc.Name); err != nil {
-		return nil, err
-	}
-	if inc.Impact == "" {
-		inc.Impact = ImpactMinor
-	}
-	if _, ok := impactRank[inc.Impact]; !ok || (inc.Kind == KindIncident && inc.Impact == ImpactMaintenance) {
-		return nil, FieldError("impact", "must be none, minor, major or critical, not %q", in.Impact)
-	}
-	comps, err := s.checkComponents(ctx, in.Components, inc.Kind)
+	inc, u, err := in.build(s.clock.Now(), s.cityKnown(ctx))
 	if err != nil {
 		return nil, err
 	}
-	inc.Components = comps
-	u := &IncidentUpdate{ID: s.newID("inu"), IncidentID: inc.ID, Status: inc.Status, Body: strings.TrimSpace(in.Body), ETA: Truncate(in.ETA),
-		Effects: in.Effects, CreatedBy: a.UserID, At: now}
-	if err := checkUpdate(u, now); err != nil {
-		return nil, err
-	}
+	inc.ID, inc.CreatedBy = s.newID("inc"), a.UserID
+	u.ID, u.IncidentID, u.CreatedBy = s.newID("inu"), inc.ID, a.UserID
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateIncident(ctx, inc); err != nil {
 			return err
@@ -285,6 +246,63 @@ func (s *Service) OpenIncident(ctx context.Context, a Actor, in NewIncident) (*I
 		return nil, err
 	}
 	return inc, nil
+}
+
+// Check validates in at now as OpenIncident does, without opening it,
+// except that a city component's city is taken as given (OpenIncident
+// looks it up).
+func (in NewIncident) Check(now time.Time) error {
+	_, _, err := in.build(now, anyCity)
+	return err
+}
+
+// build checks in at now and makes the incident and its first update,
+// without their ids and author.
+func (in NewIncident) build(now time.Time, cityKnown func(id string) (bool, error)) (*Incident, *IncidentUpdate, error) {
+	if in.Kind == "" {
+		in.Kind = KindIncident
+	}
+	inc := &Incident{Kind: in.Kind, Name: strings.TrimSpace(in.Name), Impact: in.Impact,
+		CreatedAt: now, UpdatedAt: now, StartsAt: Truncate(in.StartsAt), EndsAt: Truncate(in.EndsAt)}
+	switch in.Kind {
+	case KindIncident:
+		inc.Status = IncidentInvestigating
+		if !in.StartsAt.IsZero() || !in.EndsAt.IsZero() {
+			return nil, nil, FieldError("starts_at", "is for a maintenance only")
+		}
+	case KindMaintenance:
+		inc.Status, inc.Impact = MaintenanceScheduled, ImpactMaintenance
+		if in.StartsAt.IsZero() || in.EndsAt.IsZero() {
+			return nil, nil, FieldError("starts_at", "and ends_at are required for a maintenance")
+		}
+		if !in.EndsAt.After(in.StartsAt) {
+			return nil, nil, FieldError("ends_at", "must be after starts_at")
+		}
+		if !in.StartsAt.After(now) {
+			inc.Status = MaintenanceInProgress
+		}
+	default:
+		return nil, nil, FieldError("kind", "must be incident or maintenance, not %q", in.Kind)
+	}
+	if err := checkName(inc.Name); err != nil {
+		return nil, nil, err
+	}
+	if inc.Impact == "" {
+		inc.Impact = ImpactMinor
+	}
+	if _, ok := impactRank[inc.Impact]; !ok || (inc.Kind == KindIncident && inc.Impact == ImpactMaintenance) {
+		return nil, nil, FieldError("impact", "must be none, minor, major or critical, not %q", in.Impact)
+	}
+	comps, err := checkComponents(in.Components, inc.Kind, cityKnown)
+	if err != nil {
+		return nil, nil, err
+	}
+	inc.Components = comps
+	u := &IncidentUpdate{Status: inc.Status, Body: strings.TrimSpace(in.Body), ETA: Truncate(in.ETA), Effects: in.Effects, At: now}
+	if err := checkUpdate(u, now); err != nil {
+		return nil, nil, err
+	}
+	return inc, u, nil
 }
 
 // PostIncidentUpdate posts an update on an open incident and moves it to
@@ -304,20 +322,11 @@ func (s *Service) PostIncidentUpdate(ctx context.Context, a Actor, id string, in
 		if inc.Status.Closed() {
 			return Errorf(CodeConflict, "this %s is %s already; open a new one", inc.Kind, inc.Status)
 		}
-		if !statusFits(inc.Kind, in.Status) {
-			if inc.Kind == KindMaintenance {
-				return FieldError("status", "must be scheduled, in_progress or completed for a maintenance, not %q", in.Status)
-			}
-			return FieldError("status", "must be investigating, identified, monitoring or resolved, not %q", in.Status)
-		}
-		if err := checkUpdate(u, now); err != nil {
+		comps, err := in.check(inc.Kind, u, now, s.cityKnown(ctx))
+		if err != nil {
 			return err
 		}
-		if in.Components != nil {
-			comps, err := s.checkComponents(ctx, in.Components, inc.Kind)
-			if err != nil {
-				return err
-			}
+		if comps != nil {
 			inc.Components = comps
 		}
 		if _, err := tx.AddIncidentUpdate(ctx, u); err != nil {
@@ -330,6 +339,33 @@ func (s *Service) PostIncidentUpdate(ctx context.Context, a Actor, id string, in
 		return nil, err
 	}
 	return u, nil
+}
+
+// Check validates in at now as PostIncidentUpdate does on an open
+// incident of kind, without posting it, except that a city component's
+// city is taken as given.
+func (in NewIncidentUpdate) Check(kind string, now time.Time) error {
+	u := &IncidentUpdate{Status: in.Status, Body: strings.TrimSpace(in.Body), ETA: Truncate(in.ETA), Effects: in.Effects}
+	_, err := in.check(kind, u, now, anyCity)
+	return err
+}
+
+// check checks the update u made of in for an incident of kind, and
+// returns the components that replace the incident's (nil: keep them).
+func (in NewIncidentUpdate) check(kind string, u *IncidentUpdate, now time.Time, cityKnown func(id string) (bool, error)) ([]ComponentImpact, error) {
+	if !statusFits(kind, in.Status) {
+		if kind == KindMaintenance {
+			return nil, FieldError("status", "must be scheduled, in_progress or completed for a maintenance, not %q", in.Status)
+		}
+		return nil, FieldError("status", "must be investigating, identified, monitoring or resolved, not %q", in.Status)
+	}
+	if err := checkUpdate(u, now); err != nil {
+		return nil, err
+	}
+	if in.Components == nil {
+		return nil, nil
+	}
+	return checkComponents(in.Components, kind, cityKnown)
 }
 
 // PublishPostmortem publishes what happened, its impact and what changes
@@ -426,13 +462,13 @@ func checkUpdate(u *IncidentUpdate, now time.Time) error {
 	return nil
 }
 
-// checkComponents checks that each component exists and its state is one
-// of the five, once each; an incident needs at least one.
-func (s *Service) checkComponents(ctx context.Context, cs []ComponentImpact, kind string) ([]ComponentImpact, error) {
+// checkComponents checks that each component exists (a city's, by
+// cityKnown) and its state is one of the five, once each; an incident
+// needs at least one.
+func checkComponents(cs []ComponentImpact, kind string, cityKnown func(id string) (bool, error)) ([]ComponentImpact, error) {
 	if len(cs) == 0 {
 		return nil, FieldError("components", "name at least one of %s, or city:ID", strings.Join(FixedComponents, ", "))
 	}
-	var cities map[string]bool
 	seen := map[string]bool{}
 	out := make([]ComponentImpact, 0, len(cs))
 	for _, c := range cs {
@@ -441,17 +477,11 @@ func (s *Service) checkComponents(ctx context.Context, cs []ComponentImpact, kin
 		}
 		seen[c.ID] = true
 		if city, ok := strings.CutPrefix(c.ID, "city:"); ok {
-			if cities == nil {
-				cs, err := s.store.FindCities(ctx)
-				if err != nil {
-					return nil, err
-				}
-				cities = map[string]bool{}
-				for _, c := range cs {
-					cities[c.ID] = true
-				}
+			known, err := cityKnown(city)
+			if err != nil {
+				return nil, err
 			}
-			if !cities[city] {
+			if !known {
 				return nil, FieldError("components", "no city has id %q", city)
 			}
 		} else if !slices.Contains(FixedComponents, c.ID) {
@@ -470,6 +500,27 @@ func (s *Service) checkComponents(ctx context.Context, cs []ComponentImpact, kin
 	}
 	return out, nil
 }
+
+// cityKnown reports whether a city has id, reading the cities once.
+func (s *Service) cityKnown(ctx context.Context) func(id string) (bool, error) {
+	var cities map[string]bool
+	return func(id string) (bool, error) {
+		if cities == nil {
+			cs, err := s.store.FindCities(ctx)
+			if err != nil {
+				return false, err
+			}
+			cities = map[string]bool{}
+			for _, c := range cs {
+				cities[c.ID] = true
+			}
+		}
+		return cities[id], nil
+	}
+}
+
+// anyCity takes every city id as known: a check without the store.
+func anyCity(string) (bool, error) { return true, nil }
 
 // String names an update for logs.
 func (u *IncidentUpdate) String() string {

@@ -123,13 +123,18 @@ func (s *Server) handleAdminPointClosureForm(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	f := closeForm{From: strings.TrimSpace(r.PostFormValue("from")), To: strings.TrimSpace(r.PostFormValue("to")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	ctx, cancel := pageRead(r)
+	pp, err := s.svc.Store().FindPickupPointByID(ctx, r.PathValue("id"))
+	cancel()
+	if err == nil {
+		err = s.closePoint(r, pg, pp, &f)
+	}
 	data := &closurePageData{Close: f}
-	if err := s.actClosePickupPoint(r.Context(), actor(pg.User), r.PathValue("id"), f.From, f.To, f.Reason); err != nil {
-		if field := fieldOf(err); field == "from" || field == "to" || field == "reason" {
-			data.Close.Errors = map[string]string{field: pg.T("rule.closure." + field)}
-			s.renderClosure(w, r, pg, http.StatusBadRequest, date, data)
-			return
-		}
+	switch {
+	case len(f.Errors) > 0:
+		s.renderClosure(w, r, pg, http.StatusBadRequest, date, data)
+		return
+	case err != nil:
 		s.pageError(w, r, pg, err)
 		return
 	}
@@ -138,6 +143,56 @@ func (s *Server) handleAdminPointClosureForm(w http.ResponseWriter, r *http.Requ
 		date = f.From // show the first closed date's orders
 	}
 	s.renderClosure(w, r, pg, http.StatusOK, date, data)
+}
+
+// closePoint closes pp as the form f asks, or puts every field at fault
+// under it in the page's language: the domain's checks run on the form
+// first (see fieldErrors), and whatever the service still refuses in a
+// field shows there too. Other errors are for the error page.
+func (s *Server) closePoint(r *http.Request, pg *page, pp *tuango.PickupPoint, f *closeForm) error {
+	today, err := s.cityToday(r, pp.CityID, pg)
+	if err != nil {
+		return err
+	}
+	f.Errors = map[string]string{}
+	for _, field := range closureFaults(tuango.ClosureInput{From: f.From, To: f.To, Reason: f.Reason}, today) {
+		f.Errors[field] = pg.T("rule.closure." + field)
+	}
+	if len(f.Errors) > 0 {
+		return nil
+	}
+	err = s.actClosePickupPoint(r.Context(), actor(pg.User), pp.ID, f.From, f.To, f.Reason)
+	if field := fieldOf(err); field == "from" || field == "to" || field == "reason" {
+		f.Errors[field] = pg.T("rule.closure." + field)
+		return nil
+	}
+	return err
+}
+
+// closureFaults names every field of in at fault, as the domain names
+// them (from, to, reason), not only the first its check stops at.
+func closureFaults(in tuango.ClosureInput, today string) []string {
+	var fields []string
+	for _, err := range fieldErrors(func() error { return in.Check(today) }, map[string]func(){
+		"from":   func() { in.From = today },
+		"to":     func() { in.To = "9999-12-31" }, // after any from
+		"reason": func() { in.Reason = "x" },
+	}) {
+		fields = append(fields, fieldOf(err))
+	}
+	return fields
+}
+
+// cityToday is the city's date on the page's clock, as the closures'
+// rules see it.
+func (s *Server) cityToday(r *http.Request, cityID string, pg *page) (string, error) {
+	ctx, cancel := pageRead(r)
+	defer cancel()
+	city, err := s.svc.Store().FindCityByID(ctx, cityID)
+	if err != nil {
+		return "", err
+	}
+	return city.Today(pg.now)
 }
 
 // handleAdminMoveOrdersForm moves a closed point's orders for a date to

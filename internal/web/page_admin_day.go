@@ -22,7 +22,8 @@ type adminDayData struct {
 	Query         template.URL // city_id=...&date=..., for the list links
 	Closures      []tuango.Closure
 	CloseReason   string
-	CloseError    string
+	CloseErrors   map[string]string // the city closure form's fields at fault: date, reason
+	CloseError    string            // a refusal of the form that is no field's
 	CloseDone     bool
 	Cutoff        *cutoffRow
 	CutoffError   string
@@ -161,27 +162,45 @@ func refusedStatus(status, want int) int {
 	return want
 }
 
-// handleAdminCloseCityForm closes a city for a delivery date (休市).
+// handleAdminCloseCityForm closes a city for a delivery date (休市). A
+// date in the past and a missing reason show together: the domain's
+// checks run on the form first (see closureFaults).
 func (s *Server) handleAdminCloseCityForm(w http.ResponseWriter, r *http.Request) {
 	pg, ok := s.roleForm(w, r, "The day", "/admin/day", isStaff)
 	if !ok {
 		return
 	}
 	cityID, date := r.PathValue("id"), r.PostFormValue("date")
-	data := &adminDayData{CloseReason: strings.TrimSpace(r.PostFormValue("reason"))}
-	err := s.actCloseCity(r.Context(), actor(pg.User), cityID, date, data.CloseReason)
-	if err != nil {
-		s.dayFormFailed(w, r, pg, err, cityID, date, data, func(field, msg string) {
-			if rule, ok := map[string]string{"reason": "reason", "from": "date", "to": "date"}[field]; ok {
-				msg = pg.T("rule.city_closure." + rule)
-			}
+	data := &adminDayData{CloseReason: strings.TrimSpace(r.PostFormValue("reason")), CloseErrors: map[string]string{}}
+	show := func(field, msg string) {
+		if rule, ok := cityClosureFields[field]; ok {
+			data.CloseErrors[rule] = pg.T("rule.city_closure." + rule)
+		} else {
 			data.CloseError = msg
-		})
+		}
+	}
+	today, err := s.cityToday(r, cityID, pg)
+	if err == nil {
+		for _, field := range closureFaults(tuango.ClosureInput{From: date, To: date, Reason: data.CloseReason}, today) {
+			show(field, "")
+		}
+		if len(data.CloseErrors) > 0 {
+			s.renderAdminDay(w, r, pg, http.StatusBadRequest, cityID, date, data)
+			return
+		}
+		err = s.actCloseCity(r.Context(), actor(pg.User), cityID, date, data.CloseReason)
+	}
+	if err != nil {
+		s.dayFormFailed(w, r, pg, err, cityID, date, data, show)
 		return
 	}
 	data.CloseDone, data.CloseReason = true, ""
 	s.renderAdminDay(w, r, pg, http.StatusOK, cityID, date, data)
 }
+
+// cityClosureFields are the city closure form's fields, by the domain's
+// field name: a city closure's one date is its from and its to.
+var cityClosureFields = map[string]string{"reason": "reason", "from": "date", "to": "date"}
 
 // handleAdminCutoffForm runs a city's cutoff for a date by hand (an early
 // close before the city's cutoff time); running it again changes nothing.

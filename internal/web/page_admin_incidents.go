@@ -10,7 +10,9 @@ import (
 )
 
 // The operator's incidents page: open an incident or schedule a
-// maintenance, post updates, publish a postmortem once resolved.
+// maintenance, post updates, publish a postmortem once resolved. Every
+// field at fault is named at once: the domain's checks run on the form
+// before it is sent (see fieldErrors), and the service checks again.
 
 type adminIncidentsData struct {
 	Status     statusPageData
@@ -117,6 +119,25 @@ func (s *Server) handleAdminIncidentForm(w http.ResponseWriter, r *http.Request)
 			n.EndsAt = t
 		}
 	}
+	typed, now := n, pg.now
+	f.refuse(pg, fieldErrors(func() error { return typed.Check(now) }, map[string]func(){
+		"kind": func() { typed.Kind, typed.StartsAt, typed.EndsAt = tuango.KindIncident, time.Time{}, time.Time{} },
+		"starts_at": func() {
+			typed.StartsAt, typed.EndsAt = time.Time{}, time.Time{}
+			if typed.Kind == tuango.KindMaintenance {
+				typed.StartsAt, typed.EndsAt = now.Add(time.Hour), now.Add(2*time.Hour)
+			}
+		},
+		"ends_at":    func() { typed.EndsAt = typed.StartsAt.Add(time.Hour) },
+		"name":       func() { typed.Name = "x" },
+		"impact":     func() { typed.Impact = "" },
+		"components": func() { typed.Components = []tuango.ComponentImpact{{ID: tuango.FixedComponents[0]}} },
+		"body":       func() { typed.Body = "x" },
+		"eta":        func() { typed.ETA = time.Time{} },
+		"cutoff":     func() { typed.Effects.Cutoff = "" },
+		"delivery":   func() { typed.Effects.Delivery = "" },
+		"settlement": func() { typed.Effects.Settlement = "" },
+	}))
 	data := &adminIncidentsData{Form: f}
 	if len(f.Errors) > 0 {
 		s.renderAdminIncidents(w, r, pg, http.StatusBadRequest, data)
@@ -138,16 +159,41 @@ func (s *Server) handleAdminIncidentUpdateForm(w http.ResponseWriter, r *http.Re
 	id := r.PathValue("id")
 	f := incidentForm{For: id, Status: r.PostFormValue("status"), Body: r.PostFormValue("body"), ETA: r.PostFormValue("eta"),
 		Cutoff: r.PostFormValue("cutoff"), Delivery: r.PostFormValue("delivery"), Settlement: r.PostFormValue("settlement"), Errors: map[string]string{}}
-	data := &adminIncidentsData{Update: f}
 	eta, good := formTimeValue(f.ETA)
 	if !good {
-		data.Update.Errors["eta"] = pg.T("rule.incident.time")
+		f.Errors["eta"] = pg.T("rule.incident.time")
+	}
+	in := tuango.NewIncidentUpdate{Status: tuango.IncidentStatus(f.Status), Body: f.Body, ETA: eta,
+		Effects: tuango.Effects{Cutoff: tuango.Effect(f.Cutoff), Delivery: tuango.Effect(f.Delivery), Settlement: tuango.Effect(f.Settlement)}}
+	ctx, cancel := pageRead(r)
+	inc, err := s.svc.Store().FindIncidentByID(ctx, id)
+	cancel()
+	if err != nil {
+		s.incidentFormError(w, r, pg, err, &f, &adminIncidentsData{Update: f})
+		return
+	}
+	if !inc.Status.Closed() { // a closed one is refused whatever the form says
+		typed, now := in, pg.now
+		f.refuse(pg, fieldErrors(func() error { return typed.Check(inc.Kind, now) }, map[string]func(){
+			"status": func() {
+				typed.Status = tuango.IncidentIdentified
+				if inc.Kind == tuango.KindMaintenance {
+					typed.Status = tuango.MaintenanceInProgress
+				}
+			},
+			"body":       func() { typed.Body = "x" },
+			"eta":        func() { typed.ETA = time.Time{} },
+			"cutoff":     func() { typed.Effects.Cutoff = "" },
+			"delivery":   func() { typed.Effects.Delivery = "" },
+			"settlement": func() { typed.Effects.Settlement = "" },
+		}))
+	}
+	data := &adminIncidentsData{Update: f}
+	if len(f.Errors) > 0 {
 		s.renderAdminIncidents(w, r, pg, http.StatusBadRequest, data)
 		return
 	}
-	_, err := s.svc.PostIncidentUpdate(r.Context(), actor(pg.User), id, tuango.NewIncidentUpdate{Status: tuango.IncidentStatus(f.Status), Body: f.Body, ETA: eta,
-		Effects: tuango.Effects{Cutoff: tuango.Effect(f.Cutoff), Delivery: tuango.Effect(f.Delivery), Settlement: tuango.Effect(f.Settlement)}})
-	if err != nil {
+	if _, err := s.svc.PostIncidentUpdate(r.Context(), actor(pg.User), id, in); err != nil {
 		s.incidentFormError(w, r, pg, err, &data.Update, data)
 		return
 	}
@@ -168,6 +214,17 @@ func (s *Server) handleAdminPostmortemForm(w http.ResponseWriter, r *http.Reques
 	}
 	s.refreshStatus(r.Context())
 	http.Redirect(w, r, "/admin/incidents?done=postmortem#incident-"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// refuse puts under its field each of errs, the domain's refusals of the
+// form as typed (see fieldErrors), unless the field has its error already
+// (a time that could not be read).
+func (f *incidentForm) refuse(pg *page, errs []error) {
+	for _, err := range errs {
+		if field, ok := incidentFormFields[fieldOf(err)]; ok && f.Errors[field] == "" {
+			f.Errors[field] = pg.T("rule.incident." + field)
+		}
+	}
 }
 
 // incidentFormError shows a refused form again with what was wrong, in

@@ -254,14 +254,13 @@ func (s *Server) handleLeaderCloseForm(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, pg, err)
 		return
 	}
-	err = s.actClosePickupPoint(r.Context(), actor(pg.User), pps[0].ID, f.From, f.To, f.Reason)
+	err = s.closePoint(r, pg, &pps[0], &f)
 	data := &leaderPageData{Close: f}
-	if err != nil {
-		if field := fieldOf(err); field == "from" || field == "to" || field == "reason" {
-			data.Close.Errors = map[string]string{field: pg.T("rule.closure." + field)}
-			s.renderLeader(w, r, pg, http.StatusBadRequest, date, data)
-			return
-		}
+	switch {
+	case len(f.Errors) > 0:
+		s.renderLeader(w, r, pg, http.StatusBadRequest, date, data)
+		return
+	case err != nil:
 		s.pageError(w, r, pg, err)
 		return
 	}
