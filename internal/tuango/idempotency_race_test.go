@@ -94,3 +94,52 @@ func TestPlacementRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
 		})
 	}
 }
+
+// An operator's change under an optional key, retried on another node
+// while its first attempt is still running: the retry finds the key
+// unanswered, the first attempt commits, and the retry's own effect then
+// meets the first's record of the key. The retry must roll its effect
+// back and answer with the first attempt's result, replayed.
+func TestOptionalKeyRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	other := w.node(tuango.Config{})
+	key := idem(w.op.UserID, "supplier")
+	create := func(svc *tuango.Service, name string) func(context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) {
+			sup := &tuango.Supplier{Name: name}
+			err := svc.CreateSupplier(ctx, w.op, sup)
+			return sup.ID, err
+		}
+	}
+	before, err := w.db.Store().FindSuppliers(ctx)
+	must(t, err)
+	var first tuango.Once[string]
+	ran := false
+	defer tuango.SetLookedUpHook(func() {
+		if ran {
+			return
+		}
+		ran = true
+		var err error
+		first, err = tuango.OnceIfKeyed(ctx, w.svc, key, create(w.svc, "第一次的供应商")) // the first attempt, on its node
+		must(t, err)
+	})()
+	retry, err := tuango.OnceIfKeyed(ctx, other, key, create(other, "重试的供应商"))
+	if err != nil {
+		t.Fatalf("the retry = %v, want the first attempt's answer", err)
+	}
+	if !ran || first.Replayed || !retry.Replayed || retry.Value != first.Value || first.Value == "" {
+		t.Errorf("first %+v, retry %+v (hook ran %v); want the first done and the retry its replay", first, retry, ran)
+	}
+	after, err := w.db.Store().FindSuppliers(ctx)
+	must(t, err)
+	if len(after) != len(before)+1 {
+		t.Errorf("suppliers %d → %d, want one more: the retry's own supplier must roll back", len(before), len(after))
+	}
+	for _, s := range after {
+		if s.Name == "重试的供应商" {
+			t.Errorf("the retry's supplier %s was kept", s.ID)
+		}
+	}
+}
