@@ -29,15 +29,11 @@ func TestRetryRacingItsFirstAttemptGetsItsAnswer(t *testing.T) {
 
 	var first tuango.Once[*tuango.SignResult]
 	ran := false
-	defer tuango.SetLookedUpHook(func() {
-		if ran {
-			return
-		}
-		ran = true
+	defer tuango.SetLookedUpHook(firstCall(&ran, func() {
 		var err error
 		first, err = w.svc.SignDelivery(ctx, leader, req) // the first attempt, on its node
 		must(t, err)
-	})()
+	}))()
 	retry, err := other.SignDelivery(ctx, leader, req)
 	if err != nil {
 		t.Fatalf("the retry = %v, want the first attempt's answer", err)
@@ -67,13 +63,9 @@ func TestPlacementRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
 			var first tuango.Once[*tuango.Order]
 			var firstErr error
 			ran := false
-			defer tuango.SetKeysReadHook(func() {
-				if ran {
-					return
-				}
-				ran = true
+			defer tuango.SetKeysReadHook(firstCall(&ran, func() {
 				first, firstErr = w.placeOne(w.svc, a, idem(a.UserID, "k")) // the first attempt, on its node
-			})()
+			}))()
 			retry, err := w.placeOne(retryNode, a, idem(a.UserID, "k"))
 			must(t, firstErr)
 			if err != nil {
@@ -116,15 +108,11 @@ func TestOptionalKeyRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
 	must(t, err)
 	var first tuango.Once[string]
 	ran := false
-	defer tuango.SetLookedUpHook(func() {
-		if ran {
-			return
-		}
-		ran = true
+	defer tuango.SetLookedUpHook(firstCall(&ran, func() {
 		var err error
 		first, err = tuango.OnceIfKeyed(ctx, w.svc, key, create(w.svc, "第一次的供应商")) // the first attempt, on its node
 		must(t, err)
-	})()
+	}))()
 	retry, err := tuango.OnceIfKeyed(ctx, other, key, create(other, "重试的供应商"))
 	if err != nil {
 		t.Fatalf("the retry = %v, want the first attempt's answer", err)
@@ -141,5 +129,18 @@ func TestOptionalKeyRacingItsFirstAttemptOnAnotherNode(t *testing.T) {
 		if s.Name == "重试的供应商" {
 			t.Errorf("the retry's supplier %s was kept", s.ID)
 		}
+	}
+}
+
+// firstCall is fn run on the first call only, noting in ran that it ran:
+// a hook that plays the first attempt once, not again when that attempt
+// passes the same point itself.
+func firstCall(ran *bool, fn func()) func() {
+	return func() {
+		if *ran {
+			return
+		}
+		*ran = true
+		fn()
 	}
 }
