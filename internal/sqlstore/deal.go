@@ -167,6 +167,13 @@ func (s *Store) ReleaseLimit(ctx context.Context, userID, dealID string, qty int
 // FindLimitUnits returns the units of a deal counted for each customer.
 func (s *Store) FindLimitUnits(ctx context.Context, dealID string, userIDs []string) (map[string]int, error) {
 	units := map[string]int{}
+	if s.db.engine.name() == "postgres" {
+		found, err := s.findLimitUnitsPostgres(ctx, dealID, userIDs)
+		for _, l := range found {
+			units[l.UserID] = l.Units
+		}
+		return units, wrap(err, "find limit units of deal %s", dealID)
+	}
 	err := inChunks(userIDs, func(marks string, args []any) error {
 		found, err := queryAll(s, ctx, func(sc scanner, l *tuango.LimitUnits) error { return sc.Scan(&l.UserID, &l.Units) },
 			`SELECT user_id, units FROM customer_deal_units WHERE deal_id = ? AND user_id IN (`+marks+`)`, append([]any{dealID}, args...)...)

@@ -51,28 +51,16 @@ func (s *Store) FindIdempotency(ctx context.Context, scope, key string) (*tuango
 	return &recs[0], nil
 }
 
-// FindIdempotencies finds the records of many keys, up to 128 pairs per
-// statement (padded as inChunks pads), each pair looked up by the primary
-// key of the stored records and by the orders' (customer, key) index. A
+// FindIdempotencies finds the records of many keys, each pair looked up by
+// the primary key of the stored records and by the orders' (customer, key)
+// index: on SQLite up to 128 pairs per statement (padded as inChunks
+// pads), on PostgreSQL all of them in one (see postgres_reads.go). A
 // key with both (placed before migration 0025 and sent again since, which
 // the order's insert refuses) is answered by its stored record.
 func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([]tuango.IdempotencyRecord, error) {
 	var out []tuango.IdempotencyRecord
 	at := map[tuango.IdemKey]int{}
-	err := padded(keys, func(part []tuango.IdemKey) error {
-		args := make([]any, 0, 2*len(part))
-		for _, k := range part {
-			args = append(args, k.Scope, k.Key)
-		}
-		query := idempotencySelectOne
-		if len(part) == 1 {
-			args = append(args, args...)
-		} else {
-			// A join from the pairs, not "(scope, key) IN (VALUES ...)":
-			// for that, SQLite scans the whole table.
-			query = `WITH k(scope, key) AS (VALUES ` + tuples(len(part), 2) + `) ` + idempotencySelect
-		}
-		found, err := queryAll(s, ctx, scanIdempotency, query, args...)
+	keep := func(found []sourcedRecord) {
 		for _, r := range found {
 			k := tuango.IdemKey{Scope: r.Scope, Key: r.Key}
 			i, seen := at[k]
@@ -84,8 +72,31 @@ func (s *Store) FindIdempotencies(ctx context.Context, keys []tuango.IdemKey) ([
 				out[i] = r.IdempotencyRecord
 			}
 		}
-		return err
-	})
+	}
+	var err error
+	if len(keys) > 1 && s.db.engine.name() == "postgres" {
+		var found []sourcedRecord
+		found, err = s.findIdempotenciesPostgres(ctx, keys)
+		keep(found)
+	} else {
+		err = padded(keys, func(part []tuango.IdemKey) error {
+			args := make([]any, 0, 2*len(part))
+			for _, k := range part {
+				args = append(args, k.Scope, k.Key)
+			}
+			query := idempotencySelectOne
+			if len(part) == 1 {
+				args = append(args, args...)
+			} else {
+				// A join from the pairs, not "(scope, key) IN (VALUES ...)":
+				// for that, SQLite scans the whole table.
+				query = `WITH k(scope, key) AS (VALUES ` + tuples(len(part), 2) + `) ` + idempotencySelect
+			}
+			found, err := queryAll(s, ctx, scanIdempotency, query, args...)
+			keep(found)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, wrap(err, "find %d idempotency keys", len(keys))
 	}
