@@ -56,9 +56,12 @@ func writeOnce[T, V any](w http.ResponseWriter, status int, ans tuango.Once[T], 
 
 // keptAnswer is the stored answer of an operator's keyed change: the
 // response as the handler wrote it, so that a replay is the same bytes.
+// Location is kept for a page's form, whose answer is a redirect: its
+// replay sends the operator where the first submit did.
 type keptAnswer struct {
 	Status      int    `json:"status"`
 	ContentType string `json:"content_type"`
+	Location    string `json:"location,omitempty"`
 	Body        []byte `json:"body"`
 }
 
@@ -113,43 +116,60 @@ func (s *Server) onceIfKeyed(next authedHandler) authedHandler {
 			s.writeError(w, r, err)
 			return
 		}
-		ans, err := tuango.OnceIfKeyed(r.Context(), s.svc, idem, func(ctx context.Context) (keptAnswer, error) {
-			rec := &keptRecorder{header: http.Header{}}
-			in := r.WithContext(withKeptRecorder(ctx, rec))
+		err = s.keep(w, r, idem, http.StatusMultipleChoices, func(w http.ResponseWriter, in *http.Request) {
 			in.Body = &preread{data: body}
-			next(rec, in, a)
-			kept := keptAnswer{Status: rec.status, ContentType: rec.header.Get("Content-Type"), Body: rec.body.Bytes()}
-			if kept.Status == 0 {
-				kept.Status = http.StatusOK
-			}
-			if kept.Status >= 300 {
-				return kept, &refused{ans: kept, header: rec.header, cause: rec.err}
-			}
-			return kept, nil
+			next(w, in, a)
 		})
-		h := w.Header()
-		var no *refused
-		switch {
-		case errors.As(err, &no):
-			for k, v := range no.header {
-				h[k] = v
-			}
-			ans.Value = no.ans
-		case err != nil:
+		if err != nil {
 			s.writeError(w, r, err)
-			return
-		default:
-			if ans.Replayed {
-				h.Set("Idempotent-Replayed", "true")
-			}
-			if ans.Value.ContentType != "" {
-				h.Set("Content-Type", ans.Value.ContentType)
-			}
-			h["Cache-Control"] = headerNoStore
 		}
-		w.WriteHeader(ans.Value.Status)
-		w.Write(ans.Value.Body)
 	}
+}
+
+// keep serves r with serve exactly once per idem, in one transaction with
+// the storing of its answer, and writes that answer once it commits, or
+// the stored one to a retry. An answer of status refusedFrom or above is
+// a refusal: written, not kept, its transaction rolled back. An error
+// (the key in flight, or used for another request) is returned with
+// nothing written, for the caller to answer in its own form.
+func (s *Server) keep(w http.ResponseWriter, r *http.Request, idem *tuango.Idempotency, refusedFrom int, serve http.HandlerFunc) error {
+	ans, err := tuango.OnceIfKeyed(r.Context(), s.svc, idem, func(ctx context.Context) (keptAnswer, error) {
+		rec := &keptRecorder{header: http.Header{}}
+		serve(rec, r.WithContext(withKeptRecorder(ctx, rec)))
+		kept := keptAnswer{Status: rec.status, ContentType: rec.header.Get("Content-Type"), Location: rec.header.Get("Location"), Body: rec.body.Bytes()}
+		if kept.Status == 0 {
+			kept.Status = http.StatusOK
+		}
+		if kept.Status >= refusedFrom {
+			return kept, &refused{ans: kept, header: rec.header, cause: rec.err}
+		}
+		return kept, nil
+	})
+	h := w.Header()
+	var no *refused
+	switch {
+	case errors.As(err, &no):
+		for k, v := range no.header {
+			h[k] = v
+		}
+		ans.Value = no.ans
+	case err != nil:
+		return err
+	default:
+		if ans.Replayed {
+			h.Set("Idempotent-Replayed", "true")
+		}
+		if ans.Value.ContentType != "" {
+			h.Set("Content-Type", ans.Value.ContentType)
+		}
+		if ans.Value.Location != "" {
+			h.Set("Location", ans.Value.Location)
+		}
+		h["Cache-Control"] = headerNoStore
+	}
+	w.WriteHeader(ans.Value.Status)
+	w.Write(ans.Value.Body)
+	return nil
 }
 
 type keptRecorderKey struct{}

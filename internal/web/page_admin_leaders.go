@@ -17,7 +17,7 @@ func leaderEditor(pg *page, id string, v map[string]string) *editor {
 		return &editor{Title: pg.T("Rename group leader"), Action: "/admin/leaders/" + id, Submit: pg.T("Save"),
 			Fields: []editorField{{Name: "name", Label: pg.T("person.name"), Type: "text", Value: v["name"]}}}
 	}
-	return &editor{Title: pg.T("New group leader"), Action: "/admin/leaders", Submit: pg.T("Create group leader"), Fields: []editorField{
+	return &editor{Title: pg.T("New group leader"), Action: "/admin/leaders", Submit: pg.T("Create group leader"), Keyed: true, Fields: []editorField{
 		{Name: "name", Label: pg.T("person.name"), Type: "text", Value: v["name"]},
 		{Name: "phone", Label: pg.T("Phone"), Type: "tel", Value: v["phone"]},
 		{Name: "password", Label: pg.T("Password (at least 8 characters)"), Type: "password"},

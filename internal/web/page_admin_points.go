@@ -107,9 +107,9 @@ func (s *Server) pointEditor(ctx context.Context, pg *page, id string, v map[str
 	for _, u := range leaders {
 		leaderOpts = append(leaderOpts, option{u.ID, u.Name + " " + u.Phone})
 	}
-	e := &editor{Title: pg.T("New pickup point"), Action: "/admin/pickup-points", Submit: pg.T("Create pickup point")}
+	e := &editor{Title: pg.T("New pickup point"), Action: "/admin/pickup-points", Submit: pg.T("Create pickup point"), Keyed: true}
 	if id != "" {
-		e.Title, e.Action, e.Submit = pg.T("Edit pickup point %s", v["name"]), "/admin/pickup-points/"+id, pg.T("Save")
+		e.Title, e.Action, e.Submit, e.Keyed = pg.T("Edit pickup point %s", v["name"]), "/admin/pickup-points/"+id, pg.T("Save"), false
 	}
 	e.Fields = []editorField{
 		{Name: "name", Label: pg.T("Name"), Type: "text", Value: v["name"]},

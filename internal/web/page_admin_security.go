@@ -18,7 +18,7 @@ func (s *Server) securityPageRoutes() []Route {
 	h := func(method, pattern string, fn http.HandlerFunc) Route { return Route{method, pattern, fn} }
 	return []Route{
 		h("GET", "/admin/security", s.handleAdminSecurityPage),
-		h("POST", "/admin/security", s.handleAdminSecurityAdd),
+		h("POST", "/admin/security", s.onceForm(s.handleAdminSecurityAdd)),
 		h("POST", "/admin/security/remove", s.handleAdminSecurityRemove),
 	}
 }

@@ -44,9 +44,9 @@ func (s *Server) handleAdminSuppliersPage(w http.ResponseWriter, r *http.Request
 }
 
 func supplierEditor(pg *page, id string, v map[string]string) *editor {
-	e := &editor{Title: pg.T("New supplier"), Action: "/admin/suppliers", Submit: pg.T("Create supplier")}
+	e := &editor{Title: pg.T("New supplier"), Action: "/admin/suppliers", Submit: pg.T("Create supplier"), Keyed: true}
 	if id != "" {
-		e.Title, e.Action, e.Submit = pg.T("Edit supplier %s", v["name"]), "/admin/suppliers/"+id, pg.T("Save")
+		e.Title, e.Action, e.Submit, e.Keyed = pg.T("Edit supplier %s", v["name"]), "/admin/suppliers/"+id, pg.T("Save"), false
 	}
 	e.Fields = []editorField{
 		{Name: "name", Label: pg.T("Name"), Type: "text", Value: v["name"]},
@@ -118,9 +118,9 @@ func (s *Server) productEditor(ctx context.Context, pg *page, id string, v map[s
 	for _, sup := range sups {
 		opts = append(opts, option{sup.ID, sup.Name})
 	}
-	e := &editor{Title: pg.T("New product"), Action: "/admin/products", Submit: pg.T("Create product")}
+	e := &editor{Title: pg.T("New product"), Action: "/admin/products", Submit: pg.T("Create product"), Keyed: true}
 	if id != "" {
-		e.Title, e.Action, e.Submit = pg.T("Edit product %s", v["name"]), "/admin/products/"+id, pg.T("Save")
+		e.Title, e.Action, e.Submit, e.Keyed = pg.T("Edit product %s", v["name"]), "/admin/products/"+id, pg.T("Save"), false
 	}
 	e.Fields = []editorField{
 		{Name: "supplier_id", Label: pg.T("Supplier"), Type: "select", Value: v["supplier_id"], Options: opts},

@@ -20,8 +20,8 @@ func (s *Server) afterSalesPageRoutes() []Route {
 	return []Route{
 		h("POST", "/orders/{id}/after-sales", s.handleAfterSalesForm),
 		h("GET", "/admin/after-sales", s.handleAdminAfterSalesPage),
-		h("POST", "/admin/after-sales/{id}/approve", s.handleAdminApproveAfterSaleForm),
-		h("POST", "/admin/after-sales/{id}/reject", s.handleAdminRejectAfterSaleForm),
+		h("POST", "/admin/after-sales/{id}/approve", s.onceForm(s.handleAdminApproveAfterSaleForm)),
+		h("POST", "/admin/after-sales/{id}/reject", s.onceForm(s.handleAdminRejectAfterSaleForm)),
 	}
 }
 

@@ -30,6 +30,11 @@ func newPageKey() string {
 	return "page-" + hex.EncodeToString(b[:])
 }
 
+// validPageKey reports whether key has the shape newPageKey gives.
+func validPageKey(key string) bool {
+	return strings.HasPrefix(key, "page-") && len(key) <= 64 && validID(key)
+}
+
 func (s *Server) handleCheckoutPage(w http.ResponseWriter, r *http.Request) {
 	pg, ok := s.userPage(w, r, "Check out")
 	if !ok {
@@ -80,7 +85,7 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, ppID, items := r.PostFormValue("key"), r.PostFormValue("pickup_point_id"), r.PostFormValue("items")
-	if !strings.HasPrefix(key, "page-") || len(key) > 64 || !validID(key) {
+	if !validPageKey(key) {
 		s.pageError(w, r, nil, tuango.FieldError("key", "the form is incomplete; reload the checkout page"))
 		return
 	}

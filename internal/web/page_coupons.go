@@ -18,8 +18,8 @@ func (s *Server) couponPageRoutes() []Route {
 	return []Route{
 		h("GET", "/coupons", s.handleMyCouponsPage),
 		h("GET", "/admin/coupons", s.handleAdminCouponsPage),
-		h("POST", "/admin/coupons", s.handleAdminCouponForm),
-		h("POST", "/admin/coupons/{id}/issue", s.handleAdminIssueForm),
+		h("POST", "/admin/coupons", s.onceForm(s.handleAdminCouponForm)),
+		h("POST", "/admin/coupons/{id}/issue", s.onceForm(s.handleAdminIssueForm)),
 	}
 }
 

@@ -387,8 +387,15 @@ func TestOperatorRunsTheDay(t *testing.T) {
 	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {"tomorrow"}}); p.status != 400 || !strings.Contains(p.body, "请选择配送日期") {
 		t.Errorf("dispatch with a bad date = %d:\n%s", p.status, p.body)
 	}
-	if p := b.post("/admin/routes/rte_1/dispatch", url.Values{"csrf": {csrf}, "city_id": {e.cityID}, "date": {dayDate}}); p.status != 200 || !strings.Contains(p.body, "3 个订单已发货") {
-		t.Errorf("dispatch = %d:\n%s", p.status, p.body)
+	// Sent twice with its key (a double click), the dispatch ships once and
+	// both answers say what the first did.
+	dispatch := url.Values{"csrf": {csrf}, "key": {formKeyOf(t, p, "/admin/routes/rte_1/dispatch")}, "city_id": {e.cityID}, "date": {dayDate}}
+	first, again := b.post("/admin/routes/rte_1/dispatch", dispatch), b.post("/admin/routes/rte_1/dispatch", dispatch)
+	if first.status != 200 || !strings.Contains(first.body, "3 个订单已发货") {
+		t.Errorf("dispatch = %d:\n%s", first.status, first.body)
+	}
+	if again.status != first.status || again.body != first.body {
+		t.Errorf("dispatch again = %d, want the first answer again:\n%s", again.status, again.body)
 	}
 	if n := e.count(`SELECT COUNT(*) FROM orders WHERE status = 'shipped'`); n != 3 {
 		t.Errorf("%d orders shipped, want 3", n)

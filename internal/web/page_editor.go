@@ -21,6 +21,7 @@ type editor struct {
 	Title, Action, Submit string
 	Fields                []editorField
 	Saved, Failed         bool
+	Keyed                 bool // a form that creates: it carries a key, so that it acts once (onceForm)
 }
 
 // editorField is one input; Label and Error are already translated.

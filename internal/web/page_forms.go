@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
+	"time"
 
 	"tuango/internal/tuango"
 )
@@ -93,4 +95,58 @@ func (s *Server) checkLoginForm(w http.ResponseWriter, r *http.Request) error {
 		return &tuango.Error{Code: codeCSRF, Message: "the login form is out of date or was sent from another site; reload the page"}
 	}
 	return nil
+}
+
+// onceForm makes an operator's console form that creates or triggers
+// something act at most once per key: the form carries a key from the
+// moment it is rendered ({{$p.FormKey action}}), and a second submit of
+// it (a double click, a reload of the answer, back and submit again)
+// gets the first answer, the same redirect, and changes nothing. It is
+// the API's optional key (onceIfKeyed) with the form's key field for the
+// header: the handler runs in the transaction that stores its answer. A
+// refusal (a form shown again with its errors, 400 and up) stores
+// nothing, so that the corrected form acts under the same key. A form
+// without a key (rendered before forms had one) acts as it did.
+func (s *Server) onceForm(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pg, ok := s.staffForm(w, r, "Error")
+		if !ok {
+			return
+		}
+		key := r.PostForm.Get("key")
+		if key == "" {
+			next(w, r)
+			return
+		}
+		if !validPageKey(key) {
+			s.pageError(w, r, pg, tuango.FieldError("key", "the form is incomplete; reload the page"))
+			return
+		}
+		// The fingerprint is the form as sent but for its CSRF token and
+		// key: the same form again is a replay, another under the key is
+		// refused (idempotency_key_reused).
+		form := make(url.Values, len(r.PostForm))
+		for k, v := range r.PostForm {
+			if k != "csrf" && k != "key" {
+				form[k] = v
+			}
+		}
+		sum := sha256.Sum256([]byte("page POST " + r.URL.Path + "\n" + form.Encode()))
+		idem := &tuango.Idempotency{Scope: pg.User.ID, Key: key, Fingerprint: hex.EncodeToString(sum[:])}
+		// The answer is kept as written: not compressed, so that its
+		// replay needs no header of the first.
+		in := r.Clone(r.Context())
+		in.Header.Del("Accept-Encoding")
+		err := s.keep(w, in, idem, http.StatusBadRequest, next)
+		// A double click arrives while the first submit is still acting:
+		// wait for its answer rather than show an error for a form that
+		// is fine, as checkout does.
+		for i := 0; i < 20 && tuango.ErrorCode(err) == tuango.CodeIdemKeyInFlight; i++ {
+			time.Sleep(100 * time.Millisecond)
+			err = s.keep(w, in, idem, http.StatusBadRequest, next)
+		}
+		if err != nil {
+			s.pageError(w, r, pg, err)
+		}
+	}
 }

@@ -17,10 +17,10 @@ func (s *Server) payoutPageRoutes() []Route {
 		h("GET", "/leader/withdrawals", s.handleLeaderWithdrawalsPage),
 		h("POST", "/leader/withdrawals", s.handleLeaderWithdrawForm),
 		h("GET", "/admin/withdrawals", s.handleAdminWithdrawalsPage),
-		h("POST", "/admin/withdrawals/{id}/approve", s.handleAdminApproveForm),
-		h("POST", "/admin/withdrawals/{id}/reject", s.handleAdminRejectForm),
+		h("POST", "/admin/withdrawals/{id}/approve", s.onceForm(s.handleAdminApproveForm)),
+		h("POST", "/admin/withdrawals/{id}/reject", s.onceForm(s.handleAdminRejectForm)),
 		h("GET", "/admin/settlements", s.handleAdminSettlementsPage),
-		h("POST", "/admin/settlements", s.handleAdminSettleForm),
+		h("POST", "/admin/settlements", s.onceForm(s.handleAdminSettleForm)),
 	}
 }
 

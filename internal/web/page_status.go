@@ -20,9 +20,9 @@ func (s *Server) statusPageRoutes() []Route {
 		h("GET", "/status", s.handleStatusPage),
 		h("GET", "/status/feed.atom", s.handleStatusFeed),
 		h("GET", "/admin/incidents", s.handleAdminIncidentsPage),
-		h("POST", "/admin/incidents", s.handleAdminIncidentForm),
-		h("POST", "/admin/incidents/{id}/updates", s.handleAdminIncidentUpdateForm),
-		h("POST", "/admin/incidents/{id}/postmortem", s.handleAdminPostmortemForm),
+		h("POST", "/admin/incidents", s.onceForm(s.handleAdminIncidentForm)),
+		h("POST", "/admin/incidents/{id}/updates", s.onceForm(s.handleAdminIncidentUpdateForm)),
+		h("POST", "/admin/incidents/{id}/postmortem", s.onceForm(s.handleAdminPostmortemForm)),
 	}
 }
 

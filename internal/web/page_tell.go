@@ -20,7 +20,7 @@ func (s *Server) tellPageRoutes() []Route {
 		h("GET", "/admin/feedback", s.handleAdminFeedbackPage),
 		h("POST", "/admin/feedback/{id}/handle", s.handleAdminFeedbackHandleForm),
 		h("GET", "/admin/webhooks", s.handleAdminWebhooksPage),
-		h("POST", "/admin/webhooks", s.handleAdminWebhookForm),
+		h("POST", "/admin/webhooks", s.onceForm(s.handleAdminWebhookForm)),
 		h("POST", "/admin/webhooks/{id}/delete", s.handleAdminWebhookDeleteForm),
 	}
 }

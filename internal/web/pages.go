@@ -105,6 +105,19 @@ type page struct {
 
 	p   *message.Printer
 	now time.Time
+	req *http.Request // what the page answers: a form it shows again keeps its key (FormKey)
+}
+
+// FormKey is the idempotency key of the page's form that posts to action
+// (see onceForm): the key the form was posted with when this page shows
+// it again after a refusal, which stored nothing under it, else a new one.
+func (p *page) FormKey(action string) string {
+	if r := p.req; r != nil && r.Method == http.MethodPost && r.URL.Path == action {
+		if key := r.PostForm.Get("key"); validPageKey(key) {
+			return key
+		}
+	}
+	return newPageKey()
 }
 
 // T translates a message id, formatting args into it.
@@ -123,7 +136,7 @@ func linkQuery(v url.Values) template.URL { return template.URL(v.Encode()) }
 // openPage and userPage for the user and the form token).
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string) *page {
 	tag := s.pageLang(w, r)
-	pg := &page{Lang: "zh-CN", p: newPrinter(tag), Path: r.URL.Path, now: s.svc.Clock().Now()}
+	pg := &page{Lang: "zh-CN", p: newPrinter(tag), Path: r.URL.Path, now: s.svc.Clock().Now(), req: r}
 	if tag == langEN {
 		pg.Lang, pg.English = "en", true
 	}
