@@ -161,3 +161,24 @@ func TestConsoleFormKeyReusedIsSaid(t *testing.T) {
 		t.Errorf("the refused reuse made %d suppliers", n-before)
 	}
 }
+
+// A console form whose answer is a page showing the form again (the
+// closure page after closing some dates) shows it with a new key: sent
+// from that page for other dates, it closes those too, rather than be
+// refused as the first key sent with other contents.
+func TestConsoleFormAnsweredShowsANewKey(t *testing.T) {
+	e := newEnv(t)
+	op := newBrowser(t, e.srv.URL)
+	op.logIn("13900000001", "operator-pass")
+	path := "/admin/pickup-points/" + e.ppID + "/closures"
+	p := op.get("/admin/pickup-points/" + e.ppID + "/closure")
+	for _, dates := range [][2]string{{"2026-11-27", "2026-11-28"}, {"2026-12-01", "2026-12-02"}} {
+		p = op.post(path, url.Values{"csrf": {p.csrf(t)}, "key": {formKeyOf(t, p, path)}, "from": {dates[0]}, "to": {dates[1]}, "reason": {"装修"}})
+		if p.status != 200 || !strings.Contains(p.body, dates[0]+" 至 "+dates[1]) {
+			t.Fatalf("closing %s to %s from the page = %d:\n%s", dates[0], dates[1], p.status, p.body)
+		}
+	}
+	if n := e.count(`SELECT COUNT(*) FROM pickup_point_closures`); n != 2 {
+		t.Errorf("%d closures, want 2", n)
+	}
+}
