@@ -103,19 +103,22 @@ type page struct {
 	// it shows work under way.
 	Refresh string
 
-	p      *message.Printer
-	now    time.Time
-	req    *http.Request // what the page answers: a form it shows again keeps its key (FormKey)
-	status int           // the status it is rendered with (render)
+	p   *message.Printer
+	now time.Time
+	req *http.Request // what the page answers: a form it shows again keeps its key (FormKey)
+	// refused is set when the page is rendered as a refusal (400 and up),
+	// which onceForm does not keep: only then is the form's key unused.
+	refused bool
 }
 
 // FormKey is the idempotency key of the page's form that posts to action
 // (see onceForm): the key the form was posted with when this page shows
-// it again after a refusal, which stored nothing under it, else a new one
-// (a form shown again after it acted is another request: settling the
-// same day again must be told it is settled, not replayed).
+// it again after a refusal, which stored nothing under it, else a new one.
+// A page that answers the form's success (200, kept as its answer) shows
+// it with a new key: the one sent is used, and the form sent again from
+// that page with other contents would be refused as the key reused.
 func (p *page) FormKey(action string) string {
-	if r := p.req; r != nil && p.status >= http.StatusBadRequest && r.Method == http.MethodPost && r.URL.Path == action {
+	if r := p.req; p.refused && r != nil && r.Method == http.MethodPost && r.URL.Path == action {
 		if key := r.PostForm.Get("key"); validPageKey(key) {
 			return key
 		}
@@ -187,7 +190,7 @@ func (s *Server) sessionUser(r *http.Request) (*tuango.User, string, error) {
 // sends half a page, then writes it.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, pg *page) {
 	var buf bytes.Buffer
-	pg.status = status
+	pg.refused = status >= http.StatusBadRequest
 	if err := pageTemplates[name].ExecuteTemplate(&buf, "layout", pg); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error; quote request id " + requestID(r.Context()))
