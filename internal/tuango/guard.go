@@ -89,6 +89,22 @@ func ParseCIDR(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// IPv6SourceBits is the length of the prefix one IPv6 client counts as.
+const IPv6SourceBits = 64
+
+// SourcePrefix is the range one client holds, as the rate limits,
+// detection and its bans count it: an IPv4 address alone, an IPv6 address
+// with the rest of its /64 (the least a network gives one subscriber, who
+// can move to any of its 2^64 addresses at will).
+func SourcePrefix(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	p, _ := a.Prefix(IPv6SourceBits) // an invalid a gives the zero prefix
+	return p
+}
+
 // SourceRuleInput is what an operator gives to add a rule.
 type SourceRuleInput struct {
 	CIDR      string
@@ -244,17 +260,22 @@ func BanDuration(prior int) time.Duration {
 }
 
 // BanSource bans addr after a detection by scenario: the one place where
-// a source is banned automatically (the audit log records bans here). A
-// source with a live ban keeps it (two nodes detecting it at once ban it
-// once); a source on the allow list is not banned. It reports the ban in
-// force and whether this call made it.
+// a source is banned automatically (the audit log records bans here). It
+// bans addr's SourcePrefix (an IPv4 address, an IPv6 address's /64); addr
+// is the address seen, or that prefix itself. A source with a live ban
+// keeps it (two nodes detecting it at once ban it once); an address on the
+// allow list is not banned. It reports the ban in force and whether this
+// call made it.
 func (s *Service) BanSource(ctx context.Context, addr, scenario, detail string) (*SourceRule, bool, error) {
 	p, err := ParseCIDR(addr)
 	if err != nil {
 		return nil, false, err
 	}
-	if p.Bits() != p.Addr().BitLen() {
-		return nil, false, FieldError("cidr", "detection bans one address, not %s", p)
+	seen := p.Addr()
+	single := p.Bits() == seen.BitLen()
+	src := SourcePrefix(seen)
+	if !single && p != src {
+		return nil, false, FieldError("cidr", "detection bans one source (an IPv4 address, or an IPv6 address's /64), not %s", p)
 	}
 	now := s.clock.Now()
 	var ban *SourceRule
@@ -267,36 +288,42 @@ func (s *Service) BanSource(ctx context.Context, addr, scenario, detail string) 
 		if err != nil {
 			return err
 		}
+		// An allow rule for an address inside the range does not stop
+		// the ban: it goes on winning for that address, as every allow
+		// rule does over every block.
 		for _, r := range live {
 			q, err := netip.ParsePrefix(r.CIDR)
-			if err != nil || !q.Contains(p.Addr()) {
+			if err != nil || !q.Contains(seen) {
 				continue
 			}
 			if r.List == ListAllow {
-				return Errorf(CodeConflict, "%s is on the allow list", p.Addr())
+				return Errorf(CodeConflict, "%s is on the allow list", seen)
 			}
-			if r.CIDR == p.String() {
+			if r.CIDR == src.String() {
 				ban = &r
 			}
 		}
 		if ban != nil {
 			return nil
 		}
-		prior, err := tx.CountDetectionBans(ctx, p.String(), now.Add(-BanMemory))
+		prior, err := tx.CountDetectionBans(ctx, src.String(), now.Add(-BanMemory))
 		if err != nil {
 			return err
 		}
 		reason := fmt.Sprintf("detected: %s", scenario)
+		if single && src.Bits() != seen.BitLen() {
+			reason += " from " + seen.String()
+		}
 		if detail != "" {
 			reason = truncate(reason+" ("+detail+")", 200)
 		}
-		ban = &SourceRule{ID: s.newID("src"), List: ListBlock, CIDR: p.String(), Reason: reason, Origin: scenario, CreatedBy: "ids",
+		ban = &SourceRule{ID: s.newID("src"), List: ListBlock, CIDR: src.String(), Reason: reason, Origin: scenario, CreatedBy: "ids",
 			CreatedAt: now, ExpiresAt: now.Add(BanDuration(prior))}
 		made = true
 		if err := tx.AddSourceRule(ctx, ban); err != nil {
 			return err
 		}
-		return s.auditIn(ctx, tx, AuditRecord{Kind: AuditBan, Subject: "ip:" + p.String(), At: now,
+		return s.auditIn(ctx, tx, AuditRecord{Kind: AuditBan, Subject: "ip:" + src.String(), At: now,
 			Detail: auditDetail(map[string]string{"scenario": scenario, "reason": reason, "expires_at": ban.ExpiresAt.UTC().Format(time.RFC3339)})})
 	})
 	if err != nil {

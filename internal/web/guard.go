@@ -135,8 +135,12 @@ func writeBanned(w http.ResponseWriter, r *http.Request) {
 
 // source is where a request came from, as the limits and the lists see it.
 type source struct {
-	addr    netip.Addr
-	text    string
+	addr netip.Addr
+	text string // the address, as logs and the audit log show it
+	// group is what the per-address limits and detection count the
+	// source as: its tuango.SourcePrefix, an IPv6 address's /64, so that
+	// a client cannot escape them by moving to another of its addresses.
+	group   string
 	allowed bool
 }
 
@@ -147,7 +151,7 @@ func (s *Server) refuseBanned(w http.ResponseWriter, r *http.Request) (source, b
 	text := s.clientAddr(r)
 	a, err := netip.ParseAddr(text)
 	if err != nil {
-		return source{text: text}, false
+		return source{text: text, group: text}, false
 	}
 	a = a.Unmap()
 	gs := s.guard.current(r.Context(), s.svc)
@@ -156,11 +160,12 @@ func (s *Server) refuseBanned(w http.ResponseWriter, r *http.Request) (source, b
 		writeBanned(w, r)
 		return source{}, true
 	}
-	return source{addr: a, text: a.String(), allowed: gs.allowed(a, now)}, false
+	return source{addr: a, text: a.String(), group: tuango.SourcePrefix(a).String(), allowed: gs.allowed(a, now)}, false
 }
 
 // ban bans a source after a detection, on every node: this one at once,
-// the others at their next refresh.
+// the others at their next refresh. BanSource bans its group, the range
+// the detection counted, naming the address seen.
 func (s *Server) ban(ctx context.Context, src source, scenario, detail string) {
 	ban, made, err := s.svc.BanSource(context.WithoutCancel(ctx), src.text, scenario, detail)
 	if err != nil {
@@ -171,6 +176,6 @@ func (s *Server) ban(ctx context.Context, src source, scenario, detail string) {
 	}
 	s.guard.stale()
 	if made {
-		s.log.WarnContext(ctx, "source banned", "source", src.text, "scenario", scenario, "detail", detail, "until", ban.ExpiresAt)
+		s.log.WarnContext(ctx, "source banned", "source", src.text, "cidr", ban.CIDR, "scenario", scenario, "detail", detail, "until", ban.ExpiresAt)
 	}
 }

@@ -210,6 +210,48 @@ func TestScannerReplay(t *testing.T) {
 	})
 }
 
+// TestIPv6ScannerBannedAsItsPrefix: a scanner that takes a new address of
+// its /64 for every probe is still one source: detected after ten misses
+// as one address would be, and banned as the /64, so that every other
+// address of it is refused and no address of another /64 is; an address
+// an operator allowed inside the banned /64 still gets through.
+func TestIPv6ScannerBannedAsItsPrefix(t *testing.T) {
+	e := newGuardEnv(t, storetest.DSN(t), DefaultRateLimits, WAFOff)
+	scan := func(prefix string) {
+		t.Helper()
+		for i := range 10 {
+			addr := netip.MustParseAddr(fmt.Sprintf("%s:%x:%x::%x", prefix, 0x1000+i, i*791, i+1)).String()
+			if r := e.anon().from(addr, "GET", fmt.Sprintf("/api/v1/deals/nope-%d", i), nil); r.status != 404 {
+				t.Fatalf("probe %d from %s = %d, want 404 (the ban comes after the tenth)", i+1, addr, r.status)
+			}
+		}
+	}
+	scan("2001:db8:77:1")
+	wantBanned(t, e.anon().from("2001:db8:77:1:ffff:ffff:ffff:ffff", "GET", "/api/v1/pickup-points", nil), "another address of the scanner's /64")
+	if r := e.anon().from("2001:db8:77:2::1", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
+		t.Errorf("an address of the next /64 = %d, want 200", r.status)
+	}
+	l := e.blocklist()
+	if len(l) != 1 || l[0].CIDR != "2001:db8:77:1::/64" || l[0].Origin != "http-probing" || !strings.Contains(l[0].Reason, "2001:db8:77:1:1009:") {
+		t.Fatalf("block list = %+v, want one http-probing ban of 2001:db8:77:1::/64 naming the last address seen", l)
+	}
+	t.Run("an allowed address inside a banned /64 still gets through", func(t *testing.T) {
+		e.operator.mustDo("POST", "/api/v1/admin/allowlist", map[string]any{"cidr": "2001:db8:78:1::a11", "reason": "the office"}, 201, nil)
+		scan("2001:db8:78:1")
+		wantBanned(t, e.anon().from("2001:db8:78:1::b22", "GET", "/api/v1/pickup-points", nil), "a neighbour of the allowed address")
+		if r := e.anon().from("2001:db8:78:1::a11", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
+			t.Errorf("the allowed address = %d, want 200", r.status)
+		}
+	})
+	t.Run("an IPv4 scanner is still banned alone", func(t *testing.T) {
+		probe(e, "192.0.2.55", 10)
+		wantBanned(t, e.anon().from("192.0.2.55", "GET", "/api/v1/pickup-points", nil), "the IPv4 scanner")
+		if r := e.anon().from("192.0.2.54", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
+			t.Errorf("the IPv4 scanner's neighbour = %d, want 200", r.status)
+		}
+	})
+}
+
 // TestScannerBannedOnEveryNode: a scanner caught by one node is refused by
 // another node on the same PostgreSQL at its next request once a refresh
 // interval has passed (guardRefresh, half a second, within the one second
@@ -449,15 +491,36 @@ func TestRateLimitBuckets(t *testing.T) {
 			t.Errorf("a second later = %d, want 200", r.status)
 		}
 	})
-	t.Run("anonymous requests spend from the address's bucket", func(t *testing.T) {
-		c := e.anon()
-		c.from("192.0.2.91", "GET", "/api/v1/pickup-points", nil)
-		c.from("192.0.2.91", "GET", "/api/v1/pickup-points", nil)
-		if r := c.from("192.0.2.91", "GET", "/api/v1/pickup-points", nil); r.status != 429 || !strings.HasPrefix(r.header.Get("RateLimit"), `"ip";r=0`) {
-			t.Errorf("3rd anonymous request = %d RateLimit %q, want 429 from the ip bucket", r.status, r.header.Get("RateLimit"))
-		}
-		if r := c.from("192.0.2.92", "GET", "/api/v1/pickup-points", nil); r.status != 200 {
-			t.Errorf("another address = %d, want 200", r.status)
+	for _, tc := range []struct {
+		name  string
+		from  [3]string // three anonymous requests, the third refused
+		other string    // then one from elsewhere, served
+	}{
+		{"anonymous requests spend from the address's bucket", [3]string{"192.0.2.91", "192.0.2.91", "192.0.2.91"}, "192.0.2.92"},
+		{"addresses of one IPv6 /64 spend from one bucket", [3]string{"2001:db8:91:1::1", "2001:db8:91:1:abcd::2", "2001:db8:91:1:ffff::3"}, "2001:db8:91:2::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.anon()
+			c.from(tc.from[0], "GET", "/api/v1/pickup-points", nil)
+			c.from(tc.from[1], "GET", "/api/v1/pickup-points", nil)
+			if r := c.from(tc.from[2], "GET", "/api/v1/pickup-points", nil); r.status != 429 || !strings.HasPrefix(r.header.Get("RateLimit"), `"ip";r=0`) {
+				t.Errorf("3rd anonymous request, from %s = %d RateLimit %q, want 429 from the ip bucket", tc.from[2], r.status, r.header.Get("RateLimit"))
+			}
+			if r := c.from(tc.other, "GET", "/api/v1/pickup-points", nil); r.status != 200 {
+				t.Errorf("another source, %s = %d, want 200", tc.other, r.status)
+			}
+		})
+	}
+	t.Run("the sign-in bucket counts an IPv6 /64 as one", func(t *testing.T) {
+		// Signed in, so that the account's bucket is spent, not the
+		// address's, and the auth bucket is the one to run out.
+		c0 := setup.customer()
+		c := &client{e: e, token: c0.token, userID: c0.userID}
+		body := map[string]any{"phone": "13900000001", "password": "wrong-guess"}
+		c.from("2001:db8:92:1::1", "POST", "/api/v1/auth/login", body)
+		c.from("2001:db8:92:1::2", "POST", "/api/v1/auth/login", body)
+		if r := c.from("2001:db8:92:1::3", "POST", "/api/v1/auth/login", body); r.status != 429 || !strings.Contains(r.header.Get("RateLimit"), `"auth";r=0`) {
+			t.Errorf("3rd sign-in from the /64 = %d RateLimit %q, want 429 from the auth bucket", r.status, r.header.Get("RateLimit"))
 		}
 	})
 	t.Run("a page refused is a page in the reader's language", func(t *testing.T) {

@@ -117,8 +117,8 @@ type observation struct {
 	wafBlocked                  bool
 }
 
-// detect runs every scenario on one request from group (the source) and
-// returns the first that fires, or nil.
+// detect runs every scenario on one request from group (the source's
+// group, an IPv6 address's /64) and returns the first that fires, or nil.
 func (d *detector) detect(group string, o observation, now time.Time) *scenario {
 	uri := strings.ToLower(o.rawURI)
 	path := strings.ToLower(o.path)

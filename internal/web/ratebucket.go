@@ -166,21 +166,22 @@ func isAuthRoute(r *http.Request) bool {
 }
 
 // check spends from the buckets r falls under: its account's when signed
-// in, else its address's (not for an allow-listed address), and the auth
-// bucket on the sign-in routes. It returns the verdicts, the last one
-// refusing when the request may not go on.
+// in, else its source group's (an IPv6 address's /64; not for an
+// allow-listed address), and the auth bucket on the sign-in routes. It
+// returns the verdicts, the last one refusing when the request may not go
+// on.
 func (l *bucketLimits) check(r *http.Request, account string, src source, now time.Time) ([]verdict, bool) {
 	var vs []verdict
 	if account != "" && l.account != nil {
 		vs = append(vs, l.account.take(account, now))
 	} else if account == "" && l.ip != nil && !src.allowed {
-		vs = append(vs, l.ip.take(src.text, now))
+		vs = append(vs, l.ip.take(src.group, now))
 	}
 	if len(vs) > 0 && !vs[0].ok {
 		return vs, false
 	}
 	if l.auth != nil && !src.allowed && isAuthRoute(r) {
-		v := l.auth.take(src.text, now)
+		v := l.auth.take(src.group, now)
 		vs = append(vs, v)
 		if !v.ok {
 			return vs, false

@@ -51,7 +51,7 @@ func (s *Server) shield(src source, next http.Handler) http.Handler {
 		}
 		o := observation{method: r.Method, path: r.URL.Path, rawURI: r.RequestURI, agent: r.UserAgent(), status: rec.code(),
 			pattern: r.Pattern, account: account, wafBlocked: blocked}
-		if sc := s.ids.detect(src.text, o, now); sc != nil {
+		if sc := s.ids.detect(src.group, o, now); sc != nil {
 			s.ban(r.Context(), src, sc.name, r.Method+" "+truncateURI(r.RequestURI))
 		}
 	})
