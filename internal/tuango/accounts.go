@@ -177,7 +177,7 @@ func (s *Service) Login(ctx context.Context, in LoginRequest) (u *User, token st
 			return nil, "", err
 		}
 	}
-	if err := s.store.ClearLoginFailures(ctx, in.Phone, in.Source); err != nil {
+	if err := s.store.ClearLoginFailures(ctx, in.Phone, LimitSource(in.Source)); err != nil {
 		return nil, "", err
 	}
 	if needCode {

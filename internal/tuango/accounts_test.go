@@ -102,6 +102,18 @@ func TestRegistrationNeedsTheCodeSentToThePhone(t *testing.T) {
 		wantCode(t, err, "", "the same phone from another address")
 	})
 
+	t.Run("an IPv6 client's /64 is one address for the limit", func(t *testing.T) {
+		w.clock.Advance(tuango.CodeWindow)
+		for i := range 4 {
+			_, err := ask("1331114000"+string(rune('0'+i)), "2001:db8:5:6::"+strconv.Itoa(i+1))
+			must(t, err)
+		}
+		_, err := ask("13311140009", "2001:db8:5:6:ffff:1:2:3")
+		wantCode(t, err, tuango.CodeTooManyAttempts, "a fifth code from another address of the /64 within the hour")
+		_, err = ask("13311140009", "2001:db8:5:7::1")
+		wantCode(t, err, "", "the same phone from the next /64")
+	})
+
 	t.Run("0 lifts the limits", func(t *testing.T) {
 		free := w.node(tuango.Config{})
 		for range 30 {
@@ -110,6 +122,35 @@ func TestRegistrationNeedsTheCodeSentToThePhone(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Failed sign-ins are limited per account and client address, an IPv6
+// client's /64 counting as one: moving through it does not reset the
+// count, another /64 has its own, and signing in clears the /64's.
+func TestSignInFailuresCountAnIPv6ClientsPrefix(t *testing.T) {
+	w := newWorld(t, storetest.DSN(t), 10)
+	ctx := context.Background()
+	svc := w.node(tuango.Config{})
+	_, err := svc.CreateUser(ctx, tuango.NewAccount{Phone: "13933340001", Password: "right-password", Name: "顾客", Role: tuango.RoleCustomer})
+	must(t, err)
+	login := func(password, source string) error {
+		_, _, err := svc.Login(ctx, tuango.LoginRequest{Phone: "13933340001", Password: password, Source: source})
+		return err
+	}
+	for i := 1; i <= tuango.SourceFailures; i++ {
+		wantCode(t, login("wrong-password", "2001:db8:9:1::"+strconv.Itoa(i)), tuango.CodeInvalidCredentials, "wrong guess "+strconv.Itoa(i)+" from its own address of the /64")
+	}
+	wantCode(t, login("wrong-password", "2001:db8:9:1:abcd::1"), tuango.CodeTooManyAttempts, "a guess from a new address of the same /64")
+	wantCode(t, login("right-password", "2001:db8:9:1:abcd::2"), tuango.CodeTooManyAttempts, "even the right password from the /64")
+	wantCode(t, login("right-password", "2001:db8:9:2::1"), "", "the right password from the next /64")
+	w.clock.Advance(tuango.SourceWindow + time.Second)
+	for i := 1; i < tuango.SourceFailures; i++ {
+		wantCode(t, login("wrong-password", "2001:db8:9:1::a"+strconv.Itoa(i)), tuango.CodeInvalidCredentials, "after the window, wrong guess "+strconv.Itoa(i))
+	}
+	wantCode(t, login("right-password", "2001:db8:9:1::b"), "", "the right password from the /64, one guess short of the limit")
+	for i := 1; i < tuango.SourceFailures; i++ { // the sign-in cleared the /64's failures, not only its own address's
+		wantCode(t, login("wrong-password", "2001:db8:9:1::c"+strconv.Itoa(i)), tuango.CodeInvalidCredentials, "after signing in, wrong guess "+strconv.Itoa(i))
+	}
 }
 
 // A password change needs the current password and ends every other

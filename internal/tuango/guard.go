@@ -105,6 +105,22 @@ func SourcePrefix(a netip.Addr) netip.Prefix {
 	return p
 }
 
+// LimitSource is the key the database's limits count a client address
+// under (one-time codes per address, failed sign-ins per account and
+// address): an IPv6 address's /64, as SourcePrefix, so that moving
+// through the /64 does not reset them; an IPv4 address, or anything that
+// is not an address, as it is.
+func LimitSource(source string) string {
+	a, err := netip.ParseAddr(source)
+	if err != nil {
+		return source
+	}
+	if a = a.Unmap(); a.Is4() {
+		return a.String()
+	}
+	return SourcePrefix(a).String()
+}
+
 // SourceRuleInput is what an operator gives to add a rule.
 type SourceRuleInput struct {
 	CIDR      string

@@ -103,7 +103,8 @@ type LoginRequest struct {
 	// Code is the one-time code, needed once the account has had too many
 	// failed guesses from everywhere.
 	Code string
-	// Source is the client's address; the per-source limit is keyed on it.
+	// Source is the client's address; the per-source limit is keyed on
+	// it (an IPv6 address's /64, see LimitSource).
 	Source string
 	// TOTP is an operator's or admin's authenticator code, or one of
 	// their recovery codes.
@@ -119,6 +120,7 @@ type LoginRequest struct {
 // guess also needs a one-time code, and the failure's id.
 func (s *Service) beginLogin(ctx context.Context, phone, source string, now time.Time) (bool, string, error) {
 	needCode, id := false, s.newID("lgf")
+	source = LimitSource(source)
 	err := s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.LockLoginAccount(ctx, phone, now); err != nil {
 			return err
@@ -166,7 +168,7 @@ const (
 type CodeRequest struct {
 	Phone   string
 	Purpose string // PurposeLogin, PurposeRegister or PurposeReset
-	Source  string // the client's address, for the per-address limit
+	Source  string // the client's address, for the per-address limit (see LimitSource)
 }
 
 // RequestCode sends a one-time code to a phone by SMS and returns it (the
@@ -195,7 +197,7 @@ func (s *Service) RequestCode(ctx context.Context, in CodeRequest) (string, erro
 	if err := s.store.SaveAuthCode(ctx, &AuthCode{Phone: in.Phone, Purpose: in.Purpose, CodeHash: hashToken(in.Phone + ":" + code), CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}); err != nil {
 		return "", err
 	}
-	if err := s.store.AddAuthCodeRequest(ctx, &AuthCodeRequest{ID: s.newID("acr"), Phone: in.Phone, Source: in.Source, At: now}); err != nil {
+	if err := s.store.AddAuthCodeRequest(ctx, &AuthCodeRequest{ID: s.newID("acr"), Phone: in.Phone, Source: LimitSource(in.Source), At: now}); err != nil {
 		return "", err
 	}
 	u, err := s.store.FindUserByPhone(ctx, in.Phone)
@@ -230,7 +232,7 @@ func (s *Service) checkCodeLimits(ctx context.Context, in CodeRequest, now time.
 	if s.cfg.CodesPerPhone <= 0 && s.cfg.CodesPerSource <= 0 {
 		return nil
 	}
-	byPhone, bySource, err := s.store.CountAuthCodeRequests(ctx, in.Phone, in.Source, now.Add(-CodeWindow))
+	byPhone, bySource, err := s.store.CountAuthCodeRequests(ctx, in.Phone, LimitSource(in.Source), now.Add(-CodeWindow))
 	if err != nil {
 		return err
 	}

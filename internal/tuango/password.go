@@ -69,7 +69,7 @@ func (s *Service) ResetPassword(ctx context.Context, in PasswordReset) error {
 	}
 	// The owner proved the phone is theirs: the failed guesses of others
 	// no longer stand between them and their account.
-	if err := s.store.ClearLoginFailures(ctx, in.Phone, in.Source); err != nil {
+	if err := s.store.ClearLoginFailures(ctx, in.Phone, LimitSource(in.Source)); err != nil {
 		return err
 	}
 	s.authEvent(ctx, AuthEvent{Kind: AuthPasswordReset, UserID: u.ID, Phone: u.Phone, Source: in.Source, Detail: sessionsEnded(n)})
