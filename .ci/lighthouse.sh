@@ -111,7 +111,7 @@ for page in storefront:/ cart:/cart checkout:/checkout leader:/leader status:/st
   measure() {
     lh "$base$path" --quiet --only-categories=performance,accessibility \
       --extra-headers="$as" --output=json --output-path="$out/$name-$1.json" \
-      --chrome-flags="--headless=new --accept-lang=zh-CN --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
+      --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
   }
   for i in $(seq 1 "$runs"); do measure "$i"; done
   files() { for i in $(seq 1 "$1"); do echo "$out/$name-$i.json"; done; }
@@ -159,7 +159,7 @@ for page in dashboard:/admin leaders:/admin/leaders leader:$leader pickup-points
   name=${page%%:*} path=${page#*:}
   lh "$base$path" --quiet --preset=desktop --only-categories=accessibility \
     --extra-headers="$oheaders" --output=json --output-path="$out/console-$name.json" \
-    --chrome-flags="--headless=new --accept-lang=zh-CN --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
+    --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$work/chrome"
   node -e '
     const [name, path, file] = process.argv.slice(1);
     const r = require(file);

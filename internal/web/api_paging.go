@@ -63,7 +63,7 @@ func (s *Server) handleNotifications(w http.ResponseWriter, r *http.Request, a t
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf(msgs, next, viewNotification(newPrinter(acceptLang(r)))))
+	writeJSON(w, http.StatusOK, pageOf(msgs, next, viewNotification(newPrinter(apiLang(r)))))
 }
 
 // pageList cuts a page out of a whole list in its stable order: at most

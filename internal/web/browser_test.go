@@ -56,9 +56,6 @@ func startChromium() {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
-		// The pages follow Accept-Language; ask as a phone in China does,
-		// so that the scenarios read the default, Chinese pages.
-		chromedp.Flag("accept-lang", "zh-CN"),
 		chromedp.UserDataDir(filepath.Join(chromium.dir, "profile")),
 		chromedp.Env("TMPDIR="+chromium.dir),
 	)

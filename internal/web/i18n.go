@@ -34,9 +34,7 @@ func buildCatalogue() *catalog.Builder {
 }
 
 // pageLang picks the page language: ?lang= switches it and is remembered
-// in a cookie; otherwise the cookie; otherwise the browser's
-// Accept-Language, so that a phone set to English gets English from its
-// first page; otherwise Chinese.
+// in a cookie; otherwise the cookie; otherwise Chinese.
 func (s *Server) pageLang(w http.ResponseWriter, r *http.Request) language.Tag {
 	switch r.URL.Query().Get("lang") {
 	case "en":
@@ -46,33 +44,11 @@ func (s *Server) pageLang(w http.ResponseWriter, r *http.Request) language.Tag {
 		s.setLangCookie(w, "zh")
 		return langZH
 	}
-	if c, err := r.Cookie(langCookie); err == nil {
-		switch c.Value {
-		case "en":
-			return langEN
-		case "zh":
-			return langZH
-		}
+	if c, err := r.Cookie(langCookie); err == nil && c.Value == "en" {
+		return langEN
 	}
-	return acceptLang(r)
+	return langZH
 }
-
-// acceptLang is the language r's Accept-Language header asks for: English
-// or Chinese, Chinese when it names neither (the pages after ?lang= and
-// the cookie; the API's words, such as the notifications', always).
-func acceptLang(r *http.Request) language.Tag {
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return langZH
-	}
-	_, i, conf := langMatcher.Match(tags...)
-	if conf == language.No {
-		return langZH
-	}
-	return []language.Tag{langZH, langEN}[i]
-}
-
-var langMatcher = language.NewMatcher([]language.Tag{langZH, langEN})
 
 func (s *Server) setLangCookie(w http.ResponseWriter, v string) {
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: v, Path: "/", MaxAge: 365 * 24 * 3600,

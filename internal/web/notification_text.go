@@ -1,8 +1,10 @@
 package web
 
 import (
+	"net/http"
 	"time"
 
+	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
 	"tuango/internal/tuango"
@@ -84,3 +86,19 @@ func NotificationText(lang string, m *tuango.Message) string {
 	}
 	return notificationText(newPrinter(tag), m)
 }
+
+// apiLang is the language an API caller asked for with Accept-Language:
+// English or Chinese, Chinese when it names neither.
+func apiLang(r *http.Request) language.Tag {
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return langZH
+	}
+	_, i, conf := apiLangs.Match(tags...)
+	if conf == language.No {
+		return langZH
+	}
+	return []language.Tag{langZH, langEN}[i]
+}
+
+var apiLangs = language.NewMatcher([]language.Tag{langZH, langEN})

@@ -8,30 +8,30 @@ import (
 	"tuango/internal/tuango"
 )
 
-// acceptLang reads any Accept-Language header, however malformed, as English
+// apiLang reads any Accept-Language header, however malformed, as English
 // or Chinese, Chinese unless English is asked for first.
-func FuzzAcceptLang(f *testing.F) {
+func FuzzAPILang(f *testing.F) {
 	for _, s := range []string{"", "en", "en-US,en;q=0.9", "zh-CN,zh;q=0.9,en;q=0.8", "fr-FR", "*", "en;q=abc", ";;;,,", "zh-Hant-TW", "\x00\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
 		r := httptest.NewRequest("GET", "/api/v1/me/notifications", nil)
 		r.Header.Set("Accept-Language", header)
-		if got := acceptLang(r); got != langZH && got != langEN {
-			t.Fatalf("acceptLang(%q) = %v, want zh or en", header, got)
+		if got := apiLang(r); got != langZH && got != langEN {
+			t.Fatalf("apiLang(%q) = %v, want zh or en", header, got)
 		}
 	})
 }
 
-func TestAcceptLang(t *testing.T) {
+func TestAPILang(t *testing.T) {
 	for _, tt := range []struct {
 		header string
 		want   string
 	}{{"", "zh-Hans"}, {"en", "en"}, {"en-GB,en;q=0.9", "en"}, {"zh-CN,en;q=0.5", "zh-Hans"}, {"fr,en;q=0.5", "en"}, {"fr", "zh-Hans"}, {"garbage;;q=", "zh-Hans"}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Accept-Language", tt.header)
-		if got := acceptLang(r).String(); got != tt.want {
-			t.Errorf("acceptLang(%q) = %s, want %s", tt.header, got, tt.want)
+		if got := apiLang(r).String(); got != tt.want {
+			t.Errorf("apiLang(%q) = %s, want %s", tt.header, got, tt.want)
 		}
 	}
 }

@@ -202,7 +202,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", pg.Lang)
 	h.Add("Vary", "Accept-Encoding")
-	h.Add("Vary", "Accept-Language")
 	if buf.Len() < 1024 || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		w.WriteHeader(status)
 		w.Write(buf.Bytes())

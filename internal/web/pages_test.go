@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +152,6 @@ type browser struct {
 	base string
 	c    *http.Client
 	from string // when set, the client address a trusted proxy forwards
-	lang string // when set, the Accept-Language it sends
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -192,9 +190,6 @@ func (b *browser) send(method, path string, form url.Values) page_ {
 	req.Header.Set("Accept", "text/html")
 	if b.from != "" {
 		req.Header.Set("X-Forwarded-For", b.from)
-	}
-	if b.lang != "" {
-		req.Header.Set("Accept-Language", b.lang)
 	}
 	start := time.Now()
 	resp, err := b.c.Do(req)
@@ -371,49 +366,6 @@ func TestLanguageIsRememberedAndErrorsArePages(t *testing.T) {
 	}
 	if p := b.get("/api/v1/nothing"); !strings.Contains(p.header.Get("Content-Type"), "problem+json") {
 		t.Errorf("the API's 404 is %s, want problem+json", p.header.Get("Content-Type"))
-	}
-}
-
-// Without ?lang= or its cookie a page follows the browser's
-// Accept-Language: English when it asks for English before Chinese,
-// Chinese otherwise; the cookie, once set, wins over the header.
-func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
-	e := newEnv(t)
-	for _, tt := range []struct {
-		accept  string
-		english bool
-	}{
-		{"en-US,en;q=0.9", true},
-		{"en-GB", true},
-		{"fr-FR,en;q=0.5", true},
-		{"zh-CN,zh;q=0.9,en;q=0.8", false},
-		{"zh-TW", false},
-		{"fr-FR", false},
-		{"", false},
-		{";;q=garbage", false},
-	} {
-		b := newBrowser(e.t, e.srv.URL)
-		b.lang = tt.accept
-		p := b.get("/login")
-		english := strings.Contains(p.body, `lang="en"`) && strings.Contains(p.body, ">Phone<")
-		chinese := strings.Contains(p.body, `lang="zh-CN"`) && strings.Contains(p.body, ">手机号<")
-		if english != tt.english || chinese == tt.english {
-			t.Errorf("Accept-Language %q: English %v, Chinese %v; want English %v", tt.accept, english, chinese, tt.english)
-		}
-		if want := map[bool]string{true: "en", false: "zh-CN"}[tt.english]; p.header.Get("Content-Language") != want {
-			t.Errorf("Accept-Language %q: Content-Language %q, want %q", tt.accept, p.header.Get("Content-Language"), want)
-		}
-		if !slices.Contains(p.header.Values("Vary"), "Accept-Language") {
-			t.Errorf("Accept-Language %q: Vary %q does not name Accept-Language", tt.accept, p.header.Values("Vary"))
-		}
-	}
-	b := newBrowser(e.t, e.srv.URL)
-	b.lang = "en-US,en;q=0.9"
-	if p := b.get("/login?lang=zh"); !strings.Contains(p.body, ">手机号<") {
-		t.Errorf("?lang=zh from an English browser is not Chinese:\n%s", p.body)
-	}
-	if p := b.get("/login"); !strings.Contains(p.body, ">手机号<") {
-		t.Errorf("after ?lang=zh the cookie does not win over an English Accept-Language:\n%s", p.body)
 	}
 }
 
