@@ -71,6 +71,7 @@ func runBenchFlash(ctx context.Context, args []string, getenv func(string) strin
 	fs.IntVar(&cfg.Stock, "stock", cfg.Stock, "units of the flash deal")
 	fs.IntVar(&cfg.Limit, "limit", cfg.Limit, "units per customer")
 	fs.IntVar(&cfg.Customers, "customers", cfg.Customers, "virtual customers: the demo's 500, then accounts registered for the bench")
+	fs.IntVar(&cfg.MaxUnpaid, "max-unpaid-orders", cfg.MaxUnpaid, "the servers' cap on a customer's unpaid orders (0: none; serve's default is 5, which needs --customers of at least a fifth of --stock)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "workers in a closed loop; with --rate, requests in flight at most")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "orders per second in an open loop, latency measured from the intended send time; 0 for a closed loop")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "the longest a run drives orders if the deal does not sell out")

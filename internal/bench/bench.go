@@ -93,7 +93,7 @@ func runOnce(ctx context.Context, cfg *Config, v variant, repeat int, profile st
 			res.Engine = "postgres"
 		}
 		cfg.progress("  starting %d server(s) on fresh %s data", res.Nodes, res.Engine)
-		c, err := startCluster(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, profile: profile != "", extra: v.extra, cpus: v.cpus}, res.Nodes)
+		c, err := startCluster(ctx, serverOptions{binary: cfg.Binary, pgAdmin: cfg.DB, batchMax: v.batchMax, batchWindow: cfg.BatchWindow, maxUnpaid: cfg.MaxUnpaid, profile: profile != "", extra: v.extra, cpus: v.cpus}, res.Nodes)
 		if err != nil {
 			return nil, err // with the server's log already
 		}

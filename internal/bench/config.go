@@ -29,9 +29,14 @@ type Config struct {
 	// buyers' connections are spread over them in turn. SQLite has one.
 	Nodes int
 
-	Stock       int           // units of the flash deal
-	Limit       int           // units per customer
-	Customers   int           // virtual customers
+	Stock     int // units of the flash deal
+	Limit     int // units per customer
+	Customers int // virtual customers
+	// MaxUnpaid is the servers' --max-unpaid-orders: 0, no cap, by
+	// default, since the demo's few customers place many orders each;
+	// serve's default (5) with --customers of at least a fifth of --stock
+	// measures the cap's cost.
+	MaxUnpaid   int
 	Concurrency int           // workers (closed loop) or requests in flight at most (open loop)
 	Rate        float64       // orders per second in open loop; 0 for a closed loop
 	Duration    time.Duration // the longest a run drives orders
@@ -86,6 +91,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("bench: --db %q: want a postgres:// admin URL", c.DB)
 	case c.Stock < 1 || c.Limit < 1 || c.Customers < 1 || c.Concurrency < 1 || c.Repeat < 1 || c.MaxRequests < 1:
 		return errors.New("bench: --stock, --limit, --customers, --concurrency, --repeat and --max-requests must be at least 1")
+	case c.MaxUnpaid < 0:
+		return errors.New("bench: --max-unpaid-orders is 0 (no cap) or more")
 	case c.Customers > 100_000:
 		return errors.New("bench: --customers is at most 100000")
 	case c.Concurrency > 10_000:

@@ -44,6 +44,7 @@ type ConfigSummary struct {
 	Stock       int     `json:"stock"`
 	Limit       int     `json:"limit_per_customer"`
 	Customers   int     `json:"customers"`
+	MaxUnpaid   int     `json:"max_unpaid_orders"`
 	Concurrency int     `json:"concurrency"`
 	Rate        float64 `json:"rate,omitempty"`
 	Duration    string  `json:"duration"`
@@ -64,7 +65,7 @@ func (c *Config) summary() ConfigSummary {
 	if c.URL != "" {
 		nodes = 1
 	}
-	return ConfigSummary{Engine: engine, Nodes: nodes, URL: c.URL, Stock: c.Stock, Limit: c.Limit, Customers: c.Customers, Concurrency: c.Concurrency,
+	return ConfigSummary{Engine: engine, Nodes: nodes, URL: c.URL, Stock: c.Stock, Limit: c.Limit, Customers: c.Customers, MaxUnpaid: c.MaxUnpaid, Concurrency: c.Concurrency,
 		Rate: c.Rate, Duration: c.Duration.String(), BatchMax: c.BatchMax, BatchWindow: c.BatchWindow.String(), Repeat: c.Repeat}
 }
 
@@ -270,8 +271,12 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	if c.Nodes > 1 {
 		nodes = fmt.Sprintf(" on %d nodes", c.Nodes)
 	}
-	fmt.Fprintf(w, "tuango bench flash: %s%s, %d buyers (%s), one deal of %d units, limit %d per customer, %d customers\n",
-		c.Engine, nodes, c.Concurrency, loop, c.Stock, c.Limit, c.Customers)
+	capped := ""
+	if c.MaxUnpaid > 0 {
+		capped = fmt.Sprintf(", at most %d unpaid orders each", c.MaxUnpaid)
+	}
+	fmt.Fprintf(w, "tuango bench flash: %s%s, %d buyers (%s), one deal of %d units, limit %d per customer, %d customers%s\n",
+		c.Engine, nodes, c.Concurrency, loop, c.Stock, c.Limit, c.Customers, capped)
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %d MiB, %s, %s, %s\n", m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, m.Go, m.Date)
 	if rep.Command != "" {
 		fmt.Fprintf(w, "command: %s\n", rep.Command)

@@ -43,6 +43,7 @@ type serverOptions struct {
 	pgAdmin     string // postgres://... admin URL, or "" for SQLite
 	batchMax    int
 	batchWindow time.Duration
+	maxUnpaid   int      // --max-unpaid-orders (0: no cap)
 	profile     bool     // profile the CPU on SIGUSR1 … SIGUSR2 (see cmd/tuango/profile.go)
 	extra       []string // more serve flags, such as the admission control's
 	// join is the URL of a PostgreSQL database another node created and
@@ -72,7 +73,7 @@ func startServer(ctx context.Context, o serverOptions) (s *server, err error) {
 	}
 	args := []string{command, "--addr", "127.0.0.1:0", "--argon2-memory-kib", "64", "--argon2-passes", "1", "--log-level", "info", // the request log as in production, sampled past its rate
 		"--drain-delay", "0", "--order-batch-max", strconv.Itoa(o.batchMax), "--order-batch-window", o.batchWindow.String(),
-		"--max-unpaid-orders", "0", // a few customers place many orders each
+		"--max-unpaid-orders", strconv.Itoa(o.maxUnpaid), // 0 by default: a few customers place many orders each
 		"--codes-per-ip", "0", // the bench registers its customers from one address
 		"--ids", "off", "--rate-limit", "off", "--waf", "off"} // all from one address, as fast as it can; the WAF's cost is measured on its own
 	args = append(args, o.extra...)

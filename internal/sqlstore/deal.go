@@ -105,44 +105,32 @@ func (s *Store) ReserveStock(ctx context.Context, dealID string, qty int) (bool,
 	return ok, wrap(err, "reserve %d of deal %s", qty, dealID)
 }
 
-// lockStatement is the no-op update, which both engines accept, that locks
-// a row of kind e; ok is false for a kind that cannot be locked.
-func lockStatement(e tuango.Entity) (query string, ok bool) {
-	switch e {
-	case tuango.EntityDeal:
-		return `UPDATE deals SET id = id WHERE id = ?`, true
-	case tuango.EntitySupplier:
-		return `UPDATE suppliers SET id = id WHERE id = ?`, true
-	case tuango.EntityProduct:
-		return `UPDATE products SET id = id WHERE id = ?`, true
-	case tuango.EntityPickupPoint:
-		return `UPDATE pickup_points SET id = id WHERE id = ?`, true
-	case tuango.EntityUser:
-		return `UPDATE users SET id = id WHERE id = ?`, true
-	case tuango.EntityCity:
-		return `UPDATE cities SET id = id WHERE id = ?`, true
-	case tuango.EntityCustomerCoupon:
-		return `UPDATE customer_coupons SET id = id WHERE id = ?`, true
-	}
-	return "", false
+// lockTables are the tables of the kinds of rows Lock can lock.
+var lockTables = map[tuango.Entity]string{
+	tuango.EntityDeal:           "deals",
+	tuango.EntitySupplier:       "suppliers",
+	tuango.EntityProduct:        "products",
+	tuango.EntityPickupPoint:    "pickup_points",
+	tuango.EntityUser:           "users",
+	tuango.EntityCity:           "cities",
+	tuango.EntityCustomerCoupon: "customer_coupons",
 }
 
-// Lock locks rows of one kind in id order, each once, with a no-op update;
-// on SQLite the one writer already excludes everyone else.
+// Lock locks rows of one kind in id order, each once: on PostgreSQL in one
+// statement, which locks the rows in the order it returns them, with the
+// lock an update of a row takes (FOR NO KEY UPDATE); on SQLite the one
+// writer already excludes everyone else.
 func (s *Store) Lock(ctx context.Context, e tuango.Entity, ids ...string) error {
-	query, ok := lockStatement(e)
+	table, ok := lockTables[e]
 	if !ok {
 		return tuango.Errorf(tuango.CodeInternal, "sqlstore: no lock for rows of kind %q", e)
 	}
-	if s.db.engine.oneWriter() {
+	if s.db.engine.oneWriter() || len(ids) == 0 {
 		return nil
 	}
-	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
-		if _, err := s.exec(ctx, query, id); err != nil {
-			return wrap(err, "lock %s %s", e, id)
-		}
-	}
-	return nil
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	_, err := s.exec(ctx, `SELECT 1 FROM `+table+` WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`, ids)
+	return wrap(err, "lock %d of %s", len(ids), e)
 }
 
 // ReleaseStock gives qty units back.

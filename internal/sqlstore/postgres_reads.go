@@ -16,7 +16,8 @@ import (
 // three-node sale of 40,000 units (docs/benchmarks.md, "The eighth day"):
 // the join from VALUES became a sequential scan of orders, 12 ms a batch,
 // and the limit counters a read of every counter of the hot deal, 3 ms a
-// batch under its lock. Each takes one array per column, so one text
+// batch under its lock; with the cap on unpaid orders on, the count of a
+// batch's customers' unpaid orders read every unpaid order of the sale. Each takes one array per column, so one text
 // serves every batch size. SQLite plans each statement's join order from
 // its indexes, not from the table's size, and keeps the forms of
 // FindIdempotencies and FindLimitUnits.
@@ -33,6 +34,15 @@ const postgresFindIdempotencies = `SELECT 0, r.scope, r.key, r.fingerprint, r.bo
 
 const postgresFindLimitUnits = `SELECT c.user_id, c.units FROM unnest($2::text[]) AS u(id)
 	CROSS JOIN LATERAL (SELECT user_id, units FROM customer_deal_units WHERE deal_id = $1 AND user_id = u.id LIMIT 1) c`
+
+// postgresCountUnpaid names the collation of orders_user_unpaid's
+// predicate (migration 0027), which orders_status_expiry's status column
+// does not have: that index cannot serve the status, and the count probes
+// orders_user_unpaid by customer.
+const postgresCountUnpaid = `SELECT u.id, c.n FROM unnest($1::text[]) AS u(id)
+	CROSS JOIN LATERAL (SELECT count(*) AS n FROM orders
+		WHERE user_id = u.id AND status = 'pending_payment' COLLATE "C" AND expires_at > $2) c
+	WHERE c.n > 0`
 
 // findIdempotenciesPostgres is FindIdempotencies' statement on PostgreSQL:
 // every key of keys at once, each looked up by its index.

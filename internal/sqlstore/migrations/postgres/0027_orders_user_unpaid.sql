@@ -1,0 +1,11 @@
+-- A customer's orders awaiting payment, counted for every order placed
+-- while the cap on unpaid orders is on (--max-unpaid-orders, 5 by
+-- default). Without it the count read every order awaiting payment, of
+-- every customer, through orders_status_expiry: in a flash sale, all of
+-- the sale's orders for every batch. Only unpaid orders are in it.
+--
+-- The predicate names its collation so that the count, which names the
+-- same one (postgresCountUnpaid), cannot be planned through
+-- orders_status_expiry by its status: on a table whose statistics predate
+-- the sale both plans are costed at one row, and PostgreSQL took either.
+CREATE INDEX orders_user_unpaid ON orders(user_id, expires_at) WHERE status = 'pending_payment' COLLATE "C";
