@@ -16,11 +16,13 @@ import (
 // three-node sale of 40,000 units (docs/benchmarks.md, "The eighth day"):
 // the join from VALUES became a sequential scan of orders, 12 ms a batch,
 // and the limit counters a read of every counter of the hot deal, 3 ms a
-// batch under its lock; with the cap on unpaid orders on, the count of a
-// batch's customers' unpaid orders read every unpaid order of the sale. Each takes one array per column, so one text
-// serves every batch size. SQLite plans each statement's join order from
-// its indexes, not from the table's size, and keeps the forms of
-// FindIdempotencies and FindLimitUnits.
+// batch under its lock; and under the cap on unpaid orders the count of a
+// batch's customers' unpaid orders read every unpaid order of the sale
+// ("The ninth day"). Each takes one array per column, so one text serves
+// every batch size. SQLite plans each statement's join order from its
+// indexes, not from the table's size, and keeps the forms of
+// FindIdempotencies and FindLimitUnits; its count of unpaid orders is held
+// to its index by INDEXED BY (order_unpaid.go).
 
 const postgresFindIdempotencies = `SELECT 0, r.scope, r.key, r.fingerprint, r.body, r.created_at, '', 0
 	FROM unnest($1::text[], $2::text[]) AS k(scope, key)
