@@ -157,7 +157,7 @@ func (s *Service) commitPlacements(batch []*placement) {
 		var results []placed
 		err := s.store.InTx(ctx, func(tx Store) error {
 			var err error
-			results, err = s.applyOrders(ctx, tx, batch, s.clock.Now())
+			results, err = s.applyOrders(ctx, tx, batch)
 			return err
 		})
 		if err == nil {
@@ -200,12 +200,14 @@ func (s *Service) commitPlacements(batch []*placement) {
 // stock and the customers' limits as they stand in tx, then every accepted
 // order (its key's record, see placed.go), its stock and its limit units
 // written in a few set statements. It returns one result per placement;
-// an error means the transaction must not commit.
-func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement, now time.Time) ([]placed, error) {
+// an error means the transaction must not commit. Every order is decided
+// at the time the batch holds its deals' locks (orderState.now).
+func (s *Service) applyOrders(ctx context.Context, tx Store, batch []*placement) ([]placed, error) {
 	st, err := s.loadOrderState(ctx, tx, batch)
 	if err != nil {
 		return nil, err
 	}
+	now := st.now
 	results := make([]placed, len(batch))
 	var orders []*Order
 	for i, p := range batch {
@@ -318,6 +320,10 @@ func (s *Service) loadOrderState(ctx context.Context, tx Store, batch []*placeme
 	if err := tx.Lock(ctx, EntityDeal, dealIDs...); err != nil {
 		return nil, err
 	}
+	// The batch's time, read once it holds the locks: a batch that waited
+	// for them while the cutoff ended a deal's sale decides after that
+	// end, as the deal it reads now says, not before it.
+	st.now = s.clock.Now()
 	deals, err := tx.FindDeals(ctx, DealFilter{IDs: dealIDs})
 	if err != nil {
 		return nil, err
@@ -410,6 +416,6 @@ func (s *Service) loadUnpaid(ctx context.Context, tx Store, st *orderState, batc
 		return err
 	}
 	var err error
-	st.unpaid, err = tx.CountUnpaidOrders(ctx, ids, s.clock.Now())
+	st.unpaid, err = tx.CountUnpaidOrders(ctx, ids, st.now)
 	return err
 }

@@ -28,6 +28,9 @@ type orderState struct {
 	// maxUnpaid (above zero) caps them.
 	unpaid    map[string]int
 	maxUnpaid int
+	// now is the time the batch is decided at: read once its deals are
+	// locked (see loadOrderState).
+	now time.Time
 }
 
 type unitKey struct{ user, deal string }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"tuango/internal/storetest"
 	"tuango/internal/tuango"
@@ -142,5 +143,42 @@ func firstCall(ran *bool, fn func()) func() {
 		}
 		*ran = true
 		fn()
+	}
+}
+
+// A batch waits for its deal's lock while the deal's sale is ended (as
+// the cutoff ends the sales of its city, under that lock) and the clock
+// passes the new end. The batch must decide its orders at the time it
+// holds the lock, and refuse this one as no longer on sale: decided at
+// the time it had before it waited, it accepted an order the sale's end
+// had already closed out. Only PostgreSQL lets another transaction change
+// the deal while a batch waits: on SQLite the batch's transaction holds
+// the one writer from its start.
+func TestAnOrderIsDecidedWhenItsDealsAreLocked(t *testing.T) {
+	for _, cfg := range []tuango.Config{{BatchMax: 1}, {BatchMax: 64}} {
+		t.Run(fmt.Sprint("batch max ", cfg.BatchMax), func(t *testing.T) {
+			w := newWorld(t, storetest.PostgresDSN(t), 10)
+			ctx := context.Background()
+			a := w.customer(t, "13900000403")
+			node := w.node(cfg)
+			defer node.Close()
+			ran := false
+			defer tuango.SetKeysReadHook(firstCall(&ran, func() { // after the batch read its clock before, now before its lock
+				ended := w.clock.Now().Add(time.Second)
+				_, err := w.svc.UpdateDeal(ctx, w.op, w.deal, func(d *tuango.Deal) error { d.SaleEndsAt = ended; return nil })
+				must(t, err)
+				w.clock.Advance(2 * time.Second)
+			}))()
+			_, err := w.placeOne(node, a, idem(a.UserID, "late"))
+			if !ran {
+				t.Fatal("the hook did not run")
+			}
+			if tuango.ErrorCode(err) != tuango.CodeDealNotLive {
+				t.Errorf("the order after its deal's sale ended = %v, want %s", err, tuango.CodeDealNotLive)
+			}
+			if r := w.reserved(t); r != 0 {
+				t.Errorf("reserved = %d, want 0", r)
+			}
+		})
 	}
 }
