@@ -61,6 +61,8 @@ func TestPostgresBatchLookupsProbeTheirIndexes(t *testing.T) {
 			[]string{"using customer_deal_units_pkey on customer_deal_units"}},
 		{"the customers' unpaid orders", "text[], bigint", postgresCountUnpaid, `'{u1,u2,u3}', 1`,
 			[]string{"using orders_user_unpaid on orders"}},
+		{"the sessions and their users", "text[], bigint", postgresFindSessionUsers, `'{h1,h2,h3}', 1`,
+			[]string{"using sessions_pkey on sessions", "using users_pkey on users"}},
 	} {
 		plan := genericPlan(t, db, tt.types, tt.query, tt.args)
 		for _, want := range tt.probes {

@@ -134,14 +134,57 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string, now time.Time
 
 // FindSessionUser finds a live session and its user, in one query.
 func (s *Store) FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*tuango.User, *tuango.Session, error) {
-	var u tuango.User
-	var sess tuango.Session
-	err := scanUserAnd(s.queryRow(ctx, `SELECT `+userColumns+`, `+sessionColumns+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND `+liveSession, tokenHash, micros(now), micros(now)), &u, scanSession(&sess)...)
+	found, err := s.FindSessionUsers(ctx, []string{tokenHash}, now)
 	if err != nil {
-		return nil, nil, wrap(notFound(err), "find session user")
+		return nil, nil, err
 	}
-	return &u, &sess, nil
+	if len(found) == 0 {
+		return nil, nil, wrap(tuango.ErrNotFound, "find session user")
+	}
+	return &found[0].User, &found[0].Session, nil
+}
+
+const sessionUserSelect = `SELECT ` + userColumns + `, ` + sessionColumns + ` FROM sessions s JOIN users u ON u.id = s.user_id`
+
+// postgresFindSessionUsers probes the sessions' primary key once per
+// hash, like the batch's lookups in postgres_reads.go, whatever the
+// table's statistics say: the sessions of a sale's customers are often
+// younger than the last analyze.
+const postgresFindSessionUsers = `SELECT x.* FROM unnest($1::text[]) AS h(hash)
+	CROSS JOIN LATERAL (` + sessionUserSelect + ` WHERE s.token_hash = h.hash
+		AND s.expires_at > $2 AND (s.idle_us = 0 OR s.last_seen_at + s.idle_us > $2) LIMIT 1) x`
+
+// FindSessionUsers finds the live sessions of many token hashes and their
+// users: on SQLite up to 128 per statement, on PostgreSQL all in one.
+// Each session found is listed once; hashes without one are left out.
+func (s *Store) FindSessionUsers(ctx context.Context, tokenHashes []string, now time.Time) ([]tuango.SessionUser, error) {
+	scan := func(sc scanner, f *tuango.SessionUser) error {
+		return scanUserAnd(sc, &f.User, scanSession(&f.Session)...)
+	}
+	var found []tuango.SessionUser
+	var err error
+	if s.db.engine.name() == "postgres" {
+		found, err = queryAll(s, ctx, scan, postgresFindSessionUsers, tokenHashes, micros(now))
+	} else {
+		err = inChunks(tokenHashes, func(marks string, args []any) error {
+			part, err := queryAll(s, ctx, scan, sessionUserSelect+` WHERE s.token_hash IN (`+marks+`) AND `+liveSession,
+				append(args, micros(now), micros(now))...)
+			found = append(found, part...)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, wrap(err, "find the sessions of %d tokens", len(tokenHashes))
+	}
+	seen := make(map[string]bool, len(found))
+	out := found[:0]
+	for _, f := range found { // a hash asked twice is found twice on PostgreSQL
+		if !seen[f.Session.TokenHash] {
+			seen[f.Session.TokenHash] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // TouchSession records that a session was used at at.

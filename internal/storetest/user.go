@@ -81,6 +81,61 @@ func testUser(t *testing.T, s tuango.Store) {
 		wantNotFound(t, err, "FindSessionUser(at expiry)")
 	})
 
+	t.Run("FindSessionUsers finds exactly the live sessions asked for, each once", func(t *testing.T) {
+		// 150 live sessions of 50 users (past one SQLite statement's 128),
+		// asked with one expired, one idle too long, one unknown and one of
+		// the live ones twice; one live session is not asked for.
+		now := t0().Add(time.Hour)
+		want := map[string]tuango.SessionUser{}
+		var hashes []string
+		var users []*tuango.User
+		for i := range 151 {
+			if i%3 == 0 {
+				users = append(users, createUser(t, s, tuango.RoleCustomer))
+			}
+			u := users[len(users)-1]
+			sess := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(tuango.SessionTTL),
+				IdleTimeout: 2 * time.Hour, LastSeenAt: t0()}
+			must(t, s.CreateSession(t.Context(), sess), "CreateSession(%d)", i)
+			if i == 150 {
+				break
+			}
+			want[sess.TokenHash] = tuango.SessionUser{User: *u, Session: *sess}
+			hashes = append(hashes, sess.TokenHash)
+		}
+		u := createUser(t, s, tuango.RoleCustomer)
+		expired := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: now}
+		idle := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(tuango.SessionTTL),
+			IdleTimeout: time.Hour, LastSeenAt: t0()}
+		for _, sess := range []*tuango.Session{expired, idle} {
+			must(t, s.CreateSession(t.Context(), sess), "CreateSession(%s)", sess.TokenHash)
+		}
+		asked := append([]string{expired.TokenHash, hashes[7], idle.TokenHash, newID("tok")}, hashes...)
+		got, err := s.FindSessionUsers(t.Context(), asked, now)
+		must(t, err, "FindSessionUsers(%d hashes)", len(asked))
+		if len(got) != len(want) {
+			t.Errorf("FindSessionUsers found %d sessions, want %d", len(got), len(want))
+		}
+		seen := map[string]bool{}
+		for _, f := range got {
+			w, ok := want[f.Session.TokenHash]
+			switch {
+			case !ok:
+				t.Errorf("FindSessionUsers found %s, which is not live or was not asked for", f.Session.TokenHash)
+			case seen[f.Session.TokenHash]:
+				t.Errorf("FindSessionUsers found %s twice", f.Session.TokenHash)
+			default:
+				wantEqual(t, f, w, "FindSessionUsers(%s)", f.Session.TokenHash)
+			}
+			seen[f.Session.TokenHash] = true
+		}
+		none, err := s.FindSessionUsers(t.Context(), nil, now)
+		must(t, err, "FindSessionUsers(nil)")
+		if len(none) != 0 {
+			t.Errorf("FindSessionUsers(nil) = %d sessions", len(none))
+		}
+	})
+
 	t.Run("deleted session is not found", func(t *testing.T) {
 		u := createUser(t, s, tuango.RoleCustomer)
 		sess := &tuango.Session{TokenHash: newID("tok"), UserID: u.ID, CreatedAt: t0(), ExpiresAt: t0().Add(time.Hour)}

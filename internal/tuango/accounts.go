@@ -231,32 +231,33 @@ func hashToken(token string) string {
 
 // Authenticate finds the user of a session token.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
-	unauth := Errorf(CodeUnauthorized, "log in first: the session token is missing, wrong or expired")
+	unauth := func() error { return Errorf(CodeUnauthorized, "log in first: the session token is missing, wrong or expired") }
 	if token == "" || len(token) > 100 {
-		return nil, unauth
+		return nil, unauth()
 	}
 	hash, now := hashToken(token), s.clock.Now()
 	if u, ok := s.sessions.get(hash, now); ok {
 		return u, nil
 	}
 	gen := s.sessions.generation()
-	u, sess, err := s.store.FindSessionUser(ctx, hash, now)
-	if IsNotFound(err) {
-		return nil, unauth
-	}
+	found, err := s.logins.find(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
+	if found == nil {
+		return nil, unauth()
+	}
+	u, sess := found.User, found.Session // copies: two requests of one token may share a read
 	if u.DisabledAt != nil {
-		return nil, unauth
+		return nil, unauth()
 	}
 	if sess.IdleTimeout > 0 && now.Sub(sess.LastSeenAt) >= min(sessionTouchEvery, sess.IdleTimeout/2) {
 		if err := s.store.TouchSession(ctx, hash, now); err != nil {
 			return nil, err
 		}
 	}
-	s.sessions.put(hash, u, now, gen)
-	return u, nil
+	s.sessions.put(hash, &u, now, gen)
+	return &u, nil
 }
 
 // Logout ends a session.

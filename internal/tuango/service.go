@@ -74,7 +74,8 @@ type Service struct {
 	inflight map[IdemKey]bool // idempotency keys being executed on this node
 	batch    *batcher         // nil when group commit is off
 	soldOut  soldOut
-	keys     *keyReader // the keys of refusals from memory
+	keys     *groupReader[IdemKey, *IdempotencyRecord] // the keys of refusals from memory
+	logins   *groupReader[string, *SessionUser]        // the sessions this node has not cached
 	sessions sessionCache
 	webhooks WebhookSender // nil: webhook deliveries wait
 	failures failureBuffer // order requests refused for want of the database, not yet written
@@ -119,16 +120,18 @@ func NewService(store Store, clock Clock, newID IDGen, hasher PasswordHasher, pr
 		s.batch = newBatcher(s, cfg.BatchMax, cfg.BatchWindow)
 	}
 	s.keys = newKeyReader(store)
+	s.logins = newSessionReader(store, clock)
 	return s
 }
 
 // Close stops the group-commit batcher after the batch under way, and
-// the key reader.
+// the group readers.
 func (s *Service) Close() {
 	if s.batch != nil {
 		s.batch.close()
 	}
 	s.keys.close()
+	s.logins.close()
 }
 
 // OrderTimeouts returns how long an order may stay unpaid, and how long

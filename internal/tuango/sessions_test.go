@@ -43,8 +43,9 @@ func TestSessionCache(t *testing.T) {
 	}
 }
 
-// pausingStore is the real store with FindSessionUser held at a gate, so
-// that a test can end a session while a lookup of it is in flight.
+// pausingStore is the real store with FindSessionUsers (the grouped
+// lookup every request's Authenticate makes) held at a gate, so that a
+// test can end a session while a lookup of it is in flight.
 type pausingStore struct {
 	tuango.Store
 	mu      sync.Mutex
@@ -58,8 +59,8 @@ func (p *pausingStore) pauseNext() {
 	p.mu.Unlock()
 }
 
-func (p *pausingStore) FindSessionUser(ctx context.Context, hash string, now time.Time) (*tuango.User, *tuango.Session, error) {
-	u, s, err := p.Store.FindSessionUser(ctx, hash, now)
+func (p *pausingStore) FindSessionUsers(ctx context.Context, hashes []string, now time.Time) ([]tuango.SessionUser, error) {
+	found, err := p.Store.FindSessionUsers(ctx, hashes, now)
 	p.mu.Lock()
 	read, release := p.read, p.release
 	p.read, p.release = nil, nil
@@ -68,7 +69,7 @@ func (p *pausingStore) FindSessionUser(ctx context.Context, hash string, now tim
 		close(read)
 		<-release
 	}
-	return u, s, err
+	return found, err
 }
 
 // A session ended anywhere stops working on every node within one second,

@@ -92,6 +92,10 @@ type Store interface {
 	// FindSessionUser finds a session alive at now and its user, in one
 	// query: every authenticated request asks it.
 	FindSessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, *Session, error)
+	// FindSessionUsers is FindSessionUser for many sessions at once: those
+	// of tokenHashes alive at now, each once, with their users; a hash
+	// without one is left out.
+	FindSessionUsers(ctx context.Context, tokenHashes []string, now time.Time) ([]SessionUser, error)
 	// TouchSession records that a session was used at at (never earlier).
 	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
 	DeleteSession(ctx context.Context, tokenHash string) error

@@ -73,6 +73,12 @@ type Session struct {
 	LastSeenAt  time.Time
 }
 
+// SessionUser is a session with its user.
+type SessionUser struct {
+	User    User
+	Session Session
+}
+
 // SessionTTL is how long a customer's, leader's or supplier's session
 // lasts at most, unless configured otherwise.
 const SessionTTL = 30 * 24 * time.Hour
