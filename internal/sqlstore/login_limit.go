@@ -115,12 +115,12 @@ func (s *Store) AddAuthCodeRequest(ctx context.Context, r *tuango.AuthCodeReques
 }
 
 // CountAuthCodeRequests counts the codes sent since since to phone and
-// asked for from source.
-func (s *Store) CountAuthCodeRequests(ctx context.Context, phone, source string, since time.Time) (byPhone, bySource int, err error) {
+// asked for from source, each up to atMost.
+func (s *Store) CountAuthCodeRequests(ctx context.Context, phone, source string, since time.Time, atMost int) (byPhone, bySource int, err error) {
 	err = s.queryRow(ctx, `SELECT
-		(SELECT COUNT(*) FROM auth_code_requests WHERE phone = ? AND at >= ?),
-		(SELECT COUNT(*) FROM auth_code_requests WHERE source = ? AND at >= ?)`,
-		phone, micros(since), source, micros(since)).Scan(&byPhone, &bySource)
+		(SELECT COUNT(*) FROM (SELECT 1 FROM auth_code_requests WHERE phone = ? AND at >= ? LIMIT ?) p),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM auth_code_requests WHERE source = ? AND at >= ? LIMIT ?) a)`,
+		phone, micros(since), atMost, source, micros(since), atMost).Scan(&byPhone, &bySource)
 	return byPhone, bySource, wrap(err, "count auth code requests")
 }
 

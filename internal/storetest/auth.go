@@ -152,14 +152,19 @@ func testAuth(t *testing.T, s tuango.Store) {
 			r.ID = newID("acr")
 			must(t, s.AddAuthCodeRequest(ctx, &r), "AddAuthCodeRequest")
 		}
-		byPhone, bySource, err := s.CountAuthCodeRequests(ctx, phone, src, t0().Add(-time.Hour))
+		byPhone, bySource, err := s.CountAuthCodeRequests(ctx, phone, src, t0().Add(-time.Hour), 100)
 		must(t, err, "CountAuthCodeRequests")
 		if byPhone != 2 || bySource != 2 {
 			t.Errorf("CountAuthCodeRequests = %d by phone, %d by address; want 2 and 2", byPhone, bySource)
 		}
+		byPhone, bySource, err = s.CountAuthCodeRequests(ctx, phone, src, t0().Add(-time.Hour), 1)
+		must(t, err, "CountAuthCodeRequests(at most 1)")
+		if byPhone != 1 || bySource != 1 {
+			t.Errorf("CountAuthCodeRequests(at most 1) = %d by phone, %d by address; want 1 and 1", byPhone, bySource)
+		}
 		_, err = s.PurgeLoginFailures(ctx, t0().Add(-time.Hour))
 		must(t, err, "PurgeLoginFailures")
-		if byPhone, _, _ := s.CountAuthCodeRequests(ctx, phone, src, time.Time{}); byPhone != 2 {
+		if byPhone, _, _ := s.CountAuthCodeRequests(ctx, phone, src, time.Time{}, 100); byPhone != 2 {
 			t.Errorf("after the purge, %d requests of the phone remain at all; want the 2 within the window", byPhone)
 		}
 	})

@@ -88,8 +88,9 @@ type LoginLimitStore interface {
 	AddAuthCodeFailure(ctx context.Context, phone, purpose string) error
 	AddAuthCodeRequest(ctx context.Context, r *AuthCodeRequest) error
 	// CountAuthCodeRequests counts the codes sent to phone, and those asked
-	// for from source, since since.
-	CountAuthCodeRequests(ctx context.Context, phone, source string, since time.Time) (byPhone, bySource int, err error)
+	// for from source, since since: each up to atMost, where it stops
+	// reading (an address without a limit may have asked for thousands).
+	CountAuthCodeRequests(ctx context.Context, phone, source string, since time.Time, atMost int) (byPhone, bySource int, err error)
 	// SaveRecoveryCodes replaces a user's TOTP recovery codes (hashes).
 	SaveRecoveryCodes(ctx context.Context, userID string, hashes []string) error
 	// UseRecoveryCode marks an unused recovery code used; false if none.
@@ -232,7 +233,8 @@ func (s *Service) checkCodeLimits(ctx context.Context, in CodeRequest, now time.
 	if s.cfg.CodesPerPhone <= 0 && s.cfg.CodesPerSource <= 0 {
 		return nil
 	}
-	byPhone, bySource, err := s.store.CountAuthCodeRequests(ctx, in.Phone, LimitSource(in.Source), now.Add(-CodeWindow))
+	byPhone, bySource, err := s.store.CountAuthCodeRequests(ctx, in.Phone, LimitSource(in.Source), now.Add(-CodeWindow),
+		max(s.cfg.CodesPerPhone, s.cfg.CodesPerSource))
 	if err != nil {
 		return err
 	}
