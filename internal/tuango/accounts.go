@@ -231,7 +231,9 @@ func hashToken(token string) string {
 
 // Authenticate finds the user of a session token.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
-	unauth := func() error { return Errorf(CodeUnauthorized, "log in first: the session token is missing, wrong or expired") }
+	unauth := func() error {
+		return Errorf(CodeUnauthorized, "log in first: the session token is missing, wrong or expired")
+	}
 	if token == "" || len(token) > 100 {
 		return nil, unauth()
 	}
