@@ -1,6 +1,9 @@
 package tuango
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetPostHook makes every posting go through fn instead of the state
 // change's transaction, until the test ends: the deliberately broken build
@@ -37,4 +40,12 @@ func SetLookedUpHook(fn func()) func() {
 func SetKeysReadHook(fn func()) func() {
 	keysReadHook = fn
 	return func() { keysReadHook = nil }
+}
+
+// SetGroupReadTimeout bounds the group readers' statements by d instead,
+// until the test ends.
+func SetGroupReadTimeout(d time.Duration) func() {
+	was := groupReadTimeout
+	groupReadTimeout = d
+	return func() { groupReadTimeout = was }
 }

@@ -24,6 +24,13 @@ const (
 	groupReadWorkers = 2   // statements under way at once
 )
 
+// groupReadTimeout bounds one grouped statement. Each lookup alone was
+// bounded by its own request; a group's statement serves many, so it has
+// its own bound: a connection that stops answering fails the lookups it
+// holds after this long, rather than holding every later lookup of the
+// node behind it (a variable for the tests).
+var groupReadTimeout = 5 * time.Second
+
 type groupLookup[K comparable, V any] struct {
 	key  K
 	done chan groupFound[V]
@@ -94,7 +101,12 @@ func (r *groupReader[K, V]) run() {
 		for _, l := range batch {
 			keys = append(keys, l.key)
 		}
-		found, err := r.read(context.Background(), keys)
+		ctx, cancel := context.WithTimeout(context.Background(), groupReadTimeout)
+		found, err := r.read(ctx, keys)
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", errReadGaveUp, err)
+		}
+		cancel()
 		for _, l := range batch {
 			l.done <- groupFound[V]{v: found[l.key], err: err}
 		}

@@ -190,3 +190,61 @@ func TestSessionTimeoutsPerRole(t *testing.T) {
 		}
 	})
 }
+
+// hangingStore is the real store whose first hang grouped session lookups
+// wait until their context ends, as on a connection that stopped
+// answering.
+type hangingStore struct {
+	tuango.Store
+	mu   sync.Mutex
+	hang int
+	end  chan struct{} // closed when the test ends: no hang outlasts it
+}
+
+func (h *hangingStore) FindSessionUsers(ctx context.Context, hashes []string, now time.Time) ([]tuango.SessionUser, error) {
+	h.mu.Lock()
+	hang := h.hang > 0
+	h.hang--
+	h.mu.Unlock()
+	if hang {
+		select {
+		case <-ctx.Done():
+		case <-h.end:
+		}
+		return nil, context.Canceled
+	}
+	return h.Store.FindSessionUsers(ctx, hashes, now)
+}
+
+// A grouped lookup that hangs fails the requests it serves after the
+// group's bound, and the lookups after it are read again: before the
+// bound, two hung statements (one per reader goroutine) held every later
+// login of the node for as long as the connection hung.
+func TestAHungSessionLookupDoesNotHoldTheNextOnes(t *testing.T) {
+	defer tuango.SetGroupReadTimeout(100 * time.Millisecond)()
+	w := newWorld(t, storetest.DSN(t), 10)
+	hs := &hangingStore{Store: w.db.Store(), hang: 2, end: make(chan struct{})}
+	node := tuango.NewService(hs, w.clock, nil, nil, nil, tuango.Config{}, nil)
+	defer node.Close()
+	defer close(hs.end)
+	u, token := register(t, w.svc, "13300000021", "password-1")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var hung sync.WaitGroup
+	for range 2 { // one per reader goroutine, each its own statement
+		hung.Add(1)
+		go func() {
+			defer hung.Done()
+			if _, err := node.Authenticate(ctx, token); tuango.ErrorCode(err) != tuango.CodeUnavailable {
+				t.Errorf("Authenticate on a hung lookup = %v, want unavailable", err)
+			}
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	hung.Wait()
+	next, stop := context.WithTimeout(context.Background(), 2*time.Second)
+	defer stop()
+	if got, err := node.Authenticate(next, token); err != nil || got.ID != u.ID {
+		t.Errorf("Authenticate after two hung lookups = %v, %v; want the user", got, err)
+	}
+}
