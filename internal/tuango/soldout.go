@@ -16,6 +16,7 @@ const SoldOutTTL = 500 * time.Millisecond
 type soldOut struct {
 	mu    sync.RWMutex
 	until map[string]time.Time
+	last  time.Time // the latest of until: no mark holds after it
 }
 
 func (m *soldOut) mark(dealID string, now time.Time) {
@@ -24,6 +25,9 @@ func (m *soldOut) mark(dealID string, now time.Time) {
 		m.until = map[string]time.Time{}
 	}
 	m.until[dealID] = now.Add(SoldOutTTL)
+	if m.until[dealID].After(m.last) {
+		m.last = m.until[dealID]
+	}
 	m.mu.Unlock()
 }
 
@@ -45,3 +49,29 @@ func (m *soldOut) refuses(items []OrderItem, now time.Time) int {
 	}
 	return -1
 }
+
+// any reports whether a mark may hold at now: false means refuses finds
+// none, whatever the items.
+func (m *soldOut) any(now time.Time) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.until) > 0 && now.Before(m.last)
+}
+
+// KnowsSoldOut reports whether this node knows one of the deals sold
+// out now, so that PlaceOrder would refuse an order for it from memory,
+// without the writer (a flash sale's refusals, see PlaceOrder). Admission
+// control asks it which order requests need only an answer, not a slot
+// on the order path.
+func (s *Service) KnowsSoldOut(dealIDs []string) bool {
+	items := make([]OrderItem, len(dealIDs))
+	for i, id := range dealIDs {
+		items[i].DealID = id
+	}
+	return s.soldOut.refuses(items, s.clock.Now()) >= 0
+}
+
+// KnowsAnySoldOut reports whether this node knows any deal sold out now:
+// false means KnowsSoldOut is false for every deal, the cheap check
+// before a request's body is read for its deals.
+func (s *Service) KnowsAnySoldOut() bool { return s.soldOut.any(s.clock.Now()) }

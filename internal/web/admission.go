@@ -18,7 +18,9 @@ import (
 // requests in flight: the order path (placing and paying), pages (rendered
 // on the server), and the rest of the API. Operations (/healthz, /readyz,
 // /metrics, /status), static files and the provider's payment
-// notifications are never shed. A request that finds its class full waits
+// notifications are never shed. An order for a deal the node knows sold
+// out is answered from memory, never at the writer, and takes a slot of
+// the API class instead (see refusesSoldOut). A request that finds its class full waits
 // at most AdmissionConfig.Wait for a slot, then is shed.
 //
 // Each class has a floor: that many requests in flight are admitted,
@@ -120,7 +122,13 @@ func admissionClass(r *http.Request) string {
 // wrap admits each request to next or sheds it.
 func (a *admission) wrap(s *Server, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := a.classes[admissionClass(r)]
+		class := admissionClass(r)
+		if class == classOrders && s.refusesSoldOut(w, r) {
+			// Answered from memory, never at the writer: it takes a
+			// slot among the cheap requests, not the order path's.
+			class = classAPI
+		}
+		l := a.classes[class]
 		if l == nil {
 			next.ServeHTTP(w, r)
 			return

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tuango/internal/storetest"
+	"tuango/internal/tuango"
 )
 
 func TestAdmissionClasses(t *testing.T) {
@@ -304,5 +307,59 @@ func TestAdmissionLiftedLimitKeepsAQuarterOfTheFloor(t *testing.T) {
 		if ok, _ := l.tryAcquire(); ok { // the flood keeps the class full
 			t.Fatalf("round %d: admitted with %d in flight over a limit of %.1f", round, l.inflight, l.limit)
 		}
+	}
+}
+
+// After a sell-out, an order for the deal is answered from memory, so it
+// does not wait for a slot on a full order path: it is refused 409
+// sold_out (or, sent again with the key that placed an order, answered as
+// the first time) at once, where an order for a deal still on sale is
+// shed. Nothing is written for either.
+func TestAdmissionAnswersASoldOutOrderWithoutAnOrderSlot(t *testing.T) {
+	e := newEnvServer(t, storetest.DSN(t), tuango.Config{}, func(c *Config) {
+		c.Admission = AdmissionConfig{Orders: 2, Pages: 4, API: 64, Wait: 20 * time.Millisecond} // no target: the limit stays at 2
+	})
+	c := e.customer()
+	gone, onSale := e.newDeal(1, 1, 990), e.newDeal(50, 50, 990)
+	lastKey := newKey()
+	body := map[string]any{"pickup_point_id": e.ppID, "items": []map[string]any{{"deal_id": gone, "quantity": 1}}}
+	var last orderView
+	c.mustDo("POST", "/api/v1/orders", body, 201, &last, "Idempotency-Key", lastKey) // the last unit
+	if r := c.order(gone, 1); r.status != 409 {                                      // the writer finds it empty: the node now knows it sold out
+		t.Fatalf("an order after the last unit = %d %s, want 409", r.status, r.body)
+	}
+	pending := []orderView{c.mustOrder(onSale, 1), c.mustOrder(onSale, 1)}
+	ordersBefore := e.count(`SELECT COUNT(*) FROM orders`)
+
+	// Two payments hang at the provider and hold both of the order path's slots.
+	e.setFaults(map[string]any{"create_delay_ms": 1500})
+	var wg sync.WaitGroup
+	for _, o := range pending {
+		wg.Go(func() { c.do("POST", "/api/v1/orders/"+o.ID+"/payments", nil, "Idempotency-Key", newKey()) })
+	}
+	defer wg.Wait()
+	time.Sleep(300 * time.Millisecond)
+
+	r := c.order(gone, 1)
+	if p := r.problem(); r.status != 409 || p.Code != "sold_out" {
+		t.Errorf("an order for the sold-out deal while the order path is full = %d %s, want 409 sold_out", r.status, r.body)
+	}
+	var again orderView
+	if r := c.do("POST", "/api/v1/orders", body, "Idempotency-Key", lastKey); r.status != 201 {
+		t.Errorf("the last unit's key sent again while the order path is full = %d %s, want 201", r.status, r.body)
+	} else if json.Unmarshal(r.body, &again); again.ID != last.ID {
+		t.Errorf("the last unit's key sent again answered order %q, want the first answer's %q", again.ID, last.ID)
+	}
+	r = c.order(onSale, 1)
+	if p := r.problem(); r.status != 503 || p.Code != codeOverloaded {
+		t.Errorf("an order for a deal on sale while the order path is full = %d %s, want 503 overloaded", r.status, r.body)
+	}
+	// A body that names no deal the node knows sold out, or cannot be
+	// read for deals, takes the order path as before.
+	if r := c.do("POST", "/api/v1/orders", []byte(`{"items": [`), "Idempotency-Key", newKey()); r.status != 503 {
+		t.Errorf("an unreadable order body while the order path is full = %d %s, want 503 (shed before it is read)", r.status, r.body)
+	}
+	if got := e.count(`SELECT COUNT(*) FROM orders`); got != ordersBefore {
+		t.Errorf("orders = %d after the refusals, want %d: a refusal or a shed request wrote one", got, ordersBefore)
 	}
 }

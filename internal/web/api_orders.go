@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 
@@ -102,14 +103,52 @@ func (s *Server) bounded(next http.HandlerFunc) http.HandlerFunc {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		// The handler reads what came, and meets the same error at its end
-		// (a body too large is still 413).
-		r.Body = &preread{data: body, err: err}
+		preRead(w, r)
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.OrderWriteTimeout)
 		defer cancel()
 		next(w, r.WithContext(ctx))
 	}
+}
+
+// preRead reads r's body whole, up to MaxBodyBytes, unless it already
+// was: the handler reads what came, and meets the same error at its end
+// (a body too large is still 413).
+func preRead(w http.ResponseWriter, r *http.Request) *preread {
+	if p, ok := r.Body.(*preread); ok && p.off == 0 {
+		return p
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	p := &preread{data: body, err: err}
+	r.Body = p
+	return p
+}
+
+// refusesSoldOut reports whether r places an order for a deal this node
+// knows sold out, which PlaceOrder answers 409 sold_out from memory (or
+// with the first answer of its key): admission control admits it among
+// the cheap requests, so that after a sell-out the crowd's refusals are
+// neither queued behind the orders still at the writer nor shed as
+// overloaded. Only when the node knows a deal sold out does it read the
+// body here, before the WAF and the handler, which read it again from
+// memory; a body it cannot read for deals is left to the order path.
+func (s *Server) refusesSoldOut(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/orders" || !s.svc.KnowsAnySoldOut() {
+		return false
+	}
+	p := preRead(w, r)
+	var in struct {
+		Items []struct {
+			DealID string `json:"deal_id"`
+		} `json:"items"`
+	}
+	if p.err != nil || json.Unmarshal(p.data, &in) != nil || len(in.Items) == 0 {
+		return false
+	}
+	ids := make([]string, len(in.Items))
+	for i, it := range in.Items {
+		ids[i] = it.DealID
+	}
+	return s.svc.KnowsSoldOut(ids)
 }
 
 // preread is a request's body read whole before its handler ran: it
