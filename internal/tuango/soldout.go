@@ -58,16 +58,12 @@ func (m *soldOut) any(now time.Time) bool {
 	return len(m.until) > 0 && now.Before(m.last)
 }
 
-// KnowsSoldOut reports whether this node knows one of the deals sold
-// out now, so that PlaceOrder would refuse an order for it from memory,
-// without the writer (a flash sale's refusals, see PlaceOrder). Admission
-// control asks it which order requests need only an answer, not a slot
-// on the order path.
-func (s *Service) KnowsSoldOut(dealIDs []string) bool {
-	items := make([]OrderItem, len(dealIDs))
-	for i, id := range dealIDs {
-		items[i].DealID = id
-	}
+// KnowsSoldOut reports whether this node knows the deal of one of the
+// items sold out now, so that PlaceOrder would refuse the order from
+// memory, without the writer (a flash sale's refusals, see PlaceOrder).
+// Admission control asks it which order requests need only an answer,
+// not a slot on the order path.
+func (s *Service) KnowsSoldOut(items []OrderItem) bool {
 	return s.soldOut.refuses(items, s.clock.Now()) >= 0
 }
 

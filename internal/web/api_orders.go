@@ -144,11 +144,11 @@ func (s *Server) refusesSoldOut(w http.ResponseWriter, r *http.Request) bool {
 	if p.err != nil || json.Unmarshal(p.data, &in) != nil || len(in.Items) == 0 {
 		return false
 	}
-	ids := make([]string, len(in.Items))
+	items := make([]tuango.OrderItem, len(in.Items))
 	for i, it := range in.Items {
-		ids[i] = it.DealID
+		items[i].DealID = it.DealID
 	}
-	return s.svc.KnowsSoldOut(ids)
+	return s.svc.KnowsSoldOut(items)
 }
 
 // preread is a request's body read whole before its handler ran: it
